@@ -1,0 +1,100 @@
+//! Command-line interface: clap definitions and dispatch to one file per subcommand.
+//!
+//! Exit codes: 0 all fine, 1 findings or failed steps, 2 usage or I/O error.
+
+mod inspect;
+
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Explains and repairs Python bytecode caches.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pycache",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// When to use colour: auto (a terminal, NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Resolves `auto` against a stream and the NO_COLOR convention.
+    pub fn enabled(self, stream_is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode .pyc files: header, version, verdict against the source, code summary.
+    Inspect(inspect::Args),
+}
+
+/// Parses arguments, runs, and maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    install_error_hook(cli.color);
+    let result = match cli.command {
+        Some(Command::Inspect(args)) => inspect::run(args),
+        None => Err(color_eyre::eyre::eyre!(
+            "the explorer is not built yet; run a subcommand (see 'pycache --help')"
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            report_error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// color-eyre reports panics; user errors are printed by `report_error` as one line,
+/// so `RUST_BACKTRACE` never turns a user error into a backtrace.
+fn install_error_hook(color: ColorChoice) {
+    let theme = if color.enabled(std::io::stderr().is_terminal()) {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
+    // A second install (tests calling main twice) is harmless; ignore the error.
+    let _ = color_eyre::config::HookBuilder::default()
+        .theme(theme)
+        .display_env_section(false)
+        .install();
+}
+
+/// Prints `error: what went wrong: cause` on one line.
+pub fn report_error(err: &color_eyre::eyre::Report) {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+    }
+    eprintln!("error: {line}");
+}

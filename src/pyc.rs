@@ -1,0 +1,19 @@
+//! Reading `.pyc` files exactly as CPython does: header layouts, the magic-number table,
+//! cache file names, validation against the source, and the verdict.
+//!
+//! Pure functions over bytes and `stat` results; the only I/O is the caller's. The facts
+//! behind every rule are in shared/docs/pyc-format.md (copied facts, cited by section).
+
+pub mod error;
+pub mod header;
+pub mod magic;
+pub mod name;
+pub mod validate;
+pub mod verdict;
+
+pub use error::{PycError, PycErrorKind};
+pub use header::{Header, Invalidation};
+pub use magic::{Implementation, MagicInfo, PyVersion};
+pub use name::{CacheName, Location};
+pub use validate::{Freshness, SourceStat, StaleReason};
+pub use verdict::{SourceFound, Status, Verdict, judge};

@@ -1,0 +1,260 @@
+//! Freshness: is a `.pyc` still valid for its source, exactly as the writing interpreter's
+//! import system decides it.
+//!
+//! Timestamp pycs compare `int(st_mtime)` and `st_size`, with version-specific masking
+//! (shared/docs/pyc-format.md §4.1); hash pycs compare a SipHash of the source bytes keyed
+//! by the pyc's own magic word (§5).
+
+use super::header::{Header, Invalidation};
+use super::magic::{Implementation, MagicInfo, PyVersion};
+use serde::Serialize;
+use siphasher::sip::{SipHasher13, SipHasher24};
+use std::hash::Hasher;
+
+/// What pycache knows of a source file from `stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SourceStat {
+    /// `int(st_mtime)`: seconds, truncated toward zero as Python's `int()` does.
+    pub mtime: i64,
+    /// `st_size`.
+    pub size: u64,
+}
+
+impl SourceStat {
+    /// From metadata, reproducing `int(os.stat(p).st_mtime)`.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let secs = meta.mtime();
+        // st_mtime is secs + nsec/1e9 with secs floored; int() truncates toward zero.
+        let mtime = if secs < 0 && meta.mtime_nsec() > 0 {
+            secs + 1
+        } else {
+            secs
+        };
+        Self {
+            mtime,
+            size: meta.size(),
+        }
+    }
+}
+
+/// Why a cache is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StaleReason {
+    /// The recorded mtime differs.
+    Mtime,
+    /// The recorded size differs.
+    Size,
+    /// Both differ.
+    MtimeAndSize,
+    /// The recorded source hash differs.
+    Hash,
+}
+
+impl StaleReason {
+    /// Short name used in reasons and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaleReason::Mtime => "mtime",
+            StaleReason::Size => "size",
+            StaleReason::MtimeAndSize => "mtime+size",
+            StaleReason::Hash => "hash",
+        }
+    }
+}
+
+/// The outcome of comparing a header with its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Freshness {
+    /// The interpreter would use the cache.
+    Fresh,
+    /// The source changed since the cache was written.
+    Stale {
+        /// What differs.
+        reason: StaleReason,
+        /// Unchecked-hash pycs are used anyway by default (`--check-hash-based-pycs default`).
+        runs_anyway: bool,
+    },
+}
+
+/// The SipHash CPython records in hash-based pycs for `data`, as stored (8 bytes, LE).
+///
+/// Key: the 4 magic bytes as a little-endian u32 (k0) and 0 (k1). SipHash-2-4 up to 3.10
+/// and in PyPy; SipHash-1-3 from CPython 3.11.
+pub fn source_hash(magic: &MagicInfo, data: &[u8]) -> [u8; 8] {
+    let k0 = u64::from(u32::from(magic.magic) | 0x0a0d_0000);
+    let siphash13 = magic.implementation == Implementation::CPython
+        && magic.python.is_some_and(|v| v >= PyVersion::new(3, 11));
+    let h = if siphash13 {
+        let mut s = SipHasher13::new_with_keys(k0, 0);
+        s.write(data);
+        s.finish()
+    } else {
+        let mut s = SipHasher24::new_with_keys(k0, 0);
+        s.write(data);
+        s.finish()
+    };
+    h.to_le_bytes()
+}
+
+/// Compares a timestamp pyc with its source's stat, with the writing version's rules.
+pub fn check_timestamp(header: &Header, stat: SourceStat) -> Freshness {
+    let version = header.magic.python.unwrap_or(PyVersion::new(3, 13));
+    let recorded_mtime = header.source_mtime.unwrap_or(0);
+    let mtime_ok = if version.major < 3 {
+        // 2.x: header value sign-extended, source mtime masked to 32 bits.
+        i64::from(recorded_mtime as i32) == (stat.mtime as u64 & 0xFFFF_FFFF) as i64
+    } else if version < PyVersion::new(3, 7) && version >= PyVersion::new(3, 3) {
+        // 3.3-3.6: unmasked comparison with int(st_mtime).
+        i64::from(recorded_mtime) == stat.mtime
+    } else {
+        u64::from(recorded_mtime) == (stat.mtime as u64 & 0xFFFF_FFFF)
+    };
+    let size_ok = match header.source_size {
+        Some(recorded) => u64::from(recorded) == (stat.size & 0xFFFF_FFFF),
+        None => true,
+    };
+    match (mtime_ok, size_ok) {
+        (true, true) => Freshness::Fresh,
+        (false, true) => stale(StaleReason::Mtime),
+        (true, false) => stale(StaleReason::Size),
+        (false, false) => stale(StaleReason::MtimeAndSize),
+    }
+}
+
+fn stale(reason: StaleReason) -> Freshness {
+    Freshness::Stale {
+        reason,
+        runs_anyway: false,
+    }
+}
+
+/// Compares a hash-based pyc with the source bytes.
+pub fn check_hash(header: &Header, source: &[u8]) -> Freshness {
+    if header.source_hash == Some(source_hash(&header.magic, source)) {
+        Freshness::Fresh
+    } else {
+        Freshness::Stale {
+            reason: StaleReason::Hash,
+            runs_anyway: header.invalidation == Invalidation::UncheckedHash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyc::header::{hex, parse};
+    use crate::pyc::magic::lookup;
+
+    #[test]
+    fn source_hash_matches_cpython_for_every_version() {
+        let cases = [
+            (3394, "20329d810db227ea"),
+            (3413, "1506f08f32bf3ff3"),
+            (3425, "f1d665a9e50fdffa"),
+            (3439, "d94aade28c8cbebf"),
+            (3495, "4c0372aa93f75252"),
+            (3531, "1522561917f5df08"),
+            (3571, "e786e2893651120e"),
+            (336, "152e8119840baf92"),
+        ];
+        for (magic, want) in cases {
+            assert_eq!(
+                hex(&source_hash(&lookup(magic), b"x = 1\n")),
+                want,
+                "magic {magic}"
+            );
+        }
+        let bytes: Vec<u8> = (0..64).collect();
+        assert_eq!(hex(&source_hash(&lookup(3571), &bytes)), "8df0f44b7fd0b1f6");
+        assert_eq!(hex(&source_hash(&lookup(3439), &bytes)), "4d12293bdea7c14c");
+        assert_eq!(hex(&source_hash(&lookup(3495), b"")), "738d9cd5d5e87f73");
+    }
+
+    fn ts_header(magic_hex: &str, mtime: u32, size: u32) -> Header {
+        let mut b = Vec::new();
+        for i in (0..magic_hex.len()).step_by(2) {
+            b.push(u8::from_str_radix(&magic_hex[i..i + 2], 16).unwrap());
+        }
+        let h = parse(&[b.clone(), vec![0; 12]].concat()).unwrap();
+        let mut bytes = b;
+        match h.header_size {
+            8 => bytes.extend(mtime.to_le_bytes()),
+            12 => {
+                bytes.extend(mtime.to_le_bytes());
+                bytes.extend(size.to_le_bytes());
+            }
+            _ => {
+                bytes.extend(0u32.to_le_bytes());
+                bytes.extend(mtime.to_le_bytes());
+                bytes.extend(size.to_le_bytes());
+            }
+        }
+        parse(&bytes).unwrap()
+    }
+
+    #[test]
+    fn timestamp_rules_follow_each_version() {
+        let h = ts_header("f30d0d0a", 1_700_000_000, 6);
+        let st = |mtime, size| SourceStat { mtime, size };
+        assert_eq!(check_timestamp(&h, st(1_700_000_000, 6)), Freshness::Fresh);
+        assert_eq!(
+            check_timestamp(&h, st(1_700_000_010, 6)),
+            stale(StaleReason::Mtime)
+        );
+        assert_eq!(
+            check_timestamp(&h, st(1_700_000_000, 7)),
+            stale(StaleReason::Size)
+        );
+        assert_eq!(
+            check_timestamp(&h, st(1, 7)),
+            stale(StaleReason::MtimeAndSize)
+        );
+        // 3.7+: masked, so a source from 2106+ still matches.
+        let big = (1i64 << 32) + 1000;
+        let h = ts_header("f30d0d0a", 1000, 6);
+        assert_eq!(check_timestamp(&h, st(big, 6)), Freshness::Fresh);
+        // 3.3-3.6: unmasked, never reused.
+        let h = ts_header("330d0d0a", 1000, 6);
+        assert_eq!(check_timestamp(&h, st(big, 6)), stale(StaleReason::Mtime));
+        // 2.7: no size field; sign extension breaks 2038..2106.
+        let h = ts_header("03f30d0a", 1_700_000_000, 0);
+        assert_eq!(
+            check_timestamp(&h, st(1_700_000_000, 999)),
+            Freshness::Fresh
+        );
+        let h = ts_header("03f30d0a", 3_000_000_000, 0);
+        assert_eq!(
+            check_timestamp(&h, st(3_000_000_000, 1)),
+            stale(StaleReason::Mtime)
+        );
+        let h = ts_header("03f30d0a", 1000, 0);
+        assert_eq!(check_timestamp(&h, st(big, 1)), Freshness::Fresh);
+    }
+
+    #[test]
+    fn unchecked_hash_pycs_run_anyway_when_stale() {
+        let mut b = vec![0xf3, 0x0d, 0x0d, 0x0a, 1, 0, 0, 0];
+        b.extend(source_hash(&lookup(3571), b"x = 1\n"));
+        let h = parse(&b).unwrap();
+        assert_eq!(check_hash(&h, b"x = 1\n"), Freshness::Fresh);
+        assert_eq!(
+            check_hash(&h, b"x = 2\n"),
+            Freshness::Stale {
+                reason: StaleReason::Hash,
+                runs_anyway: true
+            }
+        );
+        b[4] = 3;
+        let h = parse(&b).unwrap();
+        assert_eq!(
+            check_hash(&h, b"x = 2\n"),
+            Freshness::Stale {
+                reason: StaleReason::Hash,
+                runs_anyway: false
+            }
+        );
+    }
+}
