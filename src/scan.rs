@@ -1,0 +1,13 @@
+//! Scanning: walk roots, find sources and caches, judge each cache, and build the model.
+//!
+//! - [`record`]: what is found (sources, caches with verdicts, errors).
+//! - [`model`]: the shared inventory, changed only by [`ScanModel::apply`].
+//! - [`options`]: what to scan (roots, prefix, symlinks, excludes).
+
+pub mod model;
+pub mod options;
+pub mod record;
+
+pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
+pub use options::{ScanOptions, VCS_DIRS};
+pub use record::{CacheRecord, FileMeta, ScanError, ScanErrorKind, SourceRecord, display_path};

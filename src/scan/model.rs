@@ -1,0 +1,529 @@
+//! The scan model: the one inventory every pane and every subcommand reads.
+//!
+//! It changes only through [`ScanModel::apply`], which does no I/O, so the TUI can own it
+//! on its thread while the scanner sends [`ScanEvent`]s, and tests can build it by hand.
+
+use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord, display_path};
+use crate::pyc::Status;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Version of the `scan --json` layout; bump when a field changes meaning.
+pub const SCHEMA: u32 = 1;
+
+/// What the scanner sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanEvent {
+    /// A batch of findings plus how much was walked since the last batch.
+    Batch(Box<ScanBatch>),
+    /// Cache files that no longer exist (removed by a clean): drop them from the model.
+    Removed(Vec<PathBuf>),
+    /// The walk is complete.
+    Finished,
+}
+
+/// Findings sent together, so the UI thread wakes once per batch rather than per file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanBatch {
+    /// Sources found.
+    pub sources: Vec<SourceRecord>,
+    /// Caches found, already judged.
+    pub caches: Vec<CacheRecord>,
+    /// Problems met.
+    pub errors: Vec<ScanError>,
+    /// Directories entered since the previous batch.
+    pub dirs_seen: u64,
+    /// Files seen since the previous batch.
+    pub files_seen: u64,
+}
+
+/// How far the scan is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Directories entered.
+    pub dirs: u64,
+    /// Files seen.
+    pub files: u64,
+    /// True once the scanner sent `Finished`.
+    pub finished: bool,
+}
+
+/// A Python module: its source (present or not) and the caches that belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// Dotted name relative to its root.
+    pub name: String,
+    /// Where the source is, or where CPython looks for it.
+    pub source: PathBuf,
+    /// `stat` of the source when it exists.
+    pub source_meta: Option<FileMeta>,
+    /// True for a package's `__init__.py`.
+    pub is_package: bool,
+    /// Indices into [`ScanModel::caches`].
+    pub caches: Vec<usize>,
+}
+
+impl Module {
+    /// True when the source file exists.
+    pub fn source_exists(&self) -> bool {
+        self.source_meta.is_some()
+    }
+}
+
+/// Count and bytes of a group of caches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Number of cache files.
+    pub count: u64,
+    /// Apparent bytes.
+    pub bytes: u64,
+    /// Bytes on disk.
+    pub disk_usage: u64,
+}
+
+impl Totals {
+    fn add(&mut self, meta: &FileMeta) {
+        self.count += 1;
+        self.bytes += meta.size;
+        self.disk_usage += meta.disk_usage;
+    }
+}
+
+/// Totals by verdict and interpreter tag, kept up to date by `apply`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// (status, tag or "-") -> totals.
+    pub cells: BTreeMap<(Status, String), Totals>,
+}
+
+impl Summary {
+    fn add(&mut self, cache: &CacheRecord) {
+        let tag = cache.tag.clone().unwrap_or_else(|| "-".to_string());
+        self.cells
+            .entry((cache.status, tag))
+            .or_default()
+            .add(&cache.meta);
+    }
+
+    /// Totals per status, worst first.
+    pub fn by_status(&self) -> Vec<(Status, Totals)> {
+        let mut map: BTreeMap<Status, Totals> = BTreeMap::new();
+        for ((status, _), t) in &self.cells {
+            let e = map.entry(*status).or_default();
+            e.count += t.count;
+            e.bytes += t.bytes;
+            e.disk_usage += t.disk_usage;
+        }
+        map.into_iter().collect()
+    }
+
+    /// Totals per tag, by name.
+    pub fn by_tag(&self) -> Vec<(String, Totals)> {
+        let mut map: BTreeMap<String, Totals> = BTreeMap::new();
+        for ((_, tag), t) in &self.cells {
+            let e = map.entry(tag.clone()).or_default();
+            e.count += t.count;
+            e.bytes += t.bytes;
+            e.disk_usage += t.disk_usage;
+        }
+        map.into_iter().collect()
+    }
+
+    /// Everything.
+    pub fn total(&self) -> Totals {
+        let mut all = Totals::default();
+        for t in self.cells.values() {
+            all.count += t.count;
+            all.bytes += t.bytes;
+            all.disk_usage += t.disk_usage;
+        }
+        all
+    }
+
+    /// Number of caches with this status.
+    pub fn count(&self, status: Status) -> u64 {
+        self.cells
+            .iter()
+            .filter(|((s, _), _)| *s == status)
+            .map(|(_, t)| t.count)
+            .sum()
+    }
+}
+
+/// The inventory of one scan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanModel {
+    /// The roots scanned (absolute).
+    pub roots: Vec<PathBuf>,
+    /// The `PYTHONPYCACHEPREFIX` tree, when one was scanned.
+    pub prefix: Option<PathBuf>,
+    /// Every cache found, in arrival order.
+    pub caches: Vec<CacheRecord>,
+    /// Modules keyed by source path (existing or expected).
+    pub modules: BTreeMap<PathBuf, Module>,
+    /// Problems met.
+    pub errors: Vec<ScanError>,
+    /// Walk progress.
+    pub progress: Progress,
+    /// Totals by status x tag.
+    pub summary: Summary,
+}
+
+impl ScanModel {
+    /// An empty model for these roots.
+    pub fn new(roots: Vec<PathBuf>, prefix: Option<PathBuf>) -> Self {
+        Self {
+            roots,
+            prefix,
+            ..Self::default()
+        }
+    }
+
+    /// Applies one scanner event. No I/O.
+    pub fn apply(&mut self, event: ScanEvent) {
+        match event {
+            ScanEvent::Batch(batch) => {
+                let batch = *batch;
+                self.progress.dirs += batch.dirs_seen;
+                self.progress.files += batch.files_seen;
+                for source in batch.sources {
+                    self.add_source(source);
+                }
+                for cache in batch.caches {
+                    self.add_cache(cache);
+                }
+                self.errors.extend(batch.errors);
+            }
+            ScanEvent::Removed(paths) => self.remove_caches(&paths),
+            ScanEvent::Finished => self.progress.finished = true,
+        }
+    }
+
+    fn add_source(&mut self, s: SourceRecord) {
+        let m = self
+            .modules
+            .entry(s.path.clone())
+            .or_insert_with(|| Module {
+                name: s.module.clone(),
+                source: s.path.clone(),
+                source_meta: None,
+                is_package: s.is_package,
+                caches: Vec::new(),
+            });
+        m.name = s.module;
+        m.is_package = s.is_package;
+        m.source_meta = Some(s.meta);
+    }
+
+    fn add_cache(&mut self, c: CacheRecord) {
+        let index = self.caches.len();
+        let key = module_key(&c);
+        let m = self.modules.entry(key.clone()).or_insert_with(|| Module {
+            name: c.module.clone(),
+            source: key,
+            source_meta: None,
+            is_package: c.module_is_package(),
+            caches: Vec::new(),
+        });
+        m.caches.push(index);
+        self.summary.add(&c);
+        self.caches.push(c);
+    }
+
+    fn remove_caches(&mut self, paths: &[PathBuf]) {
+        let gone: HashSet<&PathBuf> = paths.iter().collect();
+        let caches = std::mem::take(&mut self.caches);
+        for m in self.modules.values_mut() {
+            m.caches.clear();
+        }
+        self.summary = Summary::default();
+        for c in caches.into_iter().filter(|c| !gone.contains(&c.path)) {
+            self.add_cache(c);
+        }
+        // A module that only existed through its caches disappears with them.
+        self.modules
+            .retain(|_, m| m.source_meta.is_some() || !m.caches.is_empty());
+    }
+
+    /// The caches of a module.
+    pub fn caches_of<'a>(&'a self, module: &'a Module) -> impl Iterator<Item = &'a CacheRecord> {
+        module.caches.iter().filter_map(|&i| self.caches.get(i))
+    }
+
+    /// The module a cache belongs to.
+    pub fn module_of(&self, cache: &CacheRecord) -> Option<&Module> {
+        self.modules.get(&module_key(cache))
+    }
+
+    /// Finds a cache by path.
+    pub fn cache(&self, path: &Path) -> Option<&CacheRecord> {
+        self.caches.iter().find(|c| c.path == path)
+    }
+
+    /// The root a path lies under (the longest matching root).
+    pub fn root_of(&self, path: &Path) -> Option<&Path> {
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(r))
+            .max_by_key(|r| r.as_os_str().len())
+            .map(PathBuf::as_path)
+    }
+
+    /// True when any cache is stale, orphaned, shadowed or invalid (`scan --check`).
+    pub fn has_problems(&self) -> bool {
+        self.summary.cells.keys().any(|(s, _)| s.is_problem())
+    }
+
+    /// The JSON document of `scan --json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let modules: Vec<serde_json::Value> = self
+            .modules
+            .values()
+            .map(|m| {
+                serde_json::json!({
+                    "module": m.name,
+                    "source": display_path(&m.source),
+                    "source_exists": m.source_exists(),
+                    "is_package": m.is_package,
+                    "caches": self.caches_of(m).map(|c| display_path(&c.path)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let by_status: serde_json::Map<String, serde_json::Value> = self
+            .summary
+            .by_status()
+            .into_iter()
+            .map(|(s, t)| (s.as_str().to_string(), serde_json::json!(t)))
+            .collect();
+        let by_tag: serde_json::Map<String, serde_json::Value> = self
+            .summary
+            .by_tag()
+            .into_iter()
+            .map(|(tag, t)| (tag, serde_json::json!(t)))
+            .collect();
+        serde_json::json!({
+            "schema": SCHEMA,
+            "roots": self.roots.iter().map(|r| display_path(r)).collect::<Vec<_>>(),
+            "prefix": self.prefix.as_deref().map(display_path),
+            "caches": self.caches,
+            "modules": modules,
+            "errors": self.errors,
+            "summary": {
+                "total": self.summary.total(),
+                "by_status": by_status,
+                "by_tag": by_tag,
+                "dirs": self.progress.dirs,
+                "files": self.progress.files,
+                "finished": self.progress.finished,
+            },
+        })
+    }
+}
+
+impl CacheRecord {
+    /// True when the cache belongs to a package's `__init__`.
+    pub fn module_is_package(&self) -> bool {
+        self.source
+            .as_deref()
+            .and_then(Path::file_stem)
+            .is_some_and(|s| s == "__init__")
+    }
+}
+
+/// Modules are keyed by the source path CPython maps the cache to; a cache that maps to
+/// no source (an untagged name in `__pycache__`) stands for itself.
+fn module_key(c: &CacheRecord) -> PathBuf {
+    c.source.clone().unwrap_or_else(|| c.path.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyc::{Location, Verdict};
+
+    fn cache(path: &str, source: &str, status: Status, tag: &str, size: u64) -> CacheRecord {
+        CacheRecord {
+            path: PathBuf::from(path),
+            source: Some(PathBuf::from(source)),
+            module: "m".into(),
+            tag: Some(tag.into()),
+            opt: None,
+            location: Location::Pycache,
+            header: None,
+            magic: None,
+            python: None,
+            invalidation: None,
+            status,
+            reason: None,
+            verdict: Verdict::new(status, ""),
+            meta: FileMeta {
+                size,
+                disk_usage: 4096,
+                ..FileMeta::default()
+            },
+        }
+    }
+
+    fn source(path: &str) -> SourceRecord {
+        SourceRecord {
+            path: PathBuf::from(path),
+            module: "m".into(),
+            is_package: false,
+            meta: FileMeta::default(),
+        }
+    }
+
+    fn batch(sources: Vec<SourceRecord>, caches: Vec<CacheRecord>) -> ScanEvent {
+        ScanEvent::Batch(Box::new(ScanBatch {
+            sources,
+            caches,
+            errors: vec![],
+            dirs_seen: 1,
+            files_seen: 2,
+        }))
+    }
+
+    #[test]
+    fn caches_join_their_module_whatever_the_arrival_order() {
+        let mut m = ScanModel::new(vec!["/p".into()], None);
+        m.apply(batch(
+            vec![],
+            vec![cache(
+                "/p/__pycache__/m.cpython-313.pyc",
+                "/p/m.py",
+                Status::Fresh,
+                "cpython-313",
+                100,
+            )],
+        ));
+        m.apply(batch(vec![source("/p/m.py")], vec![]));
+        m.apply(batch(
+            vec![],
+            vec![cache(
+                "/p/__pycache__/m.cpython-312.pyc",
+                "/p/m.py",
+                Status::Stale,
+                "cpython-312",
+                50,
+            )],
+        ));
+        assert_eq!(m.modules.len(), 1);
+        let module = &m.modules[Path::new("/p/m.py")];
+        assert!(module.source_exists());
+        assert_eq!(m.caches_of(module).count(), 2);
+        assert_eq!(
+            m.progress,
+            Progress {
+                dirs: 3,
+                files: 6,
+                finished: false
+            }
+        );
+        m.apply(ScanEvent::Finished);
+        assert!(m.progress.finished);
+    }
+
+    #[test]
+    fn summary_counts_by_status_and_tag() {
+        let mut m = ScanModel::new(vec!["/p".into()], None);
+        m.apply(batch(
+            vec![],
+            vec![
+                cache(
+                    "/p/__pycache__/a.cpython-313.pyc",
+                    "/p/a.py",
+                    Status::Fresh,
+                    "cpython-313",
+                    10,
+                ),
+                cache(
+                    "/p/__pycache__/b.cpython-313.pyc",
+                    "/p/b.py",
+                    Status::Orphaned,
+                    "cpython-313",
+                    20,
+                ),
+                cache(
+                    "/p/__pycache__/b.cpython-312.pyc",
+                    "/p/b.py",
+                    Status::Orphaned,
+                    "cpython-312",
+                    30,
+                ),
+            ],
+        ));
+        assert_eq!(m.summary.count(Status::Orphaned), 2);
+        assert_eq!(m.summary.total().bytes, 60);
+        let tags = m.summary.by_tag();
+        assert_eq!(tags[0].0, "cpython-312");
+        assert_eq!(tags[1].1.count, 2);
+        assert!(m.has_problems());
+    }
+
+    #[test]
+    fn removed_caches_leave_the_model_and_orphan_modules_vanish() {
+        let mut m = ScanModel::new(vec!["/p".into()], None);
+        m.apply(batch(
+            vec![source("/p/a.py")],
+            vec![
+                cache(
+                    "/p/__pycache__/a.cpython-313.pyc",
+                    "/p/a.py",
+                    Status::Fresh,
+                    "cpython-313",
+                    10,
+                ),
+                cache(
+                    "/p/__pycache__/gone.cpython-313.pyc",
+                    "/p/gone.py",
+                    Status::Orphaned,
+                    "cpython-313",
+                    20,
+                ),
+            ],
+        ));
+        m.apply(ScanEvent::Removed(vec![
+            "/p/__pycache__/gone.cpython-313.pyc".into(),
+        ]));
+        assert_eq!(m.caches.len(), 1);
+        assert_eq!(m.modules.len(), 1);
+        assert!(!m.has_problems());
+        let module = &m.modules[Path::new("/p/a.py")];
+        assert_eq!(m.caches_of(module).next().unwrap().status, Status::Fresh);
+    }
+
+    #[test]
+    fn json_has_the_contract_fields() {
+        let mut m = ScanModel::new(vec!["/p".into()], None);
+        m.apply(batch(
+            vec![source("/p/a.py")],
+            vec![cache(
+                "/p/__pycache__/a.cpython-313.pyc",
+                "/p/a.py",
+                Status::Fresh,
+                "cpython-313",
+                10,
+            )],
+        ));
+        let j = m.to_json();
+        assert_eq!(j["schema"], SCHEMA);
+        let c = &j["caches"][0];
+        for key in [
+            "path",
+            "source",
+            "module",
+            "tag",
+            "opt",
+            "location",
+            "invalidation",
+            "status",
+            "reason",
+            "size",
+        ] {
+            assert!(c.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(c["status"], "fresh");
+        assert_eq!(j["summary"]["by_status"]["fresh"]["count"], 1);
+    }
+}

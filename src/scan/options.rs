@@ -1,0 +1,57 @@
+//! What to scan and how: resolved from CLI flags and the environment before the walk starts.
+
+use std::path::PathBuf;
+
+/// Directory names skipped by default: version-control metadata, never Python caches.
+pub const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".bzr", "_darcs", ".jj"];
+
+/// Scan settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Directories to walk (made absolute by [`ScanOptions::new`]).
+    pub roots: Vec<PathBuf>,
+    /// A `PYTHONPYCACHEPREFIX` tree to walk too; its caches map back to sources by
+    /// CPython's rule (prefix + the source's absolute directory).
+    pub prefix: Option<PathBuf>,
+    /// Follow symbolic links (with loop detection). Off by default.
+    pub follow_symlinks: bool,
+    /// Do not cross into other filesystems.
+    pub one_file_system: bool,
+    /// Extra glob patterns of paths to skip (matched against the path below its root and
+    /// against the file name).
+    pub excludes: Vec<String>,
+    /// Skip version-control directories ([`VCS_DIRS`]). On by default.
+    pub skip_vcs: bool,
+}
+
+impl ScanOptions {
+    /// Options for these roots with the defaults: no prefix, no symlinks, VCS skipped.
+    /// Relative roots are made absolute against the current directory (no symlink
+    /// resolution, as CPython does for the prefix mapping).
+    pub fn new(roots: Vec<PathBuf>) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Self {
+            roots: roots.into_iter().map(|r| absolute(&cwd, r)).collect(),
+            prefix: None,
+            follow_symlinks: false,
+            one_file_system: false,
+            excludes: Vec::new(),
+            skip_vcs: true,
+        }
+    }
+
+    /// Sets the prefix tree: the given one, else `PYTHONPYCACHEPREFIX` when set and non-empty
+    /// (CPython treats an empty value as unset).
+    pub fn with_prefix(mut self, flag: Option<PathBuf>) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let from_env = std::env::var_os("PYTHONPYCACHEPREFIX")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        self.prefix = flag.or(from_env).map(|p| absolute(&cwd, p));
+        self
+    }
+}
+
+fn absolute(cwd: &std::path::Path, p: PathBuf) -> PathBuf {
+    if p.is_absolute() { p } else { cwd.join(p) }
+}

@@ -1,0 +1,171 @@
+//! What the scanner finds: one record per source, per cache, per problem.
+//!
+//! Records are plain data, produced on the scanner thread and moved into the model.
+
+use crate::pyc::{Header, Invalidation, Location, PyVersion, Status, Verdict};
+use serde::{Serialize, Serializer};
+use std::path::{Path, PathBuf};
+
+/// `stat` facts shown in the details pane and used to re-check files before removal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct FileMeta {
+    /// Apparent size in bytes.
+    pub size: u64,
+    /// Disk usage in bytes (`st_blocks * 512`).
+    pub disk_usage: u64,
+    /// `int(st_mtime)` in seconds.
+    pub mtime: i64,
+    /// Owner user id.
+    pub uid: u32,
+    /// Owner group id.
+    pub gid: u32,
+    /// Permission bits and file type (`st_mode`).
+    pub mode: u32,
+    /// Device id, with `ino` identifies the file for the pre-removal re-check.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+}
+
+impl FileMeta {
+    /// From `symlink_metadata`/`metadata`.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            size: meta.size(),
+            disk_usage: meta.blocks().saturating_mul(512),
+            mtime: crate::pyc::SourceStat::from_metadata(meta).mtime,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            mode: meta.mode(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// A Python source file (`.py`/`.pyw`) found under a root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRecord {
+    /// Absolute path.
+    #[serde(serialize_with = "ser_path")]
+    pub path: PathBuf,
+    /// Dotted module name relative to its root (`pkg.sub.mod`; `pkg` for `pkg/__init__.py`).
+    pub module: String,
+    /// True for `__init__.py`.
+    pub is_package: bool,
+    /// Its `stat` facts.
+    pub meta: FileMeta,
+}
+
+/// A cache file (`.pyc`/`.pyo`) with CPython's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheRecord {
+    /// Absolute path.
+    #[serde(serialize_with = "ser_path")]
+    pub path: PathBuf,
+    /// The source CPython maps it to (it may not exist: see `status`).
+    #[serde(serialize_with = "ser_opt_path")]
+    pub source: Option<PathBuf>,
+    /// Dotted module name of that source.
+    pub module: String,
+    /// Interpreter tag: from the file name, or from the magic for legacy files.
+    pub tag: Option<String>,
+    /// Optimisation level (`1`, `2`), None at level 0.
+    pub opt: Option<String>,
+    /// `pycache`, `prefix` or `legacy`.
+    pub location: Location,
+    /// Decoded header, when it decodes.
+    #[serde(skip)]
+    pub header: Option<Header>,
+    /// Magic number, when at least 4 bytes were read.
+    pub magic: Option<u16>,
+    /// Python version the magic names.
+    pub python: Option<PyVersion>,
+    /// Timestamp or hash-based.
+    pub invalidation: Option<Invalidation>,
+    /// The verdict.
+    pub status: Status,
+    /// Why (None for plain fresh caches).
+    pub reason: Option<String>,
+    /// Full verdict details (stale reason, runs-anyway, actual hash).
+    #[serde(skip)]
+    pub verdict: Verdict,
+    /// `stat` facts of the cache file.
+    #[serde(flatten)]
+    pub meta: FileMeta,
+}
+
+/// A problem met while scanning: a finding, not an abort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanError {
+    /// Where.
+    #[serde(serialize_with = "ser_path")]
+    pub path: PathBuf,
+    /// What kind of problem.
+    pub kind: ScanErrorKind,
+    /// One line, what happened and what to do.
+    pub message: String,
+}
+
+/// Kinds of scan problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanErrorKind {
+    /// Permission denied on a directory or file.
+    Unreadable,
+    /// A symlink loop (only with `--follow-symlinks`).
+    SymlinkLoop,
+    /// A root that does not exist or is not a directory.
+    BadRoot,
+    /// The file changed or vanished while it was scanned.
+    Changed,
+    /// Any other I/O error.
+    Io,
+}
+
+/// Paths as text; bytes that are not UTF-8 are shown escaped (`\xff`), never dropped.
+pub fn display_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// serde helper: a path as escaped text.
+pub fn ser_path<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(p))
+}
+
+/// serde helper: an optional path as escaped text or null.
+pub fn ser_opt_path<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_str(&display_path(p)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn non_utf8_names_are_escaped_not_dropped() {
+        let p = Path::new(OsStr::from_bytes(b"/srv/caf\xe9/m.py"));
+        assert_eq!(display_path(p), "/srv/caf\\xe9/m.py");
+        assert_eq!(display_path(Path::new("/srv/naïve.py")), "/srv/naïve.py");
+    }
+}
