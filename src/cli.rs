@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 all fine, 1 findings or failed steps, 2 usage or I/O error.
 
+mod completions;
 mod inspect;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,10 @@ impl ColorChoice {
 pub enum Command {
     /// Decode .pyc files: header, version, verdict against the source, code summary.
     Inspect(inspect::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 /// Parses arguments, runs, and maps the result to an exit code.
@@ -61,6 +66,8 @@ pub fn main() -> ExitCode {
     install_error_hook(cli.color);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Completions(args)) => completions::completions(args),
+        Some(Command::Man) => completions::man(),
         None => Err(color_eyre::eyre::eyre!(
             "the explorer is not built yet; run a subcommand (see 'pycache --help')"
         )),
