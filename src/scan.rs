@@ -3,10 +3,12 @@
 //! - [`record`]: what is found (sources, caches with verdicts, errors).
 //! - [`model`]: the shared inventory, changed only by [`ScanModel::apply`].
 //! - [`options`]: what to scan (roots, prefix, symlinks, excludes).
+//! - [`snapshot`]: loading a saved `scan --json` for offline review.
 
 pub mod model;
 pub mod options;
 pub mod record;
+pub mod snapshot;
 
 pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
 pub use options::{ScanOptions, VCS_DIRS};

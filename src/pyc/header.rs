@@ -8,7 +8,7 @@ use super::magic::{self, MagicInfo};
 use serde::Serialize;
 
 /// How a `.pyc` is checked against its source (PEP 552).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Invalidation {
     /// Recorded source mtime (and size from 3.3) are compared with the source.

@@ -286,6 +286,7 @@ impl ScanModel {
                     "source": display_path(&m.source),
                     "source_exists": m.source_exists(),
                     "is_package": m.is_package,
+                    "source_meta": m.source_meta,
                     "caches": self.caches_of(m).map(|c| display_path(&c.path)).collect::<Vec<_>>(),
                 })
             })

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 use std::path::{Path, PathBuf};
 
 /// `stat` facts shown in the details pane and used to re-check files before removal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct FileMeta {
     /// Apparent size in bytes.
     pub size: u64,
@@ -109,7 +109,7 @@ pub struct ScanError {
 }
 
 /// Kinds of scan problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScanErrorKind {
     /// Permission denied on a directory or file.
