@@ -5,7 +5,7 @@
 mod completions;
 mod inspect;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -15,7 +15,8 @@ use std::process::ExitCode;
     name = "pycache",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// When to use colour: auto (a terminal, NO_COLOR unset), always, never.
@@ -60,9 +61,28 @@ pub enum Command {
     Man,
 }
 
+/// The exit-code contract, shown in `--help` and the README.
+const EXIT_CODES: &str =
+    "Exit status: 0 all fine, 1 findings (problems found or steps failed), 2 usage or I/O error.";
+
+/// Parses the command line; `--version` also lists the Python versions pycache can read.
+fn parse_args() -> Cli {
+    let cpython: Vec<String> = pycache::pyc::magic::known_versions()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let version = format!(
+        "{}\nreads .pyc files of CPython 3.15 (development), {}; PyPy 3.11 to 2.7",
+        env!("CARGO_PKG_VERSION"),
+        cpython.join(", ")
+    );
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// Parses arguments, runs, and maps the result to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     install_error_hook(cli.color);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
