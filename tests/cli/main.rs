@@ -1,0 +1,5 @@
+//! The one integration-test binary: runs the real `pycache` executable.
+//! Each subcommand has its own module; shared helpers are in `support`.
+#![allow(clippy::unwrap_used)]
+
+mod support;

@@ -1,0 +1,68 @@
+//! Helpers shared by the CLI tests: the binary, interpreters, and temp trees.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The `pycache` binary with a predictable environment: no colour, no backtraces, and no
+/// `PYTHONPYCACHEPREFIX` leaking in from the developer's shell.
+pub fn pycache() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("pycache").unwrap();
+    cmd.env_remove("RUST_BACKTRACE")
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// The pyenv interpreter whose version starts with `version` (e.g. "3.13"), if installed.
+/// Tests that need it print why they skip when it is absent.
+pub fn python(version: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")))?;
+    let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name == version || name.starts_with(&format!("{version}."))
+        })
+        .map(|e| e.path().join("bin/python"))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Prints a skip reason in the test output.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("skipped {test}: {why}");
+}
+
+/// Writes a file, creating parent directories.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Every file below `root`, relative and sorted (for before/after comparisons).
+pub fn list_tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+                out.push(format!("{rel}/"));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
