@@ -2,8 +2,13 @@
 //!
 //! Exit codes: 0 all fine, 1 findings or failed steps, 2 usage or I/O error.
 
+mod clean;
 mod completions;
+mod doctor;
+mod imports;
 mod inspect;
+mod recompile;
+mod scan;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -22,6 +27,9 @@ pub struct Cli {
     /// When to use colour: auto (a terminal, NO_COLOR unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// The explorer's arguments, used when no subcommand is given.
+    #[command(flatten)]
+    pub explore: crate::tui::Args,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -55,6 +63,16 @@ impl ColorChoice {
 pub enum Command {
     /// Decode .pyc files: header, version, verdict against the source, code summary.
     Inspect(inspect::Args),
+    /// Find every bytecode cache under directories and give CPython's verdict on each.
+    Scan(scan::Args),
+    /// Which project modules the entry points really import, and which lack caches.
+    Imports(imports::Args),
+    /// Why a service has no usable caches, what that costs per start, and the fix.
+    Doctor(doctor::Args),
+    /// Remove stale, orphaned, shadowed and invalid caches: shows the plan, then asks.
+    Clean(clean::Args),
+    /// Compile missing and stale caches with the real interpreters: shows the plan, then asks.
+    Recompile(recompile::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -86,11 +104,14 @@ pub fn main() -> ExitCode {
     install_error_hook(cli.color);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Scan(args)) => scan::run(args),
+        Some(Command::Imports(args)) => imports::run(args),
+        Some(Command::Doctor(args)) => doctor::run(args),
+        Some(Command::Clean(args)) => clean::run(args),
+        Some(Command::Recompile(args)) => recompile::run(args),
         Some(Command::Completions(args)) => completions::completions(args),
         Some(Command::Man) => completions::man(),
-        None => Err(color_eyre::eyre::eyre!(
-            "the explorer is not built yet; run a subcommand (see 'pycache --help')"
-        )),
+        None => crate::tui::run(cli.explore, cli.color.enabled(std::io::stdout().is_terminal())),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,16 @@
 //! pycache explains and repairs Python bytecode caches.
 //!
 //! Module map (the library holds the logic; the terminal UI and the CLI live in the binary):
+//! - [`actions`]: clean and recompile, as plans shown before anything changes.
 //! - [`pyc`]: the `.pyc` format, CPython's magic numbers, cache names, and verdicts.
+//! - [`doctor`]: why a service has no usable caches, what it costs per start, the fix.
+//! - [`imports`]: which project modules the entry points import, from the sources alone.
 //! - [`scan`]: the walker, the verdicts per cache, and the shared scan model.
+//! - [`demo`]: the bundled demo project (`pycache demo`), written with designed mtimes.
 
+pub mod actions;
+pub mod demo;
+pub mod doctor;
+pub mod imports;
 pub mod pyc;
 pub mod scan;

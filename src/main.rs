@@ -3,6 +3,7 @@
 //! library calls and results into text, JSON, or the full-screen explorer.
 
 mod cli;
+mod tui;
 
 fn main() -> std::process::ExitCode {
     cli::main()

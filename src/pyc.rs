@@ -4,13 +4,16 @@
 //! Pure functions over bytes and `stat` results; the only I/O is the caller's. The facts
 //! behind every rule are in shared/docs/pyc-format.md (copied facts, cited by section).
 
+pub mod code;
 pub mod error;
 pub mod header;
 pub mod magic;
+pub mod marshal;
 pub mod name;
 pub mod validate;
 pub mod verdict;
 
+pub use code::{CodeKind, CodeSummary, NestedCode, summarize};
 pub use error::{PycError, PycErrorKind};
 pub use header::{Header, Invalidation};
 pub use magic::{Implementation, MagicInfo, PyVersion};

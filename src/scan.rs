@@ -3,13 +3,19 @@
 //! - [`record`]: what is found (sources, caches with verdicts, errors).
 //! - [`model`]: the shared inventory, changed only by [`ScanModel::apply`].
 //! - [`options`]: what to scan (roots, prefix, symlinks, excludes).
+//! - [`walk`]: the scanner thread ([`spawn`], [`scan`]); `visit` reads one directory.
+//! - [`classify`]: the rules: names, source mapping, module names, one cache's record.
 //! - [`snapshot`]: loading a saved `scan --json` for offline review.
 
+pub mod classify;
 pub mod model;
 pub mod options;
 pub mod record;
+mod visit;
+pub mod walk;
 pub mod snapshot;
 
 pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
 pub use options::{ScanOptions, VCS_DIRS};
 pub use record::{CacheRecord, FileMeta, ScanError, ScanErrorKind, SourceRecord, display_path};
+pub use walk::{scan, spawn};

@@ -1,37 +1,97 @@
-//! `pycache inspect FILE...`: decode .pyc files.
+//! `pycache inspect FILE...`: decode `.pyc` files and give CPython's verdict on each.
+//!
+//! Every file is reported, good or bad: a file that cannot be read or decoded gets a
+//! one-line error on stderr (and, in JSON, an object with an `error`), and the others are
+//! still shown. The work is in the library (`pyc::summarize`, `scan::classify`); this
+//! layer gathers one [`report::Report`] per file and prints it.
+
+mod human;
+mod report;
 
 use color_eyre::eyre::Result;
+use pycache::pyc::Status;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  every file was decoded and Python would use it as it is (fresh or sourceless)
+  1  every file was decoded, and some verdict is a finding (stale, orphaned, shadowed,
+     invalid, or a source that cannot be read)
+  2  some file could not be read or decoded (one line on stderr names it, what is wrong
+     and at which byte)";
+
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS)]
 pub struct Args {
     /// The .pyc files to decode.
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Print JSON instead of text.
+    /// Print a JSON array, one object per file, instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The PYTHONPYCACHEPREFIX tree the files may belong to (default: $PYTHONPYCACHEPREFIX
+    /// when set): a file below it maps to the source at / + its path below the prefix.
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
 }
 
 /// Runs `inspect`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut code = ExitCode::SUCCESS;
+    let prefix = pycache::scan::ScanOptions::new(Vec::new())
+        .with_prefix(args.pycache_prefix.clone())
+        .prefix;
+    let mut failed = false;
+    let mut findings = false;
+    let mut reports = Vec::new();
+    let mut stdout = io::stdout().lock();
+    let mut shown = 0;
     for file in &args.files {
-        match std::fs::read(file) {
-            Ok(bytes) => match pycache::pyc::header::parse(&bytes) {
-                Ok(h) => println!("{}: {}", file.display(), h.magic.describe()),
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    code = ExitCode::from(2);
-                }
-            },
-            Err(e) => {
-                eprintln!("error: {}: {e}", file.display());
-                code = ExitCode::from(2);
+        let r = report::inspect(file, prefix.as_deref());
+        if let Some(error) = &r.error {
+            failed = true;
+            eprintln!("error: {}: {error}{}", r.path, r.hint);
+        }
+        findings |= r.status.is_problem() || r.status == Status::Unreadable;
+        if args.json {
+            reports.push(r);
+        } else if r.magic.is_some() {
+            let mut text = String::new();
+            if shown > 0 {
+                text.push('\n');
+            }
+            shown += 1;
+            human::render(&r, &mut text);
+            if !write_quietly(&mut stdout, text.as_bytes())? {
+                return Ok(exit(failed, findings));
             }
         }
     }
-    Ok(code)
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&reports)?;
+        text.push('\n');
+        write_quietly(&mut stdout, text.as_bytes())?;
+    }
+    Ok(exit(failed, findings))
+}
+
+fn exit(failed: bool, findings: bool) -> ExitCode {
+    if failed {
+        ExitCode::from(2)
+    } else if findings {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Writes all of `bytes`; false when the reader went away (`| head`), which ends quietly.
+fn write_quietly(out: &mut impl Write, bytes: &[u8]) -> Result<bool> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -2,4 +2,10 @@
 //! Each subcommand has its own module; shared helpers are in `support`.
 #![allow(clippy::unwrap_used)]
 
+mod doctor;
+mod clean;
+mod imports;
+mod inspect;
+mod recompile;
 mod support;
+mod tui_pty;

@@ -1,0 +1,1 @@
+"""Reports sent to teachers."""

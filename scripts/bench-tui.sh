@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# bench-tui.sh [TREE] - drives the real explorer in a pseudo-terminal (80x24) and measures:
+#   first frame   time from spawn to the first drawn frame (the tree pane's title)
+#   scan          time until the scan has finished and the screen is idle
+#   cursor move   key-to-frame latency of `j`/`k` (median, p95) and bytes written per move
+#   expand        key-to-frame latency of opening the largest group (verdict view, `fresh`)
+#                 and a directory of the directory view
+#   next problem  key-to-frame latency of `n`
+# Targets (issue 7): first frame < 50 ms, key-to-frame < 10 ms with 100k modules,
+# < 2 KiB written per cursor move at 80x24.
+#
+# TREE defaults to the large corpus (.corpus/large, built by shared/bench/make-corpus.sh);
+# when it is absent a tree of 100k modules is generated under $TMPDIR (sources and
+# header-only caches, enough for the explorer). Builds the release binary first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tree="${1:-.corpus/large}"
+if [[ ! -d "$tree" ]]; then
+    tree="${TMPDIR:-/tmp}/pycache-bench-tui"
+    if [[ ! -f "$tree/.complete" ]]; then
+        echo "corpus not found; generating 100k modules in $tree" >&2
+        rm -rf "$tree"
+        python3 - "$tree" <<'EOF'
+import os, struct, sys
+root = sys.argv[1]
+for p in range(100):
+    for d in range(10):
+        base = os.path.join(root, f"pkg{p:03}", f"sub{d}")
+        os.makedirs(os.path.join(base, "__pycache__"), exist_ok=True)
+        for m in range(100):
+            src = os.path.join(base, f"mod{m:03}.py")
+            if m % 50 != 0:
+                with open(src, "w") as f:
+                    f.write(f"x = {m}\n")
+            st = os.stat(src) if os.path.exists(src) else None
+            mtime, size = (int(st.st_mtime), st.st_size) if st else (1, 1)
+            if m % 7 == 0:
+                mtime += 1  # stale
+            hdr = struct.pack("<HBBIII", 3571, 0x0d, 0x0a, 0, mtime & 0xffffffff, size) + b"N"
+            with open(os.path.join(base, "__pycache__", f"mod{m:03}.cpython-313.pyc"), "wb") as f:
+                f.write(hdr)
+open(os.path.join(root, ".complete"), "w").close()
+EOF
+    fi
+fi
+
+cargo build --release --quiet
+bin="$PWD/target/release/pycache"
+echo "tree: $tree"
+
+python3 - "$bin" "$tree" <<'EOF'
+import fcntl, os, select, signal, statistics, struct, sys, termios, time
+
+binary, tree = sys.argv[1], sys.argv[2]
+ROWS, COLS = 24, 80
+
+def spawn():
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.environ.pop("NO_COLOR", None)
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        os.execv(binary, [binary, tree])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    return pid, fd
+
+def read_until(fd, pred, timeout):
+    """Reads until pred(buffer) or timeout; returns (buffer, seconds)."""
+    start = time.perf_counter()
+    buf = b""
+    while time.perf_counter() - start < timeout:
+        r, _, _ = select.select([fd], [], [], 0.01)
+        if r:
+            try:
+                buf += os.read(fd, 65536)
+            except OSError:
+                break
+            if pred(buf):
+                return buf, time.perf_counter() - start
+    raise SystemExit(f"timed out after {timeout}s; got {len(buf)} bytes")
+
+def drain_until_quiet(fd, quiet, timeout=300):
+    """Reads until nothing arrives for `quiet` seconds; returns (bytes, seconds to last byte)."""
+    start = time.perf_counter()
+    last = start
+    n = 0
+    while time.perf_counter() - start < timeout:
+        r, _, _ = select.select([fd], [], [], quiet)
+        if not r:
+            return n, last - start
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        n += len(chunk)
+        last = time.perf_counter()
+    return n, last - start
+
+def key(fd, k, quiet=0.05):
+    """Sends a key; returns (ms to the first byte of the answer, ms to its last, bytes)."""
+    t0 = time.perf_counter()
+    os.write(fd, k)
+    r, _, _ = select.select([fd], [], [], 5)
+    if not r:
+        return None, None, 0
+    first = time.perf_counter() - t0
+    chunk = os.read(fd, 65536)
+    n, rest = drain_until_quiet(fd, quiet)
+    return first * 1000, (first + rest) * 1000 if n else first * 1000, len(chunk) + n
+
+def stats(name, xs, unit="ms"):
+    xs = [x for x in xs if x is not None]
+    xs.sort()
+    p95 = xs[min(len(xs) - 1, int(len(xs) * 0.95))]
+    print(f"{name:<34} median {statistics.median(xs):8.2f} {unit}   p95 {p95:8.2f} {unit}   max {xs[-1]:8.2f} {unit}   (n={len(xs)})")
+
+firsts = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    pid, fd = spawn()
+    _, _ = read_until(fd, lambda b: b"Modules" in b, 10)
+    firsts.append((time.perf_counter() - t0) * 1000)
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    os.close(fd)
+stats("first frame (spawn to frame)", firsts)
+
+pid, fd = spawn()
+t0 = time.perf_counter()
+read_until(fd, lambda b: b"Modules" in b, 10)
+# The spinner ticks every 200 ms while scanning; a second of silence means finished.
+drain_until_quiet(fd, 1.0)
+print(f"{'scan finished and idle':<34} {time.perf_counter() - t0 - 1.0:8.2f} s")
+
+# Open a few directories on the way to problems, so there are rows to move through.
+for _ in range(8):
+    key(fd, b"n")
+key(fd, b"g")
+moves, move_bytes = [], []
+for i in range(200):
+    f, l, n = key(fd, b"j" if (i // 15) % 2 == 0 else b"k")
+    moves.append(l)
+    move_bytes.append(n)
+stats("cursor move, key to frame end", moves)
+stats("bytes written per cursor move", move_bytes, "B ")
+
+nexts = [key(fd, b"n")[1] for _ in range(30)]
+stats("next problem (n)", nexts)
+
+# Directory view: open the first top-level directory, then close it again.
+key(fd, b"g")
+opens = []
+for _ in range(10):
+    opens.append(key(fd, b"\r")[1])
+    key(fd, b"\r")
+stats("open/close a top-level directory", opens)
+
+# Verdict view: the `fresh` group holds most modules, flat.
+key(fd, b"v", 0.2)
+key(fd, b"G")
+big = []
+for _ in range(6):
+    key(fd, b"k")  # fresh is just above "no cache" (or last)
+    f, l, n = key(fd, b"\r", 0.2)
+    big.append(l)
+    key(fd, b"\r", 0.2)
+    key(fd, b"G")
+stats("open the largest verdict group", big)
+
+os.write(fd, b"q")
+os.waitpid(pid, 0)
+EOF

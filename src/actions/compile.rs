@@ -1,0 +1,238 @@
+//! Running compile steps with the real interpreters.
+//!
+//! Each worker thread keeps one long-lived driver process (`assets/compile_driver.py`)
+//! for the interpreter it is working with, feeds it one file at a time as a JSON line and
+//! reads one JSON line back, so every file's result (ok, or the syntax error with line and
+//! column) reaches the caller as it happens. Steps are sorted by interpreter, so a worker
+//! rarely switches drivers.
+
+use super::plan::{Compile, Plan, Step};
+use super::quarantine::hex;
+use super::report::{Outcome, StepOutcome};
+use crate::scan::record::display_path;
+use serde::Deserialize;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+/// The driver program, run with `python -E -s -B -c DRIVER`.
+pub const DRIVER: &str = include_str!("../../assets/compile_driver.py");
+
+/// One driver process.
+struct Driver {
+    interpreter: PathBuf,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    stderr_tail: Arc<Mutex<Vec<u8>>>,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    ok: bool,
+    kind: Option<String>,
+    msg: Option<String>,
+    line: Option<u32>,
+    col: Option<u32>,
+}
+
+impl Driver {
+    fn spawn(interpreter: &Path) -> Result<Self, String> {
+        // -E: no PYTHON* variables (PYTHONDONTWRITEBYTECODE does not matter to py_compile,
+        // but PYTHONPATH could shadow it); -B: the driver's own imports write no caches.
+        // SOURCE_DATE_EPOCH would change py_compile's default mode: the mode is always passed.
+        let mut child = Command::new(interpreter)
+            .args(["-E", "-s", "-B", "-c", DRIVER])
+            .env_remove("PYTHONDONTWRITEBYTECODE")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", display_path(interpreter)))?;
+        let (Some(stdin), Some(stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err("driver pipes missing".into());
+        };
+        let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+        let tail = Arc::clone(&stderr_tail);
+        // Drain stderr so a chatty interpreter never blocks; keep the end for error messages.
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut t) = tail.lock() {
+                    t.extend_from_slice(&buf[..n]);
+                    let excess = t.len().saturating_sub(2048);
+                    t.drain(..excess);
+                }
+            }
+        });
+        Ok(Self {
+            interpreter: interpreter.to_path_buf(),
+            child,
+            stdin: Some(stdin),
+            stdout: BufReader::new(stdout),
+            stderr_tail,
+        })
+    }
+
+    fn compile(&mut self, index: usize, step: &Compile) -> Result<Answer, String> {
+        let req = serde_json::json!({
+            "id": index,
+            "src": hex(step.source.as_os_str().as_bytes()),
+            "cfile": hex(step.cache.as_os_str().as_bytes()),
+            "opt": step.opt,
+            "mode": step.mode.as_str(),
+            "chown": step.chown,
+        });
+        let stdin = self.stdin.as_mut().ok_or("driver closed")?;
+        writeln!(stdin, "{req}")
+            .and_then(|()| stdin.flush())
+            .map_err(|e| self.died(&e.to_string()))?;
+        let mut line = String::new();
+        match self.stdout.read_line(&mut line) {
+            Ok(0) => Err(self.died("it exited")),
+            Ok(_) => serde_json::from_str(&line)
+                .map_err(|_| self.died(&format!("unexpected answer {:?}", line.trim()))),
+            Err(e) => Err(self.died(&e.to_string())),
+        }
+    }
+
+    fn died(&mut self, what: &str) -> String {
+        let _ = self.child.wait();
+        let tail = self
+            .stderr_tail
+            .lock()
+            .map(|t| String::from_utf8_lossy(&t).trim().to_string())
+            .unwrap_or_default();
+        let last = tail.lines().last().unwrap_or("").to_string();
+        format!(
+            "the compile driver of {} failed: {what}{}",
+            display_path(&self.interpreter),
+            if last.is_empty() {
+                String::new()
+            } else {
+                format!(" ({last})")
+            }
+        )
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Closing stdin ends the driver's loop.
+        self.stdin.take();
+        let _ = self.child.wait();
+    }
+}
+
+fn outcome_of(index: usize, step: &Compile, answer: Result<Answer, String>) -> StepOutcome {
+    let mut out = StepOutcome::new(index, &step.cache, Outcome::Done);
+    match answer {
+        Ok(a) if a.ok => {}
+        Ok(a) => {
+            let msg = a.msg.unwrap_or_else(|| "compile failed".into());
+            out.outcome = match a.kind.as_deref() {
+                Some("refused") => Outcome::Skipped(msg),
+                Some("syntax") => {
+                    out.source = Some(step.source.clone());
+                    out.line = a.line;
+                    out.column = a.col;
+                    Outcome::Failed(format!("{msg} ({})", step.tag))
+                }
+                _ => Outcome::Failed(msg),
+            };
+        }
+        Err(e) => out.outcome = Outcome::Failed(e),
+    }
+    out
+}
+
+/// Runs the compile steps `indices` of `plan` on `jobs` workers, reporting each outcome.
+pub(crate) fn run(
+    plan: &Plan,
+    indices: &[usize],
+    jobs: usize,
+    cancel: Option<&AtomicBool>,
+    emit: &mut dyn FnMut(StepOutcome),
+) {
+    let mut work: Vec<(usize, &Compile, &Path)> = Vec::new();
+    for &i in indices {
+        let Some(Step::Compile(c)) = plan.steps.get(i) else {
+            continue;
+        };
+        match &c.interpreter {
+            Some(p) => work.push((i, c, p.as_path())),
+            None => emit(StepOutcome::new(
+                i,
+                &c.cache,
+                Outcome::Skipped(
+                    c.unavailable
+                        .clone()
+                        .unwrap_or_else(|| "no interpreter".into()),
+                ),
+            )),
+        }
+    }
+    work.sort_by(|a, b| (a.2, a.0).cmp(&(b.2, b.0)));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<StepOutcome>();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(work.len()) {
+            let tx = tx.clone();
+            let (work, next) = (&work, &next);
+            s.spawn(move || {
+                let mut driver: Option<Driver> = None;
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(index, step, interp)) = work.get(n) else {
+                        break;
+                    };
+                    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                        let _ = tx.send(StepOutcome::new(
+                            index,
+                            &step.cache,
+                            Outcome::Skipped("cancelled".into()),
+                        ));
+                        continue;
+                    }
+                    if driver.as_ref().is_none_or(|d| d.interpreter != interp) {
+                        driver = None;
+                        match Driver::spawn(interp) {
+                            Ok(d) => driver = Some(d),
+                            Err(e) => {
+                                let _ = tx.send(StepOutcome::new(
+                                    index,
+                                    &step.cache,
+                                    Outcome::Failed(e),
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                    let answer = match driver.as_mut() {
+                        Some(d) => d.compile(index, step),
+                        None => Err("no driver".into()),
+                    };
+                    if answer.is_err() {
+                        driver = None;
+                    }
+                    if tx.send(outcome_of(index, step, answer)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for outcome in rx {
+            emit(outcome);
+        }
+    });
+}

@@ -1,0 +1,274 @@
+//! `pycache clean [PATH]`: scan, show the plan, confirm, remove (or quarantine), report.
+//!
+//! Also holds what `clean` and `recompile` share: the selection flags, the confirmation
+//! rule (ask on a terminal unless --yes; refuse without one) and progress on stderr.
+//! Exit: 0 done (or nothing to do, or declined), 1 when a step failed, 2 usage or I/O error.
+
+use super::scan::{print_quietly, scan_with_progress};
+use color_eyre::eyre::{Result, bail, eyre};
+use pycache::actions::{
+    self, ExecOptions, Plan, ProgressUpdate, Report, Selection, parse_age, plan_clean,
+};
+use pycache::pyc::{Location, Status};
+use pycache::scan::{ScanModel, ScanOptions, display_path};
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `clean`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pycache clean --dry-run /srv/app\n  \
+    pycache clean --tag cpython-311 --yes /srv/app\n  \
+    pycache clean --quarantine /var/tmp/pyc-q /srv/app   (undo: pycache clean --restore /var/tmp/pyc-q)")]
+pub struct Args {
+    /// Directory to scan and clean (default: the current directory).
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Also remove this sourceless cache (importable code, maybe the only copy); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub include_sourceless: Vec<PathBuf>,
+    /// A PYTHONPYCACHEPREFIX tree to scan and clean too (default: $PYTHONPYCACHEPREFIX).
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+    /// Move the files into DIR with a manifest instead of deleting them.
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: Option<PathBuf>,
+    /// Put the files quarantined in DIR back where they were, then exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "quarantine", "path"])]
+    pub restore: Option<PathBuf>,
+    /// Show the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan and the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Selection flags shared by `clean` and `recompile`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelectArgs {
+    /// Verdicts to select, comma-separated: fresh, stale, orphaned, shadowed, invalid,
+    /// unreadable (default for clean: orphaned,stale,shadowed,invalid).
+    #[arg(long = "status", alias = "verdict", value_name = "LIST", value_delimiter = ',', value_parser = parse_status)]
+    pub statuses: Vec<Status>,
+    /// Only these interpreter tags (cpython-313, pypy39); comma-separated or repeated.
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Only these locations: pycache, prefix, legacy.
+    #[arg(long = "location", value_name = "LIST", value_delimiter = ',', value_parser = parse_location)]
+    pub locations: Vec<Location>,
+    /// Only caches under this path; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub under: Vec<PathBuf>,
+    /// Only caches whose own file is older than AGE (30d, 12h, 2w; based on its mtime).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub older_than: Option<i64>,
+    /// Every verdict (sourceless caches still need to be named one by one).
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl SelectArgs {
+    /// The library selection, with paths made absolute and the age turned into a cutoff.
+    pub fn selection(&self) -> Selection {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Selection {
+            statuses: self.statuses.clone(),
+            all: self.all,
+            tags: self.tags.clone(),
+            locations: self.locations.clone(),
+            under: self.under.iter().map(|p| absolute(p)).collect(),
+            mtime_before: self.older_than.map(|age| now.saturating_sub(age)),
+            ..Selection::default()
+        }
+    }
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    Status::parse(s).ok_or_else(|| {
+        format!("unknown verdict '{s}'; use fresh, stale, orphaned, shadowed, sourceless, invalid or unreadable")
+    })
+}
+
+fn parse_location(s: &str) -> Result<Location, String> {
+    [Location::Pycache, Location::Prefix, Location::Legacy]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+        .ok_or_else(|| format!("unknown location '{s}'; use pycache, prefix or legacy"))
+}
+
+/// A path made absolute against the current directory (no symlink resolution, as the scan).
+pub fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
+}
+
+/// Runs `clean`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(dir) = &args.restore {
+        let report = actions::restore(dir).map_err(|e| eyre!(e))?;
+        return finish(None, &report, args.json);
+    }
+    let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
+    let mut sel = args.select.selection();
+    sel.include_sourceless = args
+        .include_sourceless
+        .iter()
+        .map(|p| absolute(p))
+        .collect();
+    let plan = plan_clean(&model, &sel, args.quarantine.as_deref().map(absolute));
+    let verb = if plan.quarantine.is_some() {
+        "quarantine"
+    } else {
+        "delete"
+    };
+    run_plan(
+        &plan,
+        &Flow {
+            dry_run: args.dry_run,
+            yes: args.yes,
+            json: args.json,
+            verb,
+            jobs: 1,
+        },
+    )
+}
+
+/// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.
+pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel> {
+    let args = super::scan::Args {
+        paths: path.into_iter().collect(),
+        pycache_prefix: prefix,
+        exclude: Vec::new(),
+        follow_symlinks: false,
+        one_file_system: false,
+        json: false,
+        check: false,
+    };
+    let opts: ScanOptions = super::scan::options(&args)?;
+    Ok(scan_with_progress(opts))
+}
+
+/// How to run a plan from the CLI.
+pub struct Flow {
+    /// Only show the plan.
+    pub dry_run: bool,
+    /// Skip the confirmation.
+    pub yes: bool,
+    /// JSON output.
+    pub json: bool,
+    /// What the plan does, for messages ("delete", "quarantine", "compile").
+    pub verb: &'static str,
+    /// Parallel workers.
+    pub jobs: usize,
+}
+
+/// Shows the plan, confirms, executes with progress, and reports: the shared tail of
+/// `clean` and `recompile`.
+pub fn run_plan(plan: &Plan, flow: &Flow) -> Result<ExitCode> {
+    if !flow.json {
+        print_quietly(&lines(&plan.render_lines()))?;
+    }
+    if plan.is_empty() || flow.dry_run {
+        if flow.json {
+            print_json(plan, None, flow.dry_run)?;
+        } else if plan.is_empty() {
+            print_quietly(&format!("nothing to {}\n", flow.verb))?;
+        } else {
+            print_quietly(&format!(
+                "dry run: nothing was {}ed\n",
+                flow.verb.trim_end_matches('e')
+            ))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !flow.yes {
+        let terminal = io::stdin().is_terminal() && io::stderr().is_terminal();
+        if !terminal {
+            bail!(
+                "refusing to {} without confirmation: there is no terminal to ask on; rerun with --yes to proceed, or --dry-run to only show the plan",
+                flow.verb
+            );
+        }
+        if !confirm(&format!(
+            "{}? [y/N] ",
+            plan.headline().trim_start_matches("plan: ")
+        ))? {
+            print_quietly("cancelled: nothing was changed\n")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let report = execute_with_progress(plan, flow.jobs);
+    finish(Some(plan), &report, flow.json)
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question}");
+    io::stderr().flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn execute_with_progress(plan: &Plan, jobs: usize) -> Report {
+    let draw = io::stderr().is_terminal();
+    let mut last = std::time::Instant::now();
+    let opts = ExecOptions {
+        jobs: jobs.max(1),
+        ..ExecOptions::default()
+    };
+    let report = actions::execute(plan, &opts, &mut |p: &ProgressUpdate| {
+        if draw && (p.done == p.total || last.elapsed().as_millis() >= 100) {
+            last = std::time::Instant::now();
+            eprint!(
+                "\r\x1b[K{} of {} steps: {}",
+                p.done,
+                p.total,
+                display_path(&p.latest.path)
+            );
+        }
+    });
+    if draw {
+        eprint!("\r\x1b[K");
+    }
+    report
+}
+
+fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> {
+    if json {
+        match plan {
+            Some(p) => print_json(p, Some(report), false)?,
+            None => print_quietly(
+                &(serde_json::to_string_pretty(&serde_json::json!({ "report": report }))? + "\n"),
+            )?,
+        }
+    } else {
+        let mut text = lines(&report.problem_lines());
+        text.push_str(&report.summary_line());
+        text.push('\n');
+        print_quietly(&text)?;
+    }
+    Ok(if report.has_failures() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_json(plan: &Plan, report: Option<&Report>, dry_run: bool) -> Result<()> {
+    let doc = serde_json::json!({ "dry_run": dry_run, "plan": plan, "report": report });
+    print_quietly(&(serde_json::to_string_pretty(&doc)? + "\n"))
+}
+
+fn lines(v: &[String]) -> String {
+    v.iter().map(|l| format!("{l}\n")).collect()
+}

@@ -1,0 +1,151 @@
+//! `pycache recompile [PATH]`: scan, find the interpreters the plan needs, show the plan,
+//! confirm, compile with the real interpreters, report per file.
+//!
+//! Interpreters are only started when the plan has something to compile for them, so a
+//! no-op run costs about a scan. Exit: 0 done, 1 when a file failed to compile, 2 usage or
+//! I/O error.
+
+use super::clean::{Flow, SelectArgs, absolute, run_plan, scan};
+use color_eyre::eyre::{Result, bail};
+use pycache::actions::interpreters::venvs_under;
+use pycache::actions::{Interpreters, Needed, RecompileOptions, needed_keys, plan_recompile};
+use pycache::pyc::Invalidation;
+use pycache::scan::ScanModel;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `recompile`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  pycache recompile --dry-run /srv/app\n  \
+    pycache recompile --python /usr/bin/python3.12 --yes /srv/app\n  \
+    pycache recompile --tag cpython-313 --invalidation-mode checked-hash /srv/app")]
+pub struct Args {
+    /// Directory to scan and recompile (default: the current directory).
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Compile with this interpreter (repeatable); its tag is then compiled for every
+    /// selected module. Default: the interpreters whose tags already have caches in the tree.
+    #[arg(long = "python", value_name = "PATH")]
+    pub pythons: Vec<PathBuf>,
+    /// Write this invalidation mode instead of keeping each cache's own.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub invalidation_mode: Option<ModeArg>,
+    /// Only these optimisation levels, comma-separated (default: each cache's own; 0 for new).
+    #[arg(long = "opt", value_name = "LEVELS", value_delimiter = ',', value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub opt: Vec<u8>,
+    /// Replace existing caches only; do not create missing ones.
+    #[arg(long)]
+    pub existing_only: bool,
+    /// When run as root, keep root as the owner of new files (default: the source
+    /// directory's owner, so the service can still write its caches).
+    #[arg(long)]
+    pub keep_root_owner: bool,
+    /// Parallel compile workers (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// A PYTHONPYCACHEPREFIX tree: scanned too, and new caches are written there.
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+    /// Show the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan and the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--invalidation-mode` values (as compileall spells them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Source mtime and size recorded.
+    Timestamp,
+    /// Source hash recorded and checked on import.
+    CheckedHash,
+    /// Source hash recorded, not checked by default.
+    UncheckedHash,
+}
+
+impl From<ModeArg> for Invalidation {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Timestamp => Invalidation::Timestamp,
+            ModeArg::CheckedHash => Invalidation::CheckedHash,
+            ModeArg::UncheckedHash => Invalidation::UncheckedHash,
+        }
+    }
+}
+
+/// Runs `recompile`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let pythons: Vec<PathBuf> = args.pythons.iter().map(|p| absolute(p)).collect();
+    let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
+    let sel = args.select.selection();
+    let mut opts = RecompileOptions {
+        mode: args.invalidation_mode.map(Invalidation::from),
+        opt_levels: (!args.opt.is_empty()).then(|| args.opt.clone()),
+        missing: !args.existing_only,
+        explicit_keys: Vec::new(),
+        chown: nix::unistd::geteuid().is_root() && !args.keep_root_owner,
+    };
+    let mut interps = Interpreters::discover(&pythons, &venvs(&model));
+    if pythons.is_empty() {
+        match needed_keys(&model, &sel, &opts) {
+            Needed::Keys(keys) if keys.is_empty() => {}
+            Needed::Keys(keys) => interps.probe_for(&keys),
+            Needed::Newest => interps.probe_all(),
+        }
+    } else {
+        interps.probe_all();
+        if let Some(problem) = interps.problems.first() {
+            bail!("--python {problem} (give the path of a python executable)");
+        }
+        opts.explicit_keys = interps.found.iter().map(|i| i.key()).collect();
+    }
+    let plan = plan_recompile(&model, &sel, &opts, &interps);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    run_plan(
+        &plan,
+        &Flow {
+            dry_run: args.dry_run,
+            yes: args.yes,
+            json: args.json,
+            verb: "compile",
+            jobs,
+        },
+    )
+}
+
+/// Virtualenvs of the project: the roots themselves, `.venv`/`venv` in them, and any
+/// directory that holds a `lib/pythonX.Y/site-packages` with scanned sources.
+fn venvs(model: &ScanModel) -> Vec<PathBuf> {
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for r in &model.roots {
+        dirs.insert(r.clone());
+        dirs.insert(r.join(".venv"));
+        dirs.insert(r.join("venv"));
+    }
+    for source in model.modules.keys() {
+        let mut parts = source.ancestors();
+        while let Some(dir) = parts.next() {
+            if dir.file_name().is_some_and(|n| n == "site-packages") {
+                // site-packages -> pythonX.Y -> lib -> the venv
+                if let Some(venv) = dir
+                    .parent()
+                    .and_then(|p| p.parent())
+                    .and_then(|p| p.parent())
+                {
+                    dirs.insert(venv.to_path_buf());
+                }
+                break;
+            }
+        }
+    }
+    venvs_under(dirs)
+}

@@ -1,0 +1,343 @@
+//! `pycache scan [PATH...]`: find every cache, judge it, and print a summary or JSON.
+//!
+//! The scan runs on the library's scanner thread; this file only resolves the flags,
+//! drains the events into the model (drawing a progress line when stderr is a terminal),
+//! and prints. Exit: 0, or 1 with `--check` when a cache is stale, orphaned, shadowed or
+//! invalid; 2 for a bad root or flag.
+
+use color_eyre::eyre::{Result, bail};
+use pycache::pyc::Status;
+use pycache::scan::{CacheRecord, ScanEvent, ScanModel, ScanOptions, Totals, display_path};
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `scan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directories to scan (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// A PYTHONPYCACHEPREFIX tree to scan too (default: $PYTHONPYCACHEPREFIX when set).
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+    /// Skip files and directories matching this glob (name or path below the root); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links to directories (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Do not descend into other filesystems.
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Print the scan model as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `scan`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let opts = options(&args)?;
+    let model = scan_with_progress(opts);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&model.to_json())?;
+        s.push('\n');
+        s
+    } else {
+        summary(&model)
+    };
+    print_quietly(&text)?;
+    Ok(if args.check && model.has_problems() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Resolves the flags into scan options, refusing roots that cannot be scanned.
+pub fn options(args: &Args) -> Result<ScanOptions> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    for p in &paths {
+        check_dir(p, "scan")?;
+    }
+    if let Some(p) = &args.pycache_prefix {
+        check_dir(p, "use as --pycache-prefix")?;
+    }
+    for pattern in &args.exclude {
+        if let Err(e) = globset::Glob::new(pattern) {
+            bail!("invalid --exclude pattern {pattern:?}: {e} (see 'pycache scan --help')");
+        }
+    }
+    let mut opts = ScanOptions::new(paths).with_prefix(args.pycache_prefix.clone());
+    opts.excludes = args.exclude.clone();
+    opts.follow_symlinks = args.follow_symlinks;
+    opts.one_file_system = args.one_file_system;
+    Ok(opts)
+}
+
+fn check_dir(p: &Path, what: &str) -> Result<()> {
+    let shown = display_path(p);
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => bail!(
+            "cannot {what} {shown}: it is a file, not a directory (scan the directory that \
+             holds it, or decode it with 'pycache inspect {shown}')"
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            bail!("cannot {what} {shown}: no such directory (check the path)")
+        }
+        Err(e) => bail!("cannot {what} {shown}: {e}"),
+    }
+}
+
+/// Runs the scan, with a progress line on stderr when it is a terminal.
+pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
+    let mut model = ScanModel::new(opts.roots.clone(), opts.prefix.clone());
+    let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
+    let handle = pycache::scan::spawn(opts, tx);
+    let progress = io::stderr().is_terminal();
+    let mut drew = false;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(event) => {
+                model.apply(event);
+                while let Ok(event) = rx.try_recv() {
+                    model.apply(event);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if progress {
+            let p = model.progress;
+            eprint!(
+                "\r\x1b[Kscanning: {} directories, {} files, {} caches",
+                count(p.dirs),
+                count(p.files),
+                count(model.caches.len() as u64)
+            );
+            drew = true;
+        }
+    }
+    if drew {
+        eprint!("\r\x1b[K");
+    }
+    let _ = handle.join();
+    model
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends the output quietly.
+pub fn print_quietly(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The human summary: totals by verdict and by tag, the worst directories, the errors.
+pub fn summary(model: &ScanModel) -> String {
+    let mut s = String::new();
+    let roots: Vec<String> = model.roots.iter().map(|r| display_path(r)).collect();
+    s.push_str(&format!("scanned {}", roots.join(", ")));
+    if let Some(p) = &model.prefix {
+        s.push_str(&format!(" and the pycache prefix {}", display_path(p)));
+    }
+    s.push('\n');
+    let total = model.summary.total();
+    let sources = model.modules.values().filter(|m| m.source_exists()).count();
+    s.push_str(&format!(
+        "  {} directories, {} files: {} sources, {} caches ({}, {} on disk)\n",
+        count(model.progress.dirs),
+        count(model.progress.files),
+        count(sources as u64),
+        count(total.count),
+        bytes(total.bytes),
+        bytes(total.disk_usage)
+    ));
+    if total.count == 0 {
+        s.push_str("\nno bytecode caches found\n");
+    } else {
+        by_status(model, &mut s);
+        by_tag(model, &mut s);
+        worst_dirs(model, &mut s);
+    }
+    errors(model, &mut s);
+    s
+}
+
+fn meaning(status: Status) -> &'static str {
+    match status {
+        Status::Invalid => "cannot be decoded: Python ignores or rewrites it",
+        Status::Unreadable => "permission denied: pycache could not judge it",
+        Status::Orphaned => "source is gone: never imported, safe to remove",
+        Status::Stale => "source changed: recompiled on the next import",
+        Status::Shadowed => "legacy .pyc beside its .py: Python 3 ignores it",
+        Status::Sourceless => "legacy .pyc without source: importable, keep it",
+        Status::Fresh => "used as is",
+    }
+}
+
+fn by_status(model: &ScanModel, s: &mut String) {
+    s.push_str("\nverdict         caches        size\n");
+    for (status, t) in model.summary.by_status() {
+        s.push_str(&format!(
+            "  {:<12}{:>8}  {:>10}   {}\n",
+            status.as_str(),
+            count(t.count),
+            bytes(t.bytes),
+            meaning(status)
+        ));
+    }
+}
+
+fn by_tag(model: &ScanModel, s: &mut String) {
+    let mut per_tag: BTreeMap<&str, BTreeMap<Status, u64>> = BTreeMap::new();
+    for ((status, tag), t) in &model.summary.cells {
+        *per_tag
+            .entry(tag.as_str())
+            .or_default()
+            .entry(*status)
+            .or_default() += t.count;
+    }
+    s.push_str("\ninterpreter     caches    fresh  problems        size\n");
+    for (tag, t) in model.summary.by_tag() {
+        let cells = per_tag.get(tag.as_str());
+        let n = |st: Status| cells.and_then(|c| c.get(&st)).copied().unwrap_or(0);
+        let problems: u64 = Status::ALL
+            .iter()
+            .filter(|st| st.is_problem())
+            .map(|&st| n(st))
+            .sum();
+        s.push_str(&format!(
+            "  {:<12}{:>8} {:>8}  {:>8}  {:>10}\n",
+            tag,
+            count(t.count),
+            count(n(Status::Fresh)),
+            count(problems),
+            bytes(t.bytes)
+        ));
+    }
+}
+
+/// The directory a cache is shown under: its source directory for `__pycache__` files.
+fn cache_dir(c: &CacheRecord) -> &Path {
+    let dir = c.path.parent().unwrap_or(Path::new("/"));
+    match dir.file_name() {
+        Some(n) if n == "__pycache__" => dir.parent().unwrap_or(dir),
+        _ => dir,
+    }
+}
+
+fn worst_dirs(model: &ScanModel, s: &mut String) {
+    let mut dirs: BTreeMap<&Path, (BTreeMap<Status, u64>, Totals)> = BTreeMap::new();
+    for c in model.caches.iter().filter(|c| c.status.is_problem()) {
+        let e = dirs.entry(cache_dir(c)).or_default();
+        *e.0.entry(c.status).or_default() += 1;
+        e.1.count += 1;
+        e.1.bytes += c.meta.size;
+    }
+    if dirs.is_empty() {
+        return;
+    }
+    let mut ranked: Vec<_> = dirs.into_iter().collect();
+    ranked.sort_by(|a, b| (b.1.1.count, b.1.1.bytes).cmp(&(a.1.1.count, a.1.1.bytes)));
+    let shown = ranked.len().min(5);
+    s.push_str(&format!(
+        "\nworst directories ({shown} of {} with problems)\n",
+        ranked.len()
+    ));
+    for (dir, (statuses, t)) in ranked.into_iter().take(shown) {
+        let what: Vec<String> = statuses
+            .iter()
+            .map(|(st, n)| format!("{n} {}", st.as_str()))
+            .collect();
+        s.push_str(&format!(
+            "  {:>10}  {}  ({})\n",
+            bytes(t.bytes),
+            relative(model, dir),
+            what.join(", ")
+        ));
+    }
+}
+
+fn errors(model: &ScanModel, s: &mut String) {
+    if model.errors.is_empty() {
+        return;
+    }
+    s.push_str(&format!("\nerrors ({})\n", model.errors.len()));
+    for e in model.errors.iter().take(20) {
+        s.push_str(&format!("  {}: {}\n", relative(model, &e.path), e.message));
+    }
+    if model.errors.len() > 20 {
+        s.push_str(&format!(
+            "  ... and {} more (all are in --json)\n",
+            model.errors.len() - 20
+        ));
+    }
+}
+
+/// A path relative to its root when it lies under one, else absolute.
+fn relative(model: &ScanModel, path: &Path) -> String {
+    match model.root_of(path) {
+        Some(root) if model.roots.len() == 1 => match path.strip_prefix(root) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => display_path(rel),
+            Err(_) => display_path(path),
+        },
+        _ => display_path(path),
+    }
+}
+
+/// `12,345`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1.5 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(62095), "62,095");
+        assert_eq!(bytes(10), "10 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

@@ -1,0 +1,424 @@
+//! The runtime context: who runs the code and how (user, interpreter, entry, environment,
+//! cache prefix, `-B`, sandbox), derived from flags, a systemd unit, or a running process,
+//! with a record of where each fact came from.
+
+use super::DoctorError;
+use super::access::{PathMode, Sandbox};
+use super::command::PythonCommand;
+use super::identity::Identity;
+use super::{process, service, unit};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the user asked for on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ContextOptions {
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--group`.
+    pub group: Option<String>,
+    /// `--python`.
+    pub python: Option<PathBuf>,
+    /// `--entry`.
+    pub entry: Option<PathBuf>,
+    /// `--pycache-prefix`.
+    pub prefix: Option<PathBuf>,
+    /// `--unit NAME|FILE`.
+    pub unit: Option<String>,
+    /// `--systemd-root` (default `/`).
+    pub systemd_root: Option<PathBuf>,
+    /// `--pid`.
+    pub pid: Option<u32>,
+    /// `--env KEY=VALUE`.
+    pub env: Vec<(String, String)>,
+}
+
+/// One derived fact and its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Derived {
+    /// What (`user`, `python`, `prefix`...).
+    pub what: String,
+    /// The value.
+    pub value: String,
+    /// Where it came from (`--user`, `User= at FILE:LINE`, `/proc/42/status`).
+    pub from: String,
+}
+
+/// Who runs the code and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeContext {
+    /// The user as the kernel sees it.
+    pub identity: Identity,
+    /// The interpreter (None: none found yet; the caller picks the newest).
+    pub python: Option<PathBuf>,
+    /// The Python command line, when known.
+    #[serde(skip)]
+    pub command: Option<PythonCommand>,
+    /// The script the service starts.
+    pub entry: Option<PathBuf>,
+    /// Its working directory.
+    pub working_dir: Option<PathBuf>,
+    /// Its environment (only what was known).
+    pub env: BTreeMap<String, String>,
+    /// The effective `pycache_prefix`, absolute; whether the interpreter honours it
+    /// (3.8+) is decided later.
+    pub prefix: Option<PathBuf>,
+    /// Why bytecode is not written, when it is not.
+    pub dont_write: Option<String>,
+    /// `-O` level.
+    pub optimize: u8,
+    /// Mount rules of the unit.
+    pub sandbox: Sandbox,
+    /// The systemd unit, when there is one.
+    pub unit: Option<String>,
+    /// Every derived fact with its source.
+    pub derived: Vec<Derived>,
+    /// Remarks (unreadable files, odd settings).
+    pub notes: Vec<String>,
+}
+
+impl RuntimeContext {
+    fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
+        self.derived.push(Derived {
+            what: what.into(),
+            value: value.into(),
+            from: from.into(),
+        });
+    }
+}
+
+/// Derives the context: unit or process first, then flags on top, then defaults.
+pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
+    let mut ctx = RuntimeContext {
+        identity: Identity::current(),
+        python: None,
+        command: None,
+        entry: None,
+        working_dir: None,
+        env: BTreeMap::new(),
+        prefix: None,
+        dont_write: None,
+        optimize: 0,
+        sandbox: Sandbox::default(),
+        unit: None,
+        derived: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut env_from: BTreeMap<String, String> = BTreeMap::new();
+    let mut cmd_from = String::new();
+    let root = opts
+        .systemd_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let mut user_known = opts.unit.is_some();
+    if let Some(name) = &opts.unit {
+        let file = unit::UnitFile::load(name, &root)?;
+        let svc = service::resolve(&file, &root)?;
+        ctx.unit = Some(svc.name.clone());
+        let mut files = vec![file.path.display().to_string()];
+        files.extend(file.dropins.iter().map(|d| d.display().to_string()));
+        ctx.note("unit", &svc.name, files.join(" + "));
+        apply_service(&mut ctx, &svc, &mut env_from, opts.user.is_some())?;
+        if let Some((cmd, line, origin)) = svc.exec {
+            cmd_from = format!("ExecStart= at {origin}");
+            ctx.note("command", line, &cmd_from);
+            ctx.command = Some(cmd);
+        }
+    } else if let Some(pid) = opts.pid {
+        let info = process::read(pid, Path::new("/proc"))?;
+        if let Some(id) = info.identity.clone() {
+            ctx.note("user", id.describe(), format!("/proc/{pid}/status"));
+            ctx.identity = id;
+            user_known = true;
+        }
+        if let Some(env) = &info.env {
+            for (k, v) in env {
+                env_from.insert(k.clone(), format!("/proc/{pid}/environ"));
+                ctx.env.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(cwd) = &info.cwd {
+            ctx.note(
+                "working directory",
+                cwd.display().to_string(),
+                format!("/proc/{pid}/cwd"),
+            );
+            ctx.working_dir = Some(cwd.clone());
+        }
+        cmd_from = format!("/proc/{pid}/cmdline");
+        ctx.note("command", &info.cmdline, &cmd_from);
+        ctx.command = Some(info.command.clone());
+        ctx.notes.extend(info.notes.clone());
+        // The process's unit gives the sandbox (the process gave everything else).
+        if let Some(u) = info
+            .unit
+            .as_deref()
+            .and_then(|u| unit::UnitFile::load(u, &root).ok())
+            && let Ok(svc) = service::resolve(&u, &root)
+        {
+            ctx.note(
+                "unit",
+                &svc.name,
+                format!("/proc/{pid}/cgroup (sandbox from {})", u.path.display()),
+            );
+            ctx.unit = Some(svc.name);
+            ctx.sandbox = svc.sandbox;
+        }
+    }
+    if let Some(user) = &opts.user {
+        ctx.identity = Identity::lookup(user, opts.group.as_deref(), &[])?;
+        ctx.note("user", ctx.identity.describe(), "--user");
+    } else if let Some(group) = &opts.group {
+        let name = ctx.identity.name.clone();
+        ctx.identity = Identity::lookup(&name, Some(group), &[])?;
+        ctx.note("user", ctx.identity.describe(), "--group");
+    } else if !user_known {
+        ctx.note(
+            "user",
+            ctx.identity.describe(),
+            "the current user (no --user, --unit or --pid)",
+        );
+        // Diagnosing yourself: your shell's environment is the one that matters.
+        for (k, v) in std::env::vars() {
+            env_from.insert(k.clone(), "the current environment".into());
+            ctx.env.insert(k, v);
+        }
+    }
+    for (k, v) in &opts.env {
+        env_from.insert(k.clone(), "--env".into());
+        ctx.env.insert(k.clone(), v.clone());
+    }
+    if let Some(cmd) = &ctx.command {
+        for (k, v) in &cmd.env_assignments {
+            env_from.insert(k.clone(), format!("env in {cmd_from}"));
+            ctx.env.insert(k.clone(), v.clone());
+        }
+    }
+    python_and_entry(&mut ctx, opts, &cmd_from);
+    cache_settings(&mut ctx, opts, &env_from, &cmd_from);
+    Ok(ctx)
+}
+
+fn apply_service(
+    ctx: &mut RuntimeContext,
+    svc: &service::Service,
+    env_from: &mut BTreeMap<String, String>,
+    user_given: bool,
+) -> Result<(), DoctorError> {
+    apply_service_settings(ctx, svc, env_from);
+    if user_given {
+        return Ok(()); // --user wins; the unit's User= may not exist on this machine
+    }
+    let extra: Vec<String> = svc.supplementary.iter().map(|g| g.0.clone()).collect();
+    let (identity, from) = match (&svc.dynamic_user, &svc.user) {
+        (Some(o), user)
+            if user
+                .as_ref()
+                .is_none_or(|u| nix::unistd::User::from_name(&u.0).ok().flatten().is_none()) =>
+        {
+            let name = user
+                .as_ref()
+                .map_or(svc.name.trim_end_matches(".service").to_string(), |u| {
+                    u.0.clone()
+                });
+            (
+                Identity::dynamic(&name, &extra)?,
+                format!("DynamicUser=yes at {o}"),
+            )
+        }
+        (_, Some((name, origin))) => {
+            let group = svc.group.as_ref().map(|g| g.0.as_str());
+            (
+                Identity::lookup(name, group, &extra)?,
+                format!("User= at {origin}"),
+            )
+        }
+        (_, None) => (
+            Identity::lookup("root", svc.group.as_ref().map(|g| g.0.as_str()), &extra)?,
+            "no User= (systemd runs the service as root)".to_string(),
+        ),
+    };
+    ctx.note("user", identity.describe(), from);
+    ctx.identity = identity;
+    Ok(())
+}
+
+fn apply_service_settings(
+    ctx: &mut RuntimeContext,
+    svc: &service::Service,
+    env_from: &mut BTreeMap<String, String>,
+) {
+    if let Some((dir, origin)) = &svc.working_dir {
+        ctx.note(
+            "working directory",
+            dir.display().to_string(),
+            format!("WorkingDirectory= at {origin}"),
+        );
+        ctx.working_dir = Some(dir.clone());
+    }
+    for (k, (v, origin)) in &svc.env {
+        env_from.insert(k.clone(), origin.to_string());
+        ctx.env.insert(k.clone(), v.clone());
+    }
+    // One row per setting: `/dev /proc /sys writable` from ProtectSystem=strict.
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for rule in &svc.sandbox.rules {
+        let mode = match rule.mode {
+            PathMode::Writable => "writable",
+            PathMode::ReadOnly => "read-only",
+            PathMode::Inaccessible => "inaccessible",
+        };
+        let path = rule.path.display().to_string();
+        match rows.last_mut() {
+            Some((paths, why)) if *why == rule.why && paths.ends_with(mode) => {
+                let cut = paths.len() - mode.len();
+                paths.replace_range(cut.., &format!("{path} {mode}"));
+            }
+            _ => rows.push((format!("{path} {mode}"), rule.why.clone())),
+        }
+    }
+    for (value, why) in rows {
+        ctx.note("sandbox", value, why);
+    }
+    ctx.sandbox = svc.sandbox.clone();
+    ctx.notes.extend(svc.notes.clone());
+}
+
+fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &str) {
+    let cmd = ctx.command.clone().unwrap_or_default();
+    if let Some(p) = &opts.python {
+        ctx.python = Some(p.clone());
+        ctx.note("python", p.display().to_string(), "--python");
+    } else if let Some(p) = &cmd.interpreter {
+        ctx.python = Some(p.clone());
+        ctx.note(
+            "python",
+            p.display().to_string(),
+            format!("{} ({cmd_from})", cmd.interpreter_via),
+        );
+    }
+    if let Some(e) = &opts.entry {
+        ctx.entry = Some(absolute(e, ctx.working_dir.as_deref()));
+        ctx.note("entry", e.display().to_string(), "--entry");
+    } else if let Some(s) = &cmd.script {
+        ctx.entry = Some(s.clone());
+        ctx.note("entry", s.display().to_string(), cmd_from);
+    } else if let (Some(m), Some(wd)) = (&cmd.module, &ctx.working_dir) {
+        let rel = m.replace('.', "/");
+        let candidates = [
+            wd.join(format!("{rel}.py")),
+            wd.join(&rel).join("__main__.py"),
+        ];
+        if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
+            ctx.note(
+                "entry",
+                found.display().to_string(),
+                format!("-m {m} in {cmd_from}"),
+            );
+            ctx.entry = Some(found);
+        }
+    }
+}
+
+fn cache_settings(
+    ctx: &mut RuntimeContext,
+    opts: &ContextOptions,
+    env_from: &BTreeMap<String, String>,
+    cmd_from: &str,
+) {
+    let cmd = ctx.command.clone().unwrap_or_default();
+    let env_var = |ctx: &RuntimeContext, name: &str| {
+        if cmd.ignore_env {
+            return None;
+        }
+        let v = ctx.env.get(name).filter(|v| !v.is_empty())?;
+        Some((v.clone(), env_from.get(name).cloned().unwrap_or_default()))
+    };
+    let env_prefix = env_var(ctx, "PYTHONPYCACHEPREFIX");
+    let env_dont_write = env_var(ctx, "PYTHONDONTWRITEBYTECODE");
+    let env_optimize = env_var(ctx, "PYTHONOPTIMIZE");
+    if cmd.ignore_env
+        && (ctx.env.contains_key("PYTHONPYCACHEPREFIX")
+            || ctx.env.contains_key("PYTHONDONTWRITEBYTECODE"))
+    {
+        ctx.notes.push(format!(
+            "-E/-I in {cmd_from}: the interpreter ignores PYTHON* environment variables"
+        ));
+    }
+    // -X pycache_prefix wins over the environment; the flag overrides both.
+    let prefix = match (&opts.prefix, &cmd.prefix, env_prefix) {
+        (Some(p), _, _) => Some((p.display().to_string(), "--pycache-prefix".to_string())),
+        (None, Some(p), _) if !p.is_empty() => {
+            Some((p.clone(), format!("-X pycache_prefix in {cmd_from}")))
+        }
+        (None, _, Some((v, from))) => Some((v, format!("PYTHONPYCACHEPREFIX from {from}"))),
+        _ => None,
+    };
+    if let Some((raw, from)) = prefix {
+        let p = PathBuf::from(&raw);
+        if p.is_relative() {
+            ctx.notes.push(format!(
+                "the cache prefix {raw} is relative: Python resolves it against the current directory at each import"
+            ));
+        }
+        let cwd = ctx
+            .working_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok());
+        let abs = absolute(&p, cwd.as_deref());
+        ctx.note("pycache prefix", abs.display().to_string(), from);
+        ctx.prefix = Some(abs);
+    }
+    if cmd.dont_write {
+        ctx.dont_write = Some(format!("-B in {cmd_from}"));
+    } else if let Some((v, from)) = env_dont_write {
+        ctx.dont_write = Some(format!("PYTHONDONTWRITEBYTECODE={v} from {from}"));
+    }
+    if let Some(why) = ctx.dont_write.clone() {
+        ctx.note("write bytecode", "no", why);
+    }
+    ctx.optimize = cmd.optimize;
+    if ctx.optimize == 0
+        && let Some((v, from)) = env_optimize
+    {
+        ctx.optimize = v.parse::<u8>().unwrap_or(1).min(2);
+        ctx.note(
+            "optimize",
+            format!("-O level {}", ctx.optimize),
+            format!("PYTHONOPTIMIZE from {from}"),
+        );
+    }
+}
+
+fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
+    match cwd {
+        Some(c) if p.is_relative() => c.join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_make_a_context_without_the_shell_environment() {
+        let ctx = resolve(&ContextOptions {
+            user: Some("root".into()),
+            env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+            prefix: Some("rel".into()),
+            ..ContextOptions::default()
+        })
+        .unwrap();
+        assert!(ctx.identity.is_root());
+        assert!(ctx.dont_write.as_deref().unwrap().contains("--env"));
+        assert!(ctx.prefix.unwrap().is_absolute());
+        assert!(
+            ctx.derived
+                .iter()
+                .any(|d| d.what == "user" && d.from == "--user")
+        );
+        assert!(!ctx.env.contains_key("HOME"));
+    }
+}

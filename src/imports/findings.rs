@@ -1,0 +1,188 @@
+//! Findings: problems worth acting on. From the sources alone ([`source_findings`]):
+//! reachable code that imports something missing, and reachable files Python cannot
+//! compile. Joined with a cache scan ([`cache_findings`]): imported modules without a fresh
+//! cache for the interpreter in use, and caches of modules nothing imports.
+
+use super::graph::{ImportGraph, Reachability, Resolved};
+use super::parse::Health;
+use crate::pyc::Status;
+use crate::scan::{CacheRecord, ScanModel};
+use serde::Serialize;
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Reachable code imports a module that does not exist (outside `try`/`TYPE_CHECKING`).
+    MissingImport,
+    /// A reachable module cannot be compiled (syntax error, unreadable, not source).
+    CannotCompile,
+    /// An imported module has no fresh cache for the target interpreter: Python
+    /// recompiles it on every start.
+    NoFreshCache,
+    /// Caches of a module that nothing the entry points run imports.
+    UnusedCache,
+}
+
+/// One finding, tied to a file and maybe a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// File relative to the project root.
+    pub path: String,
+    /// 1-based line, when it is about one statement.
+    pub line: Option<u32>,
+    /// One sentence.
+    pub message: String,
+}
+
+/// Findings that need only the sources.
+pub fn source_findings(graph: &ImportGraph) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let hint = if graph.venv.is_none() {
+        " (no virtualenv was checked: pass --venv DIR)"
+    } else {
+        ""
+    };
+    for m in graph.modules.iter().filter(|m| m.reachability.runs()) {
+        let cannot = match &m.health {
+            Health::Ok => None,
+            Health::SyntaxError { line, message, .. } => {
+                Some((Some(*line), format!("syntax error: {message}")))
+            }
+            Health::Unreadable { message } => Some((None, format!("cannot be read: {message}"))),
+            Health::NotSource { message } => Some((None, message.clone())),
+        };
+        if let Some((line, why)) = cannot {
+            out.push(Finding {
+                kind: FindingKind::CannotCompile,
+                path: m.path.clone(),
+                line,
+                message: format!(
+                    "{} is {} but Python cannot import it: {why}",
+                    m.name,
+                    m.reachability.describe()
+                ),
+            });
+            continue;
+        }
+        for imp in &m.imports {
+            let c = &imp.context;
+            if imp.resolved != Resolved::Missing
+                || c.optional
+                || c.type_checking
+                || c.other_version
+                || imp.fallback_unused
+            {
+                continue;
+            }
+            let why = imp.note.clone().unwrap_or_default();
+            let extra = if imp.module.starts_with('.') {
+                ""
+            } else {
+                hint
+            };
+            out.push(Finding {
+                kind: FindingKind::MissingImport,
+                path: m.path.clone(),
+                line: Some(imp.line),
+                message: format!("imports '{}', which is missing: {why}{extra}", imp.module),
+            });
+        }
+    }
+    out
+}
+
+/// The cache tag CPython writes for a version (`cpython-313`).
+pub fn cache_tag(graph: &ImportGraph) -> String {
+    format!("cpython-{}{}", graph.python.major, graph.python.minor)
+}
+
+/// Joins the graph with a scan of the same tree: which imported modules lack a fresh cache
+/// for the target interpreter, and which caches belong to modules nothing imports.
+pub fn cache_findings(graph: &ImportGraph, scan: &ScanModel) -> Vec<Finding> {
+    let tag = cache_tag(graph);
+    let mut out = Vec::new();
+    for m in &graph.modules {
+        let caches: Vec<&CacheRecord> = scan
+            .modules
+            .get(&m.file)
+            .map(|sm| scan.caches_of(sm).collect())
+            .unwrap_or_default();
+        let ours: Vec<&&CacheRecord> = caches
+            .iter()
+            .filter(|c| c.tag.as_deref() == Some(tag.as_str()) && c.opt.is_none())
+            .collect();
+        match m.reachability {
+            Reachability::Imported | Reachability::Lazy if m.health.runs() => {
+                if ours.iter().any(|c| c.status == Status::Fresh) {
+                    continue;
+                }
+                let when = if m.reachability == Reachability::Lazy {
+                    "the first call that imports it, in every process"
+                } else {
+                    "every start"
+                };
+                let state = match ours.first() {
+                    Some(c) => format!("its {tag} cache is {}", c.status.as_str()),
+                    None => format!("no {tag} cache exists"),
+                };
+                out.push(Finding {
+                    kind: FindingKind::NoFreshCache,
+                    path: m.path.clone(),
+                    line: None,
+                    message: format!(
+                        "{} is {} ({}) but {state}{}: Python recompiles it on {when}",
+                        m.name,
+                        m.reachability.describe(),
+                        m.chain.join(" -> "),
+                        others(&caches, &tag),
+                    ),
+                });
+            }
+            Reachability::NotImported | Reachability::TypeCheckingOnly
+                if !caches.is_empty() && !graph.entries.is_empty() =>
+            {
+                let entries: Vec<&str> = graph.entries.iter().map(|e| e.label.as_str()).collect();
+                out.push(Finding {
+                    kind: FindingKind::UnusedCache,
+                    path: m.path.clone(),
+                    line: None,
+                    message: format!(
+                        "{} is {} from {}, yet has {} cache file(s){}: written by other runs (tests, scripts, another interpreter)",
+                        m.name,
+                        m.reachability.describe(),
+                        entries.join(", "),
+                        caches.len(),
+                        others(&caches, ""),
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// ` (has: cpython-314 fresh, ...)` for the caches not of `skip_tag`.
+fn others(caches: &[&CacheRecord], skip_tag: &str) -> String {
+    let list: Vec<String> = caches
+        .iter()
+        .filter(|c| c.tag.as_deref() != Some(skip_tag) || c.opt.is_some())
+        .map(|c| {
+            let tag = c.tag.as_deref().unwrap_or("untagged");
+            let opt = c
+                .opt
+                .as_deref()
+                .map(|o| format!(".opt-{o}"))
+                .unwrap_or_default();
+            format!("{tag}{opt} {}", c.status.as_str())
+        })
+        .collect();
+    if list.is_empty() {
+        String::new()
+    } else {
+        format!(" (has: {})", list.join(", "))
+    }
+}

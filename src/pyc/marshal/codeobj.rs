@@ -1,0 +1,278 @@
+//! Code objects: the field layouts of pyc-format.md §6.4, checked as CPython checks them
+//! when it builds the object (types of fields, localsplus names and kinds of equal length).
+//!
+//! Fields are first read raw by a loop over the layout (a small stack frame on the
+//! recursive path), then converted once the object is complete.
+
+use super::CodeLayout;
+use super::reader::Reader;
+use super::value::{Code, Value};
+use crate::pyc::error::{PycError, PycErrorKind};
+use std::rc::Rc;
+
+/// `localspluskinds` bits (3.11+): which of the three classic lists a name belongs to.
+const KIND_LOCAL: u8 = 0x20;
+const KIND_CELL: u8 = 0x40;
+const KIND_FREE: u8 = 0x80;
+
+/// One field in stream order: a raw i32 (`None`) or an object with its `co_` name.
+type Field = Option<&'static str>;
+
+const PY2: &[Field] = &[
+    None, // argcount
+    None, // nlocals
+    None, // stacksize
+    None, // flags
+    Some("co_code"),
+    Some("co_consts"),
+    Some("co_names"),
+    Some("co_varnames"),
+    Some("co_freevars"),
+    Some("co_cellvars"),
+    Some("co_filename"),
+    Some("co_name"),
+    None, // firstlineno
+    Some("co_lnotab"),
+];
+const PY30: &[Field] = &[
+    None, // argcount
+    None, // kwonlyargcount
+    None, // nlocals
+    None, // stacksize
+    None, // flags
+    Some("co_code"),
+    Some("co_consts"),
+    Some("co_names"),
+    Some("co_varnames"),
+    Some("co_freevars"),
+    Some("co_cellvars"),
+    Some("co_filename"),
+    Some("co_name"),
+    None, // firstlineno
+    Some("co_lnotab"),
+];
+const PY38: &[Field] = &[
+    None, // argcount
+    None, // posonlyargcount
+    None, // kwonlyargcount
+    None, // nlocals
+    None, // stacksize
+    None, // flags
+    Some("co_code"),
+    Some("co_consts"),
+    Some("co_names"),
+    Some("co_varnames"),
+    Some("co_freevars"),
+    Some("co_cellvars"),
+    Some("co_filename"),
+    Some("co_name"),
+    None, // firstlineno
+    Some("co_linetable"),
+];
+const PY311: &[Field] = &[
+    None, // argcount
+    None, // posonlyargcount
+    None, // kwonlyargcount
+    None, // stacksize
+    None, // flags
+    Some("co_code"),
+    Some("co_consts"),
+    Some("co_names"),
+    Some("co_localsplusnames"),
+    Some("co_localspluskinds"),
+    Some("co_filename"),
+    Some("co_name"),
+    Some("co_qualname"),
+    None, // firstlineno
+    Some("co_linetable"),
+    Some("co_exceptiontable"),
+];
+
+/// An object field as read: name, file offset, value.
+struct Raw {
+    name: &'static str,
+    offset: usize,
+    value: Value,
+}
+
+impl Reader<'_> {
+    /// Reads the fields of a code object whose `c` byte was at `at`.
+    pub(super) fn code(&mut self, at: usize) -> Result<(Value, u32), PycError> {
+        let layout = self.dialect.layout;
+        let spec = match layout {
+            CodeLayout::Py2 => PY2,
+            CodeLayout::Py30 => PY30,
+            CodeLayout::Py38 => PY38,
+            CodeLayout::Py311 => PY311,
+        };
+        let mut ints = Vec::with_capacity(7);
+        let mut objects = Vec::with_capacity(11);
+        let mut height = 0;
+        for field in spec {
+            match field {
+                None => ints.push(self.i32()?),
+                Some(name) => {
+                    let offset = self.file_offset();
+                    let (value, h) = self.object()?;
+                    height = height.max(h);
+                    objects.push(Raw {
+                        name,
+                        offset,
+                        value,
+                    });
+                }
+            }
+        }
+        let code = build(self.offset_of(at), layout, &ints, objects)?;
+        Ok((Value::Code(Rc::new(code)), height + 1))
+    }
+}
+
+/// Converts raw fields into a `Code`, checking their types.
+#[inline(never)]
+fn build(
+    offset: usize,
+    layout: CodeLayout,
+    ints: &[i32],
+    objects: Vec<Raw>,
+) -> Result<Code, PycError> {
+    let int = |i: usize| ints.get(i).copied().unwrap_or(0);
+    // Positions of the counters in `ints`, per layout (see the tables above).
+    let (argcount, posonly, kwonly, nlocals, stacksize, flags, firstlineno) = match layout {
+        CodeLayout::Py2 => (int(0), 0, 0, Some(int(1)), int(2), int(3), int(4)),
+        CodeLayout::Py30 => (int(0), 0, int(1), Some(int(2)), int(3), int(4), int(5)),
+        CodeLayout::Py38 => (int(0), int(1), int(2), Some(int(3)), int(4), int(5), int(6)),
+        CodeLayout::Py311 => (int(0), int(1), int(2), None, int(3), int(4), int(5)),
+    };
+    let mut fields = objects.into_iter();
+    let mut next = || {
+        fields.next().ok_or_else(|| {
+            PycError::new(offset, PycErrorKind::Other("bad code object layout".into()))
+        })
+    };
+    let code = convert(next()?, as_bytes)?;
+    let consts = convert(next()?, as_tuple)?;
+    let names = convert(next()?, as_names)?;
+    let (varnames, cellvars, freevars) = if layout == CodeLayout::Py311 {
+        let plus = next()?;
+        let plus_offset = plus.offset;
+        let plus = convert(plus, as_names)?;
+        let kinds = convert(next()?, as_bytes)?;
+        if plus.len() != kinds.len() {
+            return Err(PycError::new(
+                plus_offset,
+                PycErrorKind::Other(format!(
+                    "bad code object: {} localsplus names but {} kinds",
+                    plus.len(),
+                    kinds.len()
+                )),
+            ));
+        }
+        split_localsplus(plus, &kinds)
+    } else {
+        let varnames = convert(next()?, as_names)?;
+        let freevars = convert(next()?, as_names)?;
+        let cellvars = convert(next()?, as_names)?;
+        (varnames, cellvars, freevars)
+    };
+    let filename = convert(next()?, as_string)?;
+    let name = convert(next()?, as_string)?;
+    let qualname = if layout == CodeLayout::Py311 {
+        Some(convert(next()?, as_string)?)
+    } else {
+        None
+    };
+    let linetable = convert(next()?, as_bytes)?;
+    let exceptiontable = if layout == CodeLayout::Py311 {
+        Some(convert(next()?, as_bytes)?)
+    } else {
+        None
+    };
+    Ok(Code {
+        offset,
+        argcount,
+        posonlyargcount: posonly,
+        kwonlyargcount: kwonly,
+        nlocals,
+        stacksize,
+        flags: flags.cast_unsigned(),
+        code,
+        consts,
+        names,
+        varnames,
+        cellvars,
+        freevars,
+        filename,
+        name,
+        qualname,
+        firstlineno,
+        linetable,
+        exceptiontable,
+    })
+}
+
+/// Converts one field, or names it in the error.
+fn convert<T>(raw: Raw, f: fn(&Value) -> Result<T, &'static str>) -> Result<T, PycError> {
+    f(&raw.value).map_err(|want| {
+        PycError::new(
+            raw.offset,
+            PycErrorKind::Other(format!(
+                "bad code object: {} is {}, not {want}",
+                raw.name,
+                article(raw.value.type_name())
+            )),
+        )
+    })
+}
+
+fn article(type_name: &str) -> String {
+    match type_name {
+        "None" | "NULL" | "Ellipsis" | "StopIteration" => type_name.to_string(),
+        t if t.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {t}"),
+        t => format!("a {t}"),
+    }
+}
+
+fn as_bytes(v: &Value) -> Result<Rc<[u8]>, &'static str> {
+    match v {
+        Value::Bytes(b) => Ok(b.clone()),
+        _ => Err("bytes"),
+    }
+}
+
+fn as_tuple(v: &Value) -> Result<Rc<[Value]>, &'static str> {
+    match v {
+        Value::Tuple(items) => Ok(items.clone()),
+        _ => Err("a tuple"),
+    }
+}
+
+fn as_string(v: &Value) -> Result<String, &'static str> {
+    v.as_text().map(|t| t.into_owned()).ok_or("a string")
+}
+
+fn as_names(v: &Value) -> Result<Vec<String>, &'static str> {
+    let items = v.as_tuple().ok_or("a tuple of strings")?;
+    items
+        .iter()
+        .map(|item| item.as_text().map(|t| t.into_owned()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or("a tuple of strings")
+}
+
+/// Rebuilds varnames, cellvars and freevars from 3.11+ localsplus names and kinds.
+fn split_localsplus(names: Vec<String>, kinds: &[u8]) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut varnames, mut cellvars, mut freevars) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, &kind) in names.into_iter().zip(kinds) {
+        if kind & KIND_LOCAL != 0 {
+            varnames.push(name.clone());
+        }
+        if kind & KIND_CELL != 0 {
+            cellvars.push(name.clone());
+        }
+        if kind & KIND_FREE != 0 {
+            freevars.push(name);
+        }
+    }
+    (varnames, cellvars, freevars)
+}

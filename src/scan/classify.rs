@@ -1,0 +1,622 @@
+//! Classification rules: what a file name is to Python, which source a cache maps to, the
+//! module's dotted name, and the full [`CacheRecord`] of one cache from its first 16 bytes.
+//!
+//! Pure functions (the only I/O is the `read_source` closure the caller passes, called for
+//! hash-based pycs alone). Names are bytes, so files whose names are not UTF-8 are judged
+//! like any other and shown escaped. The rules follow shared/docs/pyc-format.md §3-4:
+//!
+//! - `DIR/__pycache__/NAME.TAG[.opt-N].pyc` maps to `DIR/NAME.py`; a prefix cache
+//!   `PREFIX/ABS/NAME.TAG.pyc` maps to `/ABS/NAME.py`; a legacy `DIR/NAME.pyc` to `DIR/NAME.py`.
+//! - A name CPython cannot map (no tag inside `__pycache__` or a prefix tree) is invalid.
+//! - Temporary leftovers `NAME.TAG.pyc.<digits>` of an interrupted write are reported as
+//!   invalid: Python never reads them, and removing them is always safe.
+//! - A legacy-location file named like a tagged cache (`app.cpython-313.pyc` outside
+//!   `__pycache__`) can never be imported (module names have no dots): it is reported as
+//!   orphaned, with a hint that it probably belongs to a `PYTHONPYCACHEPREFIX` tree.
+
+use super::record::{CacheRecord, FileMeta, display_path};
+use crate::pyc::header::{parse, read_magic};
+use crate::pyc::{Implementation, Location, MagicInfo, SourceFound, SourceStat, Status, judge};
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+
+/// What a file name is, as far as caches go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BytecodeName<'a> {
+    /// The module's file stem (`a.b` for `a.b.cpython-313.pyc`).
+    pub stem: &'a [u8],
+    /// The interpreter tag from the name, when it has one.
+    pub tag: Option<&'a str>,
+    /// The optimisation level from `.opt-N`.
+    pub opt: Option<&'a str>,
+    /// True for a temporary leftover `NAME.pyc.<digits>`.
+    pub leftover: bool,
+}
+
+/// Splits a `.pyc`/`.pyo` name (or a leftover `NAME.pyc.<digits>`) into its parts; None for
+/// other files. `tagged` parses `NAME.TAG[.opt-N]` (inside `__pycache__` and prefix trees);
+/// otherwise the whole base is the stem (legacy location). Mirrors `pyc::name::parse_tagged`
+/// on bytes: names are read from the right because a module name may contain dots.
+pub fn bytecode_name(name: &[u8], tagged: bool) -> Option<BytecodeName<'_>> {
+    let (full, leftover) = match strip_leftover(name) {
+        Some(base) => (base, true),
+        None => (name, false),
+    };
+    let base = full
+        .strip_suffix(b".pyc")
+        .or_else(|| full.strip_suffix(b".pyo"))?;
+    let plain = BytecodeName {
+        stem: base,
+        tag: None,
+        opt: None,
+        leftover,
+    };
+    if !tagged {
+        return (!base.is_empty()).then_some(plain);
+    }
+    let (rest, opt) = match rsplit_dot(base) {
+        Some((rest, last)) if last.starts_with(b"opt-") => {
+            let level = &last[4..];
+            if level.is_empty() || !level.iter().all(u8::is_ascii_alphanumeric) {
+                return Some(plain);
+            }
+            (rest, std::str::from_utf8(level).ok())
+        }
+        _ => (base, None),
+    };
+    match rsplit_dot(rest) {
+        Some((stem, tag)) if !stem.is_empty() && !tag.is_empty() => Some(BytecodeName {
+            stem,
+            tag: std::str::from_utf8(tag).ok(),
+            opt,
+            leftover,
+        }),
+        _ => Some(plain),
+    }
+}
+
+fn rsplit_dot(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = b.iter().rposition(|&c| c == b'.')?;
+    Some((&b[..i], &b[i + 1..]))
+}
+
+/// `NAME.pyc.<digits>` -> `NAME.pyc` (CPython's `_write_atomic` temp name is `PATH.<id>`).
+fn strip_leftover(name: &[u8]) -> Option<&[u8]> {
+    let (base, digits) = rsplit_dot(name)?;
+    let is_digits = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+    (is_digits && (base.ends_with(b".pyc") || base.ends_with(b".pyo"))).then_some(base)
+}
+
+/// The stem of a Python source name (`.py`, `.pyw`), or None.
+pub fn source_stem(name: &[u8]) -> Option<&[u8]> {
+    let stem = name
+        .strip_suffix(b".py")
+        .or_else(|| name.strip_suffix(b".pyw"))?;
+    (!stem.is_empty()).then_some(stem)
+}
+
+/// True when a tag looks like an interpreter cache tag (`cpython-313`, `pypy39`).
+pub fn looks_like_tag(tag: &str) -> bool {
+    let t = tag.trim_end_matches(|c: char| c.is_ascii_digit());
+    let t = t.strip_suffix('-').unwrap_or(t);
+    t.len() < tag.len() && !t.is_empty() && t.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// `dir/name` with no spare capacity: a scan keeps ~100k paths, and `Path::join`'s
+/// amortised growth would waste a third of their memory.
+pub fn join_exact(dir: &Path, name: &[u8]) -> PathBuf {
+    let d = dir.as_os_str().as_bytes();
+    let mut v = Vec::with_capacity(d.len() + 1 + name.len());
+    v.extend_from_slice(d);
+    if !d.ends_with(b"/") {
+        v.push(b'/');
+    }
+    v.extend_from_slice(name);
+    PathBuf::from(std::ffi::OsString::from_vec(v))
+}
+
+/// `dir/STEM.py` with no spare capacity.
+pub fn join_source(dir: &Path, stem: &[u8]) -> PathBuf {
+    let d = dir.as_os_str().as_bytes();
+    let mut v = Vec::with_capacity(d.len() + 4 + stem.len());
+    v.extend_from_slice(d);
+    if !d.ends_with(b"/") {
+        v.push(b'/');
+    }
+    v.extend_from_slice(stem);
+    v.extend_from_slice(b".py");
+    PathBuf::from(std::ffi::OsString::from_vec(v))
+}
+
+/// `STEM.py` as a file name.
+pub fn source_file_name(stem: &[u8]) -> PathBuf {
+    let mut v = Vec::with_capacity(stem.len() + 3);
+    v.extend_from_slice(stem);
+    v.extend_from_slice(b".py");
+    PathBuf::from(OsStr::from_bytes(&v))
+}
+
+/// The source directory a prefix-tree directory stands for (CPython's `source_from_cache`:
+/// the path below the prefix is the absolute source directory), or None when `dir` is not
+/// strictly below `prefix`.
+pub fn prefix_source_dir(prefix: &Path, dir: &Path) -> Option<PathBuf> {
+    let rest = dir.strip_prefix(prefix).ok()?;
+    if rest.as_os_str().is_empty() {
+        return None;
+    }
+    Some(Path::new("/").join(rest))
+}
+
+/// Where CPython writes the caches of sources in `source_dir` under `prefix`
+/// (the inverse of [`prefix_source_dir`]).
+pub fn prefix_cache_dir(prefix: &Path, source_dir: &Path) -> PathBuf {
+    let rel: PathBuf = source_dir
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+        .collect();
+    prefix.join(rel)
+}
+
+/// The directory module names are relative to, for a root: the root itself, or, when the
+/// root is inside a package (has `__init__.py`), the parent of its top-most package, so
+/// scanning `proj/pkg` still names `pkg.mod`.
+pub fn name_base(root: &Path) -> PathBuf {
+    let mut base = root.to_path_buf();
+    while base.join("__init__.py").is_file() {
+        match base.parent() {
+            Some(parent) => base = parent.to_path_buf(),
+            None => break,
+        }
+    }
+    base
+}
+
+/// The dotted module name of a source below `base` (`pkg/sub/mod.py` -> `pkg.sub.mod`,
+/// `pkg/__init__.py` -> `pkg`); with base `/`, the absolute path's dotted form.
+pub fn module_name(base: &Path, source: &Path) -> String {
+    let dir = source.parent().unwrap_or(Path::new(""));
+    let file = source.file_name().map_or(&b""[..], OsStrExt::as_bytes);
+    join_module(&dir_module(base, dir), source_stem(file).unwrap_or(file))
+}
+
+/// The dotted name of a directory below `base` (`pkg/sub` -> `pkg.sub`), computed once per
+/// directory and completed by [`join_module`] for each file in it.
+pub fn dir_module(base: &Path, dir: &Path) -> String {
+    let rel = dir.strip_prefix(base).unwrap_or(dir);
+    let mut out = String::new();
+    for c in rel.components() {
+        if let Component::Normal(part) = c {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&display_path(Path::new(part)));
+        }
+    }
+    out
+}
+
+/// The module `stem` in the directory named `dir_module` (`__init__` names the package).
+pub fn join_module(dir_module: &str, stem: &[u8]) -> String {
+    let stem_text = display_path(Path::new(OsStr::from_bytes(stem)));
+    if dir_module.is_empty() {
+        stem_text
+    } else if stem == b"__init__" {
+        dir_module.to_string()
+    } else {
+        let mut s = String::with_capacity(dir_module.len() + 1 + stem_text.len());
+        s.push_str(dir_module);
+        s.push('.');
+        s.push_str(&stem_text);
+        s
+    }
+}
+
+/// The tag of a legacy file, from its magic: the `__pycache__` tag the interpreter uses, or
+/// `cpython-27`-style for Python 2 and 3.0-3.1 (which have none), as the corpus manifest does.
+pub fn legacy_tag(magic: &MagicInfo) -> Option<String> {
+    if let Some(tag) = magic.expected_tag() {
+        return Some(tag);
+    }
+    let v = magic.python?;
+    match magic.implementation {
+        Implementation::CPython => Some(format!("cpython-{}{}", v.major, v.minor)),
+        Implementation::PyPy => Some(format!("pypy{}{}", v.major, v.minor)),
+        Implementation::Unknown => None,
+    }
+}
+
+/// [`FileMeta`] from a raw `stat`.
+pub fn meta_from_stat(st: &nix::sys::stat::FileStat) -> FileMeta {
+    FileMeta {
+        size: st.st_size.max(0) as u64,
+        disk_usage: (st.st_blocks.max(0) as u64).saturating_mul(512),
+        mtime: source_stat_from(st).mtime,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        mode: st.st_mode,
+        dev: st.st_dev,
+        ino: st.st_ino,
+    }
+}
+
+/// [`SourceStat`] from a raw `stat`, reproducing `int(os.stat(p).st_mtime)`.
+pub fn source_stat_from(st: &nix::sys::stat::FileStat) -> SourceStat {
+    // st_mtime is floored seconds plus nanoseconds; Python's int() truncates toward zero.
+    let secs = st.st_mtime;
+    let mtime = if secs < 0 && st.st_mtime_nsec > 0 {
+        secs + 1
+    } else {
+        secs
+    };
+    SourceStat {
+        mtime,
+        size: st.st_size.max(0) as u64,
+    }
+}
+
+/// Everything known about one cache file before its verdict.
+#[derive(Debug, Clone)]
+pub struct CacheFacts<'a> {
+    /// Absolute path of the cache.
+    pub path: PathBuf,
+    /// The source it maps to (None: CPython maps it to nothing).
+    pub source: Option<PathBuf>,
+    /// Dotted module name.
+    pub module: String,
+    /// Where the cache lives.
+    pub location: Location,
+    /// Its parsed name.
+    pub name: BytecodeName<'a>,
+    /// The first bytes of the file (up to 16).
+    pub head: &'a [u8],
+    /// Its `stat`.
+    pub meta: FileMeta,
+}
+
+/// Judges one cache from its first bytes and its source's `stat`, and fills its record.
+pub fn classify(
+    facts: CacheFacts<'_>,
+    source: SourceFound,
+    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> CacheRecord {
+    let header = parse(facts.head);
+    let magic_info = match &header {
+        Ok(h) => Some(h.magic.clone()),
+        Err(_) => read_magic(facts.head).ok(),
+    };
+    let name_tag = facts.name.tag;
+    let mut verdict = match (&facts.source, facts.location) {
+        (None, _) => crate::pyc::Verdict::new(
+            Status::Invalid,
+            "the name has no interpreter tag: Python never maps it to a source",
+        ),
+        _ => judge(&header, facts.location, name_tag, source, read_source),
+    };
+    if facts.name.leftover {
+        verdict = crate::pyc::Verdict::new(
+            Status::Invalid,
+            "temporary file left by an interrupted write: Python never reads it",
+        );
+    } else if facts.location == Location::Legacy
+        && verdict.status == Status::Sourceless
+        && named_like_tagged(facts.name.stem)
+    {
+        verdict = crate::pyc::Verdict::new(
+            Status::Orphaned,
+            "named like a tagged cache outside __pycache__: Python never imports it \
+             (part of a PYTHONPYCACHEPREFIX tree? scan with --pycache-prefix)",
+        );
+    }
+    let tag = match (name_tag, facts.location) {
+        (Some(t), Location::Pycache | Location::Prefix) => Some(t.to_string()),
+        _ => magic_info.as_ref().and_then(legacy_tag),
+    };
+    let (invalidation, header) = match header {
+        Ok(h) => (Some(h.invalidation), Some(h)),
+        Err(_) => (None, None),
+    };
+    let magic = (facts.head.len() >= 4).then(|| u16::from_le_bytes([facts.head[0], facts.head[1]]));
+    CacheRecord {
+        path: facts.path,
+        source: facts.source,
+        module: facts.module,
+        tag,
+        opt: facts.name.opt.map(str::to_string),
+        location: facts.location,
+        header,
+        magic,
+        python: magic_info.and_then(|m| m.python),
+        invalidation,
+        status: verdict.status,
+        reason: verdict.reason.clone(),
+        verdict,
+        meta: facts.meta,
+    }
+}
+
+/// True when a legacy stem is itself `NAME.TAG[.opt-N]` (`app.cpython-313`).
+fn named_like_tagged(stem: &[u8]) -> bool {
+    let mut name = stem.to_vec();
+    name.extend_from_slice(b".pyc");
+    bytecode_name(&name, true)
+        .and_then(|n| n.tag)
+        .is_some_and(looks_like_tag)
+}
+
+/// The record of a cache that could not be opened (permission denied).
+pub fn unreadable(facts: CacheFacts<'_>, err: &io::Error) -> CacheRecord {
+    let verdict = crate::pyc::Verdict::new(
+        Status::Unreadable,
+        format!("cannot read it: {err} (run as its owner, or with sudo)"),
+    );
+    CacheRecord {
+        path: facts.path,
+        source: facts.source,
+        module: facts.module,
+        tag: facts.name.tag.map(str::to_string),
+        opt: facts.name.opt.map(str::to_string),
+        location: facts.location,
+        header: None,
+        magic: None,
+        python: None,
+        invalidation: None,
+        status: Status::Unreadable,
+        reason: verdict.reason.clone(),
+        verdict,
+        meta: facts.meta,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyc::name::parse_tagged;
+
+    fn tagged(name: &str) -> Option<(String, Option<String>, Option<String>, bool)> {
+        bytecode_name(name.as_bytes(), true).map(|n| {
+            (
+                String::from_utf8(n.stem.to_vec()).unwrap(),
+                n.tag.map(str::to_string),
+                n.opt.map(str::to_string),
+                n.leftover,
+            )
+        })
+    }
+
+    #[test]
+    fn tagged_names_parse_like_the_pyc_module_does() {
+        for name in [
+            "m.cpython-313.pyc",
+            "a.b.cpython-313.pyc",
+            "mod.cpython-312.opt-2.pyc",
+            "__init__.pypy39.pyc",
+            "m.cpython-34.pyo",
+        ] {
+            let ours = bytecode_name(name.as_bytes(), true).unwrap();
+            let theirs = parse_tagged(name).unwrap();
+            assert_eq!(ours.stem, theirs.stem.as_bytes(), "{name}");
+            assert_eq!(ours.tag, theirs.tag.as_deref(), "{name}");
+            assert_eq!(ours.opt, theirs.opt.as_deref(), "{name}");
+        }
+    }
+
+    #[test]
+    fn untagged_names_keep_their_stem_and_other_files_are_not_bytecode() {
+        assert_eq!(tagged("m.pyc"), Some(("m".into(), None, None, false)));
+        assert_eq!(tagged("m.py"), None);
+        assert_eq!(tagged("README"), None);
+        assert_eq!(bytecode_name(b".pyc", false), None);
+        let legacy = bytecode_name(b"app.cpython-313.pyc", false).unwrap();
+        assert_eq!((legacy.stem, legacy.tag), (&b"app.cpython-313"[..], None));
+    }
+
+    #[test]
+    fn leftovers_of_interrupted_writes_are_recognised() {
+        assert_eq!(
+            tagged("m.cpython-313.pyc.140234234"),
+            Some(("m".into(), Some("cpython-313".into()), None, true))
+        );
+        assert_eq!(tagged("m.cpython-313.pyc.tmp"), None);
+        assert_eq!(tagged("m.cpython-313.pyc.12a"), None);
+        assert!(bytecode_name(b"m.pyc.123", false).unwrap().leftover);
+    }
+
+    #[test]
+    fn non_utf8_stems_are_kept_as_bytes() {
+        let n = bytecode_name(b"caf\xe9.cpython-313.pyc", true).unwrap();
+        assert_eq!(n.stem, b"caf\xe9");
+        assert_eq!(n.tag, Some("cpython-313"));
+        assert_eq!(join_module("pkg", n.stem), "pkg.caf\\xe9");
+        assert_eq!(source_stem(b"caf\xe9.py"), Some(&b"caf\xe9"[..]));
+    }
+
+    #[test]
+    fn sources_are_py_and_pyw_only() {
+        assert_eq!(source_stem(b"m.py"), Some(&b"m"[..]));
+        assert_eq!(source_stem(b"gui.pyw"), Some(&b"gui"[..]));
+        assert_eq!(source_stem(b"m.pyc"), None);
+        assert_eq!(source_stem(b".py"), None);
+        assert_eq!(source_stem(b"m.pyi"), None);
+    }
+
+    #[test]
+    fn module_names_are_dotted_below_the_base_and_packages_drop_init() {
+        let base = Path::new("/srv/app");
+        assert_eq!(module_name(base, Path::new("/srv/app/run.py")), "run");
+        assert_eq!(
+            module_name(base, Path::new("/srv/app/pkg/sub/mod.py")),
+            "pkg.sub.mod"
+        );
+        assert_eq!(
+            module_name(base, Path::new("/srv/app/pkg/__init__.py")),
+            "pkg"
+        );
+        assert_eq!(
+            module_name(Path::new("/"), Path::new("/opt/app/m.py")),
+            "opt.app.m"
+        );
+        assert_eq!(join_module("", b"__init__"), "__init__");
+    }
+
+    #[test]
+    fn prefix_mapping_is_cpythons_rule_both_ways() {
+        let prefix = Path::new("/pfx");
+        assert_eq!(
+            prefix_source_dir(prefix, Path::new("/pfx/a/b")),
+            Some(PathBuf::from("/a/b"))
+        );
+        assert_eq!(prefix_source_dir(prefix, Path::new("/pfx")), None);
+        assert_eq!(prefix_source_dir(prefix, Path::new("/pfxother/a")), None);
+        assert_eq!(
+            prefix_cache_dir(prefix, Path::new("/a/b")),
+            PathBuf::from("/pfx/a/b")
+        );
+    }
+
+    #[test]
+    fn tags_are_recognised_and_legacy_tags_come_from_the_magic() {
+        assert!(looks_like_tag("cpython-313"));
+        assert!(looks_like_tag("pypy39"));
+        assert!(!looks_like_tag("cpython"));
+        assert!(!looks_like_tag("313"));
+        assert!(!looks_like_tag("Cpython-313"));
+        use crate::pyc::magic::lookup;
+        assert_eq!(legacy_tag(&lookup(62211)).as_deref(), Some("cpython-27"));
+        assert_eq!(legacy_tag(&lookup(3531)).as_deref(), Some("cpython-312"));
+        assert_eq!(legacy_tag(&lookup(336)).as_deref(), Some("pypy39"));
+        assert_eq!(legacy_tag(&lookup(1)), None);
+    }
+
+    fn facts<'a>(location: Location, name: &'a [u8], head: &'a [u8]) -> CacheFacts<'a> {
+        let tagged = location != Location::Legacy;
+        CacheFacts {
+            path: PathBuf::from("/p/x.pyc"),
+            source: Some(PathBuf::from("/p/x.py")),
+            module: "x".into(),
+            location,
+            name: bytecode_name(name, tagged).unwrap(),
+            head,
+            meta: FileMeta::default(),
+        }
+    }
+
+    fn ts313(mtime: u32, size: u32) -> Vec<u8> {
+        let mut b = vec![0xf3, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
+        b.extend(mtime.to_le_bytes());
+        b.extend(size.to_le_bytes());
+        b
+    }
+
+    fn present(mtime: i64, size: u64) -> SourceFound {
+        SourceFound::Present(SourceStat { mtime, size })
+    }
+
+    fn never() -> io::Result<Vec<u8>> {
+        panic!("timestamp caches must not read their source")
+    }
+
+    #[test]
+    fn records_carry_every_field() {
+        let head = ts313(100, 6);
+        let r = classify(
+            facts(Location::Pycache, b"x.cpython-313.opt-1.pyc", &head),
+            present(100, 6),
+            never,
+        );
+        assert_eq!(r.status, Status::Fresh);
+        assert_eq!(r.tag.as_deref(), Some("cpython-313"));
+        assert_eq!(r.opt.as_deref(), Some("1"));
+        assert_eq!(r.magic, Some(3571));
+        assert_eq!(r.python.map(|v| v.to_string()).as_deref(), Some("3.13"));
+        assert_eq!(
+            r.invalidation,
+            Some(crate::pyc::Invalidation::Timestamp)
+        );
+        assert!(r.header.is_some() && r.reason.is_none());
+        let r = classify(
+            facts(Location::Pycache, b"x.cpython-313.pyc", &head),
+            present(101, 6),
+            never,
+        );
+        assert_eq!(r.status, Status::Stale);
+        assert!(r.reason.is_some());
+    }
+
+    #[test]
+    fn special_names_get_their_own_verdicts() {
+        let head = ts313(100, 6);
+        let leftover = classify(
+            facts(Location::Pycache, b"x.cpython-313.pyc.4711", &head),
+            present(100, 6),
+            never,
+        );
+        assert_eq!(leftover.status, Status::Invalid);
+        assert!(leftover.reason.unwrap().contains("interrupted write"));
+        let mut untagged = facts(Location::Pycache, b"x.pyc", &head);
+        untagged.source = None;
+        assert_eq!(
+            classify(untagged, SourceFound::Missing, never).status,
+            Status::Invalid
+        );
+        let stray = classify(
+            facts(Location::Legacy, b"app.cpython-313.pyc", &head),
+            SourceFound::Missing,
+            never,
+        );
+        assert_eq!(stray.status, Status::Orphaned);
+        assert!(stray.reason.unwrap().contains("--pycache-prefix"));
+        let sourceless = classify(
+            facts(Location::Legacy, b"x.pyc", &head),
+            SourceFound::Missing,
+            never,
+        );
+        assert_eq!(sourceless.status, Status::Sourceless);
+        assert_eq!(sourceless.tag.as_deref(), Some("cpython-313"));
+    }
+
+    #[test]
+    fn short_or_foreign_files_are_invalid_and_keep_what_was_read() {
+        let r = classify(
+            facts(Location::Pycache, b"x.cpython-313.pyc", &[0xf3, 0x0d, 0x0d, 0x0a, 0]),
+            present(1, 1),
+            never,
+        );
+        assert_eq!(r.status, Status::Invalid);
+        assert_eq!(r.magic, Some(3571));
+        assert!(r.header.is_none() && r.invalidation.is_none());
+        let empty = classify(
+            facts(Location::Pycache, b"x.cpython-313.pyc", &[]),
+            present(1, 1),
+            never,
+        );
+        assert_eq!((empty.status, empty.magic), (Status::Invalid, None));
+    }
+
+    #[test]
+    fn hash_caches_read_the_source_once() {
+        use crate::pyc::magic::lookup;
+        use crate::pyc::validate::source_hash;
+        let mut head = vec![0xf3, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0];
+        head.extend(source_hash(&lookup(3571), b"x = 1\n"));
+        let r = classify(
+            facts(Location::Pycache, b"x.cpython-313.pyc", &head),
+            present(0, 6),
+            || Ok(b"x = 1\n".to_vec()),
+        );
+        assert_eq!(r.status, Status::Fresh);
+        assert_eq!(
+            r.invalidation,
+            Some(crate::pyc::Invalidation::CheckedHash)
+        );
+    }
+
+    #[test]
+    fn paths_are_joined_without_spare_capacity() {
+        let p = join_exact(Path::new("/a/b"), b"c.pyc");
+        assert_eq!(p, Path::new("/a/b/c.pyc"));
+        assert_eq!(p.capacity(), p.as_os_str().len());
+        assert_eq!(join_source(Path::new("/"), b"m"), Path::new("/m.py"));
+    }
+}

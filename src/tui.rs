@@ -1,0 +1,273 @@
+//! The full-screen explorer (`pycache [PATH]`): a module tree, the details of the
+//! selection, and the actions on it, over the shared scan model.
+//!
+//! Threads: the scanner sends events; an input thread reads keys; a signal thread turns
+//! SIGTERM/SIGHUP into events; workers run confirmed actions and load details. All of them
+//! post to one channel, and only the UI thread (this loop) owns and changes the [`App`].
+//!
+//! - [`app`]: state and transitions (`App::handle`), tested without a terminal.
+//! - [`keymap`]: the key table behind key handling, help and hints.
+//! - [`tree`]: the module tree per view, with aggregates.
+//! - [`panes`]: one file per pane; [`ui`] places them.
+//! - [`event`], [`terminal`], [`work`]: the loop's inputs, the terminal, and actions.
+
+pub mod app;
+pub mod event;
+pub mod keymap;
+pub mod panes;
+pub mod terminal;
+pub mod theme;
+pub mod tree;
+pub mod ui;
+pub mod work;
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod snapshots;
+
+use app::{App, CodeView, Effect, Options};
+use color_eyre::eyre::{Result, bail, eyre};
+use event::Event;
+use pycache::scan::{ScanModel, ScanOptions};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, Sender};
+
+/// What to explore and how to draw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplorerOptions {
+    /// The directory to scan.
+    pub root: PathBuf,
+    /// A `PYTHONPYCACHEPREFIX` tree to scan too (the environment's when None).
+    pub prefix: Option<PathBuf>,
+    /// Draw with ASCII instead of Unicode line drawing.
+    pub ascii: bool,
+    /// Use colours (already resolved against NO_COLOR and `--color`).
+    pub color: bool,
+    /// Hide every action that changes files.
+    pub read_only: bool,
+}
+
+/// `pycache [PATH]`: the explorer's command-line arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Directory to explore [default: the current directory]
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Draw with ASCII only, for terminals without Unicode line drawing
+    #[arg(long)]
+    pub ascii: bool,
+    /// Hide every action that changes files (clean, recompile)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Also scan this PYTHONPYCACHEPREFIX tree [default: $PYTHONPYCACHEPREFIX]
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+}
+
+/// Runs the explorer from its arguments; `color` is already resolved (`--color`, NO_COLOR).
+pub fn run(args: Args, color: bool) -> Result<ExitCode> {
+    run_explorer(ExplorerOptions {
+        root: args.path.unwrap_or_else(|| PathBuf::from(".")),
+        prefix: args.pycache_prefix,
+        ascii: args.ascii,
+        color,
+        read_only: args.read_only,
+    })
+}
+
+/// Opens the explorer on a directory and runs until the user quits.
+/// `pycache [PATH]` and `pycache demo` both end here.
+pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "the explorer needs a terminal; for text output run a subcommand such as 'pycache scan {}'",
+            opts.root.display()
+        );
+    }
+    if !opts.root.is_dir() {
+        bail!(
+            "cannot explore {}: not a directory (give a project directory, e.g. 'pycache /srv/app')",
+            opts.root.display()
+        );
+    }
+    let scan_opts = ScanOptions::new(vec![opts.root.clone()]).with_prefix(opts.prefix.clone());
+    let model = ScanModel::new(scan_opts.roots.clone(), scan_opts.prefix.clone());
+    let mut app = App::new(
+        model,
+        Options {
+            theme: theme::Theme {
+                color: opts.color,
+                ascii: opts.ascii,
+            },
+            read_only: opts.read_only,
+        },
+    );
+    let (tx, rx) = mpsc::channel();
+    let (mut term, guard) = terminal::enter()?;
+    let signals = event::spawn_signals(tx.clone())?;
+    event::spawn_input(tx.clone())?;
+    let result = event_loop(&mut term, &mut app, &tx, &rx, &scan_opts);
+    signals.close();
+    drop(guard);
+    result
+}
+
+/// The event loop: draw, wait for an event, drain the rest, act, draw again.
+fn event_loop(
+    term: &mut terminal::Term,
+    app: &mut App,
+    tx: &Sender<Event>,
+    rx: &Receiver<Event>,
+    scan_opts: &ScanOptions,
+) -> Result<ExitCode> {
+    let size = term.size()?;
+    app.resize(size.width, size.height);
+    let mut generation = 1;
+    start_scan(scan_opts, generation, tx)?;
+    term.draw(|f| ui::draw(app, f))?;
+    loop {
+        let first = rx.recv().map_err(|_| eyre!("every event source stopped"))?;
+        let mut redraw = false;
+        let mut exit = None;
+        for ev in std::iter::once(first).chain(rx.try_iter()) {
+            match ev {
+                Event::Key(k) => {
+                    if let Some(action) = keymap::action_for(&k, &app.contexts()) {
+                        app.handle(action);
+                    }
+                    redraw = true;
+                }
+                Event::Resize(w, h) => {
+                    app.resize(w, h);
+                    redraw = true;
+                }
+                Event::Tick => redraw |= app.on_tick(),
+                Event::Scan(g, ev) if g == generation => {
+                    app.on_scan(ev);
+                    redraw = true;
+                }
+                Event::Scan(..) => {}
+                Event::ScanEnded(g, why) if g == generation => {
+                    if let Some(why) = why {
+                        bail!("the scanner crashed: {why}");
+                    }
+                    if !app.model.progress.finished {
+                        bail!("the scanner stopped before the end of the scan");
+                    }
+                }
+                Event::ScanEnded(..) => {}
+                Event::Work(w) => {
+                    app.on_work(w);
+                    redraw = true;
+                }
+                Event::Code(path, code) => {
+                    app.code.insert(path, code);
+                    redraw = true;
+                }
+                Event::Owner(uid, name) => {
+                    app.owners.insert(uid, name);
+                    redraw = true;
+                }
+                Event::Signal(sig) => exit = Some(ExitCode::from((128 + sig).clamp(0, 255) as u8)),
+                Event::InputError(e) => bail!("cannot read the terminal: {e}"),
+            }
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Suspend => {
+                    terminal::suspend(term)?;
+                    redraw = true;
+                }
+                Effect::Rescan => {
+                    generation += 1;
+                    start_scan(scan_opts, generation, tx)?;
+                }
+                Effect::LoadCode(path) => load_code(path, tx.clone()),
+                Effect::LookupOwner(uid) => lookup_owner(uid, tx.clone()),
+                Effect::Run(w) => work::spawn(w, tx.clone()),
+            }
+        }
+        if let Some(code) = exit {
+            return Ok(code);
+        }
+        if app.quit {
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !terminal::is_active() {
+            // A panic on another thread restored the terminal; its report follows.
+            bail!("stopped after a crash in a background thread");
+        }
+        if redraw {
+            term.draw(|f| ui::draw(app, f))?;
+        }
+    }
+}
+
+/// Starts a scan whose events carry `generation`, and reports how its thread ended.
+fn start_scan(opts: &ScanOptions, generation: u64, tx: &Sender<Event>) -> Result<()> {
+    let (scan_tx, scan_rx) = mpsc::channel();
+    let handle = pycache::scan::walk::spawn(opts.clone(), scan_tx);
+    let tx = tx.clone();
+    std::thread::Builder::new()
+        .name("pycache-scan-forward".into())
+        .spawn(move || {
+            for ev in scan_rx {
+                if tx.send(Event::Scan(generation, ev)).is_err() {
+                    // The loop is gone (the user quit); dropping scan_rx stops the scanner.
+                    return;
+                }
+            }
+            let why = handle.join().err().map(|p| panic_text(&p));
+            let _ = tx.send(Event::ScanEnded(generation, why));
+        })?;
+    Ok(())
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Decodes a cache's code object on a short-lived thread.
+fn load_code(path: PathBuf, tx: Sender<Event>) {
+    std::thread::spawn(move || {
+        let code = decode(&path);
+        let _ = tx.send(Event::Code(path, code));
+    });
+}
+
+/// Reads a `.pyc` and summarises its module code object.
+pub fn decode(path: &Path) -> Result<CodeView, String> {
+    use pycache::pyc::code::CodeKind;
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let header = pycache::pyc::header::parse(&bytes).map_err(|e| e.to_string())?;
+    let body = bytes.get(header.header_size..).unwrap_or_default();
+    let s = pycache::pyc::code::summarize(body, &header.magic).map_err(|e| e.to_string())?;
+    let names = |kind| {
+        s.children
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.co_name.clone())
+            .collect()
+    };
+    Ok(CodeView {
+        filename: s.co_filename.clone(),
+        functions: names(CodeKind::Function),
+        classes: names(CodeKind::Class),
+    })
+}
+
+fn lookup_owner(uid: u32, tx: Sender<Event>) {
+    std::thread::spawn(move || {
+        let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map(|u| u.name);
+        let _ = tx.send(Event::Owner(uid, name));
+    });
+}

@@ -1,0 +1,419 @@
+//! The explorer's state and its transitions: `App::handle(Action)` for what the user asks,
+//! `App::on_scan(ScanEvent)` for what the scanner finds. No I/O and no terminal here:
+//! whatever needs the outside world is queued as an [`Effect`] for the event loop.
+
+mod nav;
+mod scope;
+
+pub use scope::{ActionItem, Scope};
+
+use super::keymap::{Action, Ctx};
+use super::theme::Theme;
+use super::tree::{Row, SortKey, Tree, View};
+use super::work::{Dialog, Work};
+use pycache::scan::{ScanEvent, ScanModel};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The module tree.
+    #[default]
+    Tree,
+    /// The details of the selection.
+    Details,
+    /// The actions on the selection or the marks.
+    Actions,
+}
+
+/// Settings fixed for the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// Colours and line drawing.
+    pub theme: Theme,
+    /// Hide every action that changes files.
+    pub read_only: bool,
+}
+
+/// What the event loop must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Stop the process until the shell resumes it.
+    Suspend,
+    /// Start a new scan (the model was reset).
+    Rescan,
+    /// Decode a cache's code object off the UI thread.
+    LoadCode(PathBuf),
+    /// Look up the user name of a uid.
+    LookupOwner(u32),
+    /// Run a confirmed piece of work on a worker thread.
+    Run(Work),
+}
+
+/// What the details pane knows about a cache's code object, loaded on selection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeView {
+    /// `co_filename` recorded at compile time.
+    pub filename: String,
+    /// Top-level functions.
+    pub functions: Vec<String>,
+    /// Top-level classes.
+    pub classes: Vec<String>,
+}
+
+/// The explorer.
+#[derive(Debug)]
+pub struct App {
+    /// The inventory; changed only through [`App::on_scan`].
+    pub model: ScanModel,
+    /// The tree of the current view.
+    pub tree: Tree,
+    /// Session settings.
+    pub opts: Options,
+    /// Focused pane.
+    pub focus: Pane,
+    /// Selected row of the tree.
+    pub sel: usize,
+    sel_key: Option<String>,
+    /// First visible row of the tree.
+    pub offset: usize,
+    /// Rows the tree pane shows (from the last layout).
+    pub tree_height: usize,
+    /// Marked row keys (of the current view).
+    pub marks: HashSet<String>,
+    /// Scroll of the details pane.
+    pub details_scroll: u16,
+    /// Selected line of the actions pane.
+    pub action_sel: usize,
+    /// The filter being typed, while typing.
+    pub filter_edit: Option<String>,
+    /// A dialog over the panes.
+    pub dialog: Option<Dialog>,
+    /// Help screen scroll, while shown.
+    pub help: Option<u16>,
+    /// A one-line note for the status bar.
+    pub message: Option<String>,
+    /// Animation counter, advanced by ticks while something runs.
+    pub tick: usize,
+    /// True once the user asked to leave.
+    pub quit: bool,
+    /// Decoded code objects by cache path.
+    pub code: HashMap<PathBuf, Result<CodeView, String>>,
+    /// User names by uid (None: no such user).
+    pub owners: HashMap<u32, Option<String>>,
+    /// Import reachability by module key, when known: (imported, chain).
+    pub reach: HashMap<PathBuf, (bool, Vec<String>)>,
+    /// The current scope's totals, refreshed when the selection, marks or model change.
+    pub scope: Scope,
+    effects: Vec<Effect>,
+    expanded: HashMap<View, HashSet<String>>,
+}
+
+impl App {
+    /// An explorer over a (possibly still empty) model.
+    pub fn new(model: ScanModel, opts: Options) -> Self {
+        let tree = Tree::build(View::Directory, &model, HashSet::new());
+        let mut app = App {
+            model,
+            tree,
+            opts,
+            focus: Pane::Tree,
+            sel: 0,
+            sel_key: None,
+            offset: 0,
+            tree_height: 10,
+            marks: HashSet::new(),
+            details_scroll: 0,
+            action_sel: 0,
+            filter_edit: None,
+            dialog: None,
+            help: None,
+            message: None,
+            tick: 0,
+            quit: false,
+            code: HashMap::new(),
+            owners: HashMap::new(),
+            reach: HashMap::new(),
+            scope: Scope::default(),
+            effects: Vec::new(),
+            expanded: HashMap::new(),
+        };
+        app.sync();
+        app
+    }
+
+    /// The effects queued since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub(crate) fn push(&mut self, e: Effect) {
+        if !self.effects.contains(&e) {
+            self.effects.push(e);
+        }
+    }
+
+    /// The key contexts in force, most specific first.
+    pub fn contexts(&self) -> Vec<Ctx> {
+        if self.help.is_some() {
+            return vec![Ctx::Help];
+        }
+        if let Some(d) = &self.dialog {
+            return if d.is_running() {
+                vec![Ctx::Running]
+            } else {
+                vec![Ctx::Dialog]
+            };
+        }
+        if self.filter_edit.is_some() {
+            return vec![Ctx::Filter];
+        }
+        let pane = match self.focus {
+            Pane::Tree => Ctx::Tree,
+            Pane::Details => Ctx::Details,
+            Pane::Actions => Ctx::Actions,
+        };
+        vec![pane, Ctx::Global]
+    }
+
+    /// Applies a scanner event and keeps the selection on the same item.
+    pub fn on_scan(&mut self, ev: ScanEvent) {
+        let keys = touched(&self.model, &ev);
+        self.model.apply(ev);
+        self.tree.update(&self.model, keys.iter());
+        if self.model.progress.finished {
+            self.tick = 0;
+        }
+        self.sync();
+    }
+
+    /// Starts over with an empty model (a rescan), keeping view, expansion and filter.
+    pub fn reset(&mut self) {
+        let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
+        self.model = model;
+        let expanded = std::mem::take(&mut self.tree.expanded);
+        let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
+        self.tree = Tree::build(view, &self.model, expanded);
+        self.tree.set_sort(sort);
+        self.tree.set_filter(filter.as_deref().unwrap_or(""));
+        self.code.clear();
+        self.reach.clear();
+        self.sync();
+    }
+
+    /// Records the terminal size; the tree's page height follows the layout.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
+        self.tree_height = areas.tree.height.saturating_sub(2).max(1) as usize;
+        self.keep_visible();
+    }
+
+    /// Advances animations (only while a scan or an action runs).
+    pub fn on_tick(&mut self) -> bool {
+        let busy = !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
+        if busy {
+            self.tick = self.tick.wrapping_add(1);
+        }
+        busy
+    }
+
+    /// The selected row, if any.
+    pub fn selected(&self) -> Option<Row> {
+        self.tree.rows.get(self.sel).copied()
+    }
+
+    /// Handles one user action.
+    pub fn handle(&mut self, action: Action) {
+        if !matches!(action, Action::Type(_) | Action::Backspace) {
+            self.message = None;
+        }
+        if let Some(scroll) = self.help.as_mut() {
+            match action {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::Cancel | Action::Help | Action::Quit => self.help = None,
+                _ => {}
+            }
+            return;
+        }
+        if self.dialog.is_some() {
+            self.handle_dialog(action);
+            return;
+        }
+        if self.filter_edit.is_some() {
+            self.handle_filter(action);
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Cancel => {
+                if self.tree.filter.is_some() {
+                    self.apply_filter("");
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Suspend => self.push(Effect::Suspend),
+            Action::Help => self.help = Some(0),
+            Action::FocusNext => self.focus = next_pane(self.focus, 1),
+            Action::FocusPrev => self.focus = next_pane(self.focus, 2),
+            Action::Filter => self.filter_edit = Some(self.tree.filter.clone().unwrap_or_default()),
+            Action::CycleView => self.set_view(self.tree.view.next()),
+            Action::CycleSort => {
+                self.tree.set_sort(self.tree.sort.next());
+                self.sync();
+            }
+            Action::Mark => self.toggle_mark(),
+            Action::ClearMarks => {
+                self.marks.clear();
+                self.refresh_scope();
+            }
+            Action::NextProblem => self.next_problem(),
+            Action::Clean => self.plan_item(ActionItem::CleanProblems),
+            Action::Recompile => self.plan_item(ActionItem::Recompile),
+            Action::Rescan => self.plan_item(ActionItem::Rescan),
+            Action::Doctor => self.plan_item(ActionItem::Doctor),
+            other => match self.focus {
+                Pane::Tree => self.tree_action(other),
+                Pane::Details => self.details_action(other),
+                Pane::Actions => self.actions_action(other),
+            },
+        }
+    }
+
+    fn handle_filter(&mut self, action: Action) {
+        let Some(text) = self.filter_edit.as_mut() else {
+            return;
+        };
+        match action {
+            Action::Type(c) => text.push(c),
+            Action::Backspace => {
+                text.pop();
+            }
+            Action::Confirm => {
+                self.filter_edit = None;
+                return;
+            }
+            Action::Cancel => {
+                self.filter_edit = None;
+                self.apply_filter("");
+                return;
+            }
+            _ => return,
+        }
+        let text = text.clone();
+        self.apply_filter(&text);
+    }
+
+    fn apply_filter(&mut self, text: &str) {
+        self.tree.set_filter(text);
+        self.sync();
+        if self.tree.filter.is_some() && self.tree.rows.is_empty() {
+            self.message = Some(format!("no module name contains '{text}'"));
+        }
+    }
+
+    fn set_view(&mut self, view: View) {
+        let old = std::mem::take(&mut self.tree.expanded);
+        self.expanded.insert(self.tree.view, old);
+        let expanded = self.expanded.remove(&view).unwrap_or_default();
+        let (sort, filter): (SortKey, Option<String>) = (self.tree.sort, self.tree.filter.clone());
+        self.tree = Tree::build(view, &self.model, expanded);
+        self.tree.set_sort(sort);
+        self.tree.set_filter(filter.as_deref().unwrap_or(""));
+        if !self.marks.is_empty() {
+            self.marks.clear();
+            self.message = Some("marks cleared: they belong to one view".into());
+        }
+        self.sel = 0;
+        self.sel_key = None;
+        self.sync();
+    }
+
+    /// Recomputes rows if needed and puts the selection back on the same item.
+    pub(crate) fn sync(&mut self) {
+        if self.tree.rows_dirty {
+            self.tree.ensure_rows(&self.model);
+            let found = self
+                .sel_key
+                .as_deref()
+                .and_then(|k| self.tree.row_of_key(&self.model, k));
+            match found {
+                Some(row) => self.sel = row,
+                None => {
+                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
+                    self.remember_selection();
+                }
+            }
+            self.keep_visible();
+        }
+        self.refresh_scope();
+    }
+
+    pub(crate) fn remember_selection(&mut self) {
+        self.sel_key = self.selected().map(|r| self.tree.row_key(&self.model, r));
+    }
+
+    pub(crate) fn keep_visible(&mut self) {
+        let h = self.tree_height.max(1);
+        if self.sel < self.offset {
+            self.offset = self.sel;
+        } else if self.sel >= self.offset + h {
+            self.offset = self.sel + 1 - h;
+        }
+        let max_offset = self.tree.rows.len().saturating_sub(h);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// True when the row or one of its ancestors is marked.
+    pub fn is_marked(&self, row: Row) -> (bool, bool) {
+        let own = self.marks.contains(&self.tree.row_key(&self.model, row));
+        let mut at = match row {
+            Row::Node(n) => self.tree.nodes[n].parent,
+            Row::Cache { node, .. } => Some(node),
+        };
+        while let Some(n) = at {
+            if n != 0 && self.marks.contains(&self.tree.nodes[n].key) {
+                return (own, true);
+            }
+            at = self.tree.nodes[n].parent;
+        }
+        (own, false)
+    }
+}
+
+fn next_pane(p: Pane, steps: usize) -> Pane {
+    let order = [Pane::Tree, Pane::Details, Pane::Actions];
+    let i = order.iter().position(|x| *x == p).unwrap_or(0);
+    order[(i + steps) % 3]
+}
+
+/// The module keys a scanner event changes (before it is applied).
+fn touched(model: &ScanModel, ev: &ScanEvent) -> Vec<PathBuf> {
+    match ev {
+        ScanEvent::Batch(b) => b
+            .sources
+            .iter()
+            .map(|s| s.path.clone())
+            .chain(
+                b.caches
+                    .iter()
+                    .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone())),
+            )
+            .collect(),
+        ScanEvent::Removed(paths) => {
+            let gone: HashSet<&PathBuf> = paths.iter().collect();
+            model
+                .caches
+                .iter()
+                .filter(|c| gone.contains(&c.path))
+                .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone()))
+                .collect()
+        }
+        ScanEvent::Finished => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+//! State transitions without a terminal: keys -> actions -> model.
+
+use super::*;
+use crate::tui::fixture::{self, ROOT};
+use crate::tui::keymap::action_for;
+use crate::tui::work::{Dialog, WorkEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pycache::pyc::Status;
+use pycache::scan::ScanBatch;
+
+fn app() -> App {
+    let mut a = App::new(fixture::model(), Options::default());
+    a.resize(80, 24);
+    a
+}
+
+/// Feeds keys through the real key table, as the event loop does.
+fn keys(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        let ev = KeyEvent::new(code, KeyModifiers::NONE);
+        if let Some(a) = action_for(&ev, &app.contexts()) {
+            app.handle(a);
+        }
+    }
+}
+
+fn selected_name(app: &App) -> String {
+    match app.selected() {
+        Some(Row::Node(n)) => app.tree.nodes[n].key.clone(),
+        Some(Row::Cache { cache, .. }) => app.model.caches[cache].path.display().to_string(),
+        None => String::new(),
+    }
+}
+
+#[test]
+fn arrows_and_vim_keys_move_and_enter_opens() {
+    let mut a = app();
+    assert_eq!(selected_name(&a), "pkg");
+    keys(&mut a, "jj");
+    assert_eq!(selected_name(&a), "broken.py");
+    keys(&mut a, "k\n");
+    assert_eq!(selected_name(&a), "app.py");
+    assert!(a.tree.is_open(a.selected().unwrap().node()));
+    keys(&mut a, "l");
+    assert_eq!(selected_name(&a), format!("{ROOT}/__pycache__/app.cpython-313.pyc"));
+    // Selecting a cache asks for its code object and its owner, off the UI thread.
+    let effects = a.take_effects();
+    assert!(effects.contains(&Effect::LoadCode(PathBuf::from(ROOT).join("__pycache__/app.cpython-313.pyc"))));
+    assert!(effects.contains(&Effect::LookupOwner(0)));
+    keys(&mut a, "hh");
+    assert_eq!(selected_name(&a), "app.py");
+    assert!(!a.tree.is_open(a.selected().unwrap().node()));
+    keys(&mut a, "G");
+    assert_eq!(selected_name(&a), "utils.py");
+    keys(&mut a, "g");
+    assert_eq!(selected_name(&a), "pkg");
+}
+
+#[test]
+fn next_problem_jumps_into_closed_directories() {
+    let mut a = app();
+    keys(&mut a, "n");
+    assert_eq!(selected_name(&a), "pkg/views.py");
+    keys(&mut a, "n");
+    assert_eq!(selected_name(&a), "app.py");
+}
+
+#[test]
+fn filter_narrows_and_escape_clears_it_before_quitting() {
+    let mut a = app();
+    keys(&mut a, "/old");
+    assert_eq!(a.filter_edit.as_deref(), Some("old"));
+    assert_eq!(a.tree.rows.len(), 1);
+    assert_eq!(selected_name(&a), "old_api.py");
+    keys(&mut a, "\n");
+    assert!(a.filter_edit.is_none());
+    assert_eq!(a.tree.filter.as_deref(), Some("old"));
+    keys(&mut a, "\x1b");
+    assert!(a.tree.filter.is_none() && !a.quit);
+    assert_eq!(selected_name(&a), "old_api.py");
+    keys(&mut a, "\x1b");
+    assert!(a.quit);
+}
+
+#[test]
+fn space_marks_and_moves_on_and_the_scope_follows() {
+    let mut a = app();
+    keys(&mut a, "j ");
+    assert_eq!(a.marks.len(), 1);
+    assert_eq!(selected_name(&a), "broken.py");
+    keys(&mut a, " ");
+    assert_eq!(a.scope.label, "2 marked");
+    assert_eq!(a.scope.agg.caches, 3);
+    let paths = a.scope_caches(|_| true);
+    assert_eq!(paths.len(), 3);
+    keys(&mut a, "u");
+    assert!(a.marks.is_empty());
+    assert_eq!(a.scope.label, "config.py");
+}
+
+#[test]
+fn tab_cycles_panes_and_details_scroll() {
+    let mut a = app();
+    keys(&mut a, "\t");
+    assert_eq!(a.focus, Pane::Details);
+    keys(&mut a, "jjj");
+    assert_eq!(a.details_scroll, 3);
+    keys(&mut a, "\t");
+    assert_eq!(a.focus, Pane::Actions);
+    keys(&mut a, "\t");
+    assert_eq!(a.focus, Pane::Tree);
+}
+
+#[test]
+fn clean_shows_a_plan_and_runs_only_when_confirmed() {
+    let mut a = app();
+    keys(&mut a, "/old\n");
+    keys(&mut a, "c");
+    let Some(Dialog::Confirm { lines, .. }) = &a.dialog else {
+        panic!("expected a confirm dialog, got {:?}", a.dialog);
+    };
+    assert!(lines[0].contains("remove 1 cache file"), "{lines:?}");
+    assert!(a.take_effects().is_empty());
+    keys(&mut a, "n");
+    assert!(a.dialog.is_none());
+    assert_eq!(a.message.as_deref(), Some("cancelled: nothing was changed"));
+    keys(&mut a, "cy");
+    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(a.take_effects()[..], [Effect::Run(_)]));
+    // Keys do nothing while it runs.
+    keys(&mut a, "j\x1b");
+    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    a.on_work(WorkEvent::Progress { done: 1, total: 1, latest: "x".into() });
+    let gone = PathBuf::from(ROOT).join("__pycache__/old_api.cpython-313.pyc");
+    a.on_work(WorkEvent::Done {
+        title: "report".into(),
+        lines: vec!["removed 1 file".into()],
+        removed: vec![gone.clone()],
+        rescan: false,
+    });
+    assert!(matches!(a.dialog, Some(Dialog::Report { .. })));
+    assert!(a.model.cache(&gone).is_none());
+    assert!(a.tree.rows.is_empty(), "the filtered module is gone");
+    keys(&mut a, "\n");
+    assert!(a.dialog.is_none());
+}
+
+#[test]
+fn read_only_offers_no_destructive_action() {
+    let mut a = App::new(fixture::model(), Options { read_only: true, ..Options::default() });
+    assert_eq!(a.items(), [ActionItem::Rescan]);
+    keys(&mut a, "c");
+    assert!(a.dialog.is_none());
+    assert!(a.message.as_deref().unwrap_or("").contains("read-only"));
+}
+
+#[test]
+fn actions_list_follows_the_scope() {
+    let mut a = app();
+    keys(&mut a, "j");
+    // app.py: a stale 312 beside a fresh 313.
+    assert_eq!(
+        a.items(),
+        [
+            ActionItem::CleanProblems,
+            ActionItem::CleanStatus(Status::Stale),
+            ActionItem::CleanTag("cpython-312".into()),
+            ActionItem::CleanTag("cpython-313".into()),
+            ActionItem::CleanAll,
+            ActionItem::Rescan,
+        ]
+    );
+    keys(&mut a, "\t\tjj\n");
+    let Some(Dialog::Confirm { title, .. }) = &a.dialog else {
+        panic!("expected a confirm dialog");
+    };
+    assert_eq!(title, "clean cpython-312 caches in app.py");
+}
+
+#[test]
+fn scan_batches_keep_the_selection_on_the_same_item() {
+    let mut a = App::new(fixture::empty(), Options::default());
+    a.resize(80, 24);
+    let b = fixture::batch();
+    a.on_scan(ScanEvent::Batch(Box::new(ScanBatch {
+        sources: b.sources[..2].to_vec(),
+        ..ScanBatch::default()
+    })));
+    keys(&mut a, "j");
+    assert_eq!(selected_name(&a), "config.py");
+    a.on_scan(ScanEvent::Batch(Box::new(ScanBatch { caches: b.caches.clone(), ..ScanBatch::default() })));
+    assert_eq!(selected_name(&a), "config.py");
+    assert!(!a.model.progress.finished);
+    assert!(a.on_tick());
+    a.on_scan(ScanEvent::Finished);
+    assert!(!a.on_tick());
+}
+
+#[test]
+fn switching_views_clears_marks_and_keeps_expansion_per_view() {
+    let mut a = app();
+    keys(&mut a, "\n ");
+    assert!(a.tree.is_open(a.tree.find("pkg").unwrap()));
+    keys(&mut a, "v");
+    assert_eq!(a.tree.view, View::Verdict);
+    assert!(a.marks.is_empty());
+    assert_eq!(selected_name(&a), "invalid");
+    keys(&mut a, "vv");
+    assert_eq!(a.tree.view, View::Directory);
+    assert!(a.tree.is_open(a.tree.find("pkg").unwrap()));
+}
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut a = app();
+    keys(&mut a, "?jj");
+    assert_eq!(a.help, Some(2));
+    keys(&mut a, "q");
+    assert!(a.help.is_none() && !a.quit);
+    keys(&mut a, "q");
+    assert!(a.quit);
+}
+
+#[test]
+fn suspend_is_an_effect() {
+    let mut a = app();
+    let ev = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    a.handle(action_for(&ev, &a.contexts()).unwrap());
+    assert_eq!(a.take_effects(), [Effect::Suspend]);
+}

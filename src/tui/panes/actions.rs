@@ -1,0 +1,93 @@
+//! The actions pane: what can be done to the marks (or else the selection), each line with
+//! the totals it would touch. Enter shows the plan; nothing runs from here directly.
+
+use crate::tui::app::{ActionItem, App, Pane};
+use crate::tui::theme;
+use pycache::actions::plan::count;
+use crate::tui::ui::pane_block;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+/// Draws the pane.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut title = format!("Actions on {}", app.scope.label);
+    if app.opts.read_only {
+        title.push_str(" (read-only)");
+    }
+    let block = pane_block(app, Pane::Actions, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let items = app.items();
+    let h = inner.height as usize;
+    if h == 0 {
+        return;
+    }
+    let offset = (app.action_sel + 1).saturating_sub(h);
+    let focused = app.focus == Pane::Actions;
+    for (i, item) in items.iter().enumerate().skip(offset).take(h) {
+        let y = inner.y + (i - offset) as u16;
+        let line = item_line(app, item);
+        buf.set_line(inner.x, y, &line, inner.width);
+        if i == app.action_sel && focused {
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), app.opts.theme.selected(true));
+        }
+    }
+}
+
+/// Label and totals of one action.
+pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
+    let t = app.opts.theme;
+    let agg = &app.scope.agg;
+    let totals = |n: u32, bytes: u64| {
+        format!("{}  {}", count(u64::from(n), "file"), theme::size(bytes))
+    };
+    let (label, detail, style) = match item {
+        ActionItem::CleanProblems => {
+            let bytes: u64 = pycache::pyc::Status::ALL
+                .iter()
+                .filter(|s| s.is_problem())
+                .map(|s| agg.of_status(*s).1)
+                .sum();
+            ("clean problems".to_string(), totals(agg.problems(), bytes), Style::default())
+        }
+        ActionItem::CleanStatus(s) => {
+            let (n, b) = agg.of_status(*s);
+            (format!("clean {}", s.as_str()), totals(n, b), t.status(*s))
+        }
+        ActionItem::CleanTag(tag) => {
+            let (n, b) = agg
+                .clean_tags
+                .iter()
+                .find(|x| &x.0 == tag)
+                .map_or((0, 0), |x| (x.1, x.2));
+            (format!("clean tag {tag}"), totals(n, b), Style::default())
+        }
+        ActionItem::CleanAll => {
+            let (n, b) = agg.of_status(pycache::pyc::Status::Sourceless);
+            let kept = if n > 0 { " (sourceless kept)" } else { "" };
+            (
+                "clean all caches".to_string(),
+                format!("{}{kept}", totals(agg.caches - n, agg.bytes - b)),
+                Style::default(),
+            )
+        }
+        ActionItem::Recompile => (
+            "recompile…".to_string(),
+            format!("{} modules; choose interpreter and mode", agg.modules),
+            Style::default(),
+        ),
+        ActionItem::Rescan => ("rescan".to_string(), "walk the tree again".to_string(), Style::default()),
+        ActionItem::Doctor => (
+            "doctor".to_string(),
+            "can the service user write caches? what does it cost?".to_string(),
+            Style::default(),
+        ),
+    };
+    Line::from(vec![
+        Span::styled(format!(" {label:<22}"), style),
+        Span::styled(detail, t.dim()),
+    ])
+}

@@ -1,0 +1,303 @@
+//! The details pane: everything known about the selection. For a module, its source and
+//! each cache with its decoded header and verdict; for a cache, also its code object
+//! (loaded when selected, never during the scan); for a directory, its totals and the
+//! problems met below it. Scrolls when long.
+
+use crate::tui::app::{App, Pane};
+use crate::tui::theme::{self, Theme};
+use crate::tui::tree::{Agg, NodeKind, Row, show_path, status_index};
+use crate::tui::ui::pane_block;
+use pycache::pyc::Status;
+use pycache::scan::{CacheRecord, FileMeta, Module};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// Draws the pane.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let lines = lines(app);
+    let max = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
+    let scroll = app.details_scroll.min(max);
+    let title = if scroll > 0 {
+        format!("Details (line {}/{})", scroll + 1, lines.len())
+    } else {
+        "Details".to_string()
+    };
+    let block = pane_block(app, Pane::Details, title);
+    // No wrapping: scroll positions then count lines, and long lines are cut at the edge.
+    Paragraph::new(lines)
+        .block(block)
+        .scroll((scroll, 0))
+        .render(area, buf);
+}
+
+/// Number of lines the pane holds for the current selection.
+pub fn line_count(app: &App) -> usize {
+    lines(app).len()
+}
+
+/// The pane's text.
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let t = app.opts.theme;
+    let mut out = Vec::new();
+    match app.selected() {
+        None => dir_lines(app, 0, &mut out, t),
+        Some(Row::Cache { cache, .. }) => {
+            if let Some(c) = app.model.caches.get(cache) {
+                cache_lines(app, c, true, &mut out, t);
+            }
+        }
+        Some(Row::Node(n)) => match &app.tree.nodes[n].kind {
+            NodeKind::Module { key, .. } => {
+                if let Some(m) = app.model.modules.get(key) {
+                    module_lines(app, m, &mut out, t);
+                }
+            }
+            _ => dir_lines(app, n, &mut out, t),
+        },
+    }
+    out
+}
+
+fn field(name: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![Span::raw(format!("{name:<10} ")), Span::raw(value.into())])
+}
+
+fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
+    let kind = if m.is_package { "package" } else { "module" };
+    out.push(Line::from(Span::styled(format!("{kind} {}", m.name), t.heading())));
+    match &m.source_meta {
+        Some(meta) => {
+            out.push(field("source", show_path(&app.model, &m.source)));
+            out.push(field("", file_facts(app, meta)));
+        }
+        None => out.push(field(
+            "source",
+            format!("{} (missing)", show_path(&app.model, &m.source)),
+        )),
+    }
+    if let Some((imported, chain)) = app.reach.get(&m.source) {
+        let text = if *imported {
+            format!("imported: {}", chain.join(" -> "))
+        } else {
+            "not imported by any entry point".to_string()
+        };
+        out.push(field("imports", text));
+    }
+    let caches: Vec<&CacheRecord> = app.model.caches_of(m).collect();
+    if caches.is_empty() {
+        out.push(field(
+            "caches",
+            "none: Python compiles this module on every start unless it can write a cache",
+        ));
+    }
+    for c in caches {
+        out.push(Line::default());
+        cache_lines(app, c, false, out, t);
+    }
+}
+
+fn cache_lines(app: &App, c: &CacheRecord, full: bool, out: &mut Vec<Line<'static>>, t: Theme) {
+    out.push(Line::from(vec![
+        Span::styled(
+            format!("{} ", c.tag.as_deref().unwrap_or("untagged")),
+            t.heading(),
+        ),
+        Span::raw(show_path(&app.model, &c.path)),
+    ]));
+    let mut verdict = vec![
+        Span::raw(format!("{:<10} ", "verdict")),
+        Span::styled(c.status.as_str(), t.status(c.status)),
+    ];
+    if let Some(r) = &c.reason {
+        verdict.push(Span::raw(format!(": {r}")));
+    }
+    out.push(Line::from(verdict));
+    if full {
+        out.push(field("file", file_facts(app, &c.meta)));
+        if let Some(src) = &c.source {
+            out.push(field("source", show_path(&app.model, src)));
+        }
+    } else {
+        out.push(field("file", theme::size(c.meta.size)));
+    }
+    let mut magic = match (&c.header, c.magic) {
+        (Some(h), _) => format!(
+            "{} ({}), {}-byte header",
+            h.magic.magic,
+            h.magic.describe(),
+            h.header_size
+        ),
+        (None, Some(m)) => format!("{m} ({})", pycache::pyc::magic::lookup(m).describe()),
+        (None, None) => "unreadable".to_string(),
+    };
+    if c.location != pycache::pyc::Location::Pycache {
+        magic.push_str(&format!(", {} location", c.location.as_str()));
+    }
+    out.push(field("magic", magic));
+    if let Some(inv) = c.invalidation {
+        out.push(field("mode", inv.as_str()));
+    }
+    if let Some(h) = &c.header {
+        let actual = c
+            .source
+            .as_ref()
+            .and_then(|s| app.model.modules.get(s))
+            .and_then(|m| m.source_meta);
+        if let Some(hash) = h.source_hash_hex() {
+            out.push(field("recorded", format!("hash {hash}")));
+            if let Some(a) = &c.verdict.actual_hash {
+                out.push(field("actual", format!("hash {a}")));
+            }
+        } else {
+            let size = h.source_size.map(|s| format!("  size {s}")).unwrap_or_default();
+            let mtime = h.source_mtime.map(|m| date(i64::from(m))).unwrap_or_default();
+            out.push(field("recorded", format!("mtime {mtime}{size}")));
+            if let Some(a) = actual {
+                let size = if h.source_size.is_some() {
+                    format!("  size {}", a.size)
+                } else {
+                    String::new()
+                };
+                out.push(field("actual", format!("mtime {}{size}", date(a.mtime))));
+            }
+        }
+    }
+    if full {
+        code_lines(app, c, out, t);
+    }
+}
+
+fn code_lines(app: &App, c: &CacheRecord, out: &mut Vec<Line<'static>>, t: Theme) {
+    out.push(Line::default());
+    out.push(Line::from(Span::styled("code", t.heading())));
+    match app.code.get(&c.path) {
+        None => out.push(field("", "loading…")),
+        Some(Err(e)) => out.push(field("", format!("not decoded: {e}"))),
+        Some(Ok(code)) => {
+            out.push(field("filename", code.filename.clone()));
+            let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+            out.push(field("functions", list(&code.functions)));
+            out.push(field("classes", list(&code.classes)));
+        }
+    }
+}
+
+/// `1.2K  2024-05-01 10:00:00 UTC  root  rw-r--r--`
+fn file_facts(app: &App, m: &FileMeta) -> String {
+    let owner = match app.owners.get(&m.uid) {
+        Some(Some(name)) => name.clone(),
+        _ => format!("uid {}", m.uid),
+    };
+    format!(
+        "{}  {}  {owner}  {}",
+        theme::size(m.size),
+        date(m.mtime),
+        mode(m.mode)
+    )
+}
+
+fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
+    let node = &app.tree.nodes[n];
+    let name = if n == 0 {
+        app.model
+            .roots
+            .first()
+            .map(|r| pycache::scan::display_path(r))
+            .unwrap_or_default()
+    } else {
+        match node.kind {
+            NodeKind::Dir => format!("{}/", node.key),
+            _ => node.name.clone(),
+        }
+    };
+    out.push(Line::from(Span::styled(name, t.heading())));
+    let a: &Agg = &node.agg;
+    out.push(field(
+        "modules",
+        format!("{} ({} without any cache)", a.modules, a.uncached),
+    ));
+    out.push(field("caches", format!("{} ({})", a.caches, theme::size(a.bytes))));
+    for s in Status::ALL {
+        let i = status_index(s);
+        if a.status[i] > 0 {
+            out.push(Line::from(vec![
+                Span::raw(format!("{:<10} ", "")),
+                Span::styled(format!("{:<11}", s.as_str()), t.status(s)),
+                Span::raw(format!("{:>6}  {:>7}", a.status[i], theme::size(a.status_bytes[i]))),
+            ]));
+        }
+    }
+    for (i, (tag, count, bytes)) in a.tags_sorted().into_iter().enumerate() {
+        let label = if i == 0 { "tags" } else { "" };
+        out.push(field(label, format!("{tag:<11}{count:>6}  {:>7}", theme::size(bytes))));
+    }
+    let prefix = if n == 0 { String::new() } else { node.key.clone() };
+    let errors: Vec<_> = app
+        .model
+        .errors
+        .iter()
+        .filter(|e| n == 0 || show_path(&app.model, &e.path).starts_with(&prefix))
+        .collect();
+    if !errors.is_empty() {
+        out.push(Line::default());
+        out.push(Line::from(Span::styled(
+            format!("problems met while scanning ({})", errors.len()),
+            t.heading(),
+        )));
+        for e in errors {
+            out.push(Line::from(format!(
+                "{}: {}",
+                show_path(&app.model, &e.path),
+                e.message
+            )));
+        }
+    }
+}
+
+/// Seconds since the epoch as a UTC date (no time-zone database needed, same everywhere).
+pub fn date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Permission bits as `ls -l` shows them.
+pub fn mode(mode: u32) -> String {
+    let mut s = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_civil() {
+        assert_eq!(date(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(date(1_714_557_600), "2024-05-01 10:00:00 UTC");
+        assert_eq!(mode(0o100644), "rw-r--r--");
+    }
+}

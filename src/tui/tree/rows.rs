@@ -1,0 +1,271 @@
+//! The visible rows of the tree: expansion, the name filter, the sort order, and the
+//! search for the next problem. Rows are recomputed only when the tree or the expansion
+//! changed, never on a cursor move.
+
+use super::{NodeKind, Tree};
+use pycache::scan::ScanModel;
+use std::cmp::Ordering;
+
+/// One visible line of the tree pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A directory, group or module node.
+    Node(usize),
+    /// A cache of an expanded module: the module's node and the index into
+    /// `ScanModel::caches` (valid until the model changes, when rows are rebuilt).
+    Cache {
+        /// The module node.
+        node: usize,
+        /// Index into `ScanModel::caches`.
+        cache: usize,
+    },
+}
+
+impl Row {
+    /// The node of the row (the module for a cache row).
+    pub fn node(self) -> usize {
+        match self {
+            Row::Node(n) | Row::Cache { node: n, .. } => n,
+        }
+    }
+}
+
+/// Order of siblings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// By name.
+    #[default]
+    Name,
+    /// Largest caches first.
+    Size,
+    /// Oldest first (newest mtime of a source or cache below).
+    Age,
+}
+
+impl SortKey {
+    /// The next order in the cycle.
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Size,
+            SortKey::Size => SortKey::Age,
+            SortKey::Age => SortKey::Name,
+        }
+    }
+
+    /// The name shown in the tree pane's title.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Age => "age",
+        }
+    }
+}
+
+impl Tree {
+    /// Recomputes the rows when something changed.
+    pub fn ensure_rows(&mut self, model: &ScanModel) {
+        if !self.rows_dirty {
+            return;
+        }
+        let mut rows = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        self.tidy(0);
+        stack.extend(self.nodes[0].children.iter().rev());
+        while let Some(id) = stack.pop() {
+            if !self.visible(id) {
+                continue;
+            }
+            rows.push(Row::Node(id));
+            if !self.is_open(id) {
+                continue;
+            }
+            if let NodeKind::Module { key, filter } = &self.nodes[id].kind {
+                if let Some(m) = model.modules.get(key) {
+                    let mut caches: Vec<usize> = m
+                        .caches
+                        .iter()
+                        .copied()
+                        .filter(|&i| model.caches.get(i).is_some_and(|c| filter.keeps(c)))
+                        .collect();
+                    caches.sort_by(|&a, &b| {
+                        let (a, b) = (&model.caches[a], &model.caches[b]);
+                        // Newest interpreter first, as the module's row lists them.
+                        (&b.tag, &a.opt, a.location).cmp(&(&a.tag, &b.opt, b.location))
+                    });
+                    rows.extend(caches.into_iter().map(|cache| Row::Cache { node: id, cache }));
+                }
+            } else {
+                self.tidy(id);
+                stack.extend(self.nodes[id].children.iter().rev());
+            }
+        }
+        self.rows = rows;
+        self.rows_dirty = false;
+    }
+
+    /// True when the node's children (or caches) are shown.
+    pub fn is_open(&self, id: usize) -> bool {
+        let node = &self.nodes[id];
+        if self.filter.is_some() && !node.is_module() {
+            return true;
+        }
+        self.expanded.contains(&node.key)
+    }
+
+    fn visible(&self, id: usize) -> bool {
+        self.nodes[id].alive && (self.filter.is_none() || self.shown.get(id) == Some(&true))
+    }
+
+    /// Opens or closes a node; returns false when nothing changed.
+    pub fn set_open(&mut self, id: usize, open: bool) -> bool {
+        let key = self.nodes[id].key.clone();
+        let changed = if open {
+            self.expanded.insert(key)
+        } else {
+            self.expanded.remove(&key)
+        };
+        self.rows_dirty |= changed;
+        changed
+    }
+
+    /// Sets the name filter (empty clears it).
+    pub fn set_filter(&mut self, text: &str) {
+        let text = text.trim().to_lowercase();
+        self.filter = (!text.is_empty()).then_some(text);
+        self.compute_shown();
+        self.rows_dirty = true;
+    }
+
+    /// Marks the modules whose name contains the filter, and their ancestors.
+    pub(super) fn compute_shown(&mut self) {
+        let Some(f) = self.filter.clone() else {
+            self.shown.clear();
+            return;
+        };
+        let mut shown = vec![false; self.nodes.len()];
+        for (id, node) in self.nodes.iter().enumerate() {
+            if node.alive && node.is_module() && node.name.to_lowercase().contains(&f) {
+                let mut at = Some(id);
+                while let Some(n) = at {
+                    if shown[n] {
+                        break;
+                    }
+                    shown[n] = true;
+                    at = self.nodes[n].parent;
+                }
+            }
+        }
+        self.shown = shown;
+    }
+
+    /// Changes the sibling order.
+    pub fn set_sort(&mut self, sort: SortKey) {
+        self.sort = sort;
+        for n in &mut self.nodes {
+            n.tidy = false;
+        }
+        self.rows_dirty = true;
+    }
+
+    /// Drops dead children and sorts the rest.
+    fn tidy(&mut self, id: usize) {
+        if self.nodes[id].tidy {
+            return;
+        }
+        let mut children = std::mem::take(&mut self.nodes[id].children);
+        children.retain(|&c| self.nodes[c].alive);
+        children.sort_by(|&a, &b| self.compare(a, b));
+        self.nodes[id].children = children;
+        self.nodes[id].tidy = true;
+    }
+
+    fn compare(&self, a: usize, b: usize) -> Ordering {
+        let (na, nb) = (&self.nodes[a], &self.nodes[b]);
+        let rank = |k: &NodeKind| match k {
+            NodeKind::Group { rank } => *rank as u32,
+            NodeKind::Dir => 0,
+            NodeKind::Module { .. } => 1,
+        };
+        let by_name = || {
+            na.name
+                .to_lowercase()
+                .cmp(&nb.name.to_lowercase())
+                .then_with(|| na.name.cmp(&nb.name))
+        };
+        rank(&na.kind)
+            .cmp(&rank(&nb.kind))
+            .then_with(|| match self.sort {
+                SortKey::Name => Ordering::Equal,
+                SortKey::Size => nb.agg.bytes.cmp(&na.agg.bytes),
+                SortKey::Age => na.agg.newest.cmp(&nb.agg.newest),
+            })
+            .then_with(by_name)
+    }
+
+    /// The first module with a problem after node `from` in display order (wrapping),
+    /// with its ancestors opened so that it has a row.
+    pub fn next_problem(&mut self, from: Option<usize>) -> Option<usize> {
+        let mut order = Vec::new();
+        let mut stack = vec![0usize];
+        while let Some(id) = stack.pop() {
+            if id != 0 {
+                if !self.visible(id) {
+                    continue;
+                }
+                order.push(id);
+            }
+            if !self.nodes[id].is_module() {
+                self.tidy(id);
+                stack.extend(self.nodes[id].children.iter().rev());
+            }
+        }
+        let start = from
+            .and_then(|f| order.iter().position(|&n| n == f))
+            .map_or(0, |p| p + 1);
+        let n = order.len();
+        let found = (0..n).map(|i| order[(start + i) % n]).find(|&id| {
+            let node = &self.nodes[id];
+            node.is_module() && node.agg.problems() > 0
+        })?;
+        let mut at = self.nodes[found].parent;
+        while let Some(p) = at {
+            if p != 0 {
+                self.set_open(p, true);
+            }
+            at = self.nodes[p].parent;
+        }
+        Some(found)
+    }
+
+    /// A stable identity for a row, to keep the selection across rebuilds.
+    pub fn row_key(&self, model: &ScanModel, row: Row) -> String {
+        match row {
+            Row::Node(n) => self.nodes[n].key.clone(),
+            Row::Cache { node, cache } => format!(
+                "{}\0{}",
+                self.nodes[node].key,
+                model
+                    .caches
+                    .get(cache)
+                    .map(|c| c.path.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The row index of a key, if it is visible.
+    pub fn row_of_key(&self, model: &ScanModel, key: &str) -> Option<usize> {
+        let (node_key, _) = key.split_once('\0').unwrap_or((key, ""));
+        let node = self.find(node_key)?;
+        let first = self.rows.iter().position(|r| *r == Row::Node(node))?;
+        if !key.contains('\0') {
+            return Some(first);
+        }
+        self.rows[first..]
+            .iter()
+            .take_while(|r| r.node() == node)
+            .position(|r| self.row_key(model, *r) == key)
+            .map(|p| first + p)
+    }
+}

@@ -1,0 +1,298 @@
+//! Actions that change files: the plan shown for confirmation, the run on a worker thread
+//! with its progress, and the report at the end. Nothing runs without a confirmed plan.
+
+use super::app::{ActionItem, App, Effect};
+use super::event::Event;
+use super::keymap::Action;
+use super::tree::{NodeKind, Row, View};
+use pycache::actions::{self, ExecOptions, Plan, Selection};
+use pycache::pyc::Status;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+/// True when the library can plan and run cleans.
+pub const CAN_CLEAN: bool = true;
+/// True when the library can plan and run recompiles.
+pub const CAN_RECOMPILE: bool = false;
+/// True when the library has a doctor.
+pub const CAN_DOCTOR: bool = false;
+
+/// A confirmed piece of work for the worker thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    /// Execute this plan (the same object `clean --dry-run` prints).
+    Execute(Box<Plan>),
+}
+
+/// What the worker thread reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkEvent {
+    /// `done` of `total` steps finished; `latest` describes the last one.
+    Progress {
+        /// Steps finished.
+        done: usize,
+        /// Steps in the plan.
+        total: usize,
+        /// The last step, in words.
+        latest: String,
+    },
+    /// The run ended.
+    Done {
+        /// The report's title.
+        title: String,
+        /// The report's lines (summary first).
+        lines: Vec<String>,
+        /// Cache files that are gone now.
+        removed: Vec<PathBuf>,
+        /// True when the tree must be scanned again (files were written).
+        rescan: bool,
+    },
+}
+
+/// A dialog over the panes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    /// A plan waiting for yes or no.
+    Confirm {
+        /// What would happen, in words.
+        title: String,
+        /// The plan's lines (headline, steps, notes).
+        lines: Vec<String>,
+        /// Scroll of the lines.
+        scroll: u16,
+        /// What runs on yes.
+        work: Work,
+    },
+    /// A run in progress.
+    Running {
+        /// What runs.
+        title: String,
+        /// Steps finished.
+        done: usize,
+        /// Steps in total.
+        total: usize,
+        /// The last step, in words.
+        latest: String,
+    },
+    /// The report of a finished run, or any other text to read.
+    Report {
+        /// Heading.
+        title: String,
+        /// Lines.
+        lines: Vec<String>,
+        /// Scroll of the lines.
+        scroll: u16,
+    },
+}
+
+impl Dialog {
+    /// True while work runs (keys other than quit are ignored).
+    pub fn is_running(&self) -> bool {
+        matches!(self, Dialog::Running { .. })
+    }
+}
+
+/// Builds the plan of an action item for the scope, as a confirm dialog.
+pub fn plan(app: &App, item: &ActionItem) -> Result<Dialog, String> {
+    let what = match item {
+        ActionItem::CleanProblems => "clean problem caches".to_string(),
+        ActionItem::CleanStatus(s) => format!("clean {s} caches"),
+        ActionItem::CleanTag(t) => format!("clean {t} caches"),
+        ActionItem::CleanAll => "clean all caches".to_string(),
+        ActionItem::Recompile | ActionItem::Doctor | ActionItem::Rescan => {
+            return Err("not available in this build".into());
+        }
+    };
+    let sel = clean_selection(app, item);
+    let plan = actions::plan_clean(&app.model, &sel, None);
+    if plan.is_empty() {
+        return Err(format!("nothing to {what} in {}", app.scope.label));
+    }
+    Ok(Dialog::Confirm {
+        title: format!("{what} in {}", app.scope.label),
+        lines: plan.render_lines(),
+        scroll: 0,
+        work: Work::Execute(Box::new(plan)),
+    })
+}
+
+/// The library's selection for a clean item over the scope: a directory of the directory
+/// view is selected by path prefix (also its mirror in the prefix tree); anything else by
+/// the exact cache paths in the scope.
+fn clean_selection(app: &App, item: &ActionItem) -> Selection {
+    let keep = |c: &pycache::scan::CacheRecord| {
+        c.status != Status::Sourceless
+            && match item {
+                ActionItem::CleanProblems => c.status.is_problem(),
+                ActionItem::CleanStatus(s) => c.status == *s,
+                ActionItem::CleanTag(t) => c.tag.as_deref().unwrap_or("-") == t,
+                _ => true,
+            }
+    };
+    let mut sel = Selection::default();
+    match item {
+        ActionItem::CleanProblems => sel.statuses = actions::CLEAN_DEFAULT.to_vec(),
+        ActionItem::CleanStatus(s) => sel.statuses = vec![*s],
+        ActionItem::CleanTag(t) if t != "-" => {
+            sel.tags = vec![t.clone()];
+            sel.all = true;
+        }
+        _ => sel.all = true,
+    }
+    let dir = match app.selected() {
+        Some(Row::Node(n)) if app.marks.is_empty() && app.tree.view == View::Directory => {
+            let node = &app.tree.nodes[n];
+            (node.kind == NodeKind::Dir).then(|| node.key.clone())
+        }
+        _ => None,
+    };
+    match dir {
+        Some(rel) if !matches!(item, ActionItem::CleanTag(t) if t == "-") => {
+            for root in &app.model.roots {
+                let abs = root.join(&rel);
+                if let Some(prefix) = &app.model.prefix {
+                    let mirror = abs.strip_prefix("/").unwrap_or(&abs);
+                    sel.under.push(prefix.join(mirror));
+                }
+                sel.under.push(abs);
+            }
+        }
+        _ => sel.paths = app.scope_caches(keep),
+    }
+    sel
+}
+
+/// A dialog's answer to a key; None closes it.
+pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option<Dialog> {
+    match dialog {
+        Dialog::Confirm {
+            title,
+            lines,
+            scroll,
+            work,
+        } => match action {
+            Action::Confirm => {
+                app.push(Effect::Run(work));
+                Some(Dialog::Running {
+                    title,
+                    done: 0,
+                    total: 0,
+                    latest: String::new(),
+                })
+            }
+            Action::Cancel | Action::Quit => {
+                app.message = Some("cancelled: nothing was changed".into());
+                None
+            }
+            other => Some(Dialog::Confirm {
+                scroll: scrolled(scroll, &other, lines.len()),
+                title,
+                lines,
+                work,
+            }),
+        },
+        Dialog::Running { .. } => {
+            if action == Action::Quit {
+                app.quit = true;
+            }
+            Some(dialog)
+        }
+        Dialog::Report {
+            title,
+            lines,
+            scroll,
+        } => match action {
+            Action::Confirm | Action::Cancel | Action::Quit => None,
+            other => Some(Dialog::Report {
+                scroll: scrolled(scroll, &other, lines.len()),
+                title,
+                lines,
+            }),
+        },
+    }
+}
+
+fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {
+    let max = len.saturating_sub(1).min(u16::MAX as usize) as u16;
+    match action {
+        Action::Up => scroll.saturating_sub(1),
+        Action::Down => (scroll + 1).min(max),
+        Action::PageUp => scroll.saturating_sub(10),
+        Action::PageDown => scroll.saturating_add(10).min(max),
+        _ => scroll,
+    }
+}
+
+impl App {
+    /// Applies what the worker reports.
+    pub fn on_work(&mut self, ev: WorkEvent) {
+        match ev {
+            WorkEvent::Progress {
+                done,
+                total,
+                latest,
+            } => {
+                if let Some(Dialog::Running {
+                    done: d,
+                    total: t,
+                    latest: l,
+                    ..
+                }) = self.dialog.as_mut()
+                {
+                    *d = done;
+                    *t = total;
+                    *l = latest;
+                }
+            }
+            WorkEvent::Done {
+                title,
+                lines,
+                removed,
+                rescan,
+            } => {
+                if !removed.is_empty() {
+                    self.on_scan(pycache::scan::ScanEvent::Removed(removed));
+                }
+                if rescan {
+                    self.reset();
+                    self.push(Effect::Rescan);
+                }
+                self.dialog = Some(Dialog::Report {
+                    title,
+                    lines,
+                    scroll: 0,
+                });
+            }
+        }
+    }
+}
+
+/// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
+pub fn spawn(work: Work, tx: Sender<Event>) {
+    std::thread::spawn(move || match work {
+        Work::Execute(plan) => {
+            let mut last = Instant::now();
+            let mut progress = |p: &actions::ProgressUpdate| {
+                // A progress line per step would flood the loop on big plans.
+                if p.done == p.total || last.elapsed() >= Duration::from_millis(30) {
+                    last = Instant::now();
+                    let _ = tx.send(Event::Work(WorkEvent::Progress {
+                        done: p.done,
+                        total: p.total,
+                        latest: pycache::scan::display_path(&p.latest.path),
+                    }));
+                }
+            };
+            let report = actions::execute(&plan, &ExecOptions::default(), &mut progress);
+            let mut lines = vec![report.summary_line()];
+            lines.extend(report.problem_lines());
+            let _ = tx.send(Event::Work(WorkEvent::Done {
+                title: "report".into(),
+                lines,
+                removed: report.removed_paths(&plan),
+                rescan: !report.written_paths(&plan).is_empty(),
+            }));
+        }
+    });
+}

@@ -1,0 +1,354 @@
+//! `pycache recompile`: the caches it writes are the ones each interpreter accepts (checked
+//! by importing with that interpreter and seeing no rewrite), modes are kept or changed on
+//! request, syntax errors are reported per file, and missing interpreters are explained.
+
+use crate::support::{pycache, python, skip, write};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const VERSIONS: [&str; 8] = ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
+
+fn newest() -> Option<PathBuf> {
+    VERSIONS.iter().rev().find_map(|v| python(v))
+}
+
+fn project(root: &Path) {
+    write(&root.join("m.py"), "x = 1\n");
+    write(&root.join("pkg/__init__.py"), "");
+    write(&root.join("pkg/sub.py"), "def f():\n    return 2\n");
+}
+
+/// Every file under `root` with its inode and mtime: an import that rewrites a cache
+/// changes both (py_compile and import write a new file and rename it).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, i64, i64)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p, (m.ino(), m.mtime(), m.mtime_nsec()));
+            }
+        }
+    }
+    out
+}
+
+/// Runs `code` with the interpreter in `root`, allowed to write caches.
+fn run_python(py: &Path, root: &Path, code: &str, prefix: Option<&Path>) -> String {
+    let mut cmd = Command::new(py);
+    cmd.current_dir(root)
+        .args(["-c", code])
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .env_remove("PYTHONPYCACHEPREFIX");
+    if let Some(p) = prefix {
+        cmd.env("PYTHONPYCACHEPREFIX", p);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Imports the project with `py`: the caches pycache wrote must be found, carry the
+/// interpreter's magic, and be used as they are.
+fn assert_accepted(py: &Path, root: &Path, prefix: Option<&Path>) {
+    let check = r#"
+import importlib.util, os
+for src in ["m.py", os.path.join("pkg", "__init__.py"), os.path.join("pkg", "sub.py")]:
+    c = importlib.util.cache_from_source(os.path.abspath(src))
+    assert os.path.exists(c), "missing " + c
+    with open(c, "rb") as f:
+        assert f.read(4) == importlib.util.MAGIC_NUMBER, "magic of " + c
+import m, pkg.sub
+print(m.x + pkg.sub.f())
+"#;
+    let watched = prefix.unwrap_or(root);
+    let before = snapshot(watched);
+    assert_eq!(run_python(py, root, check, prefix), "3");
+    assert_eq!(
+        snapshot(watched),
+        before,
+        "{} rewrote a cache pycache wrote",
+        py.display()
+    );
+}
+
+#[test]
+fn each_interpreter_accepts_the_caches_written_for_it() {
+    let mut ran = 0;
+    for v in VERSIONS {
+        let Some(py) = python(v) else {
+            skip(
+                "each_interpreter_accepts_the_caches_written_for_it",
+                &format!("no Python {v}"),
+            );
+            continue;
+        };
+        let t = tempfile::tempdir().unwrap();
+        project(t.path());
+        pycache()
+            .args(["recompile", "--yes", "--python"])
+            .arg(&py)
+            .arg(t.path())
+            .assert()
+            .success();
+        assert_accepted(&py, t.path(), None);
+        let out = pycache()
+            .args(["recompile", "--yes"])
+            .arg(t.path())
+            .assert()
+            .success();
+        assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("nothing to compile"));
+        ran += 1;
+    }
+    eprintln!("checked {ran} interpreters");
+}
+
+#[test]
+fn caches_go_into_the_prefix_tree_when_one_is_configured() {
+    let Some(py) = python("3.13").or_else(|| python("3.12")) else {
+        return skip(
+            "caches_go_into_the_prefix_tree_when_one_is_configured",
+            "no Python 3.12+",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    let (root, prefix) = (t.path().join("app"), t.path().join("pfx"));
+    project(&root);
+    std::fs::create_dir_all(&prefix).unwrap();
+    pycache()
+        .args(["recompile", "--yes", "--python"])
+        .arg(&py)
+        .arg("--pycache-prefix")
+        .arg(&prefix)
+        .arg(&root)
+        .assert()
+        .success();
+    assert!(!root.join("__pycache__").exists());
+    assert_accepted(&py, &root, Some(&prefix));
+}
+
+fn header(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()[..16].to_vec()
+}
+
+fn only_cache(dir: &Path) -> PathBuf {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(v.len(), 1, "{v:?}");
+    v.remove(0)
+}
+
+#[test]
+fn checked_hash_stays_checked_hash_and_modes_change_on_request() {
+    let Some(py) = python("3.12")
+        .or_else(newest)
+        .filter(|p| !p.to_string_lossy().contains("3.6"))
+    else {
+        return skip(
+            "checked_hash_stays_checked_hash_and_modes_change_on_request",
+            "no Python 3.7+",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    run_python(
+        &py,
+        t.path(),
+        "import py_compile as p; p.compile('m.py', invalidation_mode=p.PycInvalidationMode.CHECKED_HASH)",
+        None,
+    );
+    let cache = only_cache(&t.path().join("__pycache__"));
+    write(&t.path().join("m.py"), "x = 11\n");
+    pycache()
+        .args(["recompile", "--yes", "--under"])
+        .arg(t.path().join("m.py"))
+        .arg(t.path())
+        .assert()
+        .success();
+    assert_eq!(header(&cache)[4], 3, "checked-hash flags kept");
+    let before = snapshot(t.path());
+    assert_eq!(
+        run_python(&py, t.path(), "import m; print(m.x)", None),
+        "11"
+    );
+    assert_eq!(snapshot(t.path()), before);
+    // compileall keeps the old mode (cpython#117204); pycache rewrites on a mode change.
+    pycache()
+        .args([
+            "recompile",
+            "--yes",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "--under",
+        ])
+        .arg(t.path().join("m.py"))
+        .arg(t.path())
+        .assert()
+        .success();
+    assert_eq!(header(&cache)[4], 1);
+    let out = pycache()
+        .args(["recompile", "--dry-run", "--under"])
+        .arg(t.path().join("m.py"))
+        .arg(t.path())
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("nothing to compile"));
+}
+
+#[test]
+fn syntax_errors_are_reported_per_file_and_the_rest_compiles() {
+    let Some(py) = newest() else {
+        return skip(
+            "syntax_errors_are_reported_per_file_and_the_rest_compiles",
+            "no Python 3",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    write(&t.path().join("bad1.py"), "def f(:\n");
+    write(&t.path().join("pkg/bad2.py"), "x = 1\ny = (\n");
+    let out = pycache()
+        .args(["recompile", "--yes", "--python"])
+        .arg(&py)
+        .arg(t.path())
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains(&format!(
+            "failed  {}:1:",
+            t.path().join("bad1.py").display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "failed  {}:2:",
+            t.path().join("pkg/bad2.py").display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compiled 3 files, skipped 0, failed 2"),
+        "{stdout}"
+    );
+    assert_accepted(&py, t.path(), None);
+}
+
+#[test]
+fn a_tag_without_an_interpreter_is_skipped_with_what_was_found() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    let out = pycache()
+        .args(["recompile", "--yes", "--tag", "cpython-399"])
+        .arg(t.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("no interpreter writes cpython-399 caches; found:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compiled 0 files, skipped 3, failed 0"),
+        "{stdout}"
+    );
+    assert!(!t.path().join("__pycache__").exists());
+}
+
+#[test]
+fn as_root_new_caches_belong_to_the_source_directory_owner() {
+    let Some(py) = newest() else {
+        return skip(
+            "as_root_new_caches_belong_to_the_source_directory_owner",
+            "no Python 3",
+        );
+    };
+    if !nix::unistd::geteuid().is_root() {
+        return skip(
+            "as_root_new_caches_belong_to_the_source_directory_owner",
+            "not running as root",
+        );
+    }
+    let t = tempfile::tempdir().unwrap();
+    let (mine, kept) = (t.path().join("svc"), t.path().join("kept"));
+    for root in [&mine, &kept] {
+        project(root);
+        Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(root)
+            .status()
+            .unwrap();
+    }
+    pycache()
+        .args(["recompile", "--yes", "--python"])
+        .arg(&py)
+        .arg(&mine)
+        .assert()
+        .success();
+    pycache()
+        .args(["recompile", "--yes", "--keep-root-owner", "--python"])
+        .arg(&py)
+        .arg(&kept)
+        .assert()
+        .success();
+    let nobody = std::fs::metadata(&mine).unwrap().uid();
+    for dir in [mine.join("__pycache__"), mine.join("pkg/__pycache__")] {
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().uid(),
+            nobody,
+            "{}",
+            dir.display()
+        );
+        for f in std::fs::read_dir(&dir).unwrap() {
+            assert_eq!(f.unwrap().metadata().unwrap().uid(), nobody);
+        }
+    }
+    assert_eq!(
+        std::fs::metadata(kept.join("__pycache__")).unwrap().uid(),
+        0
+    );
+}
+
+#[test]
+fn python2_legacy_caches_are_rewritten_in_place() {
+    let Some(py) = python("2.7") else {
+        return skip(
+            "python2_legacy_caches_are_rewritten_in_place",
+            "no Python 2.7",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    write(&t.path().join("m.py"), "x = 1\n");
+    run_python(
+        &py,
+        t.path(),
+        "import py_compile; py_compile.compile('m.py')",
+        None,
+    );
+    write(&t.path().join("m.py"), "x = 333\n");
+    let out = pycache()
+        .args(["recompile", "--yes"])
+        .arg(t.path())
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("compiled 1 file"));
+    let before = snapshot(t.path());
+    assert_eq!(
+        run_python(&py, t.path(), "import m; print(m.x)", None),
+        "333"
+    );
+    assert_eq!(snapshot(t.path()), before);
+}

@@ -1,0 +1,205 @@
+//! The explorer end to end: the real binary in a pseudo-terminal (portable-pty), the screen
+//! read back through a terminal emulator (vt100). Waits poll the screen with a generous
+//! timeout; no fixed sleeps decide a result.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running explorer and its screen.
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pycache"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("PYTHONPYCACHEPREFIX");
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let rows = NonZeroU16::new(24).unwrap();
+        let cols = NonZeroU16::new(80).unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let p = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            // Keep the master open for the reader's lifetime.
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Session { parser, writer, child }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen satisfies `ok`; fails with the last screen after the timeout.
+    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return;
+            }
+            assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_for(&self, text: &str) {
+        self.wait(text, |s| s.contains(text));
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Waits for the process to end; returns its exit code.
+    fn exit_code(&mut self) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            assert!(start.elapsed() < TIMEOUT, "the explorer did not exit; screen:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn in_alternate_screen(&self) -> bool {
+        self.parser.lock().unwrap().screen().alternate_screen()
+    }
+}
+
+/// A 3.13 timestamp header matching `source` (or any values for an orphan).
+fn header(mtime: u32, size: u32) -> Vec<u8> {
+    let mut b = 3571u16.to_le_bytes().to_vec();
+    b.extend([0x0d, 0x0a, 0, 0, 0, 0]);
+    b.extend(mtime.to_le_bytes());
+    b.extend(size.to_le_bytes());
+    // A marshalled `None` as the body: the verdict only needs the header.
+    b.push(b'N');
+    b
+}
+
+/// app.py with a fresh 3.13 cache, and gone.cpython-313.pyc whose source is gone.
+fn project(dir: &Path) {
+    std::fs::write(dir.join("app.py"), "import os\n").unwrap();
+    let meta = std::fs::metadata(dir.join("app.py")).unwrap();
+    let pyc = dir.join("__pycache__");
+    std::fs::create_dir(&pyc).unwrap();
+    std::fs::write(pyc.join("app.cpython-313.pyc"), header(meta.mtime() as u32, meta.size() as u32)).unwrap();
+    std::fs::write(pyc.join("gone.cpython-313.pyc"), header(1, 1)).unwrap();
+}
+
+#[test]
+fn navigate_to_an_orphan_clean_it_and_quit_with_the_terminal_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut s = Session::start(&[dir.path().to_str().unwrap()]);
+    s.wait_for("gone.py");
+    s.wait_for("313 orphan");
+    // Jump to the only problem and read why.
+    s.keys("n");
+    s.wait_for("source is gone");
+    s.keys("c");
+    s.wait_for("plan: remove 1 cache file");
+    // The dialog alone deletes nothing.
+    assert!(dir.path().join("__pycache__/gone.cpython-313.pyc").exists());
+    s.keys("y");
+    s.wait_for("removed 1 file");
+    assert!(!dir.path().join("__pycache__/gone.cpython-313.pyc").exists());
+    s.keys("\r");
+    s.wait("the orphan to leave the tree", |screen| !screen.contains("gone.py") && screen.contains("app.py"));
+    assert!(dir.path().join("__pycache__/app.cpython-313.pyc").exists());
+    s.keys("q");
+    assert_eq!(s.exit_code(), 0);
+    assert!(!s.in_alternate_screen(), "the terminal was left in the alternate screen");
+}
+
+#[test]
+fn cancelling_the_confirm_dialog_keeps_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut s = Session::start(&["--ascii", dir.path().to_str().unwrap()]);
+    s.wait_for("313 orphan");
+    s.keys("nc");
+    s.wait_for("plan: remove 1 cache file");
+    s.keys("\x1b");
+    s.wait_for("cancelled: nothing was changed");
+    assert!(dir.path().join("__pycache__/gone.cpython-313.pyc").exists());
+    s.keys("q");
+    assert_eq!(s.exit_code(), 0);
+}
+
+#[test]
+fn read_only_offers_no_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut s = Session::start(&["--read-only", dir.path().to_str().unwrap()]);
+    s.wait_for("313 orphan");
+    s.keys("nc");
+    s.wait_for("read-only session");
+    s.keys("q");
+    assert_eq!(s.exit_code(), 0);
+    assert!(dir.path().join("__pycache__/gone.cpython-313.pyc").exists());
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut s = Session::start(&[dir.path().to_str().unwrap()]);
+    s.wait_for("gone.py");
+    assert!(s.in_alternate_screen());
+    let pid = s.child.process_id().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(s.exit_code(), 128 + 15);
+    let start = Instant::now();
+    while s.in_alternate_screen() && start.elapsed() < TIMEOUT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!s.in_alternate_screen(), "SIGTERM left the alternate screen on");
+}
+
+#[test]
+fn help_lists_the_keys_and_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let mut s = Session::start(&[dir.path().to_str().unwrap()]);
+    s.wait_for("gone.py");
+    s.keys("?");
+    s.wait_for("show this help");
+    s.keys("\x1b");
+    s.wait("the help to close", |screen| !screen.contains("show this help"));
+    s.keys("\x1b");
+    assert_eq!(s.exit_code(), 0);
+    assert!(!s.in_alternate_screen());
+}

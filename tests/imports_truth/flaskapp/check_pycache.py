@@ -1,0 +1,5 @@
+import pathlib
+import sys
+
+for p in pathlib.Path(".").rglob("*.pyc"):
+    print(p, file=sys.stderr)

@@ -1,0 +1,5 @@
+import os
+
+
+class Settings:
+    DEBUG = os.environ.get("DEBUG") == "1"

@@ -1,0 +1,5 @@
+from models import Database
+
+
+def weekly():
+    return Database(":memory:")

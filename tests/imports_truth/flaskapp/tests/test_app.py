@@ -1,0 +1,5 @@
+import app
+
+
+def test_app():
+    assert app is not None

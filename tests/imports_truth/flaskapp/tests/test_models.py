@@ -1,0 +1,5 @@
+import models
+
+
+def test_models():
+    assert models is not None

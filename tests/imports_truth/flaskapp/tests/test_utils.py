@@ -1,0 +1,5 @@
+import utils
+
+
+def test_utils():
+    assert utils is not None

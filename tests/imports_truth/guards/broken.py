@@ -1,0 +1,5 @@
+import helper_of_broken
+
+
+def oops(:
+    pass

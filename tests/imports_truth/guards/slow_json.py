@@ -1,0 +1,1 @@
+NAME = 'slow_json'

@@ -1,0 +1,2 @@
+# Re-export: importing `shop` runs core.base too.
+from .core.base import Money  # noqa: F401

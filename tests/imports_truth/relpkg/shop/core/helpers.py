@@ -1,0 +1,5 @@
+from .base import Money
+
+
+def cents(x):
+    return Money(x * 100)

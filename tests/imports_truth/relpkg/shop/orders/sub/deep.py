@@ -1,0 +1,3 @@
+from ...util import double
+
+LEVEL = double(3)

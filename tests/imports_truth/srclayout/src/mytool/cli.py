@@ -1,0 +1,5 @@
+from mytool import core
+
+
+def main():
+    return core.run()

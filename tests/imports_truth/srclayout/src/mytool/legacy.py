@@ -1,0 +1,1 @@
+import mytool.core  # nothing imports this module
