@@ -38,6 +38,10 @@ def missing_dirs(d):
     return out
 
 
+def give(path, st):
+    os.lchown(path, st.st_uid, st.st_gid)
+
+
 def compile_one(req):
     src = path_of(req["src"])
     cfile = path_of(req["cfile"])
@@ -45,7 +49,9 @@ def compile_one(req):
     if os.path.islink(cdir):
         return {"ok": False, "kind": "refused",
                 "msg": "the cache directory is a symlink: not followed"}
-    created = missing_dirs(cdir) if req.get("chown") else []
+    chown = req.get("chown")
+    created = missing_dirs(cdir) if chown else []
+    old = os.lstat(cfile) if chown and os.path.lexists(cfile) else None
     kw = {}
     if PY3:
         kw["optimize"] = req.get("opt", 0)
@@ -63,10 +69,13 @@ def compile_one(req):
                 "msg": "%s: %s" % (type(v).__name__, v)}
     except (IOError, OSError) as e:
         return {"ok": False, "kind": "os", "msg": str(e)}
-    if req.get("chown"):
-        st = os.stat(os.path.dirname(src) or ".")
-        for p in list(reversed(created)) + [cfile]:
-            os.lchown(p, st.st_uid, st.st_gid)
+    if chown:
+        # Running as root: a new directory or file gets the owner of the directory it was
+        # created in (so the service that owns the tree can still write its caches); a
+        # rewritten file keeps its owner.
+        for d in reversed(created):
+            give(d, os.stat(os.path.dirname(d)))
+        give(cfile, old or os.stat(cdir))
     return {"ok": True}
 
 

@@ -8,6 +8,7 @@ mod doctor;
 mod imports;
 mod inspect;
 mod recompile;
+mod demo;
 mod scan;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -65,6 +66,8 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Find every bytecode cache under directories and give CPython's verdict on each.
     Scan(scan::Args),
+    /// Write the bundled demo project (two Python versions, stale, orphaned, prefix caches) and scan it.
+    Demo(demo::Args),
     /// Which project modules the entry points really import, and which lack caches.
     Imports(imports::Args),
     /// Why a service has no usable caches, what that costs per start, and the fix.
@@ -105,13 +108,17 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Scan(args)) => scan::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Imports(args)) => imports::run(args),
         Some(Command::Doctor(args)) => doctor::run(args),
         Some(Command::Clean(args)) => clean::run(args),
         Some(Command::Recompile(args)) => recompile::run(args),
         Some(Command::Completions(args)) => completions::completions(args),
         Some(Command::Man) => completions::man(),
-        None => crate::tui::run(cli.explore, cli.color.enabled(std::io::stdout().is_terminal())),
+        None => crate::tui::run(
+            cli.explore,
+            cli.color.enabled(std::io::stdout().is_terminal()),
+        ),
     };
     match result {
         Ok(code) => code,

@@ -113,6 +113,13 @@ impl Report {
 pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
     let mut ctx = context::resolve(&opts.context)?;
     let root = project_root(opts, &ctx)?;
+    ctx.entry = resolve_entry(ctx.entry.take(), &root)?;
+    if let (Some(e), Some(row)) = (
+        &ctx.entry,
+        ctx.derived.iter_mut().find(|d| d.what == "entry"),
+    ) {
+        row.value = e.display().to_string();
+    }
     let python = choose_python(&ctx, &root)?;
     let mut notes = std::mem::take(&mut ctx.notes);
     if let Some(p) = &ctx.prefix
@@ -228,6 +235,26 @@ fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, D
     Ok(root)
 }
 
+/// A relative entry is looked up in the current directory, then in the project.
+fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>, DoctorError> {
+    let Some(e) = entry else { return Ok(None) };
+    if e.is_absolute() {
+        return Ok(Some(e));
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    [cwd.join(&e), root.join(&e)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .map(Some)
+        .ok_or_else(|| {
+            DoctorError::new(format!(
+                "--entry {}: no such file in the current directory or in {}",
+                e.display(),
+                root.display()
+            ))
+        })
+}
+
 /// `--python`, the unit's or process's interpreter, a virtualenv in the project, or the
 /// newest interpreter found (discovery and probing are `actions::interpreters`').
 fn choose_python(ctx: &RuntimeContext, root: &Path) -> Result<Python, DoctorError> {
@@ -240,7 +267,7 @@ fn choose_python(ctx: &RuntimeContext, root: &Path) -> Result<Python, DoctorErro
             .map_or("--python".into(), |d| d.from.clone());
         let i = interpreters::probe(p, Origin::Flag).map_err(|e| {
             DoctorError::new(format!(
-                "cannot use {} as the interpreter: {e}",
+                "cannot use {} as the interpreter ({e}); pass --python with the interpreter the service runs",
                 p.display()
             ))
         })?;

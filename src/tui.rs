@@ -167,6 +167,14 @@ fn event_loop(
                     app.code.insert(path, code);
                     redraw = true;
                 }
+                Event::Reach(Ok(reach)) => {
+                    app.reach = reach.into_iter().collect();
+                    redraw = true;
+                }
+                Event::Reach(Err(e)) => {
+                    app.message = Some(format!("import analysis failed: {e}"));
+                    redraw = true;
+                }
                 Event::Owner(uid, name) => {
                     app.owners.insert(uid, name);
                     redraw = true;
@@ -187,7 +195,8 @@ fn event_loop(
                 }
                 Effect::LoadCode(path) => load_code(path, tx.clone()),
                 Effect::LookupOwner(uid) => lookup_owner(uid, tx.clone()),
-                Effect::Run(w) => work::spawn(w, tx.clone()),
+                Effect::Run(w) => work::spawn(w, tx.clone(), venvs(&app.model)),
+                Effect::AnalyzeImports => analyze_imports(scan_opts, tx.clone()),
             }
         }
         if let Some(code) = exit {
@@ -260,6 +269,48 @@ pub fn decode(path: &Path) -> Result<CodeView, String> {
         functions: names(CodeKind::Function),
         classes: names(CodeKind::Class),
     })
+}
+
+/// Virtualenvs in the scanned roots, where recompile looks for interpreters first.
+fn venvs(model: &ScanModel) -> Vec<PathBuf> {
+    let dirs = model
+        .roots
+        .iter()
+        .flat_map(|r| [r.clone(), r.join(".venv"), r.join("venv")]);
+    pycache::actions::interpreters::venvs_under(dirs)
+}
+
+/// Runs the import analysis of the first root on a background thread.
+fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
+    let Some(root) = opts.roots.first().cloned() else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let options = pycache::imports::Options {
+            root: root.clone(),
+            entries: Vec::new(),
+            paths: Vec::new(),
+            venv: None,
+            python: None,
+            scope: pycache::imports::Scope::Project,
+        };
+        let result = pycache::imports::analyze(&options).map(|graph| {
+            graph
+                .modules
+                .into_iter()
+                .map(|m| {
+                    // Keyed like the scan model: the scanned root (not canonicalised) + path.
+                    let reach = app::Reach {
+                        label: m.reachability.describe(),
+                        runs: m.reachability.runs(),
+                        chain: m.chain,
+                    };
+                    (root.join(&m.path), reach)
+                })
+                .collect()
+        });
+        let _ = tx.send(Event::Reach(result.map_err(|e| e.0)));
+    });
 }
 
 fn lookup_owner(uid: u32, tx: Sender<Event>) {

@@ -18,7 +18,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
-/// The driver program, run with `python -E -s -B -c DRIVER`.
+/// The driver program, run with `python -E -s -S -B -c DRIVER`.
 pub const DRIVER: &str = include_str!("../../assets/compile_driver.py");
 
 /// One driver process.
@@ -42,10 +42,11 @@ struct Answer {
 impl Driver {
     fn spawn(interpreter: &Path) -> Result<Self, String> {
         // -E: no PYTHON* variables (PYTHONDONTWRITEBYTECODE does not matter to py_compile,
-        // but PYTHONPATH could shadow it); -B: the driver's own imports write no caches.
+        // but PYTHONPATH could shadow it); -s -S: no site (faster start, nothing needed from
+        // it); -B: the driver's own imports write no caches.
         // SOURCE_DATE_EPOCH would change py_compile's default mode: the mode is always passed.
         let mut child = Command::new(interpreter)
-            .args(["-E", "-s", "-B", "-c", DRIVER])
+            .args(["-E", "-s", "-S", "-B", "-c", DRIVER])
             .env_remove("PYTHONDONTWRITEBYTECODE")
             .env_remove("SOURCE_DATE_EPOCH")
             .stdin(Stdio::piped())
@@ -163,7 +164,7 @@ pub(crate) fn run(
     cancel: Option<&AtomicBool>,
     emit: &mut dyn FnMut(StepOutcome),
 ) {
-    let mut work: Vec<(usize, &Compile, &Path)> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
     for &i in indices {
         let Some(Step::Compile(c)) = plan.steps.get(i) else {
             continue;
@@ -182,57 +183,63 @@ pub(crate) fn run(
         }
     }
     work.sort_by(|a, b| (a.2, a.0).cmp(&(b.2, b.0)));
+    // Workers take chunks that never mix interpreters, so an interpreter with a handful of
+    // files starts one driver, not one per worker.
+    let mut chunks: Vec<&[Work]> = Vec::new();
+    for group in work.chunk_by(|a, b| a.2 == b.2) {
+        chunks.extend(group.chunks(CHUNK));
+    }
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<StepOutcome>();
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(work.len()) {
+        for _ in 0..jobs.max(1).min(chunks.len()) {
             let tx = tx.clone();
-            let (work, next) = (&work, &next);
-            s.spawn(move || {
-                let mut driver: Option<Driver> = None;
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(index, step, interp)) = work.get(n) else {
-                        break;
-                    };
-                    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                        let _ = tx.send(StepOutcome::new(
-                            index,
-                            &step.cache,
-                            Outcome::Skipped("cancelled".into()),
-                        ));
-                        continue;
-                    }
-                    if driver.as_ref().is_none_or(|d| d.interpreter != interp) {
-                        driver = None;
-                        match Driver::spawn(interp) {
-                            Ok(d) => driver = Some(d),
-                            Err(e) => {
-                                let _ = tx.send(StepOutcome::new(
-                                    index,
-                                    &step.cache,
-                                    Outcome::Failed(e),
-                                ));
-                                continue;
-                            }
-                        }
-                    }
-                    let answer = match driver.as_mut() {
-                        Some(d) => d.compile(index, step),
-                        None => Err("no driver".into()),
-                    };
-                    if answer.is_err() {
-                        driver = None;
-                    }
-                    if tx.send(outcome_of(index, step, answer)).is_err() {
-                        break;
-                    }
-                }
-            });
+            let (chunks, next) = (&chunks, &next);
+            s.spawn(move || worker(chunks, next, cancel, &tx));
         }
         drop(tx);
         for outcome in rx {
             emit(outcome);
         }
     });
+}
+
+/// Files a worker takes at a time.
+const CHUNK: usize = 16;
+
+/// A compile step with its index and interpreter.
+type Work<'a> = (usize, &'a Compile, &'a Path);
+
+fn worker(
+    chunks: &[&[Work]],
+    next: &AtomicUsize,
+    cancel: Option<&AtomicBool>,
+    tx: &mpsc::Sender<StepOutcome>,
+) {
+    let mut driver: Option<Driver> = None;
+    while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+        for &(index, step, interp) in *chunk {
+            let outcome = if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                StepOutcome::new(index, &step.cache, Outcome::Skipped("cancelled".into()))
+            } else {
+                if driver.as_ref().is_none_or(|d| d.interpreter != interp) {
+                    driver = Driver::spawn(interp)
+                        .map_err(|e| {
+                            let _ =
+                                tx.send(StepOutcome::new(index, &step.cache, Outcome::Failed(e)));
+                        })
+                        .ok();
+                }
+                let Some(d) = driver.as_mut() else { continue };
+                let answer = d.compile(index, step);
+                if answer.is_err() {
+                    driver = None;
+                }
+                outcome_of(index, step, answer)
+            };
+            if tx.send(outcome).is_err() {
+                return;
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use crate::pyc::PyVersion;
 use crate::scan::record::{display_path, ser_opt_path, ser_path};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -52,11 +52,15 @@ pub struct Interpreter {
 }
 
 impl Interpreter {
-    /// The key caches are matched on: the cache tag, or `python2.7` for Python 2.
+    /// The key caches are matched on: the cache tag, or `cpython-27` for Python 2 (as the
+    /// scan names legacy Python 2 files).
     pub fn key(&self) -> String {
-        self.tag
-            .clone()
-            .unwrap_or_else(|| format!("python{}", self.python))
+        self.tag.clone().unwrap_or_else(|| {
+            format!(
+                "{}-{}{}",
+                self.implementation, self.python.major, self.python.minor
+            )
+        })
     }
 
     /// True when py_compile takes an invalidation mode (3.7+).
@@ -112,7 +116,7 @@ struct ProbeAnswer {
 /// Runs the probe script with one interpreter.
 pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
     let out = Command::new(path)
-        .args(["-s", "-B", "-c", PROBE])
+        .args(["-s", "-S", "-B", "-c", PROBE])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -213,13 +217,23 @@ impl Interpreters {
     }
 
     fn from_candidates(list: Vec<Candidate>) -> Self {
-        let mut seen = HashSet::new();
-        let candidates = list
-            .into_iter()
-            .filter(|c| {
-                seen.insert(std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone()))
-            })
-            .collect();
+        // One candidate per real executable: the first keeps its place (priority), and takes
+        // the version a later name suggests (a venv's `python` links to `python3.12`).
+        let mut at: HashMap<PathBuf, usize> = HashMap::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for c in list {
+            let real = std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone());
+            match at.get(&real) {
+                Some(&i) => {
+                    let first = &mut candidates[i];
+                    first.guess = first.guess.or(c.guess);
+                }
+                None => {
+                    at.insert(real, candidates.len());
+                    candidates.push(c);
+                }
+            }
+        }
         Self {
             candidates,
             found: Vec::new(),
@@ -232,11 +246,15 @@ impl Interpreters {
         self.probe_where(|_| true);
     }
 
-    /// Probes the candidates that may write one of these keys (`cpython-312`, `python2.7`):
-    /// those whose name suggests a matching version and those whose name says nothing.
+    /// Probes the candidates that may write one of these keys (`cpython-312`, `cpython-27`):
+    /// first those whose name suggests a wanted version, then, for keys still without an
+    /// interpreter, those whose name says nothing (`python3`, a venv's `python`).
     pub fn probe_for(&mut self, keys: &BTreeSet<String>) {
         let wanted: Vec<PyVersion> = keys.iter().filter_map(|k| version_of_key(k)).collect();
-        self.probe_where(|c| c.guess.is_none_or(|g| wanted.contains(&g)));
+        self.probe_where(|c| c.guess.is_some_and(|g| wanted.contains(&g)));
+        if keys.iter().any(|k| self.for_key(k).is_none()) {
+            self.probe_where(|c| c.guess.is_none());
+        }
     }
 
     fn probe_where(&mut self, pick: impl Fn(&Candidate) -> bool) {
@@ -340,7 +358,7 @@ fn version_in_name(text: &str) -> Option<PyVersion> {
     Some(PyVersion::new(major, minor))
 }
 
-/// The version a key names: `cpython-312` → 3.12, `pypy39` → 3.9, `python2.7` → 2.7.
+/// The version a key names: `cpython-312` → 3.12, `pypy39` → 3.9, `cpython-27` → 2.7.
 pub fn version_of_key(key: &str) -> Option<PyVersion> {
     if let Some(v) = key.strip_prefix("python") {
         return version_in_name(v);
@@ -369,7 +387,7 @@ mod tests {
     fn keys_and_names_give_versions() {
         assert_eq!(version_of_key("cpython-312"), Some(PyVersion::new(3, 12)));
         assert_eq!(version_of_key("pypy39"), Some(PyVersion::new(3, 9)));
-        assert_eq!(version_of_key("python2.7"), Some(PyVersion::new(2, 7)));
+        assert_eq!(version_of_key("cpython-27"), Some(PyVersion::new(2, 7)));
         assert_eq!(version_in_name("3.13.0"), Some(PyVersion::new(3, 13)));
         assert_eq!(version_in_name("3"), None);
     }

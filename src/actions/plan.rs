@@ -95,7 +95,7 @@ pub struct Compile {
     pub cache: PathBuf,
     /// Dotted module name.
     pub module: String,
-    /// The cache tag (`cpython-313`), or `python2.7` for Python 2 legacy files.
+    /// The cache tag (`cpython-313`), or `cpython-27` for Python 2 legacy files.
     pub tag: String,
     /// Optimisation level (0, 1, 2).
     pub opt: u8,
@@ -108,7 +108,8 @@ pub struct Compile {
     pub interpreter: Option<PathBuf>,
     /// Why the step cannot run (no interpreter), shown as the skip reason.
     pub unavailable: Option<String>,
-    /// Give new directories and files the owner of the source's directory (running as root).
+    /// Running as root: new directories and files get the owner of the directory they are
+    /// created in, rewritten files keep theirs.
     pub chown: bool,
 }
 

@@ -34,7 +34,8 @@ pub struct RecompileOptions {
     pub missing: bool,
     /// Interpreter keys named by `--python` (their tags), added to `Selection::tags`.
     pub explicit_keys: Vec<String>,
-    /// Give new files and directories the owner of the source's directory.
+    /// Running as root: new files and directories get the owner of the directory they are
+    /// created in (a root-owned `__pycache__` locks the service out); rewritten files keep theirs.
     pub chown: bool,
 }
 
@@ -138,7 +139,7 @@ pub fn plan_recompile(
         ));
     }
     if opts.chown {
-        plan.notes.push("running as root: new directories and files get the owner of their source directory (--keep-root-owner keeps root)".into());
+        plan.notes.push("running as root: new directories and files get the owner of the directory they are created in, rewritten files keep theirs (--keep-root-owner: root owns them)".into());
     }
     plan.recount();
     plan

@@ -62,14 +62,18 @@ fn mode_index(m: Invalidation) -> usize {
 }
 
 /// The key a cache belongs to, if it is one recompile may rewrite: a tagged cache in
-/// `__pycache__`/prefix, or a Python 2 legacy `.pyc` (keyed `python2.7`).
+/// `__pycache__`/prefix, or a Python 2 legacy `.pyc` (keyed by its tag, `cpython-27`).
 pub(crate) fn cache_key(c: &CacheRecord) -> Option<String> {
     match c.location {
         Location::Pycache | Location::Prefix => c.tag.clone(),
         Location::Legacy => {
             let v = c.python?;
             let is_pyc = c.path.extension().is_some_and(|e| e == "pyc");
-            (v.major == 2 && is_pyc).then(|| format!("python{v}"))
+            if v.major == 2 && is_pyc {
+                c.tag.clone()
+            } else {
+                None
+            }
         }
     }
 }
@@ -187,7 +191,7 @@ pub(crate) fn targets(
             }
         };
         for (key, profile) in dir_keys {
-            if key.starts_with("python2") {
+            if version_of_key(key).is_some_and(|v| v.major == 2) {
                 // Python 2 caches are only rewritten where they are (legacy, beside the source).
                 for c in model.caches_of(m).filter(|c| {
                     c.location == Location::Legacy && cache_key(c).as_ref() == Some(key)

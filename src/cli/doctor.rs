@@ -208,7 +208,10 @@ fn finding(s: &mut String, n: usize, f: &Finding) {
         let mods: Vec<String> = f
             .modules
             .iter()
-            .map(|(m, ms)| ms.map_or_else(|| m.clone(), |ms| format!("{m} {}", ms_text(ms))))
+            .map(|m| match m.penalty_ms {
+                Some(ms) => format!("{} {}", m.module, ms_text(ms)),
+                None => m.module.clone(),
+            })
             .collect();
         let _ = writeln!(s, "    modules: {}", mods.join(", "));
     }
@@ -294,7 +297,7 @@ fn summary(s: &mut String, r: &Report) {
         );
         let _ = writeln!(
             s,
-            "    of which the project's own modules: {} -> {} (the rest is the standard library and packages, which the service normally loads from their caches)",
+            "    of which the project's own modules: {} -> {} (the rest is the standard library and installed packages, compiled here only because the cold run hides every cache)",
             ms_text(t.project_warm_ms),
             ms_text(t.project_cold_ms)
         );

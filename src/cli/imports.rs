@@ -136,6 +136,24 @@ fn render(graph: &ImportGraph, findings: &[Finding], caches_checked: bool) -> St
             .unwrap_or_default();
         let _ = writeln!(w, "entry: {}{how}{problem}", e.label);
     }
+    if !graph.skipped.is_empty() {
+        let shown: Vec<String> = graph
+            .skipped
+            .iter()
+            .take(5)
+            .map(|(p, why)| {
+                let rel = p.strip_prefix(&graph.root).unwrap_or(p);
+                format!("{} ({why})", rel.display())
+            })
+            .collect();
+        let more = graph.skipped.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(w, "skipped: {}{more}", shown.join(", "));
+    }
     for note in &graph.notes {
         let _ = writeln!(w, "note: {note}");
     }
@@ -150,6 +168,9 @@ fn render(graph: &ImportGraph, findings: &[Finding], caches_checked: bool) -> St
         .unwrap_or(0)
         .min(60);
     let children = children_of(graph);
+    if graph.entries.is_empty() {
+        let _ = writeln!(w, "  (no entry point: nothing is reachable)");
+    }
     for (e, entry) in graph.entries.iter().enumerate() {
         let script_target = entry
             .target
@@ -190,6 +211,7 @@ fn render(graph: &ImportGraph, findings: &[Finding], caches_checked: bool) -> St
             return;
         }
         let _ = writeln!(w, "\n{title} ({})", ms.len());
+        let width = ms.iter().map(|m| m.name.len()).max().unwrap_or(0).min(40);
         for m in ms {
             let chain = if m.chain.is_empty() {
                 String::new()
@@ -247,11 +269,15 @@ fn render(graph: &ImportGraph, findings: &[Finding], caches_checked: bool) -> St
             }
         }
     }
-    let bad: Vec<_> = graph.modules.iter().filter(|m| !m.health.runs()).collect();
+    let bad: Vec<_> = graph
+        .modules
+        .iter()
+        .filter(|m| m.health != pycache::imports::parse::Health::Ok)
+        .collect();
     if !bad.is_empty() {
         let _ = writeln!(
             w,
-            "\nfiles Python cannot compile ({}; their imports are approximate)",
+            "\nfiles with parse problems ({}; their imports are approximate)",
             bad.len()
         );
         for m in bad {

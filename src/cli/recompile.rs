@@ -38,8 +38,8 @@ pub struct Args {
     /// Replace existing caches only; do not create missing ones.
     #[arg(long)]
     pub existing_only: bool,
-    /// When run as root, keep root as the owner of new files (default: the source
-    /// directory's owner, so the service can still write its caches).
+    /// When run as root, keep root as the owner of new files (default: the owner of the
+    /// directory they are created in, so the service can still write its caches).
     #[arg(long)]
     pub keep_root_owner: bool,
     /// Parallel compile workers (default: the number of cores).

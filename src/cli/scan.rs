@@ -51,11 +51,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         summary(&model)
     };
     print_quietly(&text)?;
-    Ok(if args.check && model.has_problems() {
+    let code = if args.check && model.has_problems() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process ends now: freeing a large model record by record only costs time.
+    std::mem::forget(model);
+    Ok(code)
 }
 
 /// Resolves the flags into scan options, refusing roots that cannot be scanned.

@@ -299,7 +299,7 @@ fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &
         );
     }
     if let Some(e) = &opts.entry {
-        ctx.entry = Some(absolute(e, ctx.working_dir.as_deref()));
+        ctx.entry = Some(e.clone()); // resolved against the project once it is known
         ctx.note("entry", e.display().to_string(), "--entry");
     } else if let Some(s) = &cmd.script {
         ctx.entry = Some(s.clone());

@@ -1,7 +1,7 @@
 //! Findings: what is wrong with the service's caches, what it costs, and the fix, ranked
 //! by cost (per-start costs first, then one-time costs, then the rest).
 
-use super::access::{BlockKind, Blocker};
+use super::access::BlockKind;
 use super::context::RuntimeContext;
 use super::cost::ModuleCost;
 use super::fixes;
@@ -49,11 +49,20 @@ pub struct Finding {
     /// True when the finding costs time at each start (measured or not).
     pub every_start: bool,
     /// Modules concerned, with their measured penalty.
-    pub modules: Vec<(String, Option<f64>)>,
+    pub modules: Vec<ModulePenalty>,
     /// Supporting facts.
     pub details: Vec<String>,
     /// Fixes, any one of which resolves it.
     pub fixes: Vec<String>,
+}
+
+/// A module of a finding and what compiling it costs at each start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModulePenalty {
+    /// Dotted name (with "(lazy: on first use)" for function-level imports).
+    pub module: String,
+    /// Compile minus load, ms (None: not measured).
+    pub penalty_ms: Option<f64>,
 }
 
 /// Everything findings are built from.
@@ -84,29 +93,35 @@ impl Facts<'_> {
         group: &[&Target],
         every_start: bool,
     ) -> Finding {
-        let mut modules: Vec<(String, Option<f64>)> =
-            group.iter().map(|t| (label(t), self.penalty(t))).collect();
+        let mut modules: Vec<ModulePenalty> = group
+            .iter()
+            .map(|t| ModulePenalty {
+                module: label(t),
+                penalty_ms: self.penalty(t),
+            })
+            .collect();
         modules.sort_by(|a, b| {
-            b.1.unwrap_or(-1.0)
-                .total_cmp(&a.1.unwrap_or(-1.0))
-                .then(a.0.cmp(&b.0))
+            let ms = |m: &ModulePenalty| m.penalty_ms.unwrap_or(-1.0);
+            ms(b).total_cmp(&ms(a)).then(a.module.cmp(&b.module))
         });
-        let values: Vec<f64> = modules.iter().filter_map(|m| m.1).collect();
+        let values: Vec<f64> = modules.iter().filter_map(|m| m.penalty_ms).collect();
         let measured = (!values.is_empty()).then(|| values.iter().sum::<f64>());
-        let ms_text = measured.map_or_else(
-            || "cost not measured".to_string(),
-            |ms| format!("about {}", ms_text(ms)),
-        );
+        let cost = |when: &str| {
+            measured.map_or_else(
+                || " (cost not measured)".to_string(),
+                |ms| format!(", about {} {when}", ms_text(ms)),
+            )
+        };
         let n = group.len();
         let what = if n == 1 {
-            "imported module".to_string()
+            "1 imported module compiles".to_string()
         } else {
-            format!("{n} imported modules")
+            format!("{n} imported modules compile")
         };
         let title = if every_start {
-            format!("{title}: {what} compile on every start, {ms_text} per start")
+            format!("{title}: {what} on every start{}", cost("per start"))
         } else {
-            format!("{title}: {what} compile once at the next start, {ms_text} once")
+            format!("{title}: {what} once at the next start{}", cost("once"))
         };
         Finding {
             kind,
@@ -133,8 +148,10 @@ pub(super) fn label(t: &Target) -> String {
 pub fn ms_text(ms: f64) -> String {
     if ms >= 10.0 {
         format!("{ms:.0} ms")
-    } else {
+    } else if ms >= 1.0 {
         format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
     }
 }
 
@@ -159,31 +176,41 @@ pub fn build(f: &Facts<'_>) -> Vec<Finding> {
             out.push(fd);
         }
     } else {
-        // One finding per blocking path: the directory (or setting) that says no.
-        let mut groups: BTreeMap<(PathBuf, String), Vec<&Target>> = BTreeMap::new();
+        // One finding per reason: the same owner and mode on many package directories is
+        // one problem; a setting or mount is keyed by its path.
+        let mut groups: BTreeMap<(String, String, PathBuf), Vec<&Target>> = BTreeMap::new();
         for t in every.iter().filter(|t| t.unreadable.is_none()) {
-            let key = t
-                .access
-                .blockers
-                .first()
-                .map_or_else(Default::default, |b| {
-                    (b.path.clone(), format!("{:?}", b.kind))
-                });
-            groups.entry(key).or_default().push(t);
-        }
-        for group in groups.values() {
-            let first = group[0];
-            let Some(b) = first.access.blockers.first() else {
+            let Some(b) = t.access.blockers.first() else {
                 continue;
             };
-            let title = cannot_write_title(user, first, b);
+            let path = match b.kind {
+                BlockKind::Permission => PathBuf::new(),
+                _ => b.path.clone(),
+            };
+            groups
+                .entry((format!("{:?}", b.kind), b.why.clone(), path))
+                .or_default()
+                .push(t);
+        }
+        for group in groups.values() {
+            let mut dirs: Vec<&Path> = group.iter().filter_map(|t| t.cache.parent()).collect();
+            dirs.sort();
+            dirs.dedup();
+            let title = cannot_write_title(user, group[0], dirs.len());
             let mut fd = f.finding(FindingKind::CannotWrite, title, group, true);
-            fd.details = first
-                .access
-                .blockers
-                .iter()
-                .map(|b| format!("{}: {}", b.path.display(), b.why))
-                .collect();
+            for t in group {
+                for b in &t.access.blockers {
+                    let line = format!("{}: {}", b.path.display(), b.why);
+                    if !fd.details.contains(&line) {
+                        fd.details.push(line);
+                    }
+                }
+            }
+            if fd.details.len() > 6 {
+                let more = fd.details.len() - 5;
+                fd.details.truncate(5);
+                fd.details.push(format!("(and {more} more like these)"));
+            }
             fd.fixes = fixes::cannot_write(f, group);
             out.push(fd);
         }
@@ -257,9 +284,21 @@ fn state_text(t: &Target) -> String {
     }
 }
 
-fn cannot_write_title(user: &str, t: &Target, b: &Blocker) -> String {
+fn cannot_write_title(user: &str, t: &Target, dirs: usize) -> String {
+    let Some(b) = t.access.blockers.first() else {
+        return format!("{user} cannot write its caches");
+    };
     let dir = t.cache.parent().unwrap_or(Path::new("/"));
     let verb = if t.access.exists { "write" } else { "create" };
+    if dirs > 1 {
+        let because = match b.kind {
+            BlockKind::Permission => format!("each {}", b.why),
+            _ => format!("{}: {}", b.path.display(), b.why),
+        };
+        return format!(
+            "{user} cannot create or write the caches of {dirs} directories ({because})"
+        );
+    }
     match b.kind {
         BlockKind::Permission if b.path == dir => {
             format!("{user} cannot write {} ({})", dir.display(), b.why)
@@ -309,11 +348,132 @@ fn latent(f: &Facts<'_>) -> Option<Finding> {
         per_start_ms: None,
         once_ms: None,
         every_start: false,
-        modules: stuck.iter().map(|t| (label(t), None)).collect(),
+        modules: stuck
+            .iter()
+            .map(|t| ModulePenalty {
+                module: label(t),
+                penalty_ms: None,
+            })
+            .collect(),
         details: Vec::new(),
         fixes: vec![format!(
             "precompile after every deploy: {}",
             fixes::precompile(f)
         )],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::access::{Access, Blocker};
+    use crate::doctor::context::{ContextOptions, resolve};
+    use crate::doctor::targets::CacheState;
+    use crate::pyc::{Location, PyVersion};
+
+    fn target(module: &str, dir: &str, why: &str, outcome: Outcome) -> Target {
+        let blockers = match outcome {
+            Outcome::CompilesEveryStart => vec![Blocker {
+                kind: BlockKind::Permission,
+                path: dir.into(),
+                why: why.into(),
+            }],
+            _ => Vec::new(),
+        };
+        Target {
+            module: module.into(),
+            source: PathBuf::from(format!("{dir}/{module}.py")),
+            lazy: false,
+            cache: PathBuf::from(format!("{dir}/__pycache__/{module}.cpython-313.pyc")),
+            location: Location::Pycache,
+            state: CacheState::Missing,
+            access: Access {
+                dir: PathBuf::from(format!("{dir}/__pycache__")),
+                exists: false,
+                writable: blockers.is_empty(),
+                blockers,
+            },
+            unreadable: None,
+            outcome,
+            ignored: None,
+        }
+    }
+
+    fn cost(module: &str, dir: &str, compile: f64) -> (PathBuf, ModuleCost) {
+        let source = PathBuf::from(format!("{dir}/{module}.py"));
+        let c = ModuleCost {
+            source: source.clone(),
+            compile_ms: Some(compile),
+            load_ms: Some(1.0),
+            cache_used: None,
+            error: None,
+        };
+        (source, c)
+    }
+
+    #[test]
+    fn per_start_costs_rank_first_by_milliseconds() {
+        let ctx = resolve(&ContextOptions {
+            user: Some("nobody".into()),
+            ..ContextOptions::default()
+        })
+        .unwrap();
+        let py = Python {
+            path: "/usr/bin/python3".into(),
+            version: "3.13.0".into(),
+            python: PyVersion::new(3, 13),
+            tag: Some("cpython-313".into()),
+            magic: 3571,
+            from: "test".into(),
+        };
+        let targets = vec![
+            target(
+                "small",
+                "/a",
+                "owned by root:root, mode 755",
+                Outcome::CompilesEveryStart,
+            ),
+            target(
+                "big",
+                "/b",
+                "owned by root:adm, mode 750",
+                Outcome::CompilesEveryStart,
+            ),
+            target("once", "/c", "", Outcome::WritesAtNextStart),
+        ];
+        let costs: HashMap<PathBuf, ModuleCost> = [
+            cost("small", "/a", 3.0),
+            cost("big", "/b", 21.0),
+            cost("once", "/c", 50.0),
+        ]
+        .into();
+        let model = ScanModel::default();
+        let facts = Facts {
+            ctx: &ctx,
+            py: &py,
+            root: Path::new("/"),
+            targets: &targets,
+            costs: &costs,
+            model: &model,
+        };
+        let found = build(&facts);
+        let kinds: Vec<(FindingKind, Option<f64>, Option<f64>)> = found
+            .iter()
+            .map(|f| (f.kind, f.per_start_ms, f.once_ms))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (FindingKind::CannotWrite, Some(20.0), None),
+                (FindingKind::CannotWrite, Some(2.0), None),
+                (FindingKind::WritesAtNextStart, None, Some(49.0)),
+            ]
+        );
+        assert!(
+            found[0]
+                .title
+                .contains("/b/__pycache__ (/b is owned by root:adm, mode 750)")
+        );
+        assert!(found[0].every_start && !found[2].every_start);
+    }
 }

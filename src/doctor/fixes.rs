@@ -1,6 +1,6 @@
 //! The fixes offered with each finding, as commands and unit lines to paste.
 
-use super::access::{BlockKind, Blocker};
+use super::access::BlockKind;
 use super::findings::Facts;
 use super::identity::group_name;
 use super::targets::Target;
@@ -52,7 +52,12 @@ fn prefix_fix(f: &Facts<'_>) -> Option<String> {
     f.ctx.identity.uid?; // a dynamic user has no home for a prefix but CacheDirectory=
     let dir = PathBuf::from(format!("/var/cache/pycache-{}", f.ctx.identity.name));
     Some(format!(
-        "set a writable cache prefix: {} then run the service with PYTHONPYCACHEPREFIX={} (in a unit: Environment=\"PYTHONPYCACHEPREFIX={}\")",
+        "{}: {} then run the service with PYTHONPYCACHEPREFIX={} (in a unit: Environment=\"PYTHONPYCACHEPREFIX={}\")",
+        if f.ctx.prefix.is_some() {
+            "use a cache prefix the user owns instead"
+        } else {
+            "set a writable cache prefix"
+        },
         install_dir(f, &dir),
         dir.display(),
         dir.display()
@@ -83,18 +88,33 @@ pub fn cannot_write(f: &Facts<'_>, group: &[&Target]) -> Vec<String> {
                 steps.extend(permission_steps(f, first, &dirs));
             }
             BlockKind::Search => steps.push(format!("chmod o+x {}", b.path.display())),
-            BlockKind::Sticky => steps.push(format!("chown {} {}", owner_group(f), b.path.display())),
+            BlockKind::Sticky => {
+                steps.push(format!("chown {} {}", owner_group(f), b.path.display()))
+            }
             BlockKind::NotADirectory => steps.push(format!("rm {}", b.path.display())),
             _ => {}
         }
     }
     if sandboxed && f.ctx.unit.is_some() {
-        let d = dirs.first().map(|d| d.display().to_string()).unwrap_or_default();
-        steps.push(format!("add ReadWritePaths={d} to the unit (the directory must exist)"));
+        let d = dirs
+            .first()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        steps.push(format!(
+            "add ReadWritePaths={d} to the unit (the directory must exist)"
+        ));
     }
     let only_sandbox = sandboxed && f.ctx.unit.is_none();
     if !steps.is_empty() && !read_only && !only_sandbox {
-        fixes.push(format!("let {user} write the cache directory: {}", steps.join("; ")));
+        fixes.push(format!(
+            "let {user} write the cache {}: {}",
+            if dirs.len() > 1 {
+                "directories"
+            } else {
+                "directory"
+            },
+            steps.join("; ")
+        ));
     }
     if let Some(p) = prefix_fix(f) {
         fixes.push(p);
@@ -113,28 +133,28 @@ pub fn cannot_write(f: &Facts<'_>, group: &[&Target]) -> Vec<String> {
     fixes
 }
 
-/// `install -d` for missing cache directories, `chown -R` for existing ones; under a
-/// prefix, the prefix itself (the user then creates the mirror tree).
+/// `install -d` creates missing cache directories for the user and hands existing ones
+/// over (the root-owned caches inside can then be replaced: the directory is the user's);
+/// under a prefix, the prefix itself (the user then creates the mirror tree).
 fn permission_steps(f: &Facts<'_>, first: &Target, dirs: &[PathBuf]) -> Vec<String> {
     let target_dirs = match (&f.ctx.prefix, first.location == Location::Prefix) {
         (Some(p), true) => vec![p.clone()],
         _ => dirs.to_vec(),
     };
-    let mut cmds: Vec<String> = target_dirs
+    let og = owner_group(f);
+    let (user, group) = og.split_once(':').unwrap_or((&og, &og));
+    let list: Vec<String> = target_dirs
         .iter()
-        .take(3)
-        .map(|d| {
-            if d.is_dir() {
-                format!("chown -R {} {}", owner_group(f), d.display())
-            } else {
-                install_dir(f, d)
-            }
-        })
+        .map(|d| d.display().to_string())
         .collect();
-    if target_dirs.len() > 3 {
-        cmds.push(format!("(and {} more directories like these)", target_dirs.len() - 3));
+    // An existing prefix holds root-owned mirror directories: hand over the whole tree.
+    if first.location == Location::Prefix && target_dirs.iter().all(|d| d.is_dir()) {
+        return vec![format!("chown -R {og} {}", list.join(" "))];
     }
-    cmds
+    vec![format!(
+        "install -d -o {user} -g {group} -m 755 {}",
+        list.join(" ")
+    )]
 }
 
 /// Fixes for `-B` / `PYTHONDONTWRITEBYTECODE`.

@@ -47,7 +47,7 @@ pub fn source_findings(graph: &ImportGraph) -> Vec<Finding> {
     };
     for m in graph.modules.iter().filter(|m| m.reachability.runs()) {
         let cannot = match &m.health {
-            Health::Ok => None,
+            Health::Ok | Health::Approximate { .. } => None,
             Health::SyntaxError { line, message, .. } => {
                 Some((Some(*line), format!("syntax error: {message}")))
             }

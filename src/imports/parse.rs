@@ -24,6 +24,16 @@ pub enum Health {
         /// The first error.
         message: String,
     },
+    /// Python 2 source with errors for the Python 3 grammar pycache parses with: the
+    /// imports are what the error-tolerant parse recovered, and they are followed.
+    Approximate {
+        /// How many errors.
+        errors: usize,
+        /// Line of the first.
+        line: u32,
+        /// The first error.
+        message: String,
+    },
     /// The file could not be read.
     Unreadable {
         /// The operating system's message.
@@ -39,7 +49,7 @@ pub enum Health {
 impl Health {
     /// Whether Python can run this file (so its imports happen).
     pub fn runs(&self) -> bool {
-        matches!(self, Health::Ok)
+        matches!(self, Health::Ok | Health::Approximate { .. })
     }
 }
 
@@ -79,6 +89,12 @@ pub fn parse_file(path: &std::path::Path, target: PyVersion) -> ParsedFile {
     let extracted = extract(&text, target);
     let health = match &extracted.first_error {
         None => Health::Ok,
+        // ruff parses Python 3: `print "x"` is an error for it, not for Python 2.
+        Some((line, message)) if target.major < 3 => Health::Approximate {
+            errors: extracted.syntax_errors,
+            line: *line,
+            message: message.clone(),
+        },
         Some((line, message)) => Health::SyntaxError {
             errors: extracted.syntax_errors,
             line: *line,

@@ -199,18 +199,24 @@ pub fn dir_module(base: &Path, dir: &Path) -> String {
 
 /// The module `stem` in the directory named `dir_module` (`__init__` names the package).
 pub fn join_module(dir_module: &str, stem: &[u8]) -> String {
-    let stem_text = display_path(Path::new(OsStr::from_bytes(stem)));
-    if dir_module.is_empty() {
-        stem_text
-    } else if stem == b"__init__" {
-        dir_module.to_string()
-    } else {
-        let mut s = String::with_capacity(dir_module.len() + 1 + stem_text.len());
+    if stem == b"__init__" && !dir_module.is_empty() {
+        return dir_module.to_string();
+    }
+    let escaped;
+    let stem_text = match std::str::from_utf8(stem) {
+        Ok(s) => s,
+        Err(_) => {
+            escaped = display_path(Path::new(OsStr::from_bytes(stem)));
+            &escaped
+        }
+    };
+    let mut s = String::with_capacity(dir_module.len() + 1 + stem_text.len());
+    if !dir_module.is_empty() {
         s.push_str(dir_module);
         s.push('.');
-        s.push_str(&stem_text);
-        s
     }
+    s.push_str(stem_text);
+    s
 }
 
 /// The tag of a legacy file, from its magic: the `__pycache__` tag the interpreter uses, or
@@ -282,10 +288,10 @@ pub fn classify(
     read_source: impl FnOnce() -> io::Result<Vec<u8>>,
 ) -> CacheRecord {
     let header = parse(facts.head);
-    let magic_info = match &header {
-        Ok(h) => Some(h.magic.clone()),
-        Err(_) => read_magic(facts.head).ok(),
-    };
+    // Only undecodable headers need the magic read again (most caches decode).
+    let fallback = header.is_err().then(|| read_magic(facts.head).ok()).flatten();
+    let magic_info = header.as_ref().ok().map(|h| &h.magic).or(fallback.as_ref());
+    let python = magic_info.and_then(|m| m.python);
     let name_tag = facts.name.tag;
     let mut verdict = match (&facts.source, facts.location) {
         (None, _) => crate::pyc::Verdict::new(
@@ -311,7 +317,7 @@ pub fn classify(
     }
     let tag = match (name_tag, facts.location) {
         (Some(t), Location::Pycache | Location::Prefix) => Some(t.to_string()),
-        _ => magic_info.as_ref().and_then(legacy_tag),
+        _ => magic_info.and_then(legacy_tag),
     };
     let (invalidation, header) = match header {
         Ok(h) => (Some(h.invalidation), Some(h)),
@@ -327,7 +333,7 @@ pub fn classify(
         location: facts.location,
         header,
         magic,
-        python: magic_info.and_then(|m| m.python),
+        python,
         invalidation,
         status: verdict.status,
         reason: verdict.reason.clone(),

@@ -115,6 +115,7 @@ pub(super) struct Ctx {
 struct Queue {
     jobs: Vec<Job>,
     busy: usize,
+    waiting: usize,
 }
 
 struct Shared {
@@ -129,9 +130,16 @@ impl Shared {
             return;
         }
         let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let several = jobs.len() > 1;
         q.jobs.append(jobs);
+        // Wake sleepers only when there are any: most pushes find every worker busy.
+        let sleepers = q.waiting > 0;
         drop(q);
-        self.wake.notify_all();
+        if sleepers && several {
+            self.wake.notify_all();
+        } else if sleepers {
+            self.wake.notify_one();
+        }
     }
 
     /// The next job, or None when every worker is idle and the stack is empty.
@@ -153,7 +161,9 @@ impl Shared {
                 self.wake.notify_all();
                 return None;
             }
+            q.waiting += 1;
             q = self.wake.wait(q).unwrap_or_else(PoisonError::into_inner);
+            q.waiting -= 1;
         }
     }
 }
@@ -214,7 +224,11 @@ fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
         return;
     }
     let shared = Shared {
-        queue: Mutex::new(Queue { jobs, busy: 0 }),
+        queue: Mutex::new(Queue {
+            jobs,
+            busy: 0,
+            waiting: 0,
+        }),
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
     };

@@ -49,6 +49,19 @@ pub enum Effect {
     LookupOwner(u32),
     /// Run a confirmed piece of work on a worker thread.
     Run(Work),
+    /// Work out which modules the project imports (after a scan).
+    AnalyzeImports,
+}
+
+/// How the import analysis reaches a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// `imported`, `lazy`, `entry script`, `type-checking only`, `not imported`.
+    pub label: &'static str,
+    /// True when the module's code runs (imported, lazily or as the entry).
+    pub runs: bool,
+    /// The shortest chain from an entry point.
+    pub chain: Vec<String>,
 }
 
 /// What the details pane knows about a cache's code object, loaded on selection.
@@ -102,8 +115,10 @@ pub struct App {
     pub code: HashMap<PathBuf, Result<CodeView, String>>,
     /// User names by uid (None: no such user).
     pub owners: HashMap<u32, Option<String>>,
-    /// Import reachability by module key, when known: (imported, chain).
-    pub reach: HashMap<PathBuf, (bool, Vec<String>)>,
+    /// Import reachability by module key, once the analysis is done.
+    pub reach: HashMap<PathBuf, Reach>,
+    /// Interpreters found for recompiling (probed once, on the first recompile).
+    pub interpreters: Option<pycache::actions::Interpreters>,
     /// The current scope's totals, refreshed when the selection, marks or model change.
     pub scope: Scope,
     effects: Vec<Effect>,
@@ -135,6 +150,7 @@ impl App {
             code: HashMap::new(),
             owners: HashMap::new(),
             reach: HashMap::new(),
+            interpreters: None,
             scope: Scope::default(),
             effects: Vec::new(),
             expanded: HashMap::new(),
@@ -179,11 +195,13 @@ impl App {
 
     /// Applies a scanner event and keeps the selection on the same item.
     pub fn on_scan(&mut self, ev: ScanEvent) {
+        let finishing = ev == ScanEvent::Finished;
         let keys = touched(&self.model, &ev);
         self.model.apply(ev);
         self.tree.update(&self.model, keys.iter());
-        if self.model.progress.finished {
+        if finishing {
             self.tick = 0;
+            self.push(Effect::AnalyzeImports);
         }
         self.sync();
     }
@@ -211,7 +229,8 @@ impl App {
 
     /// Advances animations (only while a scan or an action runs).
     pub fn on_tick(&mut self) -> bool {
-        let busy = !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
+        let busy =
+            !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
         if busy {
             self.tick = self.tick.wrapping_add(1);
         }

@@ -1,7 +1,7 @@
 //! Everything the event loop reacts to arrives on one channel: keys and resizes from the
 //! input thread, scan output, worker progress, lazily loaded details, and signals.
 
-use super::app::CodeView;
+use super::app::{CodeView, Reach};
 use super::work::WorkEvent;
 use crossterm::event::{self as ct, KeyEvent, KeyEventKind};
 use pycache::scan::ScanEvent;
@@ -29,6 +29,8 @@ pub enum Event {
     Work(WorkEvent),
     /// A cache's code object was decoded (or not, with why).
     Code(PathBuf, Result<CodeView, String>),
+    /// The import analysis finished: reachability by module source path.
+    Reach(Result<Vec<(PathBuf, Reach)>, String>),
     /// A uid's user name was looked up.
     Owner(u32, Option<String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT arrived.

@@ -38,7 +38,14 @@ pub fn source(rel: &str, size: u64) -> SourceRecord {
 }
 
 /// A cache record with a real decoded header (CPython 3.13 or 3.12, timestamp mode).
-pub fn cache(rel: &str, src: &str, tag: Option<&str>, status: Status, reason: Option<&str>, size: u64) -> CacheRecord {
+pub fn cache(
+    rel: &str,
+    src: &str,
+    tag: Option<&str>,
+    status: Status,
+    reason: Option<&str>,
+    size: u64,
+) -> CacheRecord {
     let magic: u16 = match tag {
         Some("cpython-312") => 3531,
         Some(_) => 3571,
@@ -67,9 +74,16 @@ pub fn cache(rel: &str, src: &str, tag: Option<&str>, status: Status, reason: Op
         opt: None,
         location,
         magic: Some(magic),
-        python: parsed.as_ref().and_then(|h| h.magic.python).or(Some(PyVersion::new(2, 7))),
+        python: parsed
+            .as_ref()
+            .and_then(|h| h.magic.python)
+            .or(Some(PyVersion::new(2, 7))),
         invalidation: parsed.as_ref().map(|h| h.invalidation),
-        header: if status == Status::Invalid { None } else { parsed },
+        header: if status == Status::Invalid {
+            None
+        } else {
+            parsed
+        },
         status,
         reason: reason.map(str::to_string),
         verdict: match reason {
@@ -94,11 +108,46 @@ pub fn batch() -> ScanBatch {
             source("pkg/views.py", 2048),
         ],
         caches: vec![
-            cache("__pycache__/app.cpython-313.pyc", "app.py", Some("cpython-313"), Status::Fresh, None, 1900),
-            cache("__pycache__/app.cpython-312.pyc", "app.py", Some("cpython-312"), Status::Stale, stale, 1850),
-            cache("__pycache__/config.cpython-313.pyc", "config.py", Some("cpython-313"), Status::Fresh, None, 512),
-            cache("__pycache__/old_api.cpython-313.pyc", "old_api.py", Some("cpython-313"), Status::Orphaned, gone, 4200),
-            cache("__pycache__/migrate.cpython-312.pyc", "migrate.py", Some("cpython-312"), Status::Orphaned, gone, 3100),
+            cache(
+                "__pycache__/app.cpython-313.pyc",
+                "app.py",
+                Some("cpython-313"),
+                Status::Fresh,
+                None,
+                1900,
+            ),
+            cache(
+                "__pycache__/app.cpython-312.pyc",
+                "app.py",
+                Some("cpython-312"),
+                Status::Stale,
+                stale,
+                1850,
+            ),
+            cache(
+                "__pycache__/config.cpython-313.pyc",
+                "config.py",
+                Some("cpython-313"),
+                Status::Fresh,
+                None,
+                512,
+            ),
+            cache(
+                "__pycache__/old_api.cpython-313.pyc",
+                "old_api.py",
+                Some("cpython-313"),
+                Status::Orphaned,
+                gone,
+                4200,
+            ),
+            cache(
+                "__pycache__/migrate.cpython-312.pyc",
+                "migrate.py",
+                Some("cpython-312"),
+                Status::Orphaned,
+                gone,
+                3100,
+            ),
             cache(
                 "__pycache__/broken.cpython-313.pyc",
                 "broken.py",
@@ -107,8 +156,22 @@ pub fn batch() -> ScanBatch {
                 Some("truncated header: 6 bytes, a 3.13 header needs 16"),
                 6,
             ),
-            cache("pkg/__pycache__/__init__.cpython-313.pyc", "pkg/__init__.py", Some("cpython-313"), Status::Fresh, None, 130),
-            cache("pkg/__pycache__/views.cpython-313.pyc", "pkg/views.py", Some("cpython-313"), Status::Stale, stale, 2600),
+            cache(
+                "pkg/__pycache__/__init__.cpython-313.pyc",
+                "pkg/__init__.py",
+                Some("cpython-313"),
+                Status::Fresh,
+                None,
+                130,
+            ),
+            cache(
+                "pkg/__pycache__/views.cpython-313.pyc",
+                "pkg/views.py",
+                Some("cpython-313"),
+                Status::Stale,
+                stale,
+                2600,
+            ),
             cache(
                 "pkg/legacy.pyc",
                 "pkg/legacy.py",
@@ -121,7 +184,8 @@ pub fn batch() -> ScanBatch {
         errors: vec![ScanError {
             path: PathBuf::from(ROOT).join("private"),
             kind: ScanErrorKind::Unreadable,
-            message: "permission denied (run as the directory's owner or root to see inside)".into(),
+            message: "permission denied (run as the directory's owner or root to see inside)"
+                .into(),
         }],
         dirs_seen: 4,
         files_seen: 15,

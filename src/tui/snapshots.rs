@@ -166,13 +166,22 @@ fn report_after_a_run() {
     keys(&mut a, "ncy");
     a.on_work(WorkEvent::Done {
         title: "report".into(),
-        lines: vec![
-            "removed 1 file and 0 directories (2.5 KiB freed), skipped 0, failed 0".into(),
-        ],
+        lines: vec!["removed 1 file and 0 directories (2.5 KiB freed), skipped 0, failed 0".into()],
         removed: vec![PathBuf::from(ROOT).join("pkg/__pycache__/views.cpython-313.pyc")],
         rescan: false,
     });
     snap("report", &mut a);
+}
+
+#[test]
+fn recompile_chooser() {
+    let mut a = finished();
+    keys(&mut a, "j");
+    a.interpreters = Some(pycache::actions::Interpreters::default());
+    keys(&mut a, "p");
+    assert!(matches!(a.dialog, Some(Dialog::Choose { .. })));
+    keys(&mut a, "\n");
+    snap("recompile_modes", &mut a);
 }
 
 #[test]
@@ -192,7 +201,10 @@ fn marks_and_actions_pane_focused() {
 #[test]
 fn ascii_read_only_session() {
     let opts = Options {
-        theme: Theme { color: false, ascii: true },
+        theme: Theme {
+            color: false,
+            ascii: true,
+        },
         read_only: true,
     };
     let mut a = new(fixture::model(), opts);
@@ -208,6 +220,8 @@ fn focus_is_visible_without_colour() {
     // The focused tree has a heavy corner and a marker; the details pane a light one.
     assert_eq!(buf[(0, 0)].symbol(), "┏");
     assert_eq!(buf[(1, 0)].symbol(), "▶");
-    let details_top = ui::layout(ratatui::layout::Rect::new(0, 0, 80, 24)).details.y;
+    let details_top = ui::layout(ratatui::layout::Rect::new(0, 0, 80, 24))
+        .details
+        .y;
     assert_eq!(buf[(0, details_top)].symbol(), "┌");
 }

@@ -5,8 +5,7 @@
 use crossterm::cursor::{Hide, Show};
 use crossterm::execute;
 use crossterm::terminal::{
-    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
-    enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -43,13 +42,21 @@ pub fn enter() -> io::Result<(Term, Guard)> {
 /// (`Terminal::clear` would ask the terminal for the cursor position and wait for the
 /// answer, slow over ssh and racing the input thread; clearing is done in `activate`.)
 fn new_terminal() -> io::Result<Term> {
-    Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(1 << 16, io::stdout())))
+    Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+        1 << 16,
+        io::stdout(),
+    )))
 }
 
 fn activate() -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    execute!(io::stdout(), EnterAlternateScreen, Hide, Clear(ClearType::All))
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        Hide,
+        Clear(ClearType::All)
+    )
 }
 
 /// Leaves raw mode and the alternate screen; does nothing the second time.

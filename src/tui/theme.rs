@@ -128,7 +128,11 @@ impl Theme {
 
     /// Filled and empty cells of a progress bar.
     pub fn bar(self) -> (&'static str, &'static str) {
-        if self.ascii { ("#", "-") } else { ("█", "░") }
+        if self.ascii {
+            ("#", "-")
+        } else {
+            ("█", "░")
+        }
     }
 
     /// The spinner frames shown while scanning.

@@ -1,6 +1,9 @@
 //! Actions that change files: the plan shown for confirmation, the run on a worker thread
 //! with its progress, and the report at the end. Nothing runs without a confirmed plan.
 
+mod doctor;
+mod recompile;
+
 use super::app::{ActionItem, App, Effect};
 use super::event::Event;
 use super::keymap::Action;
@@ -14,20 +17,43 @@ use std::time::{Duration, Instant};
 /// True when the library can plan and run cleans.
 pub const CAN_CLEAN: bool = true;
 /// True when the library can plan and run recompiles.
-pub const CAN_RECOMPILE: bool = false;
+pub const CAN_RECOMPILE: bool = true;
 /// True when the library has a doctor.
-pub const CAN_DOCTOR: bool = false;
+pub const CAN_DOCTOR: bool = true;
 
 /// A confirmed piece of work for the worker thread.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
     /// Execute this plan (the same object `clean --dry-run` prints).
     Execute(Box<Plan>),
+    /// Find and probe the Python interpreters (for recompile).
+    Probe,
+    /// Diagnose the service's caches (writability, cost).
+    Doctor {
+        /// The scanned root.
+        root: PathBuf,
+        /// The scanned prefix tree.
+        prefix: Option<PathBuf>,
+    },
+}
+
+/// What a chooser dialog asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// Which interpreter to recompile with.
+    Interpreter,
+    /// Which invalidation mode to write, with the interpreter key chosen before.
+    Mode {
+        /// The interpreter's key, or None for the tags already in the tree.
+        explicit: Option<String>,
+    },
 }
 
 /// What the worker thread reports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum WorkEvent {
+    /// The interpreters were found and probed.
+    Interpreters(Box<actions::Interpreters>),
     /// `done` of `total` steps finished; `latest` describes the last one.
     Progress {
         /// Steps finished.
@@ -64,6 +90,17 @@ pub enum Dialog {
         /// What runs on yes.
         work: Work,
     },
+    /// A choice among options (recompile's interpreter and mode).
+    Choose {
+        /// The question.
+        title: String,
+        /// The answers.
+        options: Vec<String>,
+        /// The highlighted answer.
+        sel: usize,
+        /// What is being chosen.
+        step: Choice,
+    },
     /// A run in progress.
     Running {
         /// What runs.
@@ -94,20 +131,36 @@ impl Dialog {
 }
 
 /// Builds the plan of an action item for the scope, as a confirm dialog.
-pub fn plan(app: &App, item: &ActionItem) -> Result<Dialog, String> {
+pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
     let what = match item {
         ActionItem::CleanProblems => "clean problem caches".to_string(),
         ActionItem::CleanStatus(s) => format!("clean {s} caches"),
         ActionItem::CleanTag(t) => format!("clean {t} caches"),
         ActionItem::CleanAll => "clean all caches".to_string(),
-        ActionItem::Recompile | ActionItem::Doctor | ActionItem::Rescan => {
-            return Err("not available in this build".into());
+        ActionItem::Recompile => return Ok(recompile::start(app)),
+        ActionItem::Doctor => {
+            let root = app.model.roots.first().cloned().unwrap_or_default();
+            let prefix = app.model.prefix.clone();
+            app.push(Effect::Run(Work::Doctor { root, prefix }));
+            return Ok(Dialog::Running {
+                title: "doctor".into(),
+                done: 0,
+                total: 0,
+                latest: "checking writability and measuring compile cost".into(),
+            });
         }
+        ActionItem::Rescan => return Err("rescan needs no plan".into()),
     };
     let sel = clean_selection(app, item);
     let plan = actions::plan_clean(&app.model, &sel, None);
     if plan.is_empty() {
-        return Err(format!("nothing to {what} in {}", app.scope.label));
+        // The planner's notes say why (kept sourceless files, names it refuses to touch).
+        let why = plan
+            .notes
+            .first()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        return Err(format!("nothing to {what} in {}{why}", app.scope.label));
     }
     Ok(Dialog::Confirm {
         title: format!("{what} in {}", app.scope.label),
@@ -192,6 +245,36 @@ pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option
                 work,
             }),
         },
+        Dialog::Choose {
+            title,
+            options,
+            sel,
+            step,
+        } => match action {
+            Action::Confirm => Some(recompile::chosen(app, step, sel)),
+            Action::Cancel | Action::Quit => {
+                app.message = Some("cancelled: nothing was changed".into());
+                None
+            }
+            Action::Up => Some(Dialog::Choose {
+                sel: sel.saturating_sub(1),
+                title,
+                options,
+                step,
+            }),
+            Action::Down => Some(Dialog::Choose {
+                sel: (sel + 1).min(options.len().saturating_sub(1)),
+                title,
+                options,
+                step,
+            }),
+            _ => Some(Dialog::Choose {
+                title,
+                options,
+                sel,
+                step,
+            }),
+        },
         Dialog::Running { .. } => {
             if action == Action::Quit {
                 app.quit = true;
@@ -228,6 +311,10 @@ impl App {
     /// Applies what the worker reports.
     pub fn on_work(&mut self, ev: WorkEvent) {
         match ev {
+            WorkEvent::Interpreters(found) => {
+                self.interpreters = Some(*found);
+                self.dialog = Some(recompile::choose_interpreter(self));
+            }
             WorkEvent::Progress {
                 done,
                 total,
@@ -269,8 +356,22 @@ impl App {
 }
 
 /// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
-pub fn spawn(work: Work, tx: Sender<Event>) {
+pub fn spawn(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
     std::thread::spawn(move || match work {
+        Work::Probe => {
+            let mut found = actions::Interpreters::discover(&[], &venvs);
+            found.probe_all();
+            let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
+        }
+        Work::Doctor { root, prefix } => {
+            let lines = doctor::run(root, prefix);
+            let _ = tx.send(Event::Work(WorkEvent::Done {
+                title: "doctor".into(),
+                lines,
+                removed: Vec::new(),
+                rescan: false,
+            }));
+        }
         Work::Execute(plan) => {
             let mut last = Instant::now();
             let mut progress = |p: &actions::ProgressUpdate| {

@@ -278,3 +278,166 @@ fn measure_import_times_warm_and_cold_imports() {
         "the tree itself is not touched"
     );
 }
+
+#[test]
+fn the_demo_tree_shows_the_vps_state() {
+    // The demo's caches are cpython-313 and 312: only config, models and analytics_queue
+    // (plus the microweb stand-in) have fresh 3.13 caches; app and utils have none, as on
+    // the seed's VPS. The doctor runs as root; nobody only appears as the service user.
+    let Some(py) = crate::support::python("3.13") else {
+        return skip(
+            "doctor demo",
+            "no CPython 3.13 (the demo's caches are 3.13)",
+        );
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let demo = pycache::demo::write(&tmp.path().join("app")).unwrap();
+    let app = demo.root.to_str().unwrap();
+    let (code, doc) = doctor_json(&[app, "--user", "nobody", "--python", py.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let k = kinds(&doc);
+    assert_eq!(k[0], "cannot-write", "{k:?}");
+    for want in ["cannot-rewrite", "other-interpreter", "orphans"] {
+        assert!(k.contains(&want.to_string()), "{want} missing: {k:?}");
+    }
+    let first = &doc["report"]["findings"][0];
+    let title = first["title"].as_str().unwrap();
+    assert!(
+        title.starts_with(&format!(
+            "nobody cannot write {app}/__pycache__ (owned by root:root, mode 755)"
+        )),
+        "{title}"
+    );
+    let mut missing: Vec<&str> = first["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    missing.sort_unstable();
+    assert_eq!(missing, ["app", "config", "utils (lazy: on first use)"]);
+    // With the seed's fix (the prefix the demo also ships), the caches live under the prefix.
+    let prefix = demo.prefix.to_str().unwrap();
+    let (_, doc) = doctor_json(&[
+        app,
+        "--user",
+        "nobody",
+        "--python",
+        py.to_str().unwrap(),
+        "--pycache-prefix",
+        prefix,
+        "--no-measure",
+    ]);
+    let first = &doc["report"]["findings"][0];
+    assert!(
+        first["fixes"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("chown -R nobody:nogroup {prefix}")),
+        "{first}"
+    );
+    assert!(kinds(&doc).contains(&"prefix-ignores-pycache".to_string()));
+}
+
+#[test]
+fn a_prefix_nobody_cannot_create_is_named() {
+    let Some(py) = interpreter() else {
+        return skip("doctor prefix owner", "no Python 3.8+ interpreter");
+    };
+    if !is_root() {
+        return skip("doctor prefix owner", "needs root to act as nobody");
+    }
+    let seed = Seed::new();
+    let pfx = seed.dir.path().join("cache/pfx");
+    let (code, doc) = doctor_json(&[
+        seed.app.to_str().unwrap(),
+        "--user",
+        "nobody",
+        "--python",
+        py.to_str().unwrap(),
+        "--pycache-prefix",
+        pfx.to_str().unwrap(),
+        "--no-measure",
+    ]);
+    assert_eq!(code, 1);
+    let f = &doc["report"]["findings"][0];
+    let title = f["title"].as_str().unwrap();
+    assert!(
+        title.contains(&format!(
+            "({} is owned by root:root, mode 755)",
+            seed.dir.path().display()
+        )),
+        "{title}"
+    );
+    assert!(
+        f["fixes"][0].as_str().unwrap().ends_with(&format!(
+            "install -d -o nobody -g nogroup -m 755 {}",
+            pfx.display()
+        )),
+        "{f}"
+    );
+    // The kernel agrees: nobody cannot make the prefix.
+    let made = fixture::as_nobody()
+        .args(["mkdir", "-p"])
+        .arg(&pfx)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!made.success());
+}
+
+#[test]
+fn cache_paths_match_cache_from_source() {
+    use pycache::actions::interpreters::{Origin, probe};
+    use pycache::doctor::targets::{Python, cache_path};
+    let mut checked = 0;
+    for v in ["3.13", "3.8", "3.7", "3.4"] {
+        let Some(exe) = crate::support::python(v) else {
+            continue;
+        };
+        let i = probe(&exe, Origin::Flag).unwrap();
+        let py = Python {
+            path: exe.clone(),
+            version: i.version,
+            python: i.python,
+            tag: i.tag,
+            magic: i.magic,
+            from: "test".into(),
+        };
+        for (opt, prefix) in [(0u8, None), (2, None), (0, Some("/pfx")), (1, Some("/pfx"))] {
+            let src = Path::new("/srv/app/pkg/models.py");
+            let ours = cache_path(src, &py, opt, prefix.map(Path::new)).0;
+            let level = if opt == 0 {
+                "''".to_string()
+            } else {
+                opt.to_string()
+            };
+            let code = format!(
+                "import sys, importlib.util as u\nsys.pycache_prefix = {}\ntry:\n    print(u.cache_from_source({:?}, optimization={level}))\nexcept TypeError:\n    print(u.cache_from_source({:?}, debug_override={}))",
+                prefix.map_or("None".to_string(), |p| format!("{p:?}")),
+                src.display().to_string(),
+                src.display().to_string(),
+                if opt == 0 { "True" } else { "False" },
+            );
+            let out = std::process::Command::new(&exe)
+                .args(["-I", "-c", &code])
+                .output()
+                .unwrap();
+            let theirs = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            assert_eq!(
+                ours.display().to_string(),
+                theirs,
+                "{v} opt {opt} prefix {prefix:?}"
+            );
+            checked += 1;
+        }
+    }
+    if checked == 0 {
+        skip(
+            "cache_from_source",
+            "no pyenv interpreter among 3.13, 3.8, 3.7, 3.4",
+        );
+    }
+}

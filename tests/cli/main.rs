@@ -4,8 +4,10 @@
 
 mod doctor;
 mod clean;
+mod demo;
 mod imports;
 mod inspect;
 mod recompile;
+mod scan;
 mod support;
 mod tui_pty;

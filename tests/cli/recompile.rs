@@ -71,7 +71,12 @@ for src in ["m.py", os.path.join("pkg", "__init__.py"), os.path.join("pkg", "sub
 import m, pkg.sub
 print(m.x + pkg.sub.f())
 "#;
-    let watched = prefix.unwrap_or(root);
+    // With a prefix, Python also caches the standard library there: watch the project only.
+    let watched = match prefix {
+        Some(p) => p.join(root.strip_prefix("/").unwrap()),
+        None => root.to_path_buf(),
+    };
+    let watched = watched.as_path();
     let before = snapshot(watched);
     assert_eq!(run_python(py, root, check, prefix), "3");
     assert_eq!(
@@ -338,7 +343,14 @@ fn python2_legacy_caches_are_rewritten_in_place() {
         "import py_compile; py_compile.compile('m.py')",
         None,
     );
+    // Python 2 records no size: the edit must move the mtime to be seen.
     write(&t.path().join("m.py"), "x = 333\n");
+    let f = std::fs::File::options()
+        .write(true)
+        .open(t.path().join("m.py"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10))
+        .unwrap();
     let out = pycache()
         .args(["recompile", "--yes"])
         .arg(t.path())

@@ -22,7 +22,12 @@ struct Session {
 impl Session {
     fn start(args: &[&str]) -> Session {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pycache"));
         cmd.args(args);
@@ -48,7 +53,11 @@ impl Session {
                 p.lock().unwrap().process(&buf[..n]);
             }
         });
-        Session { parser, writer, child }
+        Session {
+            parser,
+            writer,
+            child,
+        }
     }
 
     fn screen(&self) -> String {
@@ -63,7 +72,10 @@ impl Session {
             if ok(&s) {
                 return;
             }
-            assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}; screen:\n{s}");
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -84,7 +96,11 @@ impl Session {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.exit_code();
             }
-            assert!(start.elapsed() < TIMEOUT, "the explorer did not exit; screen:\n{}", self.screen());
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "the explorer did not exit; screen:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -111,7 +127,11 @@ fn project(dir: &Path) {
     let meta = std::fs::metadata(dir.join("app.py")).unwrap();
     let pyc = dir.join("__pycache__");
     std::fs::create_dir(&pyc).unwrap();
-    std::fs::write(pyc.join("app.cpython-313.pyc"), header(meta.mtime() as u32, meta.size() as u32)).unwrap();
+    std::fs::write(
+        pyc.join("app.cpython-313.pyc"),
+        header(meta.mtime() as u32, meta.size() as u32),
+    )
+    .unwrap();
     std::fs::write(pyc.join("gone.cpython-313.pyc"), header(1, 1)).unwrap();
 }
 
@@ -133,11 +153,16 @@ fn navigate_to_an_orphan_clean_it_and_quit_with_the_terminal_restored() {
     s.wait_for("removed 1 file");
     assert!(!dir.path().join("__pycache__/gone.cpython-313.pyc").exists());
     s.keys("\r");
-    s.wait("the orphan to leave the tree", |screen| !screen.contains("gone.py") && screen.contains("app.py"));
+    s.wait("the orphan to leave the tree", |screen| {
+        !screen.contains("gone.py") && screen.contains("app.py")
+    });
     assert!(dir.path().join("__pycache__/app.cpython-313.pyc").exists());
     s.keys("q");
     assert_eq!(s.exit_code(), 0);
-    assert!(!s.in_alternate_screen(), "the terminal was left in the alternate screen");
+    assert!(
+        !s.in_alternate_screen(),
+        "the terminal was left in the alternate screen"
+    );
 }
 
 #[test]
@@ -186,7 +211,10 @@ fn sigterm_restores_the_terminal() {
     while s.in_alternate_screen() && start.elapsed() < TIMEOUT {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!s.in_alternate_screen(), "SIGTERM left the alternate screen on");
+    assert!(
+        !s.in_alternate_screen(),
+        "SIGTERM left the alternate screen on"
+    );
 }
 
 #[test]
@@ -198,8 +226,42 @@ fn help_lists_the_keys_and_closes() {
     s.keys("?");
     s.wait_for("show this help");
     s.keys("\x1b");
-    s.wait("the help to close", |screen| !screen.contains("show this help"));
+    s.wait("the help to close", |screen| {
+        !screen.contains("show this help")
+    });
     s.keys("\x1b");
+    assert_eq!(s.exit_code(), 0);
+    assert!(!s.in_alternate_screen());
+}
+
+#[test]
+fn the_demo_project_orphans_can_be_found_read_and_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
+    let root = info.root.to_str().unwrap();
+    let prefix = info.prefix.to_str().unwrap();
+    let mut s = Session::start(&[root, "--pycache-prefix", prefix]);
+    s.wait_for("analytics_queue.py");
+    // The verdict view lists the orphaned modules together.
+    s.keys("v");
+    s.wait_for("orphaned");
+    s.keys("jlj");
+    s.wait_for("source is gone");
+    s.wait_for("migrate_drop_password_plain");
+    let orphan = info
+        .root
+        .join("__pycache__/migrate_drop_password_plain.cpython-313.pyc");
+    assert!(orphan.exists());
+    s.keys("c");
+    s.wait_for("plan: remove 2 cache files");
+    s.keys("y");
+    s.wait_for("removed 2 files");
+    assert!(!orphan.exists());
+    s.keys("\r");
+    s.wait("the orphan to leave the tree", |screen| {
+        !screen.contains("migrate_drop_password") && screen.contains("migrate_to_sqlcipher")
+    });
+    s.keys("q");
     assert_eq!(s.exit_code(), 0);
     assert!(!s.in_alternate_screen());
 }

@@ -98,8 +98,7 @@ pub struct Report {
 
 impl Report {
     /// A file that could not be read; `stat` facts when `stat` worked (not `open`).
-    fn failed(path: &Path, error: String, meta: Option<&std::fs::Metadata>) -> Self {
-        let meta = meta.map(FileMeta::from_metadata);
+    fn failed(path: &Path, error: String, meta: Option<FileMeta>) -> Self {
         Self {
             path: display_path(path),
             magic: None,
@@ -138,7 +137,7 @@ impl Report {
 pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     let (bytes, meta) = match read_bytes(path) {
         Ok(read) => read,
-        Err((why, meta)) => return Report::failed(path, why, meta.as_ref()),
+        Err((why, meta)) => return Report::failed(path, why, meta),
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     let abs = cwd.join(path);
@@ -152,7 +151,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
         location: place.location,
         name: place.name,
         head,
-        meta: FileMeta::from_metadata(&meta),
+        meta,
     };
     let source_path = place.source.clone();
     let read_source = || match &source_path {
@@ -245,9 +244,7 @@ fn hint(e: &PycError, has_source: bool) -> &'static str {
 
 /// Reads a regular file whole, refusing directories, devices, FIFOs and huge files.
 /// On failure: why, and the `stat` facts when only `open` failed.
-fn read_bytes(
-    path: &Path,
-) -> Result<(Vec<u8>, std::fs::Metadata), (String, Option<std::fs::Metadata>)> {
+fn read_bytes(path: &Path) -> Result<(Vec<u8>, FileMeta), (String, Option<FileMeta>)> {
     let io_error = |e: io::Error| match e.kind() {
         io::ErrorKind::NotFound => "no such file".to_string(),
         io::ErrorKind::PermissionDenied => {
@@ -256,7 +253,7 @@ fn read_bytes(
         _ => format!("cannot read: {e}"),
     };
     let meta = std::fs::metadata(path).map_err(|e| (io_error(e), None))?;
-    let refuse = |why: String| Err((why, Some(meta.clone())));
+    let refuse = |why: String| Err((why, Some(FileMeta::from_metadata(&meta))));
     if meta.is_dir() {
         return refuse(
             "is a directory (inspect takes .pyc files; 'pycache scan' walks trees)".into(),
@@ -272,7 +269,7 @@ fn read_bytes(
     let read =
         std::fs::File::open(path).and_then(|f| f.take(MAX_PYC_BYTES).read_to_end(&mut bytes));
     match read {
-        Ok(_) => Ok((bytes, meta)),
+        Ok(_) => Ok((bytes, FileMeta::from_metadata(&meta))),
         Err(e) => refuse(io_error(e)),
     }
 }

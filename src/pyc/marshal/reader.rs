@@ -10,6 +10,11 @@ use super::{Dialect, MAX_DEPTH, MAX_HEIGHT};
 use crate::pyc::error::{PycError, PycErrorKind};
 use std::rc::Rc;
 
+/// Builds a tuple, list or set from its items.
+type MakeSeq = fn(Rc<[Value]>) -> Value;
+/// Builds a dict or frozendict from its pairs.
+type MakeDict = fn(Rc<[(Value, Value)]>) -> Value;
+
 /// Reads marshal objects from the bytes that follow a `.pyc` header.
 pub struct Reader<'a> {
     data: &'a [u8],
@@ -153,7 +158,7 @@ impl<'a> Reader<'a> {
     /// frames; scalars are read in a separate function.
     fn payload(&mut self, code: u8, byte: u8, at: usize) -> Result<(Value, u32), PycError> {
         let py3 = !self.dialect.python2();
-        let (n, make): (usize, fn(Rc<[Value]>) -> Value) = match code {
+        let (n, make): (usize, MakeSeq) = match code {
             b'(' => (self.length(1)?, Value::Tuple),
             b')' if py3 => (self.short_length()?, Value::Tuple),
             b'[' => (self.length(1)?, Value::List),
@@ -261,11 +266,7 @@ impl<'a> Reader<'a> {
         Ok((value, height))
     }
 
-    fn sequence(
-        &mut self,
-        n: usize,
-        make: fn(Rc<[Value]>) -> Value,
-    ) -> Result<(Value, u32), PycError> {
+    fn sequence(&mut self, n: usize, make: MakeSeq) -> Result<(Value, u32), PycError> {
         let mut items = Vec::with_capacity(n.min(1024));
         let mut height = 0;
         for _ in 0..n {
@@ -277,7 +278,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Key/value pairs until a NULL key (CPython also stops at a NULL value).
-    fn dict(&mut self, make: fn(Rc<[(Value, Value)]>) -> Value) -> Result<(Value, u32), PycError> {
+    fn dict(&mut self, make: MakeDict) -> Result<(Value, u32), PycError> {
         let mut items = Vec::new();
         let mut height = 0;
         loop {

@@ -110,9 +110,11 @@ impl App {
 
     fn can_open(&self, n: usize) -> bool {
         match &self.tree.nodes[n].kind {
-            NodeKind::Module { key, filter } => self.model.modules.get(key).is_some_and(|m| {
-                self.model.caches_of(m).any(|c| filter.keeps(c))
-            }),
+            NodeKind::Module { key, filter } => self
+                .model
+                .modules
+                .get(key)
+                .is_some_and(|m| self.model.caches_of(m).any(|c| filter.keeps(c))),
             _ => true,
         }
     }
@@ -135,7 +137,12 @@ impl App {
         }
         if self.tree.is_open(n) {
             // Already open: step onto the first child, as file managers do.
-            if self.tree.rows.get(self.sel + 1).is_some_and(|r| self.parent_of(*r) == Some(n)) {
+            if self
+                .tree
+                .rows
+                .get(self.sel + 1)
+                .is_some_and(|r| self.parent_of(*r) == Some(n))
+            {
                 self.select(self.sel + 1);
             }
         } else {

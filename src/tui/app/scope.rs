@@ -214,18 +214,18 @@ impl App {
         for row in rows {
             let caches: Vec<usize> = match row {
                 Row::Cache { cache, .. } => vec![cache],
-                Row::Node(n) => self
-                    .tree
-                    .modules_below(n)
-                    .into_iter()
-                    .filter_map(|(key, filter)| Some((self.model.modules.get(key)?, filter)))
-                    .flat_map(|(m, f)| {
-                        m.caches
-                            .iter()
-                            .copied()
-                            .filter(move |&i| self.model.caches.get(i).is_some_and(|c| f.keeps(c)))
-                    })
-                    .collect(),
+                Row::Node(n) => {
+                    self.tree
+                        .modules_below(n)
+                        .into_iter()
+                        .filter_map(|(key, filter)| Some((self.model.modules.get(key)?, filter)))
+                        .flat_map(|(m, f)| {
+                            m.caches.iter().copied().filter(move |&i| {
+                                self.model.caches.get(i).is_some_and(|c| f.keeps(c))
+                            })
+                        })
+                        .collect()
+                }
             };
             for i in caches {
                 let c = &self.model.caches[i];

@@ -48,10 +48,15 @@ fn arrows_and_vim_keys_move_and_enter_opens() {
     assert_eq!(selected_name(&a), "app.py");
     assert!(a.tree.is_open(a.selected().unwrap().node()));
     keys(&mut a, "l");
-    assert_eq!(selected_name(&a), format!("{ROOT}/__pycache__/app.cpython-313.pyc"));
+    assert_eq!(
+        selected_name(&a),
+        format!("{ROOT}/__pycache__/app.cpython-313.pyc")
+    );
     // Selecting a cache asks for its code object and its owner, off the UI thread.
     let effects = a.take_effects();
-    assert!(effects.contains(&Effect::LoadCode(PathBuf::from(ROOT).join("__pycache__/app.cpython-313.pyc"))));
+    assert!(effects.contains(&Effect::LoadCode(
+        PathBuf::from(ROOT).join("__pycache__/app.cpython-313.pyc")
+    )));
     assert!(effects.contains(&Effect::LookupOwner(0)));
     keys(&mut a, "hh");
     assert_eq!(selected_name(&a), "app.py");
@@ -136,7 +141,11 @@ fn clean_shows_a_plan_and_runs_only_when_confirmed() {
     // Keys do nothing while it runs.
     keys(&mut a, "j\x1b");
     assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
-    a.on_work(WorkEvent::Progress { done: 1, total: 1, latest: "x".into() });
+    a.on_work(WorkEvent::Progress {
+        done: 1,
+        total: 1,
+        latest: "x".into(),
+    });
     let gone = PathBuf::from(ROOT).join("__pycache__/old_api.cpython-313.pyc");
     a.on_work(WorkEvent::Done {
         title: "report".into(),
@@ -153,8 +162,14 @@ fn clean_shows_a_plan_and_runs_only_when_confirmed() {
 
 #[test]
 fn read_only_offers_no_destructive_action() {
-    let mut a = App::new(fixture::model(), Options { read_only: true, ..Options::default() });
-    assert_eq!(a.items(), [ActionItem::Rescan]);
+    let mut a = App::new(
+        fixture::model(),
+        Options {
+            read_only: true,
+            ..Options::default()
+        },
+    );
+    assert_eq!(a.items(), [ActionItem::Rescan, ActionItem::Doctor]);
     keys(&mut a, "c");
     assert!(a.dialog.is_none());
     assert!(a.message.as_deref().unwrap_or("").contains("read-only"));
@@ -173,7 +188,9 @@ fn actions_list_follows_the_scope() {
             ActionItem::CleanTag("cpython-312".into()),
             ActionItem::CleanTag("cpython-313".into()),
             ActionItem::CleanAll,
+            ActionItem::Recompile,
             ActionItem::Rescan,
+            ActionItem::Doctor,
         ]
     );
     keys(&mut a, "\t\tjj\n");
@@ -194,7 +211,10 @@ fn scan_batches_keep_the_selection_on_the_same_item() {
     })));
     keys(&mut a, "j");
     assert_eq!(selected_name(&a), "config.py");
-    a.on_scan(ScanEvent::Batch(Box::new(ScanBatch { caches: b.caches.clone(), ..ScanBatch::default() })));
+    a.on_scan(ScanEvent::Batch(Box::new(ScanBatch {
+        caches: b.caches.clone(),
+        ..ScanBatch::default()
+    })));
     assert_eq!(selected_name(&a), "config.py");
     assert!(!a.model.progress.finished);
     assert!(a.on_tick());
@@ -233,4 +253,48 @@ fn suspend_is_an_effect() {
     let ev = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
     a.handle(action_for(&ev, &a.contexts()).unwrap());
     assert_eq!(a.take_effects(), [Effect::Suspend]);
+}
+
+#[test]
+fn recompile_probes_once_then_asks_interpreter_and_mode() {
+    let mut a = app();
+    keys(&mut a, "j");
+    a.take_effects();
+    keys(&mut a, "p");
+    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert_eq!(
+        a.take_effects(),
+        [Effect::Run(crate::tui::work::Work::Probe)]
+    );
+    a.on_work(WorkEvent::Interpreters(Box::default()));
+    let Some(Dialog::Choose { options, .. }) = &a.dialog else {
+        panic!("expected the interpreter chooser, got {:?}", a.dialog);
+    };
+    assert_eq!(
+        options.len(),
+        1,
+        "no interpreter found: only the tree's own"
+    );
+    keys(&mut a, "\n");
+    let Some(Dialog::Choose { options, .. }) = &a.dialog else {
+        panic!("expected the mode chooser");
+    };
+    assert_eq!(options.len(), 4);
+    keys(&mut a, "jj\x1b");
+    assert!(a.dialog.is_none());
+    // The interpreters are kept: the next recompile asks at once.
+    keys(&mut a, "p");
+    assert!(matches!(a.dialog, Some(Dialog::Choose { .. })));
+    assert!(a.take_effects().is_empty());
+}
+
+#[test]
+fn doctor_runs_on_a_worker_without_confirmation() {
+    let mut a = app();
+    keys(&mut a, "D");
+    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(
+        a.take_effects()[..],
+        [Effect::Run(crate::tui::work::Work::Doctor { .. })]
+    ));
 }

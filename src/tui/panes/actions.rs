@@ -3,8 +3,8 @@
 
 use crate::tui::app::{ActionItem, App, Pane};
 use crate::tui::theme;
-use pycache::actions::plan::count;
 use crate::tui::ui::pane_block;
+use pycache::actions::plan::count;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -32,7 +32,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let line = item_line(app, item);
         buf.set_line(inner.x, y, &line, inner.width);
         if i == app.action_sel && focused {
-            buf.set_style(Rect::new(inner.x, y, inner.width, 1), app.opts.theme.selected(true));
+            buf.set_style(
+                Rect::new(inner.x, y, inner.width, 1),
+                app.opts.theme.selected(true),
+            );
         }
     }
 }
@@ -41,9 +44,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
     let t = app.opts.theme;
     let agg = &app.scope.agg;
-    let totals = |n: u32, bytes: u64| {
-        format!("{}  {}", count(u64::from(n), "file"), theme::size(bytes))
-    };
+    let totals =
+        |n: u32, bytes: u64| format!("{}  {}", count(u64::from(n), "file"), theme::size(bytes));
     let (label, detail, style) = match item {
         ActionItem::CleanProblems => {
             let bytes: u64 = pycache::pyc::Status::ALL
@@ -51,7 +53,11 @@ pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
                 .filter(|s| s.is_problem())
                 .map(|s| agg.of_status(*s).1)
                 .sum();
-            ("clean problems".to_string(), totals(agg.problems(), bytes), Style::default())
+            (
+                "clean problems".to_string(),
+                totals(agg.problems(), bytes),
+                Style::default(),
+            )
         }
         ActionItem::CleanStatus(s) => {
             let (n, b) = agg.of_status(*s);
@@ -79,7 +85,11 @@ pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
             format!("{} modules; choose interpreter and mode", agg.modules),
             Style::default(),
         ),
-        ActionItem::Rescan => ("rescan".to_string(), "walk the tree again".to_string(), Style::default()),
+        ActionItem::Rescan => (
+            "rescan".to_string(),
+            "walk the tree again".to_string(),
+            Style::default(),
+        ),
         ActionItem::Doctor => (
             "doctor".to_string(),
             "can the service user write caches? what does it cost?".to_string(),

@@ -8,13 +8,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 /// Draws the dialog.
 pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
     let t = app.opts.theme;
     let width = area.width.saturating_sub(4).min(110);
-    let (title, mut lines, scroll, footer) = match dialog {
+    let (title, lines, scroll, footer) = match dialog {
         Dialog::Confirm {
             title,
             lines,
@@ -22,10 +22,39 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             ..
         } => (
             title.clone(),
-            lines.iter().map(|l| Line::from(l.clone())).collect::<Vec<_>>(),
+            lines
+                .iter()
+                .map(|l| Line::from(l.clone()))
+                .collect::<Vec<_>>(),
             *scroll,
             " y/Enter: run it   n/Esc: cancel   j/k: scroll ",
         ),
+        Dialog::Choose {
+            title,
+            options,
+            sel,
+            ..
+        } => {
+            let mut lines = vec![Line::from("choose with j/k, then Enter")];
+            for (i, o) in options.iter().enumerate() {
+                let mark = if i == *sel { "> " } else { "  " };
+                let line = Line::from(format!("{mark}{o}"));
+                lines.push(if i == *sel {
+                    line.style(t.selected(true))
+                } else {
+                    line
+                });
+            }
+            // Keep the highlighted answer in view (the hint line comes first).
+            let visible = area.height.saturating_sub(6) as usize;
+            let scroll = (sel + 2).saturating_sub(visible).min(u16::MAX as usize) as u16;
+            (
+                title.clone(),
+                lines,
+                scroll,
+                " Enter: choose   Esc: cancel ",
+            )
+        }
         Dialog::Running {
             title,
             done,
@@ -36,6 +65,20 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             let bar_w = width.saturating_sub(16) as usize;
             let filled = if *total == 0 { 0 } else { bar_w * done / total };
             let pct = if *total == 0 { 0 } else { 100 * done / total };
+            if *total == 0 {
+                // Work without steps (probing interpreters, the doctor): a spinner.
+                let frames = t.spinner();
+                let line = format!("{} {latest}", frames[app.tick % frames.len()]);
+                return draw(
+                    app,
+                    area,
+                    buf,
+                    title,
+                    vec![Line::from(line)],
+                    0,
+                    " running… ",
+                );
+            }
             let lines = vec![
                 Line::from(format!("{done} of {total} steps")),
                 Line::from(vec![
@@ -58,6 +101,20 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             " Enter/Esc: close   j/k: scroll ",
         ),
     };
+    draw(app, area, buf, &title, lines, scroll, footer);
+}
+
+fn draw(
+    app: &App,
+    area: Rect,
+    buf: &mut Buffer,
+    title: &str,
+    mut lines: Vec<Line<'static>>,
+    scroll: u16,
+    footer: &'static str,
+) {
+    let t = app.opts.theme;
+    let width = area.width.saturating_sub(4).min(110);
     if let Some(first) = lines.first_mut() {
         first.style = Style::default().add_modifier(Modifier::BOLD);
     }
@@ -70,8 +127,10 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         .title(format!(" {title} "))
         .title_bottom(footer);
     Clear.render(rect, buf);
-    Paragraph::new(lines)
-        .block(block)
-        .scroll((scroll, 0))
-        .render(rect, buf);
+    let mut p = Paragraph::new(lines).block(block).scroll((scroll, 0));
+    if footer.contains("close") {
+        // Reports are prose (the doctor's findings): wrap them. Plans stay one step a line.
+        p = p.wrap(Wrap { trim: false });
+    }
+    p.render(rect, buf);
 }

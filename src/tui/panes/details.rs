@@ -61,12 +61,18 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 }
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![Span::raw(format!("{name:<10} ")), Span::raw(value.into())])
+    Line::from(vec![
+        Span::raw(format!("{name:<10} ")),
+        Span::raw(value.into()),
+    ])
 }
 
 fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
     let kind = if m.is_package { "package" } else { "module" };
-    out.push(Line::from(Span::styled(format!("{kind} {}", m.name), t.heading())));
+    out.push(Line::from(Span::styled(
+        format!("{kind} {}", m.name),
+        t.heading(),
+    )));
     match &m.source_meta {
         Some(meta) => {
             out.push(field("source", show_path(&app.model, &m.source)));
@@ -77,11 +83,11 @@ fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
             format!("{} (missing)", show_path(&app.model, &m.source)),
         )),
     }
-    if let Some((imported, chain)) = app.reach.get(&m.source) {
-        let text = if *imported {
-            format!("imported: {}", chain.join(" -> "))
+    if let Some(r) = app.reach.get(&m.source) {
+        let text = if r.chain.is_empty() {
+            r.label.to_string()
         } else {
-            "not imported by any entry point".to_string()
+            format!("{}: {}", r.label, r.chain.join(" -> "))
         };
         out.push(field("imports", text));
     }
@@ -151,8 +157,14 @@ fn cache_lines(app: &App, c: &CacheRecord, full: bool, out: &mut Vec<Line<'stati
                 out.push(field("actual", format!("hash {a}")));
             }
         } else {
-            let size = h.source_size.map(|s| format!("  size {s}")).unwrap_or_default();
-            let mtime = h.source_mtime.map(|m| date(i64::from(m))).unwrap_or_default();
+            let size = h
+                .source_size
+                .map(|s| format!("  size {s}"))
+                .unwrap_or_default();
+            let mtime = h
+                .source_mtime
+                .map(|m| date(i64::from(m)))
+                .unwrap_or_default();
             out.push(field("recorded", format!("mtime {mtime}{size}")));
             if let Some(a) = actual {
                 let size = if h.source_size.is_some() {
@@ -177,7 +189,13 @@ fn code_lines(app: &App, c: &CacheRecord, out: &mut Vec<Line<'static>>, t: Theme
         Some(Err(e)) => out.push(field("", format!("not decoded: {e}"))),
         Some(Ok(code)) => {
             out.push(field("filename", code.filename.clone()));
-            let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "-".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
             out.push(field("functions", list(&code.functions)));
             out.push(field("classes", list(&code.classes)));
         }
@@ -218,22 +236,36 @@ fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
         "modules",
         format!("{} ({} without any cache)", a.modules, a.uncached),
     ));
-    out.push(field("caches", format!("{} ({})", a.caches, theme::size(a.bytes))));
+    out.push(field(
+        "caches",
+        format!("{} ({})", a.caches, theme::size(a.bytes)),
+    ));
     for s in Status::ALL {
         let i = status_index(s);
         if a.status[i] > 0 {
             out.push(Line::from(vec![
                 Span::raw(format!("{:<10} ", "")),
                 Span::styled(format!("{:<11}", s.as_str()), t.status(s)),
-                Span::raw(format!("{:>6}  {:>7}", a.status[i], theme::size(a.status_bytes[i]))),
+                Span::raw(format!(
+                    "{:>6}  {:>7}",
+                    a.status[i],
+                    theme::size(a.status_bytes[i])
+                )),
             ]));
         }
     }
     for (i, (tag, count, bytes)) in a.tags_sorted().into_iter().enumerate() {
         let label = if i == 0 { "tags" } else { "" };
-        out.push(field(label, format!("{tag:<11}{count:>6}  {:>7}", theme::size(bytes))));
+        out.push(field(
+            label,
+            format!("{tag:<11}{count:>6}  {:>7}", theme::size(bytes)),
+        ));
     }
-    let prefix = if n == 0 { String::new() } else { node.key.clone() };
+    let prefix = if n == 0 {
+        String::new()
+    } else {
+        node.key.clone()
+    };
     let errors: Vec<_> = app
         .model
         .errors

@@ -28,7 +28,9 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
     let lines = lines(app);
     let rect = centered(area, 84, area.height.saturating_sub(2));
-    let max = lines.len().saturating_sub(rect.height.saturating_sub(2) as usize) as u16;
+    let max = lines
+        .len()
+        .saturating_sub(rect.height.saturating_sub(2) as usize) as u16;
     let t = app.opts.theme;
     let block = Block::default()
         .borders(Borders::ALL)

@@ -16,7 +16,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.model.summary;
     let mut left = if p.finished {
         let mut text = format!("{} caches", s.total().count);
-        for st in [Status::Stale, Status::Orphaned, Status::Invalid, Status::Shadowed] {
+        for st in [
+            Status::Stale,
+            Status::Orphaned,
+            Status::Invalid,
+            Status::Shadowed,
+        ] {
             let n = s.count(st);
             if n > 0 {
                 text.push_str(&format!(", {n} {st}"));
@@ -45,16 +50,25 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::raw("  Enter keeps, Esc clears"),
         ]
     } else if let Some(m) = &app.message {
-        vec![Span::styled(m.clone(), Style::default().add_modifier(Modifier::BOLD))]
+        vec![Span::styled(
+            m.clone(),
+            Style::default().add_modifier(Modifier::BOLD),
+        )]
     } else {
         let mut spans = Vec::new();
         for (key, hint) in keymap::hints(&app.contexts()) {
-            spans.push(Span::styled(key, Style::default().add_modifier(Modifier::BOLD)));
+            spans.push(Span::styled(
+                key,
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
             spans.push(Span::raw(format!(" {hint}  ")));
         }
         spans
     };
-    let mut spans = vec![Span::styled(format!(" {left} "), Style::default().add_modifier(Modifier::REVERSED))];
+    let mut spans = vec![Span::styled(
+        format!(" {left} "),
+        Style::default().add_modifier(Modifier::REVERSED),
+    )];
     spans.push(Span::raw(" "));
     spans.extend(right);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);

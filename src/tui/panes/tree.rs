@@ -18,7 +18,11 @@ use unicode_width::UnicodeWidthStr;
 /// Draws the pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let tree = &app.tree;
-    let mut title = format!("Modules {}, sorted by {}", tree.view.label(), tree.sort.label());
+    let mut title = format!(
+        "Modules {}, sorted by {}",
+        tree.view.label(),
+        tree.sort.label()
+    );
     if let Some(f) = &tree.filter {
         title.push_str(&format!(" /{f}"));
     }
@@ -39,7 +43,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             "no Python sources or caches here"
         };
-        buf.set_stringn(inner.x + 1, inner.y, text, inner.width.saturating_sub(1) as usize, Style::default());
+        buf.set_stringn(
+            inner.x + 1,
+            inner.y,
+            text,
+            inner.width.saturating_sub(1) as usize,
+            Style::default(),
+        );
         return;
     }
     let theme = app.opts.theme;
@@ -59,13 +69,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let line = row_line(app, *row, name_col, inner.width as usize, theme);
         buf.set_line(inner.x, y, &line, inner.width);
         if app.offset + i == app.sel {
-            buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.selected(focused));
+            buf.set_style(
+                Rect::new(inner.x, y, inner.width, 1),
+                theme.selected(focused),
+            );
         }
     }
 }
 
 fn prefix_width(app: &App, row: Row) -> usize {
-    let depth = app.tree.nodes[row.node()].depth as usize + usize::from(matches!(row, Row::Cache { .. }));
+    let depth =
+        app.tree.nodes[row.node()].depth as usize + usize::from(matches!(row, Row::Cache { .. }));
     1 + 2 * depth + 2
 }
 
@@ -87,8 +101,16 @@ fn name_of(app: &App, row: Row) -> String {
     }
 }
 
+/// What tells two caches of one tag apart: the prefix tree, the optimisation level.
 fn opt_suffix(c: &CacheRecord) -> String {
-    c.opt.as_deref().map(|o| format!(" opt-{o}")).unwrap_or_default()
+    let mut s = String::new();
+    if c.location == pycache::pyc::Location::Prefix {
+        s.push_str("@prefix");
+    }
+    if let Some(o) = &c.opt {
+        s.push_str(&format!(" opt-{o}"));
+    }
+    s
 }
 
 fn row_line(app: &App, row: Row, name_col: usize, width: usize, theme: Theme) -> Line<'static> {
@@ -152,7 +174,11 @@ fn row_line(app: &App, row: Row, name_col: usize, width: usize, theme: Theme) ->
     }
     let pad = width.saturating_sub(name_col.max(used + 1) + info_w + size_w);
     spans.push(Span::raw(" ".repeat(pad)));
-    let size_text = if size > 0 { theme::size(size) } else { String::new() };
+    let size_text = if size > 0 {
+        theme::size(size)
+    } else {
+        String::new()
+    };
     spans.push(Span::styled(format!("{size_text:>size_w$}"), theme.dim()));
     Line::from(spans)
 }
@@ -173,15 +199,16 @@ fn module_info(app: &App, key: &std::path::Path, theme: Theme) -> Vec<Span<'stat
         ));
     }
     for c in caches {
-        out.push(Span::raw(format!("{}{} ", theme::short_tag(c.tag.as_deref()), opt_suffix(c))));
+        out.push(Span::raw(format!(
+            "{}{} ",
+            theme::short_tag(c.tag.as_deref()),
+            opt_suffix(c)
+        )));
         out.push(Span::styled(theme::short(c.status), theme.status(c.status)));
         out.push(Span::raw("  "));
     }
-    if let Some((imported, _)) = app.reach.get(key) {
-        out.push(Span::styled(
-            if *imported { "imported" } else { "not imported" },
-            theme.dim(),
-        ));
+    if let Some(r) = app.reach.get(key) {
+        out.push(Span::styled(r.label, theme.dim()));
     }
     out
 }
@@ -190,7 +217,10 @@ fn cache_info(app: &App, c: &CacheRecord, theme: Theme) -> Vec<Span<'static>> {
     let _ = app;
     let mut out = vec![Span::styled(theme::short(c.status), theme.status(c.status))];
     if c.location != pycache::pyc::Location::Pycache {
-        out.push(Span::styled(format!("  {}", c.location.as_str()), theme.dim()));
+        out.push(Span::styled(
+            format!("  {}", c.location.as_str()),
+            theme.dim(),
+        ));
     }
     if let (None, Some(v)) = (&c.tag, c.python) {
         out.push(Span::styled(format!("  py{v}"), theme.dim()));
@@ -200,24 +230,30 @@ fn cache_info(app: &App, c: &CacheRecord, theme: Theme) -> Vec<Span<'static>> {
 
 /// Directory totals: module count, then each problem verdict with a count.
 fn dir_info(agg: &Agg, theme: Theme) -> Vec<Span<'static>> {
-    let mut out = vec![Span::styled(
-        format!("{} mod  ", agg.modules),
-        theme.dim(),
-    )];
+    let mut out = vec![Span::styled(format!("{} mod  ", agg.modules), theme.dim())];
     for s in Status::ALL {
         let n = agg.status[status_index(s)];
         if n > 0 && s != Status::Fresh {
-            out.push(Span::styled(format!("{n} {}", theme::short(s)), theme.status(s)));
+            out.push(Span::styled(
+                format!("{n} {}", theme::short(s)),
+                theme.status(s),
+            ));
             out.push(Span::raw("  "));
         }
     }
     let fresh = agg.status[status_index(Status::Fresh)];
     if fresh > 0 {
-        out.push(Span::styled(format!("{fresh} ok"), theme.status(Status::Fresh)));
+        out.push(Span::styled(
+            format!("{fresh} ok"),
+            theme.status(Status::Fresh),
+        ));
         out.push(Span::raw("  "));
     }
     if agg.uncached > 0 {
-        out.push(Span::styled(format!("{} no cache", agg.uncached), theme.dim()));
+        out.push(Span::styled(
+            format!("{} no cache", agg.uncached),
+            theme.dim(),
+        ));
     }
     out
 }

@@ -93,7 +93,11 @@ impl Tree {
                         // Newest interpreter first, as the module's row lists them.
                         (&b.tag, &a.opt, a.location).cmp(&(&a.tag, &b.opt, b.location))
                     });
-                    rows.extend(caches.into_iter().map(|cache| Row::Cache { node: id, cache }));
+                    rows.extend(
+                        caches
+                            .into_iter()
+                            .map(|cache| Row::Cache { node: id, cache }),
+                    );
                 }
             } else {
                 self.tidy(id);
@@ -187,10 +191,12 @@ impl Tree {
             NodeKind::Dir => 0,
             NodeKind::Module { .. } => 1,
         };
+        // Case-insensitive without allocating: sorting a 50k-module group stays fast.
         let by_name = || {
             na.name
-                .to_lowercase()
-                .cmp(&nb.name.to_lowercase())
+                .chars()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(nb.name.chars().map(|c| c.to_ascii_lowercase()))
                 .then_with(|| na.name.cmp(&nb.name))
         };
         rank(&na.kind)

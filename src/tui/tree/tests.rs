@@ -8,7 +8,11 @@ fn names(t: &Tree) -> Vec<String> {
     t.rows
         .iter()
         .map(|r| match r {
-            Row::Node(n) => format!("{}{}", "  ".repeat(t.nodes[*n].depth as usize), t.nodes[*n].name),
+            Row::Node(n) => format!(
+                "{}{}",
+                "  ".repeat(t.nodes[*n].depth as usize),
+                t.nodes[*n].name
+            ),
             Row::Cache { cache, .. } => format!("cache {cache}"),
         })
         .collect()
@@ -26,7 +30,15 @@ fn directory_view_lists_dirs_first_then_modules_by_name() {
     let t = built(View::Directory, &m);
     assert_eq!(
         names(&t),
-        ["pkg", "app.py", "broken.py", "config.py", "migrate.py", "old_api.py", "utils.py"]
+        [
+            "pkg",
+            "app.py",
+            "broken.py",
+            "config.py",
+            "migrate.py",
+            "old_api.py",
+            "utils.py"
+        ]
     );
     let root = &t.nodes[0].agg;
     assert_eq!(root.modules, 9);
@@ -42,7 +54,14 @@ fn verdict_view_puts_the_worst_groups_first() {
     let t = built(View::Verdict, &m);
     assert_eq!(
         names(&t),
-        ["invalid", "orphaned", "stale", "sourceless", "fresh", "no cache"]
+        [
+            "invalid",
+            "orphaned",
+            "stale",
+            "sourceless",
+            "fresh",
+            "no cache"
+        ]
     );
     let stale = t.find("stale").unwrap();
     assert_eq!(t.nodes[stale].agg.caches, 2);
@@ -55,7 +74,10 @@ fn verdict_view_puts_the_worst_groups_first() {
 fn tag_view_groups_by_interpreter() {
     let m = fixture::model();
     let t = built(View::Tag, &m);
-    assert_eq!(names(&t), ["cpython-312", "cpython-313", "no tag", "no cache"]);
+    assert_eq!(
+        names(&t),
+        ["cpython-312", "cpython-313", "no tag", "no cache"]
+    );
 }
 
 #[test]
@@ -66,9 +88,18 @@ fn incremental_batches_build_the_same_tree_as_one_build() {
     let b = fixture::batch();
     // Caches first, sources later: modules change place and aggregates as data arrives.
     let parts = [
-        ScanBatch { caches: b.caches[..4].to_vec(), ..ScanBatch::default() },
-        ScanBatch { sources: b.sources.clone(), ..ScanBatch::default() },
-        ScanBatch { caches: b.caches[4..].to_vec(), ..ScanBatch::default() },
+        ScanBatch {
+            caches: b.caches[..4].to_vec(),
+            ..ScanBatch::default()
+        },
+        ScanBatch {
+            sources: b.sources.clone(),
+            ..ScanBatch::default()
+        },
+        ScanBatch {
+            caches: b.caches[4..].to_vec(),
+            ..ScanBatch::default()
+        },
     ];
     for part in parts {
         let keys: Vec<PathBuf> = part
@@ -85,7 +116,10 @@ fn incremental_batches_build_the_same_tree_as_one_build() {
     assert_eq!(names(&t), names(&fresh));
     assert_eq!(t.nodes[0].agg, fresh.nodes[0].agg);
     let pkg = t.find("pkg").unwrap();
-    assert_eq!(t.nodes[pkg].agg, fresh.nodes[fresh.find("pkg").unwrap()].agg);
+    assert_eq!(
+        t.nodes[pkg].agg,
+        fresh.nodes[fresh.find("pkg").unwrap()].agg
+    );
 }
 
 #[test]

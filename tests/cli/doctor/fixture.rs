@@ -24,6 +24,7 @@ pub fn interpreter() -> Option<PathBuf> {
                 .arg("env")
                 .arg(p)
                 .args(["-c", "import json"])
+                .stderr(std::process::Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
     })
