@@ -210,7 +210,9 @@ mod tests {
             } else {
                 info.root.join(&dest)
             };
-            let cache = model.cache(&path).unwrap_or_else(|| panic!("{dest} not found"));
+            let cache = model
+                .cache(&path)
+                .unwrap_or_else(|| panic!("{dest} not found"));
             assert_eq!(cache.status.as_str(), status, "{dest}");
         }
     }

@@ -7,6 +7,7 @@
 //! - [`classify`]: the rules: names, source mapping, module names, one cache's record.
 //! - [`snapshot`]: loading a saved `scan --json` for offline review.
 
+mod caches;
 pub mod classify;
 pub mod model;
 pub mod options;

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use pycache::pyc::magic::lookup;
 use pycache::pyc::summarize;
 
-const MAGICS: &[u16] = &[62211, 3379, 3394, 3413, 3439, 3495, 3531, 3571, 3627, 3660, 336];
+const MAGICS: &[u16] = &[
+    62211, 3379, 3394, 3413, 3439, 3495, 3531, 3571, 3627, 3660, 336,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {

@@ -252,7 +252,7 @@ fn worst_dirs(model: &ScanModel, s: &mut String) {
         return;
     }
     let mut ranked: Vec<_> = dirs.into_iter().collect();
-    ranked.sort_by(|a, b| (b.1.1.count, b.1.1.bytes).cmp(&(a.1.1.count, a.1.1.bytes)));
+    ranked.sort_by_key(|d| std::cmp::Reverse((d.1.1.count, d.1.1.bytes)));
     let shown = ranked.len().min(5);
     s.push_str(&format!(
         "\nworst directories ({shown} of {} with problems)\n",
@@ -305,7 +305,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -9,6 +9,8 @@ use super::error::{PycError, PycErrorKind};
 use super::magic::MagicInfo;
 use super::marshal::{self, Code, Dialect, Value, flags};
 use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 /// Most code objects a summary visits; a back-reference can share a code object, so a
 /// crafted file could otherwise describe an exponentially large tree in a few bytes.
@@ -98,22 +100,28 @@ pub fn summarize(after_header: &[u8], magic: &MagicInfo) -> Result<CodeSummary, 
         .map_err(|why| PycError::new(base, PycErrorKind::Other(why)))?;
     let module = marshal::read_module_code(after_header, base, dialect)?;
     let code = &module.code;
-    let mut count = 1;
+    let mut walk = Walk {
+        count: 1,
+        budget: after_header
+            .len()
+            .saturating_mul(marshal::WORK_PER_BYTE)
+            .saturating_add(1 << 20),
+    };
     let scope = Scope {
         code,
         qualname: "",
         kind: ScopeKind::Module,
     };
-    let children = nested(&scope, 1, &mut count)?;
+    let children = walk.nested(&scope, 1)?;
     Ok(CodeSummary {
-        co_filename: code.filename.clone(),
-        co_name: code.name.clone(),
-        co_qualname: code.qualname.clone(),
+        co_filename: code.filename().into_owned(),
+        co_name: code.name().into_owned(),
+        co_qualname: code.qualname().map(Cow::into_owned),
         co_firstlineno: code.firstlineno,
         co_flags: code.flags,
         docstring: module_docstring(code),
         children,
-        code_objects: count,
+        code_objects: walk.count,
         marshal_bytes: module.consumed,
         trailing_bytes: after_header.len().saturating_sub(module.consumed),
     })
@@ -132,60 +140,88 @@ struct Scope<'a> {
     kind: ScopeKind,
 }
 
-fn nested(parent: &Scope, depth: usize, count: &mut usize) -> Result<Vec<NestedCode>, PycError> {
-    let mut out = Vec::new();
-    for child in parent.code.consts.iter().filter_map(Value::as_code) {
-        *count += 1;
-        if *count > MAX_CODE_OBJECTS {
-            return Err(PycError::new(
-                child.offset,
-                PycErrorKind::Other(format!("more than {MAX_CODE_OBJECTS} code objects")),
-            ));
-        }
-        // Heights are bounded by the reader; this guard keeps the walk bounded on its own.
-        if depth > marshal::MAX_DEPTH {
-            return Err(PycError::new(child.offset, PycErrorKind::TooDeep));
-        }
-        let kind = kind_of(child);
-        let qualname = child
-            .qualname
-            .clone()
-            .unwrap_or_else(|| derive_qualname(parent, &child.name));
-        let scope = Scope {
-            code: child,
-            qualname: &qualname,
-            kind: if kind == CodeKind::Class {
-                ScopeKind::Class
-            } else {
-                ScopeKind::Function
-            },
-        };
-        let children = nested(&scope, depth + 1, count)?;
-        out.push(NestedCode {
-            kind,
-            co_name: child.name.clone(),
-            co_qualname: child.qualname.clone(),
-            co_firstlineno: child.firstlineno,
-            co_flags: child.flags,
-            offset: child.offset,
-            children,
-            qualname,
-        });
+/// The walk over nested code objects. A back-reference can share one code object (or one
+/// long name) between many parents, so a small file could describe a huge tree: the walk
+/// counts code objects and the bytes of text it copies, against limits.
+struct Walk {
+    count: usize,
+    budget: usize,
+}
+
+impl Walk {
+    fn spend(&mut self, units: usize, at: usize) -> Result<(), PycError> {
+        self.budget = self.budget.checked_sub(units).ok_or_else(|| {
+            let why = "back-references repeat more code than a file this size holds";
+            PycError::new(at, PycErrorKind::Other(why.into()))
+        })?;
+        Ok(())
     }
-    Ok(out)
+
+    fn nested(&mut self, parent: &Scope, depth: usize) -> Result<Vec<NestedCode>, PycError> {
+        let mut out = Vec::new();
+        let mut globals = None;
+        for child in parent.code.consts.iter().filter_map(Value::as_code) {
+            self.count += 1;
+            if self.count > MAX_CODE_OBJECTS {
+                let why = format!("more than {MAX_CODE_OBJECTS} code objects");
+                return Err(PycError::new(child.offset, PycErrorKind::Other(why)));
+            }
+            // Heights are bounded by the reader; this guard keeps the walk bounded on its own.
+            if depth > marshal::MAX_DEPTH {
+                return Err(PycError::new(child.offset, PycErrorKind::TooDeep));
+            }
+            let name = child.name();
+            let recorded = child.qualname();
+            let qualname = match &recorded {
+                Some(q) => q.to_string(),
+                None => {
+                    if parent.kind == ScopeKind::Function && globals.is_none() {
+                        self.spend(parent.code.names.len(), child.offset)?;
+                        globals = Some(declared_globals(parent.code));
+                    }
+                    let global = globals.as_ref().is_some_and(|g| g.contains(name.as_ref()));
+                    derive_qualname(parent, &name, global)
+                }
+            };
+            let text = name.len() + qualname.len() + recorded.as_ref().map_or(0, |q| q.len());
+            self.spend(1 + text, child.offset)?;
+            let kind = kind_of(child);
+            let scope = Scope {
+                code: child,
+                qualname: &qualname,
+                kind: if kind == CodeKind::Class {
+                    ScopeKind::Class
+                } else {
+                    ScopeKind::Function
+                },
+            };
+            let children = self.nested(&scope, depth + 1)?;
+            out.push(NestedCode {
+                kind,
+                co_name: name.into_owned(),
+                co_qualname: recorded.map(Cow::into_owned),
+                co_firstlineno: child.firstlineno,
+                co_flags: child.flags,
+                offset: child.offset,
+                children,
+                qualname,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// Class bodies run with a dict namespace (no CO_OPTIMIZED) and start with
 /// `__module__ = __name__`; Python 2 functions using `exec` or `import *` also lack
 /// CO_OPTIMIZED, hence the second test.
 fn kind_of(code: &Code) -> CodeKind {
-    match code.name.as_str() {
+    let name = code.name();
+    match name.as_ref() {
         "<lambda>" => CodeKind::Lambda,
         "<genexpr>" | "<listcomp>" | "<setcomp>" | "<dictcomp>" => CodeKind::Comprehension,
         _ if code.flags & flags::OPTIMIZED == 0
-            && code.names.len() >= 2
-            && code.names[0] == "__name__"
-            && code.names[1] == "__module__" =>
+            && code.name_at(0).as_deref() == Some("__name__")
+            && code.name_at(1).as_deref() == Some("__module__") =>
         {
             CodeKind::Class
         }
@@ -196,122 +232,36 @@ fn kind_of(code: &Code) -> CodeKind {
 /// The compiler's rule for `__qualname__` (CPython `compiler_set_qualname`): a module-level
 /// name stands alone; inside a class it is `Class.name`; inside a function it is
 /// `func.<locals>.name`, unless the function declares the name `global`.
-fn derive_qualname(parent: &Scope, name: &str) -> String {
+fn derive_qualname(parent: &Scope, name: &str, declared_global: bool) -> String {
     match parent.kind {
         ScopeKind::Module => name.to_string(),
         ScopeKind::Class => format!("{}.{name}", parent.qualname),
-        ScopeKind::Function if declared_global(parent.code, name) => name.to_string(),
+        ScopeKind::Function if declared_global => name.to_string(),
         ScopeKind::Function => format!("{}.<locals>.{name}", parent.qualname),
     }
 }
 
 /// A `global` name in a function is stored with STORE_GLOBAL: it is in `co_names` and in
 /// none of the local, cell or free variable lists.
-fn declared_global(code: &Code, name: &str) -> bool {
-    let has = |list: &[String]| list.iter().any(|n| n == name);
-    has(&code.names) && !has(&code.varnames) && !has(&code.cellvars) && !has(&code.freevars)
+fn declared_globals(code: &Code) -> HashSet<Cow<'_, str>> {
+    let mut set: HashSet<Cow<'_, str>> = code.names.iter().filter_map(Value::as_text).collect();
+    for var in code.vars.all().filter_map(Value::as_text) {
+        set.remove(&var);
+    }
+    set
 }
 
 /// The module docstring: the compiler's first statement is `__doc__ = <first constant>`
 /// (names[0] is `__doc__`, consts[0] the string), the value `module.__doc__` gets.
 fn module_docstring(code: &Code) -> Option<String> {
-    if code.names.first().map(String::as_str) != Some("__doc__") {
+    if code.name_at(0).as_deref() != Some("__doc__") {
         return None;
     }
     code.consts
         .first()
         .and_then(Value::as_text)
-        .map(|t| t.into_owned())
+        .map(Cow::into_owned)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pyc::magic::lookup;
-    use std::rc::Rc;
-
-    fn code(name: &str, flags: u32, names: &[&str], varnames: &[&str]) -> Code {
-        let strings = |v: &[&str]| v.iter().map(ToString::to_string).collect();
-        Code {
-            offset: 0,
-            argcount: 0,
-            posonlyargcount: 0,
-            kwonlyargcount: 0,
-            nlocals: None,
-            stacksize: 0,
-            flags,
-            code: Rc::from(&b""[..]),
-            consts: Rc::from(Vec::new()),
-            names: strings(names),
-            varnames: strings(varnames),
-            cellvars: Vec::new(),
-            freevars: Vec::new(),
-            filename: "m.py".into(),
-            name: name.into(),
-            qualname: None,
-            firstlineno: 1,
-            linetable: Rc::from(&b""[..]),
-            exceptiontable: None,
-        }
-    }
-
-    #[test]
-    fn kinds_come_from_names_and_flags() {
-        let class = code("Widget", 0x40, &["__name__", "__module__", "size"], &[]);
-        assert_eq!(kind_of(&class), CodeKind::Class);
-        // Python 2 function using `exec`: no CO_OPTIMIZED either, but no __module__.
-        let unoptimized = code("u", 0x42, &[], &[]);
-        assert_eq!(kind_of(&unoptimized), CodeKind::Function);
-        assert_eq!(kind_of(&code("<lambda>", 0x53, &[], &[])), CodeKind::Lambda);
-        assert_eq!(
-            kind_of(&code("<genexpr>", 0x73, &[], &[])),
-            CodeKind::Comprehension
-        );
-        assert_eq!(kind_of(&code("f", 0x43, &[], &[])), CodeKind::Function);
-    }
-
-    #[test]
-    fn qualnames_follow_the_compiler_rule() {
-        let module = code("<module>", 0, &[], &[]);
-        let m = Scope {
-            code: &module,
-            qualname: "",
-            kind: ScopeKind::Module,
-        };
-        assert_eq!(derive_qualname(&m, "f"), "f");
-        let class = code("C", 0, &[], &[]);
-        let c = Scope {
-            code: &class,
-            qualname: "C",
-            kind: ScopeKind::Class,
-        };
-        assert_eq!(derive_qualname(&c, "m"), "C.m");
-        let func = code("f", 3, &["g", "len"], &["h"]);
-        let f = Scope {
-            code: &func,
-            qualname: "C.f",
-            kind: ScopeKind::Function,
-        };
-        assert_eq!(derive_qualname(&f, "h"), "C.f.<locals>.h");
-        assert_eq!(derive_qualname(&f, "<lambda>"), "C.f.<locals>.<lambda>");
-        assert_eq!(derive_qualname(&f, "g"), "g");
-    }
-
-    #[test]
-    fn docstrings_need_the_doc_store() {
-        let mut m = code("<module>", 0, &["__doc__"], &[]);
-        m.consts = Rc::from(vec![Value::Str(Rc::from("Doc.")), Value::None]);
-        assert_eq!(module_docstring(&m).as_deref(), Some("Doc."));
-        m.names = vec!["x".into()];
-        assert_eq!(module_docstring(&m), None);
-    }
-
-    #[test]
-    fn unknown_magics_and_old_versions_are_errors_not_guesses() {
-        let e = summarize(b"\xe3", &lookup(7)).unwrap_err();
-        assert_eq!(e.offset, 16);
-        assert!(e.to_string().contains("unknown magic 7"), "{e}");
-        let e = summarize(b"c", &lookup(20121)).unwrap_err();
-        assert!(e.to_string().contains("Python 1.5"), "{e}");
-    }
-}
+mod tests;

@@ -9,8 +9,8 @@ mod codeobj;
 mod reader;
 mod value;
 
-pub use reader::Reader;
-pub use value::{Code, Long, Value, flags};
+pub use reader::{Reader, WORK_PER_BYTE};
+pub use value::{Code, Long, Value, VarKind, Vars, flags};
 
 use super::error::{PycError, PycErrorKind};
 use super::magic::PyVersion;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// A batch is sent at least this often while there is something in it.
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(50);
 /// ...or as soon as it holds this many sources and caches.
-pub const BATCH_RECORDS: usize = 2048;
+pub const BATCH_RECORDS: usize = 512;
 /// At most this many walker threads (directory listing is I/O-bound; more rarely helps).
 const MAX_WORKERS: usize = 4;
 
@@ -232,9 +232,9 @@ fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
     };
-    let workers = std::thread::available_parallelism()
+    let workers = std::env::var("PYCACHE_EXP_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism()
         .map_or(2, usize::from)
-        .clamp(1, MAX_WORKERS);
+        .clamp(1, MAX_WORKERS));
     std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();

@@ -15,6 +15,9 @@ use pycache::scan::{ScanEvent, ScanModel};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+/// Up to this many sources, the import analysis starts by itself when a scan ends.
+pub const AUTO_IMPORTS_LIMIT: usize = 20_000;
+
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pane {
@@ -201,7 +204,17 @@ impl App {
         self.tree.update(&self.model, keys.iter());
         if finishing {
             self.tick = 0;
-            self.push(Effect::AnalyzeImports);
+            // Parsing every source takes all cores for a while: automatic on ordinary
+            // trees, on request (the actions pane) on huge ones, so the UI stays quick.
+            let sources = self
+                .model
+                .modules
+                .values()
+                .filter(|m| m.source_exists())
+                .count();
+            if sources <= AUTO_IMPORTS_LIMIT {
+                self.push(Effect::AnalyzeImports);
+            }
         }
         self.sync();
     }

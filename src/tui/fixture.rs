@@ -25,8 +25,21 @@ fn meta(size: u64, mtime: i64) -> FileMeta {
     }
 }
 
-/// A source record.
-pub fn source(rel: &str, size: u64) -> SourceRecord {
+/// Sizes of the fixture's sources (the caches of fresh ones record them).
+fn source_size(rel: &str) -> u64 {
+    match rel {
+        "app.py" => 1203,
+        "config.py" => 310,
+        "utils.py" => 880,
+        "broken.py" => 12,
+        "pkg/views.py" => 2048,
+        _ => 0,
+    }
+}
+
+/// A source record (mtime one minute after `T0`).
+pub fn source(rel: &str) -> SourceRecord {
+    let size = source_size(rel);
     let module = rel.trim_end_matches(".py").replace('/', ".");
     let is_package = rel.ends_with("__init__.py");
     SourceRecord {
@@ -56,9 +69,11 @@ pub fn cache(
     if magic != 62211 {
         bytes.extend(0u32.to_le_bytes());
     }
-    bytes.extend((T0 as u32).to_le_bytes());
+    // Fresh caches record their source's mtime and size; the others an older mtime.
+    let recorded = if status == Status::Fresh { T0 + 60 } else { T0 };
+    bytes.extend((recorded as u32).to_le_bytes());
     if magic != 62211 {
-        bytes.extend(1203u32.to_le_bytes());
+        bytes.extend((source_size(src) as u32).to_le_bytes());
     }
     let parsed = header::parse(&bytes).ok();
     let location = if tag.is_none() {
@@ -100,12 +115,12 @@ pub fn batch() -> ScanBatch {
     let gone = Some("source is gone: Python never imports it");
     ScanBatch {
         sources: vec![
-            source("app.py", 1203),
-            source("config.py", 310),
-            source("utils.py", 880),
-            source("broken.py", 12),
-            source("pkg/__init__.py", 0),
-            source("pkg/views.py", 2048),
+            source("app.py"),
+            source("config.py"),
+            source("utils.py"),
+            source("broken.py"),
+            source("pkg/__init__.py"),
+            source("pkg/views.py"),
         ],
         caches: vec![
             cache(

@@ -105,10 +105,13 @@ impl Theme {
 
     /// Style of the selected row: reverse video works without colour.
     pub fn selected(self, focused: bool) -> Style {
-        if focused {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default().add_modifier(Modifier::UNDERLINED)
+        match (focused, self.color) {
+            // A background keeps the verdict colours readable on the selected row.
+            (true, true) => Style::default()
+                .bg(Color::Indexed(238))
+                .add_modifier(Modifier::BOLD),
+            (true, false) => Style::default().add_modifier(Modifier::REVERSED),
+            (false, _) => Style::default().add_modifier(Modifier::UNDERLINED),
         }
     }
 

@@ -29,7 +29,7 @@ pub fn layout(area: Rect) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if area.width >= WIDE {
         let [tree, right] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(main);
         let actions_h = (right.height / 3).clamp(5, 12);
         let [details, actions] =

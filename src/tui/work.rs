@@ -149,7 +149,7 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
                 latest: "checking writability and measuring compile cost".into(),
             });
         }
-        ActionItem::Rescan => return Err("rescan needs no plan".into()),
+        ActionItem::Rescan | ActionItem::Imports => return Err("this action needs no plan".into()),
     };
     let sel = clean_selection(app, item);
     let plan = actions::plan_clean(&app.model, &sel, None);

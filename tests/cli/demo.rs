@@ -7,8 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn demo_json(dir: &Path) -> serde_json::Value {
-    let out = pycache().arg("demo").arg(dir).arg("--json").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pycache()
+        .arg("demo")
+        .arg(dir)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -21,7 +30,15 @@ fn caches(doc: &serde_json::Value) -> BTreeMap<PathBuf, [String; 4]> {
         .iter()
         .map(|c| {
             let key = PathBuf::from(c["path"].as_str().unwrap());
-            (key, [s(&c["status"]), s(&c["module"]), s(&c["tag"]), s(&c["location"])])
+            (
+                key,
+                [
+                    s(&c["status"]),
+                    s(&c["module"]),
+                    s(&c["tag"]),
+                    s(&c["location"]),
+                ],
+            )
         })
         .collect()
 }
@@ -56,15 +73,27 @@ fn the_demo_tells_the_story_and_scans_as_designed() {
     let mut n = 0;
     for row in expected.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = row.split('\t').collect();
-        let path = if f[0] == "prefix" { mirror.join(f[1]) } else { root.join(f[1]) };
-        let c = got.get(&path).unwrap_or_else(|| panic!("{} missing", path.display()));
+        let path = if f[0] == "prefix" {
+            mirror.join(f[1])
+        } else {
+            root.join(f[1])
+        };
+        let c = got
+            .get(&path)
+            .unwrap_or_else(|| panic!("{} missing", path.display()));
         assert_eq!((c[0].as_str(), c[3].as_str()), (f[3], f[2]), "{}", f[1]);
         n += 1;
     }
     assert_eq!(n, got.len());
     // utils is imported by app, yet no 3.13 cache of it exists anywhere (the seed's VPS).
-    assert!(got.values().any(|c| c[1] == "utils" && c[2] == "cpython-312"));
-    assert!(!got.values().any(|c| c[1] == "utils" && c[2] == "cpython-313"));
+    assert!(
+        got.values()
+            .any(|c| c[1] == "utils" && c[2] == "cpython-312")
+    );
+    assert!(
+        !got.values()
+            .any(|c| c[1] == "utils" && c[2] == "cpython-313")
+    );
 }
 
 #[test]
@@ -75,7 +104,10 @@ fn a_foreign_directory_is_refused_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("is not empty and was not made by 'pycache demo'"), "{err}");
+    assert!(
+        err.contains("is not empty and was not made by 'pycache demo'"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
 
@@ -101,12 +133,21 @@ fn loaded_from(py: &Path, dir: &Path, modules: &[String], prefix: Option<&Path>)
         .env_remove("PYTHONDONTWRITEBYTECODE")
         .env_remove("PYTHONPYCACHEPREFIX")
         .args(["-B", "-v", "-c"])
-        .arg(modules.iter().map(|m| format!("import {m}\n")).collect::<String>());
+        .arg(
+            modules
+                .iter()
+                .map(|m| format!("import {m}\n"))
+                .collect::<String>(),
+        );
     if let Some(p) = prefix {
         cmd.env("PYTHONPYCACHEPREFIX", p);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -147,7 +188,10 @@ fn demo_verdicts_agree_with_cpython_imports() {
     // Sourceless ldap_sync.pyc imports on 3.12; orphans never import.
     if let Some(py) = python("3.12") {
         let log = loaded_from(&py, &root, &["ldap_sync".to_string()], None);
-        assert!(log.contains(&format!("code object from '{}'", root.join("ldap_sync.pyc").display())));
+        assert!(log.contains(&format!(
+            "code object from '{}'",
+            root.join("ldap_sync.pyc").display()
+        )));
         let orphan = Command::new(&py)
             .current_dir(&root)
             .args(["-B", "-c", "import migrate_to_sqlcipher"])

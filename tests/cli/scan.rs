@@ -40,8 +40,17 @@ fn mixed_tree(r: &Path) {
 }
 
 fn json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
-    let out = pycache().arg("scan").args(args).arg("--json").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pycache()
+        .arg("scan")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -52,8 +61,13 @@ fn statuses(doc: &serde_json::Value, root: &Path) -> BTreeMap<String, String> {
         .iter()
         .map(|c| {
             let path = c["path"].as_str().unwrap();
-            let rel = Path::new(path).strip_prefix(root).unwrap_or(Path::new(path));
-            (rel.display().to_string(), c["status"].as_str().unwrap().to_string())
+            let rel = Path::new(path)
+                .strip_prefix(root)
+                .unwrap_or(Path::new(path));
+            (
+                rel.display().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
@@ -64,14 +78,24 @@ fn summary_counts_verdicts_and_check_fails_on_problems() {
     mixed_tree(tmp.path());
     let out = pycache().arg("scan").arg(tmp.path()).output().unwrap();
     assert!(out.status.success());
-    assert!(out.stderr.is_empty(), "no progress line when stderr is not a terminal");
+    assert!(
+        out.stderr.is_empty(),
+        "no progress line when stderr is not a terminal"
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    for line in ["invalid            1", "orphaned           1", "stale              1"] {
+    for line in [
+        "invalid            1",
+        "orphaned           1",
+        "stale              1",
+    ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
     assert!(text.contains("sourceless         1") && text.contains("fresh              1"));
     assert!(text.contains("cpython-313"), "{text}");
-    assert!(text.contains("worst directories (1 of 1 with problems)"), "{text}");
+    assert!(
+        text.contains("worst directories (1 of 1 with problems)"),
+        "{text}"
+    );
     pycache()
         .arg("scan")
         .arg(tmp.path())
@@ -80,7 +104,10 @@ fn summary_counts_verdicts_and_check_fails_on_problems() {
         .code(1);
     let clean = tempfile::tempdir().unwrap();
     source(&clean.path().join("m.py"), "x = 1\n");
-    write(&clean.path().join("__pycache__/m.cpython-313.pyc"), pyc(T, 6));
+    write(
+        &clean.path().join("__pycache__/m.cpython-313.pyc"),
+        pyc(T, 6),
+    );
     pycache()
         .arg("scan")
         .arg(clean.path())
@@ -132,7 +159,10 @@ fn a_root_that_is_a_file_or_missing_is_a_one_line_error() {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("error: cannot scan") && err.contains(words), "{err}");
+        assert!(
+            err.starts_with("error: cannot scan") && err.contains(words),
+            "{err}"
+        );
     }
     let out = pycache()
         .arg("scan")
@@ -165,7 +195,11 @@ fn a_closed_pipe_ends_the_output_quietly() {
     child.stdout.take().unwrap().read_exact(&mut first).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{:?}", out.status);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -180,8 +214,16 @@ fn non_utf8_names_are_shown_escaped() {
     write(&tmp.path().join("__pycache__").join(&cache), pyc(T, 6));
     let doc = json(&[tmp.path().as_os_str()]);
     let c = &doc["caches"][0];
-    assert!(c["path"].as_str().unwrap().ends_with("caf\\xe9.cpython-313.pyc"));
-    assert_eq!((c["status"].as_str(), c["module"].as_str()), (Some("fresh"), Some("caf\\xe9")));
+    assert!(
+        c["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("caf\\xe9.cpython-313.pyc")
+    );
+    assert_eq!(
+        (c["status"].as_str(), c["module"].as_str()),
+        (Some("fresh"), Some("caf\\xe9"))
+    );
 }
 
 #[test]
@@ -200,7 +242,10 @@ fn symlink_loops_are_reported_and_the_scan_completes() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("errors (1)") && text.contains("a/up: symlink loop"), "{text}");
+    assert!(
+        text.contains("errors (1)") && text.contains("a/up: symlink loop"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -217,7 +262,14 @@ fn the_prefix_comes_from_the_flag_or_the_environment() {
         cache.path().as_os_str(),
     ]);
     let got = statuses(&flag, cache.path());
-    let rel = |m: &str| mirror.join(m).strip_prefix(cache.path()).unwrap().display().to_string();
+    let rel = |m: &str| {
+        mirror
+            .join(m)
+            .strip_prefix(cache.path())
+            .unwrap()
+            .display()
+            .to_string()
+    };
     assert_eq!(got[&rel("app.cpython-313.pyc")], "fresh");
     assert_eq!(got[&rel("old.cpython-313.pyc")], "orphaned");
     assert_eq!(flag["caches"][0]["location"], "prefix");
@@ -237,9 +289,16 @@ fn the_prefix_comes_from_the_flag_or_the_environment() {
 fn excluded_and_vcs_directories_are_not_scanned() {
     let tmp = tempfile::tempdir().unwrap();
     for dir in ["app", "vendor/lib", ".git/hooks"] {
-        write(&tmp.path().join(dir).join("__pycache__/x.cpython-313.pyc"), pyc(T, 6));
+        write(
+            &tmp.path().join(dir).join("__pycache__/x.cpython-313.pyc"),
+            pyc(T, 6),
+        );
     }
-    let doc = json(&[tmp.path().as_os_str(), "--exclude".as_ref(), "vendor".as_ref()]);
+    let doc = json(&[
+        tmp.path().as_os_str(),
+        "--exclude".as_ref(),
+        "vendor".as_ref(),
+    ]);
     let got: Vec<String> = statuses(&doc, tmp.path()).into_keys().collect();
     assert_eq!(got, ["app/__pycache__/x.cpython-313.pyc"]);
 }
@@ -249,7 +308,10 @@ fn excluded_and_vcs_directories_are_not_scanned() {
 fn unreadable_directories_and_caches_are_findings_not_aborts() {
     let setpriv = Path::new("/usr/bin/setpriv");
     if !nix::unistd::geteuid().is_root() || !setpriv.exists() {
-        return skip("unreadable test", "needs root and setpriv to run the scan as nobody");
+        return skip(
+            "unreadable test",
+            "needs root and setpriv to run the scan as nobody",
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
@@ -291,18 +353,29 @@ fn verdicts_match_the_fixture_matrix_of_every_local_interpreter() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
     let script = shared.join("fixtures/make-pyc-matrix.sh");
     if !script.exists() {
-        return skip("fixture matrix", "shared/fixtures/make-pyc-matrix.sh not found");
+        return skip(
+            "fixture matrix",
+            "shared/fixtures/make-pyc-matrix.sh not found",
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("matrix");
-    let built = Command::new("bash").arg(&script).arg(&out_dir).output().unwrap();
+    let built = Command::new("bash")
+        .arg(&script)
+        .arg(&out_dir)
+        .output()
+        .unwrap();
     if !built.status.success() {
         return skip("fixture matrix", &String::from_utf8_lossy(&built.stderr));
     }
     let out_dir = out_dir.canonicalize().unwrap();
     let manifest = std::fs::read_to_string(out_dir.join("manifest.tsv")).unwrap();
     let mut got = statuses(
-        &json(&[out_dir.as_os_str(), "--exclude".as_ref(), "*/pycache-prefix/cache".as_ref()]),
+        &json(&[
+            out_dir.as_os_str(),
+            "--exclude".as_ref(),
+            "*/pycache-prefix/cache".as_ref(),
+        ]),
         &out_dir,
     );
     for entry in std::fs::read_dir(&out_dir).unwrap() {
@@ -328,7 +401,9 @@ fn verdicts_match_the_fixture_matrix_of_every_local_interpreter() {
             }
             s => s,
         };
-        let have = got.remove(f[0]).unwrap_or_else(|| panic!("{} not found", f[0]));
+        let have = got
+            .remove(f[0])
+            .unwrap_or_else(|| panic!("{} not found", f[0]));
         assert_eq!(have, want, "{}", f[0]);
         checked += 1;
     }

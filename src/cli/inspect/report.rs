@@ -174,7 +174,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     if let (Ok(h), Some(e)) = (&parsed, &decode_error)
         && h.magic.python.is_some()
     {
-        verdict = corrupt_verdict(&verdict, e);
+        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()));
     }
     let header = parsed.as_ref().ok();
     let actual = match found {
@@ -228,7 +228,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
 /// The error's text; a truncation also says how long the file is.
 fn describe_error(e: &PycError, len: usize) -> String {
     match e.kind {
-        PycErrorKind::Truncated => format!("{e} of {len}"),
+        PycErrorKind::Truncated => format!("{e} of a {len}-byte file"),
         _ => e.to_string(),
     }
 }
@@ -301,7 +301,7 @@ fn decode(
 /// A file whose code objects do not decode is invalid. What that means depends on the
 /// verdict its header alone gets: CPython checks the header first, so a stale or orphaned
 /// file is simply not used, but a fresh one is loaded and its import fails.
-fn corrupt_verdict(before: &Verdict, e: &PycError) -> Verdict {
+fn corrupt_verdict(before: &Verdict, e: &str) -> Verdict {
     let loaded = matches!(before.status, Status::Fresh | Status::Sourceless)
         || (before.status == Status::Stale && before.runs_anyway);
     let effect = if loaded {

@@ -6,14 +6,9 @@
 
 use super::CodeLayout;
 use super::reader::Reader;
-use super::value::{Code, Value};
+use super::value::{Code, Value, Vars};
 use crate::pyc::error::{PycError, PycErrorKind};
 use std::rc::Rc;
-
-/// `localspluskinds` bits (3.11+): which of the three classic lists a name belongs to.
-const KIND_LOCAL: u8 = 0x20;
-const KIND_CELL: u8 = 0x40;
-const KIND_FREE: u8 = 0x80;
 
 /// One field in stream order: a raw i32 (`None`) or an object with its `co_` name.
 type Field = Option<&'static str>;
@@ -123,7 +118,7 @@ impl Reader<'_> {
                 }
             }
         }
-        let code = build(self.offset_of(at), layout, &ints, objects)?;
+        let code = build(self.offset_of(at), layout, &ints, objects, &mut self.budget)?;
         Ok((Value::Code(Rc::new(code)), height + 1))
     }
 }
@@ -135,6 +130,7 @@ fn build(
     layout: CodeLayout,
     ints: &[i32],
     objects: Vec<Raw>,
+    budget: &mut usize,
 ) -> Result<Code, PycError> {
     let int = |i: usize| ints.get(i).copied().unwrap_or(0);
     // Positions of the counters in `ints`, per layout (see the tables above).
@@ -150,13 +146,14 @@ fn build(
             PycError::new(offset, PycErrorKind::Other("bad code object layout".into()))
         })
     };
+    let mut names_of = |raw: Raw| names(raw, budget);
     let code = convert(next()?, as_bytes)?;
     let consts = convert(next()?, as_tuple)?;
-    let names = convert(next()?, as_names)?;
-    let (varnames, cellvars, freevars) = if layout == CodeLayout::Py311 {
+    let names = names_of(next()?)?;
+    let vars = if layout == CodeLayout::Py311 {
         let plus = next()?;
         let plus_offset = plus.offset;
-        let plus = convert(plus, as_names)?;
+        let plus = names_of(plus)?;
         let kinds = convert(next()?, as_bytes)?;
         if plus.len() != kinds.len() {
             return Err(PycError::new(
@@ -168,12 +165,16 @@ fn build(
                 )),
             ));
         }
-        split_localsplus(plus, &kinds)
+        Vars::LocalsPlus { names: plus, kinds }
     } else {
-        let varnames = convert(next()?, as_names)?;
-        let freevars = convert(next()?, as_names)?;
-        let cellvars = convert(next()?, as_names)?;
-        (varnames, cellvars, freevars)
+        let varnames = names_of(next()?)?;
+        let freevars = names_of(next()?)?;
+        let cellvars = names_of(next()?)?;
+        Vars::Classic {
+            varnames,
+            cellvars,
+            freevars,
+        }
     };
     let filename = convert(next()?, as_string)?;
     let name = convert(next()?, as_string)?;
@@ -199,9 +200,7 @@ fn build(
         code,
         consts,
         names,
-        varnames,
-        cellvars,
-        freevars,
+        vars,
         filename,
         name,
         qualname,
@@ -214,15 +213,36 @@ fn build(
 /// Converts one field, or names it in the error.
 fn convert<T>(raw: Raw, f: fn(&Value) -> Result<T, &'static str>) -> Result<T, PycError> {
     f(&raw.value).map_err(|want| {
-        PycError::new(
-            raw.offset,
-            PycErrorKind::Other(format!(
-                "bad code object: {} is {}, not {want}",
-                raw.name,
-                article(raw.value.type_name())
-            )),
-        )
+        let got = article(raw.value.type_name());
+        bad(&raw, format!("{} is {got}, not {want}", raw.name))
     })
+}
+
+fn bad(raw: &Raw, what: String) -> PycError {
+    PycError::new(
+        raw.offset,
+        PycErrorKind::Other(format!("bad code object: {what}")),
+    )
+}
+
+/// A tuple of strings, checked item by item against the work budget.
+fn names(raw: Raw, budget: &mut usize) -> Result<Rc<[Value]>, PycError> {
+    let Value::Tuple(items) = &raw.value else {
+        let got = article(raw.value.type_name());
+        return Err(bad(&raw, format!("{} is {got}, not a tuple", raw.name)));
+    };
+    *budget = budget.checked_sub(items.len()).ok_or_else(|| {
+        let why = "back-references repeat more names than a file this size holds";
+        bad(&raw, why.to_string())
+    })?;
+    if let Some(item) = items.iter().find(|v| v.as_text().is_none()) {
+        let got = article(item.type_name());
+        return Err(bad(
+            &raw,
+            format!("{} holds {got}, not only strings", raw.name),
+        ));
+    }
+    Ok(items.clone())
 }
 
 fn article(type_name: &str) -> String {
@@ -247,32 +267,10 @@ fn as_tuple(v: &Value) -> Result<Rc<[Value]>, &'static str> {
     }
 }
 
-fn as_string(v: &Value) -> Result<String, &'static str> {
-    v.as_text().map(|t| t.into_owned()).ok_or("a string")
-}
-
-fn as_names(v: &Value) -> Result<Vec<String>, &'static str> {
-    let items = v.as_tuple().ok_or("a tuple of strings")?;
-    items
-        .iter()
-        .map(|item| item.as_text().map(|t| t.into_owned()))
-        .collect::<Option<Vec<_>>>()
-        .ok_or("a tuple of strings")
-}
-
-/// Rebuilds varnames, cellvars and freevars from 3.11+ localsplus names and kinds.
-fn split_localsplus(names: Vec<String>, kinds: &[u8]) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut varnames, mut cellvars, mut freevars) = (Vec::new(), Vec::new(), Vec::new());
-    for (name, &kind) in names.into_iter().zip(kinds) {
-        if kind & KIND_LOCAL != 0 {
-            varnames.push(name.clone());
-        }
-        if kind & KIND_CELL != 0 {
-            cellvars.push(name.clone());
-        }
-        if kind & KIND_FREE != 0 {
-            freevars.push(name);
-        }
+/// A string field stays the shared value: Python 3 `str`, or Python 2 `str` (bytes).
+fn as_string(v: &Value) -> Result<Value, &'static str> {
+    match v {
+        Value::Str(_) | Value::Bytes(_) => Ok(v.clone()),
+        _ => Err("a string"),
     }
-    (varnames, cellvars, freevars)
 }

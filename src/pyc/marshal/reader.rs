@@ -27,7 +27,14 @@ pub struct Reader<'a> {
     /// Python 2's interned-string table (`t` appends, `R` refers).
     interned: Vec<Rc<[u8]>>,
     depth: usize,
+    /// Names left to type-check; see [`WORK_PER_BYTE`].
+    pub(super) budget: usize,
 }
+
+/// Checking that every name in a code object's tuples is a string costs one unit per
+/// name. Back-references let thousands of code objects share one huge tuple, so the total
+/// is capped at this many units per input byte (plus a floor); real files use about one.
+pub const WORK_PER_BYTE: usize = 16;
 
 impl<'a> Reader<'a> {
     /// A reader over `data`, whose first byte is at file offset `base`.
@@ -40,6 +47,10 @@ impl<'a> Reader<'a> {
             refs: Vec::new(),
             interned: Vec::new(),
             depth: 0,
+            budget: data
+                .len()
+                .saturating_mul(WORK_PER_BYTE)
+                .saturating_add(1 << 16),
         }
     }
 

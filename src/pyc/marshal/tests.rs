@@ -59,10 +59,10 @@ fn every_vector_decodes_to_the_module_python_reported() {
         let file = unhex(hex);
         let m = decode(&file).unwrap_or_else(|e| panic!("{version}: {e}"));
         let c = &m.code;
-        assert_eq!(c.name, "<module>", "{version}");
-        assert_eq!(c.filename, "m.py", "{version}");
+        assert_eq!(c.name(), "<module>", "{version}");
+        assert_eq!(c.filename(), "m.py", "{version}");
         assert_eq!(c.firstlineno, 1, "{version}");
-        assert_eq!(c.names, vec!["x".to_string()], "{version}");
+        assert_eq!(c.names(), vec!["x"], "{version}");
         assert_eq!(&c.consts[..], &[Value::Int(1), Value::None], "{version}");
         let modern = version.starts_with("3.11") || version.starts_with("3.13");
         assert_eq!(c.qualname.is_some(), modern, "{version}");
@@ -81,7 +81,7 @@ fn references_follow_pre_order_slots() {
     // 3.13: the qualname is `r 7` (the name), the exception table `r 5` (empty bytes).
     let file = unhex(VECTORS[5].1);
     let m = decode(&file).unwrap();
-    assert_eq!(m.code.qualname.as_deref(), Some("<module>"));
+    assert_eq!(m.code.qualname().as_deref(), Some("<module>"));
     assert!(
         m.code
             .exceptiontable
@@ -263,4 +263,41 @@ fn the_deepest_nesting_allowed_fits_in_a_small_thread_stack() {
             .unwrap();
         assert_eq!(e.kind, PycErrorKind::TooDeep);
     }
+}
+
+#[test]
+fn a_names_tuple_shared_by_many_code_objects_exhausts_the_budget() {
+    // Slot 0: 100000 names; slot 1: b""; slot 2: 100000 kind bytes. Then 1000 code
+    // objects whose names and localsplus names are both `r 0`: 2e8 checks without a cap.
+    let m = 100_000u32;
+    let mut s = vec![b'(', 0, 0, 0, 0];
+    s[1..5].copy_from_slice(&1003u32.to_le_bytes());
+    s.push(0xa8);
+    s.extend(m.to_le_bytes());
+    s.extend(b"z\x01x".repeat(m as usize));
+    s.extend(b"\xf3\x00\x00\x00\x00");
+    s.push(0xf3);
+    s.extend(m.to_le_bytes());
+    s.extend(vec![0x20; m as usize]);
+    let r = |i: u8| [b'r', i, 0, 0, 0];
+    for _ in 0..1000 {
+        s.push(b'c');
+        s.extend([0u8; 20]);
+        s.extend(r(1));
+        s.extend(b")\x00");
+        s.extend(r(0));
+        s.extend(r(0));
+        s.extend(r(2));
+        s.extend(b"z\x00z\x01fz\x01f");
+        s.extend([1, 0, 0, 0]);
+        s.extend(r(1));
+        s.extend(r(1));
+    }
+    let e = Reader::new(&s, 16, d313()).read_object().unwrap_err();
+    assert!(
+        e.to_string().contains("back-references repeat more names"),
+        "{e}"
+    );
+    // The first code objects were fine: the cap is far above what real files need.
+    assert!(e.offset > 400_000);
 }

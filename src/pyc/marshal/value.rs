@@ -128,8 +128,9 @@ impl Value {
 
 /// A decoded code object, with the fields every layout shares.
 ///
-/// Python 3.11+ stores `localsplusnames` + kinds instead of varnames/cellvars/freevars;
-/// those three lists are rebuilt from the kinds, as CPython does.
+/// Names and strings stay the shared values the stream holds (a back-reference can make
+/// thousands of code objects share one tuple; copying it into each would let a small
+/// file claim unbounded memory). The accessors decode them on use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Code {
     /// File offset of the `c` type byte.
@@ -150,26 +151,127 @@ pub struct Code {
     pub code: Rc<[u8]>,
     /// `co_consts`.
     pub consts: Rc<[Value]>,
-    /// `co_names`.
-    pub names: Vec<String>,
-    /// `co_varnames`.
-    pub varnames: Vec<String>,
-    /// `co_cellvars`.
-    pub cellvars: Vec<String>,
-    /// `co_freevars`.
-    pub freevars: Vec<String>,
-    /// `co_filename`.
-    pub filename: String,
-    /// `co_name`.
-    pub name: String,
-    /// `co_qualname` (stored from 3.11).
-    pub qualname: Option<String>,
+    /// `co_names` (every item is a string).
+    pub names: Rc<[Value]>,
+    /// The local, cell and free variable names.
+    pub vars: Vars,
+    /// `co_filename` (a string).
+    pub filename: Value,
+    /// `co_name` (a string).
+    pub name: Value,
+    /// `co_qualname` (a string; stored from 3.11).
+    pub qualname: Option<Value>,
     /// `co_firstlineno`.
     pub firstlineno: i32,
     /// `co_lnotab` (up to 3.9) or `co_linetable` (3.10+).
     pub linetable: Rc<[u8]>,
     /// `co_exceptiontable` (3.11+).
     pub exceptiontable: Option<Rc<[u8]>>,
+}
+
+/// Variable names: three tuples up to 3.10, one tuple with a kind byte per name from 3.11.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Vars {
+    /// `co_varnames`, `co_cellvars`, `co_freevars`.
+    Classic {
+        /// `co_varnames`.
+        varnames: Rc<[Value]>,
+        /// `co_cellvars`.
+        cellvars: Rc<[Value]>,
+        /// `co_freevars`.
+        freevars: Rc<[Value]>,
+    },
+    /// `co_localsplusnames` and `co_localspluskinds` (equal lengths).
+    LocalsPlus {
+        /// The names.
+        names: Rc<[Value]>,
+        /// One kind byte per name: 0x20 local, 0x40 cell, 0x80 free.
+        kinds: Rc<[u8]>,
+    },
+}
+
+/// Which of the three classic lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarKind {
+    /// `co_varnames` (kind bit 0x20).
+    Local,
+    /// `co_cellvars` (kind bit 0x40).
+    Cell,
+    /// `co_freevars` (kind bit 0x80).
+    Free,
+}
+
+impl Vars {
+    /// The names of one list, in order, as CPython rebuilds them from the kinds.
+    pub fn of(&self, kind: VarKind) -> Vec<Cow<'_, str>> {
+        match self {
+            Vars::Classic {
+                varnames,
+                cellvars,
+                freevars,
+            } => {
+                let list = match kind {
+                    VarKind::Local => varnames,
+                    VarKind::Cell => cellvars,
+                    VarKind::Free => freevars,
+                };
+                list.iter().filter_map(Value::as_text).collect()
+            }
+            Vars::LocalsPlus { names, kinds } => {
+                let bit = match kind {
+                    VarKind::Local => 0x20,
+                    VarKind::Cell => 0x40,
+                    VarKind::Free => 0x80,
+                };
+                names
+                    .iter()
+                    .zip(kinds.iter())
+                    .filter(|(_, k)| *k & bit != 0)
+                    .filter_map(|(n, _)| n.as_text())
+                    .collect()
+            }
+        }
+    }
+
+    /// Every name of the three lists, a name in several lists once per list.
+    pub fn all(&self) -> impl Iterator<Item = &Value> {
+        let (a, b, c): (&[Value], &[Value], &[Value]) = match self {
+            Vars::Classic {
+                varnames,
+                cellvars,
+                freevars,
+            } => (varnames, cellvars, freevars),
+            Vars::LocalsPlus { names, .. } => (names, &[], &[]),
+        };
+        a.iter().chain(b).chain(c)
+    }
+}
+
+impl Code {
+    /// `co_name` as text.
+    pub fn name(&self) -> Cow<'_, str> {
+        self.name.as_text().unwrap_or_default()
+    }
+
+    /// `co_filename` as text.
+    pub fn filename(&self) -> Cow<'_, str> {
+        self.filename.as_text().unwrap_or_default()
+    }
+
+    /// `co_qualname` as text (3.11+).
+    pub fn qualname(&self) -> Option<Cow<'_, str>> {
+        self.qualname.as_ref().and_then(Value::as_text)
+    }
+
+    /// `co_names` as text.
+    pub fn names(&self) -> Vec<Cow<'_, str>> {
+        self.names.iter().filter_map(Value::as_text).collect()
+    }
+
+    /// The `i`-th of `co_names`.
+    pub fn name_at(&self, i: usize) -> Option<Cow<'_, str>> {
+        self.names.get(i).and_then(Value::as_text)
+    }
 }
 
 /// `co_flags` bits (CPython `Include/cpython/code.h`).

@@ -144,15 +144,27 @@ fn prefix_caches_map_to_their_absolute_source_directory() {
     let opts = ScanOptions::new(vec![p.to_path_buf()]).with_prefix(Some(cache.path().into()));
     let model = scan_dir(opts);
     let app = model.cache(&mirror.join("app.cpython-313.pyc")).unwrap();
-    assert_eq!((app.status, app.location), (Status::Fresh, crate::pyc::Location::Prefix));
+    assert_eq!(
+        (app.status, app.location),
+        (Status::Fresh, crate::pyc::Location::Prefix)
+    );
     assert_eq!(app.source.as_deref(), Some(p.join("app.py").as_path()));
     assert_eq!(app.module, "app");
-    assert_eq!(status_of(&model, &mirror.join("old.cpython-313.pyc")), Status::Orphaned);
-    assert_eq!(status_of(&model, &mirror.join("stray.pyc")), Status::Invalid);
+    assert_eq!(
+        status_of(&model, &mirror.join("old.cpython-313.pyc")),
+        Status::Orphaned
+    );
+    assert_eq!(
+        status_of(&model, &mirror.join("stray.pyc")),
+        Status::Invalid
+    );
     // Scanning only the prefix: the source lies outside every root, and is still found.
     let opts = ScanOptions::new(vec![]).with_prefix(Some(cache.path().into()));
     let model = scan_dir(opts);
-    assert_eq!(status_of(&model, &mirror.join("app.cpython-313.pyc")), Status::Fresh);
+    assert_eq!(
+        status_of(&model, &mirror.join("app.cpython-313.pyc")),
+        Status::Fresh
+    );
     let module = &model.modules[&p.join("app.py")];
     assert!(module.source_exists());
     assert!(module.name.ends_with(".app") && !module.name.starts_with('.'));
@@ -173,7 +185,13 @@ fn a_prefix_inside_the_root_is_read_as_a_prefix_once() {
     // Without the prefix the same file cannot be imported: orphaned, with a hint.
     let model = scan_dir(ScanOptions::new(vec![r.to_path_buf()]));
     assert_eq!(model.caches[0].status, Status::Orphaned);
-    assert!(model.caches[0].reason.as_deref().unwrap().contains("--pycache-prefix"));
+    assert!(
+        model.caches[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("--pycache-prefix")
+    );
 }
 
 #[test]
@@ -182,7 +200,10 @@ fn symlinks_are_not_followed_unless_asked_and_loops_are_reported() {
     let r = tmp.path().join("root");
     let other = tmp.path().join("other");
     source(&other.join("o.py"), "", T);
-    write(&other.join("__pycache__/o.cpython-313.pyc"), &ts_pyc(3571, T, 0));
+    write(
+        &other.join("__pycache__/o.cpython-313.pyc"),
+        &ts_pyc(3571, T, 0),
+    );
     std::fs::create_dir_all(r.join("a")).unwrap();
     std::os::unix::fs::symlink(&other, r.join("link")).unwrap();
     std::os::unix::fs::symlink(&r, r.join("a/loop")).unwrap();
@@ -208,9 +229,15 @@ fn a_symlinked_source_still_counts_for_its_cache() {
     let r = tmp.path();
     source(&r.join("real/m.py"), "x = 1\n", T);
     std::os::unix::fs::symlink(r.join("real/m.py"), r.join("m.py")).unwrap();
-    write(&r.join("__pycache__/m.cpython-313.pyc"), &ts_pyc(3571, T, 6));
+    write(
+        &r.join("__pycache__/m.cpython-313.pyc"),
+        &ts_pyc(3571, T, 6),
+    );
     let model = scan_dir(ScanOptions::new(vec![r.to_path_buf()]));
-    assert_eq!(status_of(&model, &r.join("__pycache__/m.cpython-313.pyc")), Status::Fresh);
+    assert_eq!(
+        status_of(&model, &r.join("__pycache__/m.cpython-313.pyc")),
+        Status::Fresh
+    );
 }
 
 #[test]
@@ -218,12 +245,18 @@ fn excludes_and_vcs_directories_are_skipped() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     for dir in ["keep", "vendor", ".git", "deep/build"] {
-        write(&r.join(dir).join("__pycache__/x.cpython-313.pyc"), &ts_pyc(3571, T, 0));
+        write(
+            &r.join(dir).join("__pycache__/x.cpython-313.pyc"),
+            &ts_pyc(3571, T, 0),
+        );
     }
     let mut opts = ScanOptions::new(vec![r.to_path_buf()]);
     opts.excludes = vec!["vendor".into(), "deep/build".into()];
     let model = scan_dir(opts);
-    assert_eq!(paths(&model), vec![r.join("keep/__pycache__/x.cpython-313.pyc")]);
+    assert_eq!(
+        paths(&model),
+        vec![r.join("keep/__pycache__/x.cpython-313.pyc")]
+    );
     let mut opts = ScanOptions::new(vec![r.to_path_buf()]);
     opts.skip_vcs = false;
     opts.excludes = vec!["*.pyc".into()];
@@ -254,7 +287,12 @@ fn bad_roots_are_findings_and_the_scan_still_finishes() {
     let roots = vec![tmp.path().join("file.py"), tmp.path().join("missing")];
     let model = scan_dir(ScanOptions::new(roots));
     assert_eq!(model.errors.len(), 2);
-    assert!(model.errors.iter().all(|e| e.kind == ScanErrorKind::BadRoot));
+    assert!(
+        model
+            .errors
+            .iter()
+            .all(|e| e.kind == ScanErrorKind::BadRoot)
+    );
     assert!(model.errors[0].message.contains("is a file"));
 }
 
@@ -262,8 +300,15 @@ fn bad_roots_are_findings_and_the_scan_still_finishes() {
 fn overlapping_roots_are_walked_once() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
-    write(&r.join("a/__pycache__/x.cpython-313.pyc"), &ts_pyc(3571, T, 0));
-    let model = scan_dir(ScanOptions::new(vec![r.join("a"), r.to_path_buf(), r.to_path_buf()]));
+    write(
+        &r.join("a/__pycache__/x.cpython-313.pyc"),
+        &ts_pyc(3571, T, 0),
+    );
+    let model = scan_dir(ScanOptions::new(vec![
+        r.join("a"),
+        r.to_path_buf(),
+        r.to_path_buf(),
+    ]));
     assert_eq!(model.caches.len(), 1);
 }
 

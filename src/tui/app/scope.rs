@@ -37,6 +37,8 @@ pub enum ActionItem {
     Rescan,
     /// Check writability and cost for the service user.
     Doctor,
+    /// Work out which modules the entry points import (on request on huge trees).
+    Imports,
 }
 
 impl App {
@@ -157,6 +159,9 @@ impl App {
             out.push(ActionItem::Recompile);
         }
         out.push(ActionItem::Rescan);
+        if self.reach.is_empty() && self.model.progress.finished {
+            out.push(ActionItem::Imports);
+        }
         if work::CAN_DOCTOR {
             out.push(ActionItem::Doctor);
         }
@@ -165,9 +170,17 @@ impl App {
 
     /// Starts an action: non-destructive ones run at once, the rest show their plan.
     pub(crate) fn plan_item(&mut self, item: ActionItem) {
-        let destructive = !matches!(item, ActionItem::Rescan | ActionItem::Doctor);
+        let destructive = !matches!(
+            item,
+            ActionItem::Rescan | ActionItem::Doctor | ActionItem::Imports
+        );
         if destructive && self.opts.read_only {
             self.message = Some("read-only session: nothing can be changed (--read-only)".into());
+            return;
+        }
+        if item == ActionItem::Imports {
+            self.push(Effect::AnalyzeImports);
+            self.message = Some("analysing imports in the background".into());
             return;
         }
         if item == ActionItem::Rescan {

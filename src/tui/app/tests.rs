@@ -169,7 +169,10 @@ fn read_only_offers_no_destructive_action() {
             ..Options::default()
         },
     );
-    assert_eq!(a.items(), [ActionItem::Rescan, ActionItem::Doctor]);
+    assert_eq!(
+        a.items(),
+        [ActionItem::Rescan, ActionItem::Imports, ActionItem::Doctor]
+    );
     keys(&mut a, "c");
     assert!(a.dialog.is_none());
     assert!(a.message.as_deref().unwrap_or("").contains("read-only"));
@@ -190,6 +193,7 @@ fn actions_list_follows_the_scope() {
             ActionItem::CleanAll,
             ActionItem::Recompile,
             ActionItem::Rescan,
+            ActionItem::Imports,
             ActionItem::Doctor,
         ]
     );
@@ -297,4 +301,31 @@ fn doctor_runs_on_a_worker_without_confirmation() {
         a.take_effects()[..],
         [Effect::Run(crate::tui::work::Work::Doctor { .. })]
     ));
+}
+
+#[test]
+fn imports_are_analysed_after_a_scan_and_shown_per_module() {
+    let mut a = App::new(fixture::empty(), Options::default());
+    a.on_scan(ScanEvent::Batch(Box::new(fixture::batch())));
+    assert!(!a.take_effects().contains(&Effect::AnalyzeImports));
+    a.on_scan(ScanEvent::Finished);
+    assert!(a.take_effects().contains(&Effect::AnalyzeImports));
+    a.reach.insert(
+        PathBuf::from(ROOT).join("app.py"),
+        Reach {
+            label: "imported",
+            runs: true,
+            chain: vec!["run.py".into(), "app".into()],
+        },
+    );
+    assert!(!a.items().contains(&ActionItem::Imports));
+    keys(&mut a, "j");
+    let text: Vec<String> = crate::tui::panes::details::lines(&a)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    assert!(
+        text.iter().any(|l| l.contains("imported: run.py -> app")),
+        "{text:?}"
+    );
 }

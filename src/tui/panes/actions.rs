@@ -82,12 +82,20 @@ pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
         }
         ActionItem::Recompile => (
             "recompile…".to_string(),
-            format!("{} modules; choose interpreter and mode", agg.modules),
+            format!(
+                "{}; choose interpreter and mode",
+                count(u64::from(agg.modules), "module")
+            ),
             Style::default(),
         ),
         ActionItem::Rescan => (
             "rescan".to_string(),
             "walk the tree again".to_string(),
+            Style::default(),
+        ),
+        ActionItem::Imports => (
+            "analyze imports".to_string(),
+            "which modules do the entry points import?".to_string(),
             Style::default(),
         ),
         ActionItem::Doctor => (

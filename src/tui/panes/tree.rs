@@ -62,7 +62,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|r| prefix_width(app, *r) + name_of(app, *r).width() + 2)
         .max()
         .unwrap_or(0)
-        .min(inner.width as usize / 2)
+        .min(inner.width as usize * 2 / 5)
         .max(12);
     for (i, row) in visible.iter().enumerate() {
         let y = inner.y + i as u16;
@@ -163,14 +163,34 @@ fn row_line(app: &App, row: Row, name_col: usize, width: usize, theme: Theme) ->
         Row::Node(_) => node.agg.bytes,
     };
     let info_room = width.saturating_sub(name_col.max(used + 1) + size_w);
-    let mut info_w = 0;
+    // Units ("313 stale", "2 orphan") end at a two-space separator and are shown whole or
+    // not at all; a cut is marked, so a row never reads "313" without its verdict.
+    let mut units: Vec<Vec<Span<'static>>> = vec![Vec::new()];
     for s in info {
-        let w = s.content.width();
-        if info_w + w > info_room {
+        let sep = s.content == "  ";
+        if let Some(u) = units.last_mut() {
+            u.push(s);
+        }
+        if sep {
+            units.push(Vec::new());
+        }
+    }
+    units.retain(|u| !u.is_empty());
+    let cut = if theme.ascii { "~" } else { "…" };
+    let mut info_w = 0;
+    let n_units = units.len();
+    for (i, unit) in units.into_iter().enumerate() {
+        let w: usize = unit.iter().map(|s| s.content.width()).sum();
+        let more = i + 1 < n_units;
+        if info_w + w + usize::from(more) > info_room && (more || info_w + w > info_room) {
+            if info_w < info_room {
+                spans.push(Span::styled(cut, theme.dim()));
+                info_w += 1;
+            }
             break;
         }
         info_w += w;
-        spans.push(s);
+        spans.extend(unit);
     }
     let pad = width.saturating_sub(name_col.max(used + 1) + info_w + size_w);
     spans.push(Span::raw(" ".repeat(pad)));
@@ -230,7 +250,10 @@ fn cache_info(app: &App, c: &CacheRecord, theme: Theme) -> Vec<Span<'static>> {
 
 /// Directory totals: module count, then each problem verdict with a count.
 fn dir_info(agg: &Agg, theme: Theme) -> Vec<Span<'static>> {
-    let mut out = vec![Span::styled(format!("{} mod  ", agg.modules), theme.dim())];
+    let mut out = vec![
+        Span::styled(format!("{} mod", agg.modules), theme.dim()),
+        Span::raw("  "),
+    ];
     for s in Status::ALL {
         let n = agg.status[status_index(s)];
         if n > 0 && s != Status::Fresh {

@@ -149,7 +149,9 @@ impl Tree {
         };
         let mut shown = vec![false; self.nodes.len()];
         for (id, node) in self.nodes.iter().enumerate() {
-            if node.alive && node.is_module() && node.name.to_lowercase().contains(&f) {
+            // The key is the module's whole path (with its group in the other views), so
+            // `/pkg` finds the modules of package pkg too.
+            if node.alive && node.is_module() && node.key.to_lowercase().contains(&f) {
                 let mut at = Some(id);
                 while let Some(n) = at {
                     if shown[n] {

@@ -157,6 +157,13 @@ fn filter_shows_matches_with_their_directories() {
     t.set_filter("VIEW");
     t.ensure_rows(&m);
     assert_eq!(names(&t), ["pkg", "  views.py"]);
+    // A directory name finds the modules below it.
+    t.set_filter("pkg/");
+    t.ensure_rows(&m);
+    assert_eq!(
+        names(&t),
+        ["pkg", "  __init__.py", "  legacy.py", "  views.py"]
+    );
     t.set_filter("");
     t.ensure_rows(&m);
     assert_eq!(t.rows.len(), 7);

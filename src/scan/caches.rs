@@ -1,0 +1,341 @@
+//! Judging the caches of one directory: its legacy `NAME.pyc` files, its `__pycache__`, or a
+//! directory of the prefix tree. Each cache is opened relative to its directory's descriptor,
+//! its first 16 bytes read and its descriptor `fstat`ed; each source is `stat`ed once per
+//! directory (from the listing) and read only for hash-based caches.
+
+use super::classify::{self, BytecodeName, CacheFacts};
+use super::record::SourceRecord;
+use super::visit::{Listing, What, dir_error, excluded, file_error, is};
+use super::walk::{Ctx, Job, Out};
+use crate::pyc::{Location, SourceFound, SourceStat};
+use nix::dir::{Dir, Type};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag, openat};
+use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The `.py` sources of a directory, by stem, sorted for lookups.
+pub(super) struct Sources {
+    stems: Vec<(Vec<u8>, SourceStat)>,
+}
+
+impl Sources {
+    fn get(&self, stem: &[u8]) -> SourceFound {
+        match self.stems.binary_search_by(|(s, _)| s.as_slice().cmp(stem)) {
+            Ok(i) => SourceFound::Present(self.stems[i].1),
+            Err(_) => SourceFound::Missing,
+        }
+    }
+}
+
+/// Stats every source once, records it, and returns the `.py` ones for cache lookups.
+pub(super) fn sources(
+    fd: BorrowedFd<'_>,
+    job: &Job,
+    l: &Listing,
+    dir_module: &str,
+    out: &mut Out,
+) -> Sources {
+    let mut stems = Vec::new();
+    for i in 0..l.items.len() {
+        if l.items[i].2 != What::Source {
+            continue;
+        }
+        let name = l.name(i);
+        let st = match fstatat(fd, name, AtFlags::empty()) {
+            Ok(st) if is(&st, SFlag::S_IFREG) => st,
+            Ok(_) | Err(Errno::ENOENT) => continue,
+            Err(e) => {
+                let path = job.path.join(OsStr::from_bytes(name));
+                file_error(out, &path, e);
+                continue;
+            }
+        };
+        let Some(stem) = classify::source_stem(name) else {
+            continue;
+        };
+        if name.ends_with(b".py") {
+            stems.push((stem.to_vec(), classify::source_stat_from(&st)));
+        }
+        out.batch.sources.push(SourceRecord {
+            path: classify::join_exact(&job.path, name),
+            module: classify::join_module(dir_module, stem),
+            is_package: name == b"__init__.py",
+            meta: classify::meta_from_stat(&st),
+        });
+    }
+    stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Sources { stems }
+}
+
+/// The first 16 bytes and the `stat` of a cache file.
+struct Head {
+    bytes: [u8; 16],
+    len: usize,
+    meta: crate::scan::FileMeta,
+}
+
+fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<Head, Errno> {
+    let mut flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
+    if !ctx.opts.follow_symlinks {
+        flags |= OFlag::O_NOFOLLOW;
+    }
+    let fd = openat(dirfd, name, flags, Mode::empty())?;
+    let st = fstat(&fd)?;
+    let mut file = std::fs::File::from(fd);
+    let mut head = Head {
+        bytes: [0; 16],
+        len: 0,
+        meta: classify::meta_from_stat(&st),
+    };
+    while head.len < 16 {
+        match file.read(&mut head.bytes[head.len..]) {
+            Ok(0) => break,
+            Ok(n) => head.len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Errno::from_raw(e.raw_os_error().unwrap_or(0))),
+        }
+    }
+    Ok(head)
+}
+
+/// Judges one cache whose directory is open as `cache_dir`; `read_source` reads the source
+/// of hash-based caches.
+fn judge_one(
+    ctx: &Ctx,
+    cache_dir: BorrowedFd<'_>,
+    facts: CacheFacts<'_>,
+    raw_name: &[u8],
+    found: SourceFound,
+    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    out: &mut Out,
+) {
+    match read_head(ctx, cache_dir, raw_name) {
+        Ok(head) => {
+            let facts = CacheFacts {
+                head: &head.bytes[..head.len],
+                meta: head.meta,
+                ..facts
+            };
+            out.batch
+                .caches
+                .push(classify::classify(facts, found, read_source));
+        }
+        Err(e @ (Errno::EACCES | Errno::EPERM)) => {
+            let meta = fstatat(cache_dir, raw_name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                .map(|st| classify::meta_from_stat(&st))
+                .unwrap_or_default();
+            let err = io::Error::from(e);
+            out.batch
+                .caches
+                .push(classify::unreadable(CacheFacts { meta, ..facts }, &err));
+        }
+        Err(e) => file_error(out, &facts.path, e),
+    }
+}
+
+fn read_at(dirfd: BorrowedFd<'_>, name: &Path) -> io::Result<Vec<u8>> {
+    let fd = openat(
+        dirfd,
+        name,
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let size = fstat(&fd).map_or(0, |st| st.st_size.max(0) as usize);
+    // Sized from the start: sources of hash-based caches are read whole, once.
+    let mut bytes = Vec::with_capacity(size + 1);
+    std::fs::File::from(fd).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A legacy `NAME.pyc`/`NAME.pyo` beside where `NAME.py` is (or was).
+pub(super) fn legacy(
+    ctx: &Ctx,
+    fd: BorrowedFd<'_>,
+    dir: &Path,
+    name: &[u8],
+    sources: &Sources,
+    dir_module: &str,
+    out: &mut Out,
+) {
+    let Some(bn) = classify::bytecode_name(name, false) else {
+        return;
+    };
+    let src_name = classify::source_file_name(bn.stem);
+    let facts = CacheFacts {
+        path: classify::join_exact(dir, name),
+        source: Some(classify::join_source(dir, bn.stem)),
+        module: classify::join_module(dir_module, bn.stem),
+        location: Location::Legacy,
+        name: bn,
+        head: &[],
+        meta: Default::default(),
+    };
+    let found = sources.get(bn.stem);
+    judge_one(ctx, fd, facts, name, found, || read_at(fd, &src_name), out);
+}
+
+/// A directory's `__pycache__`, judged against the sources listed beside it.
+pub(super) fn pycache(
+    ctx: &Ctx,
+    parent: BorrowedFd<'_>,
+    job: &Job,
+    sources: &Sources,
+    dir_module: &str,
+    out: &mut Out,
+) {
+    let dir = job.path.as_path();
+    let path = dir.join("__pycache__");
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let mut pc = match Dir::openat(parent, "__pycache__", flags, Mode::empty()) {
+        Ok(d) => d,
+        Err(e) => return dir_error(out, &path, e),
+    };
+    out.batch.dirs_seen += 1;
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut unknown: Vec<Vec<u8>> = Vec::new();
+    for entry in pc.iter() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                dir_error(out, &path, e);
+                break;
+            }
+        };
+        let name = entry.file_name().to_bytes();
+        let regular = match entry.file_type() {
+            Some(Type::File) => true,
+            Some(Type::Symlink) => ctx.opts.follow_symlinks,
+            None => {
+                unknown.push(name.to_vec());
+                false
+            }
+            Some(_) => false,
+        };
+        if regular && classify::bytecode_name(name, false).is_some() {
+            names.push(name.to_vec());
+        } else if regular {
+            out.batch.files_seen += 1;
+        }
+    }
+    let pcfd = pc.as_fd();
+    for name in unknown {
+        if fstatat(pcfd, &name[..], AtFlags::AT_SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| is(&st, SFlag::S_IFREG))
+        {
+            if classify::bytecode_name(&name, false).is_some() {
+                names.push(name);
+            } else {
+                out.batch.files_seen += 1;
+            }
+        }
+    }
+    out.batch.files_seen += names.len() as u64;
+    if ctx.excludes.is_some() {
+        names.retain(|n| !excluded(ctx, &job.root.path, &path, n));
+    }
+    for name in &names {
+        let Some(bn) = classify::bytecode_name(name, true) else {
+            continue;
+        };
+        let src_name = classify::source_file_name(bn.stem);
+        let (source, found) = match bn.tag {
+            Some(_) => (
+                Some(classify::join_source(dir, bn.stem)),
+                sources.get(bn.stem),
+            ),
+            None => (None, SourceFound::Missing),
+        };
+        let facts = CacheFacts {
+            path: classify::join_exact(&path, name),
+            source,
+            module: classify::join_module(dir_module, bn.stem),
+            location: Location::Pycache,
+            name: bn,
+            head: &[],
+            meta: Default::default(),
+        };
+        judge_one(
+            ctx,
+            pcfd,
+            facts,
+            name,
+            found,
+            || read_at(parent, &src_name),
+            out,
+        );
+    }
+}
+
+/// A directory of the prefix tree: each cache maps to `/<path below the prefix>/NAME.py`.
+pub(super) fn prefix_dir(ctx: &Ctx, fd: BorrowedFd<'_>, dir: &Path, l: &Listing, out: &mut Out) {
+    let Some(prefix) = &ctx.opts.prefix else {
+        return;
+    };
+    let src_dir = classify::prefix_source_dir(prefix, dir).unwrap_or_else(|| PathBuf::from("/"));
+    let (base, under_root) = match ctx.roots.iter().find(|r| src_dir.starts_with(&r.base)) {
+        Some(r) => (r.base.as_path(), src_dir.starts_with(&r.path)),
+        None => (Path::new("/"), false),
+    };
+    let dir_module = classify::dir_module(base, &src_dir);
+    let mut order: Vec<usize> = (0..l.items.len())
+        .filter(|&i| l.items[i].2 == What::Bytecode)
+        .collect();
+    order.sort_unstable_by(|&a, &b| l.name(a).cmp(l.name(b)));
+    let mut last: Option<(Vec<u8>, SourceFound)> = None;
+    for i in order {
+        let name = l.name(i);
+        let Some(bn) = classify::bytecode_name(name, true) else {
+            continue;
+        };
+        let src = classify::join_source(&src_dir, bn.stem);
+        let found = match (&last, bn.tag) {
+            (_, None) => SourceFound::Missing,
+            (Some((stem, found)), _) if stem.as_slice() == bn.stem => *found,
+            _ => {
+                let found = stat_source(&src, &dir_module, bn, under_root, out);
+                last = Some((bn.stem.to_vec(), found));
+                found
+            }
+        };
+        let facts = CacheFacts {
+            path: classify::join_exact(dir, name),
+            source: bn.tag.map(|_| src.clone()),
+            module: classify::join_module(&dir_module, bn.stem),
+            location: Location::Prefix,
+            name: bn,
+            head: &[],
+            meta: Default::default(),
+        };
+        judge_one(ctx, fd, facts, name, found, || std::fs::read(&src), out);
+    }
+}
+
+/// Stats a prefix cache's source by its absolute path; a source outside every root is
+/// recorded here, since no walk will meet it.
+fn stat_source(
+    src: &Path,
+    dir_module: &str,
+    bn: BytecodeName<'_>,
+    under_root: bool,
+    out: &mut Out,
+) -> SourceFound {
+    match nix::sys::stat::stat(src) {
+        Ok(st) if is(&st, SFlag::S_IFREG) => {
+            if !under_root {
+                out.batch.sources.push(SourceRecord {
+                    path: src.to_path_buf(),
+                    module: classify::join_module(dir_module, bn.stem),
+                    is_package: bn.stem == b"__init__",
+                    meta: classify::meta_from_stat(&st),
+                });
+            }
+            SourceFound::Present(classify::source_stat_from(&st))
+        }
+        _ => SourceFound::Missing,
+    }
+}
