@@ -38,6 +38,11 @@ def missing_dirs(d):
     return out
 
 
+def position(n):
+    # Encoding errors report line 0, column -1: no position.
+    return n if isinstance(n, int) and n > 0 else None
+
+
 def give(path, st):
     os.lchown(path, st.st_uid, st.st_gid)
 
@@ -64,7 +69,7 @@ def compile_one(req):
         if isinstance(v, SyntaxError):
             return {"ok": False, "kind": "syntax",
                     "msg": "%s: %s" % (type(v).__name__, v.msg),
-                    "line": v.lineno, "col": v.offset}
+                    "line": position(v.lineno), "col": position(v.offset)}
         return {"ok": False, "kind": "error",
                 "msg": "%s: %s" % (type(v).__name__, v)}
     except (IOError, OSError) as e:

@@ -175,6 +175,10 @@ fn event_loop(
                     app.message = Some(format!("import analysis failed: {e}"));
                     redraw = true;
                 }
+                Event::Access(dir, text) => {
+                    app.access.insert(dir, text);
+                    redraw = true;
+                }
                 Event::Owner(uid, name) => {
                     app.owners.insert(uid, name);
                     redraw = true;
@@ -197,6 +201,7 @@ fn event_loop(
                 Effect::LookupOwner(uid) => lookup_owner(uid, tx.clone()),
                 Effect::Run(w) => work::spawn(w, tx.clone(), venvs(&app.model)),
                 Effect::AnalyzeImports => analyze_imports(scan_opts, tx.clone()),
+                Effect::CheckAccess(dir) => check_access(dir, tx.clone()),
             }
         }
         if let Some(code) = exit {
@@ -310,6 +315,27 @@ fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
                 .collect()
         });
         let _ = tx.send(Event::Reach(result.map_err(|e| e.0)));
+    });
+}
+
+/// Asks the doctor's access check whether this user can write `DIR/__pycache__`.
+fn check_access(dir: PathBuf, tx: Sender<Event>) {
+    use pycache::doctor::access::{Sandbox, check_dir};
+    use pycache::doctor::identity::Identity;
+    std::thread::spawn(move || {
+        let me = Identity::current();
+        let access = check_dir(&me, &dir.join("__pycache__"), &Sandbox::default());
+        let text = if access.writable {
+            format!("yes: {} can write its __pycache__", me.name)
+        } else {
+            let why: Vec<String> = access.blockers.iter().map(|b| b.why.clone()).collect();
+            format!(
+                "no: {} cannot write its __pycache__ ({})",
+                me.name,
+                why.join("; ")
+            )
+        };
+        let _ = tx.send(Event::Access(dir, text));
     });
 }
 

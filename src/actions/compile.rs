@@ -35,8 +35,13 @@ struct Answer {
     ok: bool,
     kind: Option<String>,
     msg: Option<String>,
-    line: Option<u32>,
-    col: Option<u32>,
+    line: Option<i64>,
+    col: Option<i64>,
+}
+
+/// A 1-based line or column, or None for the 0/-1 Python uses for "no position".
+fn position(n: Option<i64>) -> Option<u32> {
+    n.and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0)
 }
 
 impl Driver {
@@ -107,6 +112,9 @@ impl Driver {
     }
 
     fn died(&mut self, what: &str) -> String {
+        // It may still be waiting for input (an answer we could not read): end it.
+        self.stdin.take();
+        let _ = self.child.kill();
         let _ = self.child.wait();
         let tail = self
             .stderr_tail
@@ -144,8 +152,8 @@ fn outcome_of(index: usize, step: &Compile, answer: Result<Answer, String>) -> S
                 Some("refused") => Outcome::Skipped(msg),
                 Some("syntax") => {
                     out.source = Some(step.source.clone());
-                    out.line = a.line;
-                    out.column = a.col;
+                    out.line = position(a.line);
+                    out.column = position(a.col);
                     Outcome::Failed(format!("{msg} ({})", step.tag))
                 }
                 _ => Outcome::Failed(msg),

@@ -177,12 +177,12 @@ impl Report {
                     Outcome::Skipped(why) => ("skipped", why),
                     Outcome::Failed(why) => ("failed ", why),
                 };
-                let place = match (&o.source, o.line) {
-                    (Some(source), Some(line)) => {
-                        let col = o.column.map(|c| format!(":{c}")).unwrap_or_default();
-                        format!("{}:{line}{col}", display_path(source))
+                let at = |n: Option<u32>| n.map(|n| format!(":{n}")).unwrap_or_default();
+                let place = match &o.source {
+                    Some(source) => {
+                        format!("{}{}{}", display_path(source), at(o.line), at(o.column))
                     }
-                    _ => display_path(&o.path),
+                    None => display_path(&o.path),
                 };
                 Some(format!("{head} {place}: {why}"))
             })

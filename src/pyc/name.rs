@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 /// Where a cache file lives relative to its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
     /// `DIR/__pycache__/NAME.TAG.pyc` beside `DIR/NAME.py`.

@@ -14,7 +14,9 @@ use serde::Serialize;
 use std::io;
 
 /// The verdict classes, in the order a report lists problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Cannot be decoded: empty, truncated, unknown magic, bad flags, tag/magic mismatch.

@@ -5,17 +5,13 @@
 
 use super::classify::{self, BytecodeName, CacheFacts};
 use super::record::SourceRecord;
-use super::visit::{Listing, What, dir_error, excluded, file_error, is};
+use super::visit::{Listing, What, dir_error, excluded, file_error, is, push, read_names};
 use super::walk::{Ctx, Job, Out};
 use crate::pyc::{Location, SourceFound, SourceStat};
-use nix::dir::{Dir, Type};
-use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, openat};
-use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
-use std::ffi::OsStr;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, fstat, openat, statat};
+use rustix::io::Errno;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 /// The `.py` sources of a directory, by stem, sorted for lookups.
@@ -46,11 +42,11 @@ pub(super) fn sources(
             continue;
         }
         let name = l.name(i);
-        let st = match fstatat(fd, name, AtFlags::empty()) {
-            Ok(st) if is(&st, SFlag::S_IFREG) => st,
-            Ok(_) | Err(Errno::ENOENT) => continue,
+        let st = match statat(fd, name, AtFlags::empty()) {
+            Ok(st) if is(&st, FileType::RegularFile) => st,
+            Ok(_) | Err(Errno::NOENT) => continue,
             Err(e) => {
-                let path = job.path.join(OsStr::from_bytes(name));
+                let path = classify::join_exact(&job.path, name);
                 file_error(out, &path, e);
                 continue;
             }
@@ -80,24 +76,23 @@ struct Head {
 }
 
 fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<Head, Errno> {
-    let mut flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     if !ctx.opts.follow_symlinks {
-        flags |= OFlag::O_NOFOLLOW;
+        flags |= OFlags::NOFOLLOW;
     }
     let fd = openat(dirfd, name, flags, Mode::empty())?;
     let st = fstat(&fd)?;
-    let mut file = std::fs::File::from(fd);
     let mut head = Head {
         bytes: [0; 16],
         len: 0,
         meta: classify::meta_from_stat(&st),
     };
     while head.len < 16 {
-        match file.read(&mut head.bytes[head.len..]) {
+        match rustix::io::read(&fd, &mut head.bytes[head.len..]) {
             Ok(0) => break,
             Ok(n) => head.len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Errno::from_raw(e.raw_os_error().unwrap_or(0))),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(head)
@@ -125,8 +120,8 @@ fn judge_one(
                 .caches
                 .push(classify::classify(facts, found, read_source));
         }
-        Err(e @ (Errno::EACCES | Errno::EPERM)) => {
-            let meta = fstatat(cache_dir, raw_name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        Err(e @ (Errno::ACCESS | Errno::PERM)) => {
+            let meta = statat(cache_dir, raw_name, AtFlags::SYMLINK_NOFOLLOW)
                 .map(|st| classify::meta_from_stat(&st))
                 .unwrap_or_default();
             let err = io::Error::from(e);
@@ -139,13 +134,8 @@ fn judge_one(
 }
 
 fn read_at(dirfd: BorrowedFd<'_>, name: &Path) -> io::Result<Vec<u8>> {
-    let fd = openat(
-        dirfd,
-        name,
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    let size = fstat(&fd).map_or(0, |st| st.st_size.max(0) as usize);
+    let fd = openat(dirfd, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let size = fstat(&fd).map_or(0, |st| usize::try_from(st.st_size).unwrap_or(0));
     // Sized from the start: sources of hash-based caches are read whole, once.
     let mut bytes = Vec::with_capacity(size + 1);
     std::fs::File::from(fd).read_to_end(&mut bytes)?;
@@ -190,55 +180,58 @@ pub(super) fn pycache(
 ) {
     let dir = job.path.as_path();
     let path = dir.join("__pycache__");
-    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
-    let mut pc = match Dir::openat(parent, "__pycache__", flags, Mode::empty()) {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    let pc = match openat(parent, "__pycache__", flags, Mode::empty()) {
         Ok(d) => d,
         Err(e) => return dir_error(out, &path, e),
     };
     out.batch.dirs_seen += 1;
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    let mut unknown: Vec<Vec<u8>> = Vec::new();
-    for entry in pc.iter() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                dir_error(out, &path, e);
-                break;
-            }
-        };
-        let name = entry.file_name().to_bytes();
-        let regular = match entry.file_type() {
-            Some(Type::File) => true,
-            Some(Type::Symlink) => ctx.opts.follow_symlinks,
-            None => {
-                unknown.push(name.to_vec());
+    let mut names = Listing::default();
+    let mut unknown: Vec<(usize, usize)> = Vec::new();
+    read_names(&pc, &path, out, |name, kind, out| {
+        let regular = match kind {
+            FileType::RegularFile => true,
+            FileType::Symlink => ctx.opts.follow_symlinks,
+            FileType::Unknown => {
+                let s = names.names.len();
+                names.names.extend_from_slice(name);
+                unknown.push((s, names.names.len()));
                 false
             }
-            Some(_) => false,
+            _ => false,
         };
         if regular && classify::bytecode_name(name, false).is_some() {
-            names.push(name.to_vec());
+            push(&mut names, name, What::Bytecode);
         } else if regular {
             out.batch.files_seen += 1;
         }
-    }
-    let pcfd = pc.as_fd();
-    for name in unknown {
-        if fstatat(pcfd, &name[..], AtFlags::AT_SYMLINK_NOFOLLOW)
-            .is_ok_and(|st| is(&st, SFlag::S_IFREG))
+    });
+    for (s, e) in unknown {
+        let name = names.names[s..e].to_vec();
+        if statat(&pc, &name[..], AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| is(&st, FileType::RegularFile))
         {
             if classify::bytecode_name(&name, false).is_some() {
-                names.push(name);
+                push(&mut names, &name, What::Bytecode);
             } else {
                 out.batch.files_seen += 1;
             }
         }
     }
-    out.batch.files_seen += names.len() as u64;
+    out.batch.files_seen += names.items.len() as u64;
     if ctx.excludes.is_some() {
-        names.retain(|n| !excluded(ctx, &job.root.path, &path, n));
+        let keep: Vec<bool> = (0..names.items.len())
+            .map(|i| !excluded(ctx, &job.root.path, &path, names.name(i)))
+            .collect();
+        let mut i = 0;
+        names.items.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
-    for name in &names {
+    let pcfd = rustix::fd::AsFd::as_fd(&pc);
+    for i in 0..names.items.len() {
+        let name = names.name(i);
         let Some(bn) = classify::bytecode_name(name, true) else {
             continue;
         };
@@ -324,8 +317,8 @@ fn stat_source(
     under_root: bool,
     out: &mut Out,
 ) -> SourceFound {
-    match nix::sys::stat::stat(src) {
-        Ok(st) if is(&st, SFlag::S_IFREG) => {
+    match rustix::fs::stat(src) {
+        Ok(st) if is(&st, FileType::RegularFile) => {
             if !under_root {
                 out.batch.sources.push(SourceRecord {
                     path: src.to_path_buf(),

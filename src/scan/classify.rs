@@ -234,23 +234,26 @@ pub fn legacy_tag(magic: &MagicInfo) -> Option<String> {
 }
 
 /// [`FileMeta`] from a raw `stat`.
-pub fn meta_from_stat(st: &nix::sys::stat::FileStat) -> FileMeta {
+// The field types of `struct stat` differ between architectures; the casts are lossless here.
+#[allow(clippy::unnecessary_cast)]
+pub fn meta_from_stat(st: &rustix::fs::Stat) -> FileMeta {
     FileMeta {
-        size: st.st_size.max(0) as u64,
-        disk_usage: (st.st_blocks.max(0) as u64).saturating_mul(512),
+        size: (st.st_size as i64).max(0) as u64,
+        disk_usage: ((st.st_blocks as i64).max(0) as u64).saturating_mul(512),
         mtime: source_stat_from(st).mtime,
-        uid: st.st_uid,
-        gid: st.st_gid,
-        mode: st.st_mode,
-        dev: st.st_dev,
-        ino: st.st_ino,
+        uid: st.st_uid as u32,
+        gid: st.st_gid as u32,
+        mode: st.st_mode as u32,
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
     }
 }
 
 /// [`SourceStat`] from a raw `stat`, reproducing `int(os.stat(p).st_mtime)`.
-pub fn source_stat_from(st: &nix::sys::stat::FileStat) -> SourceStat {
+#[allow(clippy::unnecessary_cast)]
+pub fn source_stat_from(st: &rustix::fs::Stat) -> SourceStat {
     // st_mtime is floored seconds plus nanoseconds; Python's int() truncates toward zero.
-    let secs = st.st_mtime;
+    let secs = st.st_mtime as i64;
     let mtime = if secs < 0 && st.st_mtime_nsec > 0 {
         secs + 1
     } else {
@@ -258,7 +261,7 @@ pub fn source_stat_from(st: &nix::sys::stat::FileStat) -> SourceStat {
     };
     SourceStat {
         mtime,
-        size: st.st_size.max(0) as u64,
+        size: (st.st_size as i64).max(0) as u64,
     }
 }
 

@@ -11,15 +11,16 @@ use super::classify;
 use super::options::VCS_DIRS;
 use super::record::{ScanErrorKind, display_path};
 use super::walk::{Chain, Ctx, Job, Kind, Out};
-use nix::dir::{Dir, Type};
-use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, Stat, fstat, open, statat};
+use rustix::io::Errno;
 use std::ffi::OsStr;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Bytes asked of each `getdents64`: most directories are listed in one call.
+const DIRBUF: usize = 64 * 1024;
 
 /// What an entry is to the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,17 +47,17 @@ impl Listing {
 
 /// Reads one directory.
 pub(super) fn visit(ctx: &Ctx, job: Job, out: &mut Out) {
-    let mut flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     if !job.is_root && !ctx.opts.follow_symlinks {
-        flags |= OFlag::O_NOFOLLOW;
+        flags |= OFlags::NOFOLLOW;
     }
-    let mut dir = match Dir::open(&job.path, flags, Mode::empty()) {
+    let dir = match open(&job.path, flags, Mode::empty()) {
         Ok(d) => d,
         Err(e) => return dir_error(out, &job.path, e),
     };
     let mut chain = job.chain.clone();
     let identity = (ctx.opts.follow_symlinks || ctx.opts.one_file_system)
-        .then(|| fstat(dir.as_fd()).ok())
+        .then(|| fstat(&dir).ok())
         .flatten();
     if let Some(st) = identity {
         if ctx.opts.one_file_system && !job.is_root && st.st_dev != job.root.dev {
@@ -80,7 +81,7 @@ pub(super) fn visit(ctx: &Ctx, job: Job, out: &mut Out) {
     }
     out.batch.dirs_seen += 1;
     let tree = job.kind != Kind::Prefix;
-    let listing = list(ctx, &mut dir, &job, tree, out);
+    let listing = list(ctx, &dir, &job, tree, out);
     let fd = dir.as_fd();
     let dir_module = if job.kind == Kind::Prefix {
         String::new()
@@ -138,62 +139,81 @@ fn ancestor(chain: &Option<Arc<Chain>>, dev: u64, ino: u64) -> Option<&Path> {
 }
 
 /// Lists a directory, keeping the entries that matter and counting files.
-fn list(ctx: &Ctx, dir: &mut Dir, job: &Job, tree: bool, out: &mut Out) -> Listing {
+fn list(ctx: &Ctx, dir: &OwnedFd, job: &Job, tree: bool, out: &mut Out) -> Listing {
     let mut l = Listing::default();
     let mut unresolved: Vec<(usize, usize)> = Vec::new();
-    for entry in dir.iter() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                dir_error(out, &job.path, e);
-                break;
-            }
-        };
-        let name = entry.file_name().to_bytes();
-        if name == b"." || name == b".." {
-            continue;
+    read_names(dir, &job.path, out, |name, kind, out| match kind {
+        FileType::Directory => add_dir(ctx, job, tree, name, &mut l),
+        FileType::RegularFile => add_file(ctx, job, name, &mut l, out),
+        FileType::Symlink | FileType::Unknown => {
+            let s = l.names.len();
+            l.names.extend_from_slice(name);
+            unresolved.push((s, l.names.len()));
         }
-        match entry.file_type() {
-            Some(Type::Directory) => add_dir(ctx, job, tree, name, &mut l),
-            Some(Type::File) => add_file(ctx, job, name, &mut l, out),
-            Some(Type::Symlink) | None => {
-                let s = l.names.len();
-                l.names.extend_from_slice(name);
-                unresolved.push((s, l.names.len()));
-            }
-            Some(_) => {}
-        }
-    }
+        _ => {}
+    });
     // Entries of unknown type, and symlinks: a symlinked source counts (CPython stats
     // through links), symlinked directories and caches only with --follow-symlinks.
     for (s, e) in unresolved {
         let name = l.names[s..e].to_vec();
-        let Ok(lst) = fstatat(dir.as_fd(), &name[..], AtFlags::AT_SYMLINK_NOFOLLOW) else {
+        let Ok(lst) = statat(dir, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
             continue;
         };
-        let st = if is(&lst, SFlag::S_IFLNK) {
+        let link = is(&lst, FileType::Symlink);
+        let st = if link {
             let is_source = classify::source_stem(&name).is_some();
             if !ctx.opts.follow_symlinks && !is_source {
                 continue;
             }
-            match fstatat(dir.as_fd(), &name[..], AtFlags::empty()) {
+            match statat(dir, &name[..], AtFlags::empty()) {
                 Ok(st) => st,
                 Err(_) => continue,
             }
         } else {
             lst
         };
-        if is(&st, SFlag::S_IFDIR) && (ctx.opts.follow_symlinks || !is(&lst, SFlag::S_IFLNK)) {
+        if is(&st, FileType::Directory) && (ctx.opts.follow_symlinks || !link) {
             add_dir(ctx, job, tree, &name, &mut l);
-        } else if is(&st, SFlag::S_IFREG) {
+        } else if is(&st, FileType::RegularFile) {
             add_file(ctx, job, &name, &mut l, out);
         }
     }
     l
 }
 
-pub(super) fn is(st: &FileStat, kind: SFlag) -> bool {
-    st.st_mode & SFlag::S_IFMT.bits() == kind.bits()
+/// Calls `each(name, type)` for every entry but `.` and `..`, with raw `getdents64` into
+/// the worker's buffer (no allocation per entry). Errors become findings.
+pub(super) fn read_names(
+    dir: &OwnedFd,
+    path: &Path,
+    out: &mut Out,
+    mut each: impl FnMut(&[u8], FileType, &mut Out),
+) {
+    let mut buf = std::mem::take(&mut out.dirbuf);
+    if buf.capacity() < DIRBUF {
+        buf = Vec::with_capacity(DIRBUF);
+    }
+    let mut entries = RawDir::new(dir, buf.spare_capacity_mut());
+    while let Some(entry) = entries.next() {
+        match entry {
+            Ok(e) => {
+                let name = e.file_name().to_bytes();
+                if name != b"." && name != b".." {
+                    each(name, e.file_type(), out);
+                }
+            }
+            Err(e) => {
+                dir_error(out, path, e);
+                break;
+            }
+        }
+    }
+    out.dirbuf = buf;
+}
+
+/// The file type in a `stat`'s mode.
+pub(super) fn is(st: &Stat, kind: FileType) -> bool {
+    FileType::from_raw_mode(st.st_mode) == kind
 }
 
 /// True when `--exclude` matches the name or the path below the root.
@@ -238,7 +258,7 @@ fn add_file(ctx: &Ctx, job: &Job, name: &[u8], l: &mut Listing, out: &mut Out) {
     }
 }
 
-fn push(l: &mut Listing, name: &[u8], what: What) {
+pub(super) fn push(l: &mut Listing, name: &[u8], what: What) {
     let s = l.names.len();
     l.names.extend_from_slice(name);
     l.items.push((s, l.names.len(), what));
@@ -246,27 +266,27 @@ fn push(l: &mut Listing, name: &[u8], what: What) {
 
 pub(super) fn dir_error(out: &mut Out, path: &Path, e: Errno) {
     let (kind, msg) = match e {
-        Errno::EACCES | Errno::EPERM => (
+        Errno::ACCESS | Errno::PERM => (
             ScanErrorKind::Unreadable,
             "permission denied: cannot list this directory (run as its owner or with sudo, \
              or skip it with --exclude)"
                 .to_string(),
         ),
-        Errno::ENOENT => (
+        Errno::NOENT => (
             ScanErrorKind::Changed,
             "vanished while it was scanned (scan again when the tree is quiet)".to_string(),
         ),
-        Errno::ELOOP | Errno::ENOTDIR => (
+        Errno::LOOP | Errno::NOTDIR => (
             ScanErrorKind::Changed,
             "replaced by a symlink or a file while it was scanned (scan again)".to_string(),
         ),
-        Errno::EMFILE | Errno::ENFILE => (
+        Errno::MFILE | Errno::NFILE => (
             ScanErrorKind::Io,
             "too many open files: raise the limit with 'ulimit -n' and scan again".to_string(),
         ),
         e => (
             ScanErrorKind::Io,
-            format!("cannot read this directory: {}", e.desc().to_lowercase()),
+            format!("cannot read this directory: {}", errno_text(e)),
         ),
     };
     out.error(path, kind, msg);
@@ -274,20 +294,30 @@ pub(super) fn dir_error(out: &mut Out, path: &Path, e: Errno) {
 
 pub(super) fn file_error(out: &mut Out, path: &Path, e: Errno) {
     let (kind, msg) = match e {
-        Errno::ENOENT => (
+        Errno::NOENT => (
             ScanErrorKind::Changed,
             "vanished while it was scanned (scan again when the tree is quiet)".to_string(),
         ),
-        Errno::EACCES | Errno::EPERM => (
+        Errno::ACCESS | Errno::PERM => (
             ScanErrorKind::Unreadable,
             "permission denied (run as its owner or with sudo)".to_string(),
         ),
         e => (
             ScanErrorKind::Io,
-            format!("cannot read this file: {}", e.desc().to_lowercase()),
+            format!("cannot read this file: {}", errno_text(e)),
         ),
     };
     out.error(path, kind, msg);
+}
+
+/// `input/output error`: the system's words, lower-case, without "(os error 5)".
+fn errno_text(e: Errno) -> String {
+    let text = std::io::Error::from(e).to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 #[cfg(test)]
@@ -300,10 +330,10 @@ mod tests {
     #[test]
     fn io_errors_become_findings_with_advice() {
         let mut out = Out::new();
-        dir_error(&mut out, Path::new("/srv/secret"), Errno::EACCES);
-        dir_error(&mut out, Path::new("/srv/gone"), Errno::ENOENT);
-        file_error(&mut out, Path::new("/srv/m.pyc"), Errno::ENOENT);
-        dir_error(&mut out, Path::new("/srv/x"), Errno::EIO);
+        dir_error(&mut out, Path::new("/srv/secret"), Errno::ACCESS);
+        dir_error(&mut out, Path::new("/srv/gone"), Errno::NOENT);
+        file_error(&mut out, Path::new("/srv/m.pyc"), Errno::NOENT);
+        dir_error(&mut out, Path::new("/srv/x"), Errno::IO);
         let kinds: Vec<ScanErrorKind> = out.batch.errors.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,

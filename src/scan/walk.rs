@@ -174,6 +174,8 @@ pub(super) struct Out {
     pub batch: ScanBatch,
     /// Directories found, to push on the shared stack.
     pub children: Vec<Job>,
+    /// The worker's `getdents64` buffer, reused for every directory.
+    pub dirbuf: Vec<u8>,
     last_send: Instant,
 }
 
@@ -183,6 +185,7 @@ impl Out {
         Self {
             batch: ScanBatch::default(),
             children: Vec::new(),
+            dirbuf: Vec::new(),
             last_send: Instant::now(),
         }
     }
@@ -232,9 +235,9 @@ fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
     };
-    let workers = std::env::var("PYCACHE_EXP_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism()
+    let workers = std::thread::available_parallelism()
         .map_or(2, usize::from)
-        .clamp(1, MAX_WORKERS));
+        .clamp(1, MAX_WORKERS);
     std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();

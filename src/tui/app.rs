@@ -54,6 +54,8 @@ pub enum Effect {
     Run(Work),
     /// Work out which modules the project imports (after a scan).
     AnalyzeImports,
+    /// Check whether this user can write the `__pycache__` of a directory.
+    CheckAccess(PathBuf),
 }
 
 /// How the import analysis reaches a module.
@@ -120,6 +122,8 @@ pub struct App {
     pub owners: HashMap<u32, Option<String>>,
     /// Import reachability by module key, once the analysis is done.
     pub reach: HashMap<PathBuf, Reach>,
+    /// Whether this user can write each directory's `__pycache__` (one line each).
+    pub access: HashMap<PathBuf, String>,
     /// Interpreters found for recompiling (probed once, on the first recompile).
     pub interpreters: Option<pycache::actions::Interpreters>,
     /// The current scope's totals, refreshed when the selection, marks or model change.
@@ -153,6 +157,7 @@ impl App {
             code: HashMap::new(),
             owners: HashMap::new(),
             reach: HashMap::new(),
+            access: HashMap::new(),
             interpreters: None,
             scope: Scope::default(),
             effects: Vec::new(),
@@ -230,6 +235,7 @@ impl App {
         self.tree.set_filter(filter.as_deref().unwrap_or(""));
         self.code.clear();
         self.reach.clear();
+        self.access.clear();
         self.sync();
     }
 

@@ -31,6 +31,8 @@ pub enum Event {
     Code(PathBuf, Result<CodeView, String>),
     /// The import analysis finished: reachability by module source path.
     Reach(Result<Vec<(PathBuf, Reach)>, String>),
+    /// Whether this user can write a directory's `__pycache__`, in words.
+    Access(PathBuf, String),
     /// A uid's user name was looked up.
     Owner(u32, Option<String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT arrived.

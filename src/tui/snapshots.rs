@@ -71,7 +71,12 @@ fn scanning_shows_progress_and_what_arrived() {
 
 #[test]
 fn finished_tree_with_directory_details() {
-    snap("finished", &mut finished());
+    let mut a = finished();
+    a.access.insert(
+        PathBuf::from(ROOT).join("pkg"),
+        "no: app cannot write its __pycache__ (owned by root:root, mode 755)".into(),
+    );
+    snap("finished", &mut a);
 }
 
 #[test]

@@ -224,6 +224,11 @@ fn syntax_errors_are_reported_per_file_and_the_rest_compiles() {
     project(t.path());
     write(&t.path().join("bad1.py"), "def f(:\n");
     write(&t.path().join("pkg/bad2.py"), "x = 1\ny = (\n");
+    // Python reports no position for a bad encoding (line 0, column -1).
+    write(
+        &t.path().join("pkg/bad3.py"),
+        "# -*- coding: uft-8 -*-\nx = 1\n",
+    );
     let out = pycache()
         .args(["recompile", "--yes", "--python"])
         .arg(&py)
@@ -245,8 +250,13 @@ fn syntax_errors_are_reported_per_file_and_the_rest_compiles() {
         )),
         "{stdout}"
     );
+    let bad3 = format!(
+        "failed  {}: SyntaxError: unknown encoding",
+        t.path().join("pkg/bad3.py").display()
+    );
+    assert!(stdout.contains(&bad3), "{stdout}");
     assert!(
-        stdout.contains("compiled 3 files, skipped 0, failed 2"),
+        stdout.contains("compiled 3 files, skipped 0, failed 3"),
         "{stdout}"
     );
     assert_accepted(&py, t.path(), None);

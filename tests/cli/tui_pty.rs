@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 /// A running explorer and its screen.
 struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Set once the reader saw the end of the output (every writer closed the terminal).
+    eof: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -42,6 +45,8 @@ impl Session {
         let cols = NonZeroU16::new(80).unwrap();
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let p = Arc::clone(&parser);
+        let eof = Arc::new(AtomicBool::new(false));
+        let done = Arc::clone(&eof);
         std::thread::spawn(move || {
             // Keep the master open for the reader's lifetime.
             let _master = pty.master;
@@ -52,9 +57,11 @@ impl Session {
                 }
                 p.lock().unwrap().process(&buf[..n]);
             }
+            done.store(true, Ordering::SeqCst);
         });
         Session {
             parser,
+            eof,
             writer,
             child,
         }
@@ -108,6 +115,17 @@ impl Session {
     fn in_alternate_screen(&self) -> bool {
         self.parser.lock().unwrap().screen().alternate_screen()
     }
+
+    /// After the exit: true when the screen is still the alternate one once every byte
+    /// the explorer wrote has been read.
+    fn left_in_alternate_screen(&self) -> bool {
+        let start = Instant::now();
+        while !self.eof.load(Ordering::SeqCst) {
+            assert!(start.elapsed() < TIMEOUT, "the terminal output never ended");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.in_alternate_screen()
+    }
 }
 
 /// A 3.13 timestamp header matching `source` (or any values for an orphan).
@@ -160,7 +178,7 @@ fn navigate_to_an_orphan_clean_it_and_quit_with_the_terminal_restored() {
     s.keys("q");
     assert_eq!(s.exit_code(), 0);
     assert!(
-        !s.in_alternate_screen(),
+        !s.left_in_alternate_screen(),
         "the terminal was left in the alternate screen"
     );
 }
@@ -207,12 +225,8 @@ fn sigterm_restores_the_terminal() {
         .unwrap();
     assert!(status.success());
     assert_eq!(s.exit_code(), 128 + 15);
-    let start = Instant::now();
-    while s.in_alternate_screen() && start.elapsed() < TIMEOUT {
-        std::thread::sleep(Duration::from_millis(20));
-    }
     assert!(
-        !s.in_alternate_screen(),
+        !s.left_in_alternate_screen(),
         "SIGTERM left the alternate screen on"
     );
 }
@@ -231,7 +245,7 @@ fn help_lists_the_keys_and_closes() {
     });
     s.keys("\x1b");
     assert_eq!(s.exit_code(), 0);
-    assert!(!s.in_alternate_screen());
+    assert!(!s.left_in_alternate_screen());
 }
 
 #[test]
@@ -263,5 +277,5 @@ fn the_demo_project_orphans_can_be_found_read_and_cleaned() {
     });
     s.keys("q");
     assert_eq!(s.exit_code(), 0);
-    assert!(!s.in_alternate_screen());
+    assert!(!s.left_in_alternate_screen());
 }

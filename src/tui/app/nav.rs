@@ -3,7 +3,7 @@
 
 use super::{App, Effect, Pane};
 use crate::tui::keymap::Action;
-use crate::tui::tree::{NodeKind, Row};
+use crate::tui::tree::{NodeKind, Row, View};
 
 impl App {
     pub(super) fn tree_action(&mut self, action: Action) {
@@ -96,11 +96,30 @@ impl App {
                 }
             }
             Some(Row::Node(n)) => {
-                if let NodeKind::Module { key, .. } = &self.tree.nodes[n].kind
-                    && let Some(meta) = self.model.modules.get(key).and_then(|m| m.source_meta)
-                    && !self.owners.contains_key(&meta.uid)
+                let node = &self.tree.nodes[n];
+                let uid = match &node.kind {
+                    NodeKind::Module { key, .. } => self
+                        .model
+                        .modules
+                        .get(key)
+                        .and_then(|m| m.source_meta)
+                        .map(|m| m.uid),
+                    _ => None,
+                };
+                let dir_key = (node.kind == NodeKind::Dir).then(|| node.key.clone());
+                if let Some(uid) = uid
+                    && !self.owners.contains_key(&uid)
                 {
-                    self.push(Effect::LookupOwner(meta.uid));
+                    self.push(Effect::LookupOwner(uid));
+                }
+                if let Some(key) = dir_key
+                    && self.tree.view == View::Directory
+                    && let Some(root) = self.model.roots.first()
+                {
+                    let dir = root.join(&key);
+                    if !self.access.contains_key(&dir) {
+                        self.push(Effect::CheckAccess(dir));
+                    }
                 }
             }
             None => {}

@@ -329,3 +329,23 @@ fn imports_are_analysed_after_a_scan_and_shown_per_module() {
         "{text:?}"
     );
 }
+
+#[test]
+fn selecting_a_directory_asks_whether_its_cache_is_writable() {
+    let mut a = app();
+    keys(&mut a, "jk");
+    assert!(
+        a.take_effects()
+            .contains(&Effect::CheckAccess(PathBuf::from(ROOT).join("pkg")))
+    );
+    a.access.insert(
+        PathBuf::from(ROOT).join("pkg"),
+        "yes: root can write its __pycache__".into(),
+    );
+    keys(&mut a, "jk");
+    assert!(
+        !a.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::CheckAccess(_)))
+    );
+}

@@ -240,6 +240,12 @@ fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
         "caches",
         format!("{} ({})", a.caches, theme::size(a.bytes)),
     ));
+    if n != 0
+        && let Some(root) = app.model.roots.first()
+        && let Some(text) = app.access.get(&root.join(&node.key))
+    {
+        out.push(field("writable", text.clone()));
+    }
     for s in Status::ALL {
         let i = status_index(s);
         if a.status[i] > 0 {
