@@ -14,10 +14,11 @@
 //!   [`quarantine`]: move aside and restore.
 //! - [`interpreters`]: finding and probing Python interpreters.
 //! - [`recompile`]: the recompile planner (targets from [`targets`]); [`compile`]: running
-//!   the compile driver.
+//!   the compile driver; [`failures`]: compile errors remembered between runs.
 
 pub mod clean;
 pub mod compile;
+pub mod failures;
 pub mod interpreters;
 pub mod plan;
 pub mod quarantine;
@@ -28,12 +29,13 @@ pub mod selection;
 pub mod targets;
 
 pub use clean::plan_clean;
+pub use failures::KnownFailures;
 pub use interpreters::{Interpreter, Interpreters, Origin};
 pub use plan::{
     ActionKind, Compile, CompileReason, Identity, Plan, PlanTotals, RemoveDir, RemoveFile, Step,
 };
 pub use quarantine::{Quarantine, restore};
-pub use recompile::{Needed, RecompileOptions, needed_keys, plan_recompile};
+pub use recompile::{Needed, Prepared, RecompileOptions, needed_keys, plan_recompile};
 pub use report::{Outcome, ProgressUpdate, Report, ReportSummary, StepOutcome};
 pub use selection::{CLEAN_DEFAULT, Selection, parse_age};
 

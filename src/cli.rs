@@ -10,6 +10,7 @@ mod inspect;
 mod recompile;
 mod demo;
 mod scan;
+mod wrap;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;

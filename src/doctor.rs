@@ -1,12 +1,12 @@
 //! The doctor: why a service has no usable caches, what that costs per start, and the fix.
 //!
 //! [`diagnose`] derives the runtime context ([`context`]: flags, a systemd [`unit`] and
-//! its drop-ins via [`service`], or a running [`process`]), picks the interpreter, finds
-//! the modules the entry really imports (`crate::imports`), plans where each cache is read
+//! its drop-ins via [`service`], or a running [`process`]), picks the [`interpreter`], finds
+//! the [`modules`] the entry really imports (`crate::imports`), plans where each cache is read
 //! and written ([`targets`]), decides whether the service's user can write there
 //! ([`access`], [`acl`], [`identity`]), measures compile-versus-load with the interpreter
-//! itself ([`cost`]), and turns it all into ranked [`findings`] (plus the [`tree`]'s
-//! hygiene) with [`fixes`]. Unit values follow systemd's [`syntax`]; command lines are
+//! itself ([`cost`]), and turns it all into ranked [`findings`] (what each start does in
+//! [`startup`], the [`tree`]'s hygiene) with [`fixes`] to paste. Unit values follow systemd's [`syntax`]; command lines are
 //! read by [`command`].
 
 pub mod access;
@@ -17,19 +17,21 @@ pub mod cost;
 pub mod findings;
 pub mod fixes;
 pub mod identity;
+pub mod interpreter;
+pub mod modules;
 pub mod process;
 pub mod service;
+pub mod startup;
 pub mod syntax;
 pub mod targets;
 pub mod tree;
 pub mod unit;
 
-use crate::actions::interpreters::{self, Interpreters, Origin};
-use crate::imports::{self, Reachability};
 use crate::scan::{ScanModel, ScanOptions};
 use context::{ContextOptions, RuntimeContext};
 use cost::{ImportTime, ModuleCost};
-use findings::{Facts, Finding};
+use findings::{Broken, Facts, Finding, FindingKind};
+use modules::Imported;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,6 +72,16 @@ pub struct DoctorOptions {
     pub repeat: usize,
 }
 
+/// The entry script: it runs as `__main__`, so Python compiles it at every start and never
+/// caches it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryScript {
+    /// The script.
+    pub path: PathBuf,
+    /// What compiling it takes, ms (None: not measured).
+    pub compile_ms: Option<f64>,
+}
+
 /// The diagnosis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -81,10 +93,14 @@ pub struct Report {
     pub python: Python,
     /// How the imported modules were chosen.
     pub imports_from: String,
-    /// The entry script, compiled at every start and never cached (with its compile ms).
-    pub entry_script: Option<(PathBuf, Option<f64>)>,
+    /// True when the modules are those the entry imports (not every module of the tree).
+    pub followed: bool,
+    /// The entry script, when there is one.
+    pub entry_script: Option<EntryScript>,
     /// Each imported module's cache.
     pub targets: Vec<Target>,
+    /// Imported modules that do not compile (no cache can exist for them).
+    pub broken: Vec<Broken>,
     /// Measured compile/load times by source.
     pub costs: Vec<ModuleCost>,
     /// `-X importtime` warm versus cold, when asked for.
@@ -98,9 +114,19 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when a finding costs time at every start (exit status 1).
+    /// True when a finding costs time at every start.
     pub fn costs_every_start(&self) -> bool {
         self.findings.iter().any(|f| f.every_start)
+    }
+
+    /// True when something needs fixing now (exit status 1): a per-start cost, or an
+    /// imported module that does not compile.
+    pub fn needs_action(&self) -> bool {
+        self.costs_every_start()
+            || self
+                .findings
+                .iter()
+                .any(|f| f.kind == FindingKind::CannotCompile)
     }
 
     /// The total measured per-start penalty, ms.
@@ -120,8 +146,8 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
     ) {
         row.value = e.display().to_string();
     }
-    let python = choose_python(&ctx, &root)?;
     let mut notes = std::mem::take(&mut ctx.notes);
+    let python = interpreter::choose_python(&ctx, &root, &mut notes)?;
     if let Some(p) = &ctx.prefix
         && !python.supports_prefix()
     {
@@ -132,50 +158,24 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         ));
     }
     let model = scan_tree(&root, &ctx, &python);
-    let (modules, imports_from, entry_script) =
-        imported_modules(&root, &ctx, &python, &model, &mut notes);
-    let targets = targets::plan(&modules, &python, &ctx);
-    let mut costs = Vec::new();
-    if opts.measure {
-        let mut todo: Vec<(PathBuf, Option<PathBuf>)> = targets
-            .iter()
-            .filter(|t| t.outcome != Outcome::Loads)
-            .map(|t| (t.source.clone(), t.ignored.clone()))
-            .collect();
-        todo.extend(entry_script.iter().map(|e| (e.clone(), None)));
-        if !todo.is_empty() {
-            match cost::measure(&python.path, &todo, ctx.optimize, opts.repeat) {
-                Ok(c) => costs = c,
-                Err(e) => notes.push(e.to_string()),
-            }
-        }
-        for c in costs.iter().filter(|c| c.error.is_some()) {
-            notes.push(format!(
-                "{}: not measured: {}",
-                c.source.display(),
-                c.error.clone().unwrap_or_default()
-            ));
-        }
-    }
-    let entry = ctx.entry.clone().or_else(|| entry_script.clone());
-    let import_time = match (&entry, opts.measure_import) {
-        (Some(entry), true) => {
-            let cwd = ctx.working_dir.clone().unwrap_or_else(|| root.clone());
-            let names: Vec<String> = modules.iter().map(|m| m.0.clone()).collect();
-            match cost::measure_import(&python.path, entry, &ctx.env, &cwd, opts.repeat, &names) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    notes.push(format!("--measure-import: {e}"));
-                    None
-                }
-            }
-        }
-        (None, true) => {
-            notes.push("--measure-import needs an entry script: pass --entry FILE".into());
-            None
-        }
-        _ => None,
+    let imported = modules::imported_modules(&root, &ctx, &python, &model, &mut notes);
+    let targets = targets::plan(&imported.modules, &python, &ctx);
+    let costs = if opts.measure {
+        measure_costs(
+            &python,
+            &targets,
+            imported.entry_script.as_ref(),
+            &ctx,
+            opts,
+            &mut notes,
+        )
+    } else {
+        Vec::new()
     };
+    let import_time = opts
+        .measure_import
+        .then(|| measure_import_time(&ctx, &root, &python, &imported, opts, &mut notes))
+        .flatten();
     let by_source: HashMap<PathBuf, ModuleCost> = costs
         .iter()
         .map(|c| (c.source.clone(), c.clone()))
@@ -187,25 +187,85 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         targets: &targets,
         costs: &by_source,
         model: &model,
+        broken: &imported.broken,
+        followed: imported.followed,
     };
     let findings = findings::build(&facts);
-    let entry_script = entry_script.map(|e| {
-        let ms = by_source.get(&e).and_then(|c| c.compile_ms);
-        (e, ms)
+    let entry_script = imported.entry_script.map(|path| EntryScript {
+        compile_ms: by_source.get(&path).and_then(|c| c.compile_ms),
+        path,
     });
     Ok(Report {
         root,
         context: ctx,
         python,
-        imports_from,
+        imports_from: imported.how,
+        followed: imported.followed,
         entry_script,
         targets,
+        broken: imported.broken,
         costs,
         import_time,
         findings,
         notes,
         repeat: opts.repeat,
     })
+}
+
+/// Compile and load times of every module that does not load a cache now, and of the
+/// entry script (compiled at every start whatever happens).
+fn measure_costs(
+    python: &Python,
+    targets: &[Target],
+    entry_script: Option<&PathBuf>,
+    ctx: &RuntimeContext,
+    opts: &DoctorOptions,
+    notes: &mut Vec<String>,
+) -> Vec<ModuleCost> {
+    let mut todo: Vec<(PathBuf, Option<PathBuf>)> = targets
+        .iter()
+        .filter(|t| t.outcome != Outcome::Loads)
+        .map(|t| (t.source.clone(), t.ignored.clone()))
+        .collect();
+    todo.extend(entry_script.map(|e| (e.clone(), None)));
+    if todo.is_empty() {
+        return Vec::new();
+    }
+    let costs = match cost::measure(&python.path, &todo, ctx.optimize, opts.repeat) {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    for c in &costs {
+        if let Some(err) = &c.error {
+            notes.push(format!("{}: not measured: {err}", c.source.display()));
+        }
+    }
+    costs
+}
+
+fn measure_import_time(
+    ctx: &RuntimeContext,
+    root: &Path,
+    python: &Python,
+    imported: &Imported,
+    opts: &DoctorOptions,
+    notes: &mut Vec<String>,
+) -> Option<ImportTime> {
+    let Some(entry) = ctx.entry.as_ref().or(imported.entry_script.as_ref()) else {
+        notes.push("--measure-import needs an entry script: pass --entry FILE".into());
+        return None;
+    };
+    let cwd = ctx
+        .working_dir
+        .clone()
+        .unwrap_or_else(|| root.to_path_buf());
+    let names: Vec<String> = imported.modules.iter().map(|m| m.0.clone()).collect();
+    cost::measure_import(&python.path, entry, &ctx.env, &cwd, opts.repeat, &names)
+        .map_err(|e| notes.push(format!("--measure-import: {e}")))
+        .ok()
 }
 
 fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, DoctorError> {
@@ -222,13 +282,14 @@ fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, D
         .unwrap_or_else(|| PathBuf::from("."));
     let root = given.canonicalize().map_err(|e| {
         DoctorError::new(format!(
-            "cannot open the project directory {}: {e}",
-            given.display()
+            "cannot open the project directory {}: {}; pass the directory that holds the service's code",
+            given.display(),
+            crate::imports::io_reason(&e)
         ))
     })?;
     if !root.is_dir() {
         return Err(DoctorError::new(format!(
-            "{} is not a directory; pass the project directory",
+            "{} is a file, not a directory; pass the project directory (and the script with --entry)",
             root.display()
         )));
     }
@@ -253,127 +314,6 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
                 root.display()
             ))
         })
-}
-
-/// `--python`, the unit's or process's interpreter, a virtualenv in the project, or the
-/// newest interpreter found (discovery and probing are `actions::interpreters`').
-fn choose_python(ctx: &RuntimeContext, root: &Path) -> Result<Python, DoctorError> {
-    let (found, from) = if let Some(p) = &ctx.python {
-        let from = ctx
-            .derived
-            .iter()
-            .rev()
-            .find(|d| d.what == "python")
-            .map_or("--python".into(), |d| d.from.clone());
-        let i = interpreters::probe(p, Origin::Flag).map_err(|e| {
-            DoctorError::new(format!(
-                "cannot use {} as the interpreter ({e}); pass --python with the interpreter the service runs",
-                p.display()
-            ))
-        })?;
-        (i, from)
-    } else {
-        let venv = imports::venv::detect(root);
-        let venvs: Vec<PathBuf> = venv.into_iter().collect();
-        let mut all = Interpreters::discover(&[], &venvs);
-        all.probe_all();
-        let pick = all.found.iter().find(|i| i.origin == Origin::Venv).cloned();
-        let from = if pick.is_some() {
-            "the project's virtualenv"
-        } else {
-            "the newest interpreter found (pass --python or --unit to choose)"
-        };
-        let i = pick.or_else(|| all.newest().cloned()).ok_or_else(|| {
-            DoctorError::new(
-                "no Python interpreter found; pass --python PATH (the service's interpreter)",
-            )
-        })?;
-        (i, from.to_string())
-    };
-    Ok(Python {
-        path: found.path,
-        version: found.version,
-        python: found.python,
-        tag: found.tag,
-        magic: found.magic,
-        from,
-    })
-}
-
-type Imported = (Vec<(String, PathBuf, bool)>, String, Option<PathBuf>);
-
-/// The modules the entry imports (import graph), or every module with a source when no
-/// entry point can be followed.
-fn imported_modules(
-    root: &Path,
-    ctx: &RuntimeContext,
-    py: &Python,
-    model: &ScanModel,
-    notes: &mut Vec<String>,
-) -> Imported {
-    let opts = imports::Options {
-        root: root.to_path_buf(),
-        entries: ctx.entry.iter().map(|e| e.display().to_string()).collect(),
-        paths: Vec::new(),
-        venv: None,
-        python: Some(py.python),
-        scope: imports::Scope::Project,
-    };
-    let graph = match imports::analyze(&opts) {
-        Ok(g) => g,
-        Err(e) => {
-            let all: Vec<(String, PathBuf, bool)> = model
-                .modules
-                .values()
-                .filter(|m| m.source_exists())
-                .map(|m| (m.name.clone(), m.source.clone(), false))
-                .collect();
-            let how = format!(
-                "every module with a source ({}): the import analysis failed ({e})",
-                all.len()
-            );
-            return (all, how, None);
-        }
-    };
-    notes.extend(graph.notes.iter().cloned());
-    let followed = graph.entries.iter().any(|e| e.target.is_some());
-    if !followed {
-        let all: Vec<(String, PathBuf, bool)> = graph
-            .modules
-            .iter()
-            .filter(|m| m.health.runs())
-            .map(|m| (m.name.clone(), m.file.clone(), false))
-            .collect();
-        let how = format!(
-            "every module with a source ({}): no entry point to follow; pass --entry FILE",
-            all.len()
-        );
-        return (all, how, None);
-    }
-    let entry_script = graph
-        .modules
-        .iter()
-        .find(|m| m.reachability == Reachability::Entry)
-        .map(|m| m.file.clone());
-    let picked: Vec<(String, PathBuf, bool)> = graph
-        .modules
-        .iter()
-        .filter(|m| matches!(m.reachability, Reachability::Imported | Reachability::Lazy))
-        .map(|m| {
-            (
-                m.name.clone(),
-                m.file.clone(),
-                m.reachability == Reachability::Lazy,
-            )
-        })
-        .collect();
-    let labels: Vec<&str> = graph.entries.iter().map(|e| e.label.as_str()).collect();
-    let how = format!(
-        "{} imported from {} (import graph of the sources)",
-        picked.len(),
-        labels.join(", ")
-    );
-    (picked, how, entry_script)
 }
 
 fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> ScanModel {

@@ -66,9 +66,32 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An I/O error in the words of an error line: lower-case, without `(os error N)`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file or directory".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::NotADirectory => "a path component is not a directory".into(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text);
+            let mut chars = text.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_lowercase().chain(chars).collect::<String>()
+            })
+        }
+    }
+}
+
 fn canonical(path: &Path, what: &str) -> Result<PathBuf, Error> {
-    path.canonicalize()
-        .map_err(|e| Error(format!("cannot open {what} {}: {e}", path.display())))
+    path.canonicalize().map_err(|e| {
+        Error(format!(
+            "cannot open {what} {}: {}; check the path",
+            path.display(),
+            io_reason(&e)
+        ))
+    })
 }
 
 /// Builds the import graph of a project.
@@ -189,6 +212,19 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         });
     }
 
+    for e in entries
+        .iter()
+        .filter(|e| e.path.is_none() && e.detected.is_none())
+    {
+        let name = e.module.as_deref().unwrap_or_default();
+        if let Some(missing) = resolver.absolute(name).missing {
+            let dirs: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+            return Err(Error(format!(
+                "--entry {name}: {missing} (searched {} and the standard library); pass the script or module the service runs",
+                dirs.join(", ")
+            )));
+        }
+    }
     let module_of = |p: &Path| index.get(p).copied();
     let mut points: Vec<EntryPoint> = entries
         .iter()
@@ -442,5 +478,10 @@ mod tests {
         let dir = project(&[("a.py", "")]);
         let bad = options(dir.path(), &["not a module!"]);
         assert!(analyze(&bad).unwrap_err().0.contains("no such file"));
+        let typo = analyze(&options(dir.path(), &["nope.sub"])).unwrap_err().0;
+        assert!(
+            typo.starts_with("--entry nope.sub: no module named 'nope'"),
+            "{typo}"
+        );
     }
 }

@@ -5,12 +5,14 @@
 //! - [`options`]: what to scan (roots, prefix, symlinks, excludes).
 //! - [`walk`]: the scanner thread ([`spawn`], [`scan`]); `visit` reads one directory.
 //! - [`classify`]: the rules: names, source mapping, module names, one cache's record.
+//! - [`packages`]: regular and namespace packages, derived from the model.
 //! - [`snapshot`]: loading a saved `scan --json` for offline review.
 
 mod caches;
 pub mod classify;
 pub mod model;
 pub mod options;
+pub mod packages;
 pub mod record;
 mod visit;
 pub mod walk;
@@ -18,5 +20,6 @@ pub mod snapshot;
 
 pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
 pub use options::{ScanOptions, VCS_DIRS};
+pub use packages::{Package, PackageKind};
 pub use record::{CacheRecord, FileMeta, ScanError, ScanErrorKind, SourceRecord, display_path};
 pub use walk::{scan, spawn};

@@ -177,6 +177,21 @@ pub(crate) fn run(
         let Some(Step::Compile(c)) = plan.steps.get(i) else {
             continue;
         };
+        if let Some(k) = &c.known_failure {
+            let mut out = StepOutcome::new(
+                i,
+                &c.cache,
+                Outcome::Failed(format!(
+                    "{} (unchanged since it failed before; --retry-failed runs it again)",
+                    k.message
+                )),
+            );
+            out.source = Some(c.source.clone());
+            out.line = k.line;
+            out.column = k.column;
+            emit(out);
+            continue;
+        }
         match &c.interpreter {
             Some(p) => work.push((i, c, p.as_path())),
             None => emit(StepOutcome::new(

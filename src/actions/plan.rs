@@ -4,6 +4,7 @@
 //! confirm dialog and the real run all show the same steps. Executing it yields a
 //! [`Report`](super::report::Report) with one outcome per step.
 
+use super::failures::KnownFailure;
 use crate::pyc::{Invalidation, Status};
 use crate::scan::record::{display_path, ser_opt_path, ser_path};
 use serde::Serialize;
@@ -90,6 +91,10 @@ pub struct Compile {
     /// The source file.
     #[serde(serialize_with = "ser_path")]
     pub source: PathBuf,
+    /// The source's size, as scanned.
+    pub source_size: u64,
+    /// The source's mtime, as scanned.
+    pub source_mtime: i64,
     /// The cache file to write.
     #[serde(serialize_with = "ser_path")]
     pub cache: PathBuf,
@@ -108,6 +113,8 @@ pub struct Compile {
     pub interpreter: Option<PathBuf>,
     /// Why the step cannot run (no interpreter), shown as the skip reason.
     pub unavailable: Option<String>,
+    /// The same source failed to compile before and has not changed: reported, not run.
+    pub known_failure: Option<KnownFailure>,
     /// Running as root: new directories and files get the owner of the directory they are
     /// created in, rewritten files keep theirs.
     pub chown: bool,
@@ -165,10 +172,10 @@ impl Step {
                     0 => s.mode.as_str().to_string(),
                     n => format!("{} opt-{n}", s.mode.as_str()),
                 };
-                let head = if s.interpreter.is_some() {
-                    "compile"
-                } else {
-                    "no-python"
+                let head = match (&s.known_failure, &s.interpreter) {
+                    (Some(_), _) => "known-bad",
+                    (None, Some(_)) => "compile",
+                    (None, None) => "no-python",
                 };
                 format!(
                     "{head:<10} {why:<13} {:<12} {mode:<20} {}",

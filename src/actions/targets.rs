@@ -1,20 +1,26 @@
 //! Recompile targets: which cache files to write for which modules, before any
 //! interpreter is involved (the half of planning that needs only the scan model).
+//!
+//! Runs once per plan over every module, so paths are compared as bytes (hashing a `Path`
+//! walks its components) and cache names are built in one reused buffer.
 
 use super::interpreters::{Interpreters, version_of_key};
 use super::plan::CompileReason;
 use super::recompile::{RECOMPILE_DEFAULT, RecompileOptions};
 use super::selection::Selection;
 use crate::pyc::{Invalidation, Location, PyVersion, Status};
-use crate::scan::{CacheRecord, Module, ScanModel};
+use crate::scan::{CacheRecord, FileMeta, Module, ScanModel};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+/// Which modules get caches for the chosen keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
+    /// Every selected module, for every key (keys were named).
     Whole,
+    /// Each directory's own keys (or its nearest parent's): keys came from the tree.
     PerDirectory,
 }
 
@@ -22,6 +28,8 @@ pub(crate) enum Scope {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) source: PathBuf,
+    /// The source's size and mtime, as scanned.
+    pub(crate) source_meta: FileMeta,
     pub(crate) cache: PathBuf,
     pub(crate) module: String,
     pub(crate) key: String,
@@ -30,7 +38,7 @@ pub(crate) struct Target {
     pub(crate) reason: CompileReason,
 }
 
-/// Tags, opt levels and modes the caches of one source directory use for one key.
+/// Opt levels and modes the caches of one source directory use for one key.
 #[derive(Debug, Clone, Default)]
 struct Profile {
     opts: BTreeSet<u8>,
@@ -61,23 +69,26 @@ fn mode_index(m: Invalidation) -> usize {
     }
 }
 
+fn bytes(p: &Path) -> &[u8] {
+    p.as_os_str().as_bytes()
+}
+
 /// The key a cache belongs to, if it is one recompile may rewrite: a tagged cache in
 /// `__pycache__`/prefix, or a Python 2 legacy `.pyc` (keyed by its tag, `cpython-27`).
-pub(crate) fn cache_key(c: &CacheRecord) -> Option<String> {
+pub(crate) fn cache_key(c: &CacheRecord) -> Option<&str> {
     match c.location {
-        Location::Pycache | Location::Prefix => c.tag.clone(),
+        Location::Pycache | Location::Prefix => c.tag.as_deref(),
         Location::Legacy => {
-            let v = c.python?;
-            let is_pyc = c.path.extension().is_some_and(|e| e == "pyc");
-            if v.major == 2 && is_pyc {
-                c.tag.clone()
-            } else {
-                None
-            }
+            let py2 = c.python.is_some_and(|v| v.major == 2);
+            (py2 && bytes(&c.path).ends_with(b".pyc"))
+                .then_some(c.tag.as_deref())
+                .flatten()
         }
     }
 }
 
+/// The keys to compile for and how widely: named tags for every module; else the tags in
+/// the tree, per directory; else (None) the newest interpreter decides, if `interps` knows.
 pub(crate) fn chosen(
     model: &ScanModel,
     sel: &Selection,
@@ -98,6 +109,7 @@ pub(crate) fn chosen(
         .iter()
         .filter(|c| c.source.is_some())
         .filter_map(cache_key)
+        .map(str::to_string)
         .collect();
     if !tree.is_empty() {
         return Some((tree, Scope::PerDirectory));
@@ -115,21 +127,25 @@ fn status_selected(sel: &Selection, s: Status) -> bool {
         }
 }
 
-pub(crate) fn targets(
-    model: &ScanModel,
-    sel: &Selection,
-    opts: &RecompileOptions,
-    keys: &BTreeSet<String>,
-    scope: Scope,
-) -> (Vec<Target>, u64) {
-    let by_path: HashMap<&Path, &CacheRecord> =
-        model.caches.iter().map(|c| (c.path.as_path(), c)).collect();
-    let mut profiles: HashMap<&Path, BTreeMap<String, Profile>> = HashMap::new();
+/// Everything needed to judge targets, indexed once.
+struct Index<'a> {
+    by_path: HashMap<&'a [u8], &'a CacheRecord>,
+    profiles: HashMap<&'a [u8], BTreeMap<&'a str, Profile>>,
+}
+
+fn index(model: &ScanModel) -> Index<'_> {
+    let mut by_path = HashMap::with_capacity(model.caches.len());
+    let mut profiles: HashMap<&[u8], BTreeMap<&str, Profile>> = HashMap::new();
     for c in &model.caches {
+        by_path.insert(bytes(&c.path), c);
         if let (Some(src), Some(key)) = (c.source.as_deref(), cache_key(c))
             && let Some(dir) = src.parent()
         {
-            let p = profiles.entry(dir).or_default().entry(key).or_default();
+            let p = profiles
+                .entry(bytes(dir))
+                .or_default()
+                .entry(key)
+                .or_default();
             if let Some(o) = opt_level(c) {
                 p.opts.insert(o);
             }
@@ -138,98 +154,121 @@ pub(crate) fn targets(
             }
         }
     }
+    Index { by_path, profiles }
+}
+
+/// The targets of a plan and the number of fresh caches left alone.
+pub(crate) fn targets(
+    model: &ScanModel,
+    sel: &Selection,
+    opts: &RecompileOptions,
+    keys: &BTreeSet<String>,
+    scope: Scope,
+) -> (Vec<Target>, u64) {
+    let ix = index(model);
     let mut out = Vec::new();
     let mut fresh = 0;
     if !sel.paths.is_empty() {
         for c in sel
             .paths
             .iter()
-            .filter_map(|p| by_path.get(p.as_path()).copied())
+            .filter_map(|p| ix.by_path.get(bytes(p)).copied())
         {
-            let (Some(src), Some(key)) = (c.source.as_deref(), cache_key(c)) else {
+            let (Some(src), Some(key), Some(opt)) =
+                (c.source.as_deref(), cache_key(c), opt_level(c))
+            else {
                 continue;
             };
-            let module_ok = model.modules.get(src).is_some_and(Module::source_exists);
-            let Some(opt) = opt_level(c) else { continue };
-            if module_ok {
-                let mode = for_key(&key, opts.mode.or(c.invalidation));
-                let reason = replace_reason(c, mode, true, sel).unwrap_or(CompileReason::Rewrite);
-                out.push(Target {
-                    source: src.to_path_buf(),
-                    cache: c.path.clone(),
-                    module: c.module.clone(),
-                    key,
-                    opt,
-                    mode,
-                    reason,
-                });
-            }
+            let Some(meta) = model.modules.get(src).and_then(|m: &Module| m.source_meta) else {
+                continue;
+            };
+            let mode = for_key(key, opts.mode.or(c.invalidation));
+            let reason = replace_reason(c, mode, true, sel).unwrap_or(CompileReason::Rewrite);
+            out.push(target(c, meta, key, opt, mode, reason));
         }
         return (out, fresh);
     }
-    let mut nearest: HashMap<&Path, Option<&Path>> = HashMap::new();
-    for m in model.modules.values().filter(|m| m.source_exists()) {
-        let Some(dir) = m.source.parent() else {
+    let py2: HashMap<&str, bool> = keys
+        .iter()
+        .map(|k| (k.as_str(), version_of_key(k).is_some_and(|v| v.major == 2)))
+        .collect();
+    let location = if model.prefix.is_some() {
+        Location::Prefix
+    } else {
+        Location::Pycache
+    };
+    let location_ok = sel.locations.is_empty() || sel.locations.contains(&location);
+    let mut nearest: HashMap<&[u8], Option<&[u8]>> = HashMap::new();
+    let mut name = Vec::with_capacity(256);
+    let mut dir_keys: Vec<(&str, Option<&Profile>)> = Vec::new();
+    for m in model.modules.values() {
+        let (Some(meta), Some(dir)) = (m.source_meta, m.source.parent()) else {
             continue;
         };
-        let dir_keys: Vec<(&String, Option<&Profile>)> = match scope {
-            Scope::Whole => keys
-                .iter()
-                .map(|k| (k, profiles.get(dir).and_then(|p| p.get(k))))
-                .collect(),
+        dir_keys.clear();
+        match scope {
+            Scope::Whole => {
+                let own = ix.profiles.get(bytes(dir));
+                dir_keys.extend(
+                    keys.iter()
+                        .map(|k| (k.as_str(), own.and_then(|p| p.get(k.as_str())))),
+                );
+            }
             Scope::PerDirectory => {
-                let home = *nearest
-                    .entry(dir)
-                    .or_insert_with(|| dir.ancestors().find(|a| profiles.contains_key(a)));
-                let Some(p) = home.and_then(|h| profiles.get(h)) else {
+                let home = *nearest.entry(bytes(dir)).or_insert_with(|| {
+                    dir.ancestors()
+                        .map(bytes)
+                        .find(|a| ix.profiles.contains_key(a))
+                });
+                let Some(p) = home.and_then(|h| ix.profiles.get(h)) else {
                     continue;
                 };
-                p.iter()
-                    .filter(|(k, _)| keys.contains(*k))
-                    .map(|(k, prof)| (k, Some(prof)))
-                    .collect()
+                dir_keys.extend(
+                    p.iter()
+                        .filter(|(k, _)| keys.contains(**k))
+                        .map(|(k, prof)| (*k, Some(prof))),
+                );
             }
-        };
-        for (key, profile) in dir_keys {
-            if version_of_key(key).is_some_and(|v| v.major == 2) {
+        }
+        for &(key, profile) in &dir_keys {
+            if py2.get(key).copied().unwrap_or(false) {
                 // Python 2 caches are only rewritten where they are (legacy, beside the source).
-                for c in model.caches_of(m).filter(|c| {
-                    c.location == Location::Legacy && cache_key(c).as_ref() == Some(key)
-                }) {
-                    consider(sel, opts, c, key, &mut out, &mut fresh);
+                for c in model
+                    .caches_of(m)
+                    .filter(|c| c.location == Location::Legacy && cache_key(c) == Some(key))
+                {
+                    consider(sel, opts, c, meta, key, &mut out, &mut fresh);
                 }
                 continue;
             }
+            if !location_ok {
+                continue;
+            }
+            let default = [0u8];
             let levels: Vec<u8> = match (&opts.opt_levels, profile) {
                 (Some(l), _) => l.clone(),
                 (None, Some(p)) if !p.opts.is_empty() => p.opts.iter().copied().collect(),
-                _ => vec![0],
+                _ => default.to_vec(),
             };
             for opt in levels {
-                let Some(cache) = target_path(model.prefix.as_deref(), &m.source, key, opt) else {
-                    continue;
-                };
-                if !sel.path_ok(&m.source) && !sel.path_ok(&cache) {
+                if !cache_name(model.prefix.as_deref(), &m.source, key, opt, &mut name) {
                     continue;
                 }
-                let location = if model.prefix.is_some() {
-                    Location::Prefix
-                } else {
-                    Location::Pycache
-                };
-                if !sel.locations.is_empty() && !sel.locations.contains(&location) {
+                let cache = Path::new(OsStr::from_bytes(&name));
+                if !sel.path_ok(&m.source) && !sel.path_ok(cache) {
                     continue;
                 }
-                match by_path.get(cache.as_path()) {
-                    Some(c) => consider(sel, opts, c, key, &mut out, &mut fresh),
+                match ix.by_path.get(name.as_slice()) {
+                    Some(c) => consider(sel, opts, c, meta, key, &mut out, &mut fresh),
                     None if opts.missing && sel.mtime_before.is_none() => {
                         let mode =
                             for_key(key, opts.mode.or_else(|| profile.and_then(Profile::mode)));
                         out.push(Target {
                             source: m.source.clone(),
-                            cache,
+                            source_meta: meta,
+                            cache: cache.to_path_buf(),
                             module: m.name.clone(),
-                            key: key.clone(),
+                            key: key.to_string(),
                             opt,
                             mode,
                             reason: CompileReason::Missing,
@@ -242,6 +281,26 @@ pub(crate) fn targets(
     }
     out.sort_by(|a, b| (&a.key, &a.cache).cmp(&(&b.key, &b.cache)));
     (out, fresh)
+}
+
+fn target(
+    c: &CacheRecord,
+    meta: FileMeta,
+    key: &str,
+    opt: u8,
+    mode: Invalidation,
+    reason: CompileReason,
+) -> Target {
+    Target {
+        source: c.source.clone().unwrap_or_default(),
+        source_meta: meta,
+        cache: c.path.clone(),
+        module: c.module.clone(),
+        key: key.to_string(),
+        opt,
+        mode,
+        reason,
+    }
 }
 
 /// The mode to write for a key: Python before 3.7 only knows timestamps.
@@ -257,27 +316,18 @@ fn consider(
     sel: &Selection,
     opts: &RecompileOptions,
     c: &CacheRecord,
+    meta: FileMeta,
     key: &str,
     out: &mut Vec<Target>,
     fresh: &mut u64,
 ) {
-    let (Some(src), Some(opt)) = (c.source.as_deref(), opt_level(c)) else {
-        return;
-    };
-    if sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut) {
+    let Some(opt) = opt_level(c) else { return };
+    if c.source.is_none() || sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut) {
         return;
     }
     let mode = for_key(key, opts.mode.or(c.invalidation));
     match replace_reason(c, mode, false, sel) {
-        Some(reason) => out.push(Target {
-            source: src.to_path_buf(),
-            cache: c.path.clone(),
-            module: c.module.clone(),
-            key: key.to_string(),
-            opt,
-            mode,
-            reason,
-        }),
+        Some(reason) => out.push(target(c, meta, key, opt, mode, reason)),
         None => *fresh += u64::from(c.status == Status::Fresh),
     }
 }
@@ -312,24 +362,52 @@ fn opt_level(c: &CacheRecord) -> Option<u8> {
     }
 }
 
+/// Writes into `out` the path CPython writes the cache of `source` to, for `tag` and `opt`:
+/// `DIR/__pycache__/STEM.TAG[.opt-N].pyc`, or `PREFIX/<DIR without its leading />/…` when a
+/// prefix is configured. False when the source has no directory or name.
+fn cache_name(prefix: Option<&Path>, source: &Path, tag: &str, opt: u8, out: &mut Vec<u8>) -> bool {
+    let (Some(dir), Some(file)) = (source.parent(), source.file_name()) else {
+        return false;
+    };
+    let file = file.as_bytes();
+    let stem = file
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(file, |i| &file[..i]);
+    out.clear();
+    match prefix {
+        Some(p) => {
+            out.extend_from_slice(bytes(p));
+            let rel = bytes(dir).strip_prefix(b"/").unwrap_or(bytes(dir));
+            if !rel.is_empty() {
+                if !out.ends_with(b"/") {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(rel);
+            }
+        }
+        None => {
+            out.extend_from_slice(bytes(dir));
+            if !out.ends_with(b"/") {
+                out.push(b'/');
+            }
+            out.extend_from_slice(b"__pycache__");
+        }
+    }
+    out.push(b'/');
+    out.extend_from_slice(stem);
+    out.push(b'.');
+    out.extend_from_slice(tag.as_bytes());
+    if opt > 0 {
+        out.extend_from_slice(format!(".opt-{opt}").as_bytes());
+    }
+    out.extend_from_slice(b".pyc");
+    true
+}
+
 /// Where CPython writes the cache of `source` for `tag` and `opt`: `DIR/__pycache__/…`,
 /// or `PREFIX/<DIR without its leading />/…` when a prefix is configured.
 pub fn target_path(prefix: Option<&Path>, source: &Path, tag: &str, opt: u8) -> Option<PathBuf> {
-    let dir = source.parent()?;
-    let file = source.file_name()?.as_bytes();
-    let stem = match file.iter().rposition(|&b| b == b'.') {
-        Some(i) => &file[..i],
-        None => file,
-    };
-    let mut name = stem.to_vec();
-    name.extend_from_slice(format!(".{tag}").as_bytes());
-    if opt > 0 {
-        name.extend_from_slice(format!(".opt-{opt}").as_bytes());
-    }
-    name.extend_from_slice(b".pyc");
-    let name = OsString::from_vec(name);
-    Some(match prefix {
-        Some(p) => p.join(dir.strip_prefix("/").unwrap_or(dir)).join(&name),
-        None => dir.join(OsStr::new("__pycache__")).join(&name),
-    })
+    let mut out = Vec::new();
+    cache_name(prefix, source, tag, opt, &mut out).then(|| PathBuf::from(OsStr::from_bytes(&out)))
 }

@@ -140,6 +140,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             verb,
             jobs: 1,
         },
+        &mut |_| {},
     )
 }
 
@@ -174,7 +175,7 @@ pub struct Flow {
 
 /// Shows the plan, confirms, executes with progress, and reports: the shared tail of
 /// `clean` and `recompile`.
-pub fn run_plan(plan: &Plan, flow: &Flow) -> Result<ExitCode> {
+pub fn run_plan(plan: &Plan, flow: &Flow, learn: &mut dyn FnMut(&Report)) -> Result<ExitCode> {
     if !flow.json {
         print_quietly(&lines(&plan.render_lines()))?;
     }
@@ -208,6 +209,7 @@ pub fn run_plan(plan: &Plan, flow: &Flow) -> Result<ExitCode> {
         }
     }
     let report = execute_with_progress(plan, flow.jobs);
+    learn(&report);
     finish(Some(plan), &report, flow.json)
 }
 

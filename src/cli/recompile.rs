@@ -8,7 +8,7 @@
 use super::clean::{Flow, SelectArgs, absolute, run_plan, scan};
 use color_eyre::eyre::{Result, bail};
 use pycache::actions::interpreters::venvs_under;
-use pycache::actions::{Interpreters, Needed, RecompileOptions, needed_keys, plan_recompile};
+use pycache::actions::{Interpreters, KnownFailures, Needed, Prepared, RecompileOptions};
 use pycache::pyc::Invalidation;
 use pycache::scan::ScanModel;
 use std::collections::BTreeSet;
@@ -42,6 +42,10 @@ pub struct Args {
     /// directory they are created in, so the service can still write its caches).
     #[arg(long)]
     pub keep_root_owner: bool,
+    /// Compile again the sources that failed before and have not changed since (by default
+    /// their errors are reported from memory, without starting Python).
+    #[arg(long)]
+    pub retry_failed: bool,
     /// Parallel compile workers (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -83,7 +87,9 @@ impl From<ModeArg> for Invalidation {
 /// Runs `recompile`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let pythons: Vec<PathBuf> = args.pythons.iter().map(|p| absolute(p)).collect();
+    let t0 = std::time::Instant::now();
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
+    eprintln!("T scan {:?}", t0.elapsed());
     let sel = args.select.selection();
     let mut opts = RecompileOptions {
         mode: args.invalidation_mode.map(Invalidation::from),
@@ -92,34 +98,55 @@ pub fn run(args: Args) -> Result<ExitCode> {
         explicit_keys: Vec::new(),
         chown: nix::unistd::geteuid().is_root() && !args.keep_root_owner,
     };
-    let mut interps = Interpreters::discover(&pythons, &venvs(&model));
-    if pythons.is_empty() {
-        match needed_keys(&model, &sel, &opts) {
-            Needed::Keys(keys) if keys.is_empty() => {}
-            Needed::Keys(keys) => interps.probe_for(&keys),
-            Needed::Newest => interps.probe_all(),
-        }
-    } else {
+    let mut stored = KnownFailures::load_default();
+    eprintln!("T load {:?}", t0.elapsed());
+    let ignored = KnownFailures::default();
+    let mut interps = Interpreters::default();
+    if !pythons.is_empty() {
+        interps = Interpreters::discover(&pythons, &[]);
         interps.probe_all();
         if let Some(problem) = interps.problems.first() {
             bail!("--python {problem} (give the path of a python executable)");
         }
         opts.explicit_keys = interps.found.iter().map(|i| i.key()).collect();
     }
-    let plan = plan_recompile(&model, &sel, &opts, &interps);
+    let failures = if args.retry_failed { &ignored } else { &stored };
+    let prepared = Prepared::new(&model, &sel, &opts, failures);
+    eprintln!("T prepared {:?}", t0.elapsed());
+    if pythons.is_empty() {
+        // Interpreters start only when the plan has work for them.
+        match prepared.needed() {
+            Needed::Keys(keys) if keys.is_empty() => {}
+            Needed::Keys(keys) => {
+                interps = Interpreters::discover(&[], &venvs(&model));
+                interps.probe_for(&keys);
+            }
+            Needed::Newest => {
+                interps = Interpreters::discover(&[], &venvs(&model));
+                interps.probe_all();
+            }
+        }
+    }
+    let plan = prepared.plan(&interps);
+    eprintln!("T plan {:?}", t0.elapsed());
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-    run_plan(
-        &plan,
-        &Flow {
-            dry_run: args.dry_run,
-            yes: args.yes,
-            json: args.json,
-            verb: "compile",
-            jobs,
-        },
-    )
+    let flow = Flow {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        json: args.json,
+        verb: "compile",
+        jobs,
+    };
+    let r = run_plan(&plan, &flow, &mut |report| {
+        stored.learn(&plan, report);
+        if let Err(e) = stored.save() {
+            eprintln!("warning: cannot remember compile errors for the next run: {e}");
+        }
+    });
+    eprintln!("T run {:?}", t0.elapsed());
+    r
 }
 
 /// Virtualenvs of the project: the roots themselves, `.venv`/`venv` in them, and any

@@ -191,6 +191,25 @@ pub fn check_read(id: &Identity, file: &Path, sandbox: &Sandbox) -> Option<Block
         })
 }
 
+/// Can `id` run this program? Search on the ancestors of the path given and of the file it
+/// links to, and `x` on that file (a service cannot start an interpreter under `/root`).
+pub fn check_exec(id: &Identity, program: &Path) -> Option<Blocker> {
+    let real = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    let mut blockers = Vec::new();
+    search_ancestors(id, program, &mut blockers);
+    if real != program {
+        search_ancestors(id, &real, &mut blockers);
+    }
+    if let Some(b) = blockers.into_iter().next() {
+        return Some(b);
+    }
+    allows(id, &real, X).err().map(|why| Blocker {
+        kind: BlockKind::Permission,
+        path: real,
+        why,
+    })
+}
+
 /// The directory itself if it exists, else its nearest existing ancestor.
 fn nearest_existing(dir: &Path, blockers: &mut Vec<Blocker>) -> (PathBuf, bool) {
     let mut cur = dir.to_path_buf();
@@ -319,6 +338,27 @@ mod tests {
             Some("/srv")
         );
         assert!(Sandbox::default().rule_for(Path::new("/x")).is_none());
+    }
+
+    #[test]
+    fn programs_under_a_private_directory_cannot_be_run() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("private");
+        std::fs::create_dir(&private).unwrap();
+        let program = private.join("python");
+        std::fs::write(&program, "").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let link = dir.path().join("python3");
+        std::os::unix::fs::symlink(&program, &link).unwrap();
+        let owner = user(std::fs::metadata(&private).unwrap().uid(), &[]);
+        let stranger = user(owner.uid.unwrap() + 12345, &[54321]);
+        assert_eq!(check_exec(&stranger, &link), None);
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let b = check_exec(&stranger, &link).unwrap();
+        assert_eq!((b.kind, b.path), (BlockKind::Search, private.clone()));
+        assert_eq!(check_exec(&owner, &link), None);
     }
 
     #[test]

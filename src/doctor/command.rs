@@ -103,7 +103,8 @@ fn base(word: &str) -> String {
         .unwrap_or_default()
 }
 
-fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
+/// `p` against `cwd` when it is relative (no symlink resolution, as Python does).
+pub(super) fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
     match cwd {
         Some(c) if p.is_relative() => c.join(p),
         _ => p.to_path_buf(),

@@ -4,7 +4,7 @@
 
 use super::DoctorError;
 use super::access::{PathMode, Sandbox};
-use super::command::PythonCommand;
+use super::command::{PythonCommand, absolute};
 use super::identity::Identity;
 use super::{process, service, unit};
 use serde::Serialize;
@@ -145,6 +145,12 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
                 format!("/proc/{pid}/cwd"),
             );
             ctx.working_dir = Some(cwd.clone());
+        }
+        if info.command.interpreter.is_none() && opts.python.is_none() {
+            return Err(DoctorError::new(format!(
+                "process {pid} ({}) does not run a Python interpreter; pass the pid of the service's Python process (or --python with the interpreter it embeds)",
+                info.cmdline.split(' ').next().unwrap_or_default()
+            )));
         }
         cmd_from = format!("/proc/{pid}/cmdline");
         ctx.note("command", &info.cmdline, &cmd_from);
@@ -388,13 +394,6 @@ fn cache_settings(
             format!("-O level {}", ctx.optimize),
             format!("PYTHONOPTIMIZE from {from}"),
         );
-    }
-}
-
-fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
-    match cwd {
-        Some(c) if p.is_relative() => c.join(p),
-        _ => p.to_path_buf(),
     }
 }
 

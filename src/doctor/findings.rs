@@ -1,10 +1,10 @@
 //! Findings: what is wrong with the service's caches, what it costs, and the fix, ranked
 //! by cost (per-start costs first, then one-time costs, then the rest).
 
-use super::access::BlockKind;
 use super::context::RuntimeContext;
 use super::cost::ModuleCost;
-use super::fixes;
+use super::fixes::{self, Fix};
+use super::startup;
 use super::targets::{Outcome, Python, Target};
 use crate::scan::ScanModel;
 use serde::Serialize;
@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
+    /// An imported module does not compile: importing it fails, and no cache can exist.
+    CannotCompile,
     /// The user cannot create or write a cache directory (or replace a cache).
     CannotWrite,
     /// The user cannot read an existing fresh cache.
@@ -33,6 +35,8 @@ pub enum FindingKind {
     OtherInterpreter,
     /// Caches whose source is gone.
     Orphans,
+    /// A `PYTHONPYCACHEPREFIX` tree inside the project that the service does not use.
+    UnusedPrefixTree,
 }
 
 /// One finding.
@@ -53,7 +57,18 @@ pub struct Finding {
     /// Supporting facts.
     pub details: Vec<String>,
     /// Fixes, any one of which resolves it.
-    pub fixes: Vec<String>,
+    pub fixes: Vec<Fix>,
+}
+
+/// An imported module Python cannot compile (a syntax error, a binary or undecodable file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    /// Dotted name.
+    pub module: String,
+    /// Its source.
+    pub source: PathBuf,
+    /// Why it does not compile, with the line when known.
+    pub why: String,
 }
 
 /// A module of a finding and what compiling it costs at each start.
@@ -79,9 +94,24 @@ pub struct Facts<'a> {
     pub costs: &'a HashMap<PathBuf, ModuleCost>,
     /// The scan of the tree (and the prefix tree).
     pub model: &'a ScanModel,
+    /// Imported modules that do not compile.
+    pub broken: &'a [Broken],
+    /// True when the modules are those the entry imports (not every module of the tree).
+    pub followed: bool,
 }
 
 impl Facts<'_> {
+    /// `3 imported modules`, or `3 modules` when no entry point was followed.
+    pub fn count(&self, n: usize) -> String {
+        let noun = if self.followed {
+            "imported module"
+        } else {
+            "module"
+        };
+        let s = if n == 1 { "" } else { "s" };
+        format!("{n} {noun}{s}")
+    }
+
     fn penalty(&self, t: &Target) -> Option<f64> {
         self.costs.get(&t.source).and_then(ModuleCost::penalty_ms)
     }
@@ -112,12 +142,7 @@ impl Facts<'_> {
                 |ms| format!(", about {} {when}", ms_text(ms)),
             )
         };
-        let n = group.len();
-        let what = if n == 1 {
-            "1 imported module compiles".to_string()
-        } else {
-            format!("{n} imported modules compile")
-        };
+        let what = format!("{} compile", self.count(group.len()));
         let title = if every_start {
             format!("{title}: {what} on every start{}", cost("per start"))
         } else {
@@ -155,17 +180,17 @@ pub fn ms_text(ms: f64) -> String {
     }
 }
 
-/// Builds and ranks the findings.
+/// Builds and ranks the findings: modules that do not compile first (the service fails
+/// there), then per-start costs by milliseconds, then one-time costs, then the rest.
 pub fn build(f: &Facts<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let user = &f.ctx.identity.name;
+    let mut out: Vec<Finding> = startup::broken(f).into_iter().collect();
     let every: Vec<&Target> = f
         .targets
         .iter()
         .filter(|t| t.outcome == Outcome::CompilesEveryStart)
         .collect();
-    if let Some(why) = &f.ctx.dont_write {
-        if !every.is_empty() {
+    match &f.ctx.dont_write {
+        Some(why) if !every.is_empty() => {
             let mut fd = f.finding(
                 FindingKind::DontWriteBytecode,
                 format!("bytecode writing is off ({why})"),
@@ -175,192 +200,46 @@ pub fn build(f: &Facts<'_>) -> Vec<Finding> {
             fd.fixes = fixes::dont_write(f, why);
             out.push(fd);
         }
-    } else {
-        // One finding per reason: the same owner and mode on many package directories is
-        // one problem; a setting or mount is keyed by its path.
-        let mut groups: BTreeMap<(String, String, PathBuf), Vec<&Target>> = BTreeMap::new();
-        for t in every.iter().filter(|t| t.unreadable.is_none()) {
-            let Some(b) = t.access.blockers.first() else {
-                continue;
-            };
-            let path = match b.kind {
-                BlockKind::Permission => PathBuf::new(),
-                _ => b.path.clone(),
-            };
-            groups
-                .entry((format!("{:?}", b.kind), b.why.clone(), path))
-                .or_default()
-                .push(t);
-        }
-        for group in groups.values() {
-            let mut dirs: Vec<&Path> = group.iter().filter_map(|t| t.cache.parent()).collect();
-            dirs.sort();
-            dirs.dedup();
-            let title = cannot_write_title(user, group[0], dirs.len());
-            let mut fd = f.finding(FindingKind::CannotWrite, title, group, true);
-            for t in group {
-                for b in &t.access.blockers {
-                    let line = format!("{}: {}", b.path.display(), b.why);
-                    if !fd.details.contains(&line) {
-                        fd.details.push(line);
-                    }
-                }
-            }
-            if fd.details.len() > 6 {
-                let more = fd.details.len() - 5;
-                fd.details.truncate(5);
-                fd.details.push(format!("(and {more} more like these)"));
-            }
-            fd.fixes = fixes::cannot_write(f, group);
-            out.push(fd);
-        }
-        let unreadable: Vec<&Target> = every
-            .iter()
-            .copied()
-            .filter(|t| t.unreadable.is_some())
-            .collect();
-        if let Some(b) = unreadable.first().and_then(|t| t.unreadable.as_ref()) {
-            let title = format!(
-                "{user} cannot read the fresh caches ({}: {})",
-                b.path.display(),
-                b.why
-            );
-            let mut fd = f.finding(FindingKind::CannotRead, title, &unreadable, true);
-            fd.fixes = vec![format!(
-                "make the caches readable: chmod a+r {} (or chown them to {user})",
-                b.path.display()
-            )];
-            out.push(fd);
+        Some(_) => {}
+        None => {
+            out.extend(startup::cannot_write(f, &every));
+            out.extend(startup::cannot_read(f, &every));
         }
     }
-    let once: Vec<&Target> = f
-        .targets
-        .iter()
-        .filter(|t| t.outcome == Outcome::WritesAtNextStart)
-        .collect();
-    if !once.is_empty() {
-        let mut fd = f.finding(
-            FindingKind::WritesAtNextStart,
-            "caches missing or stale, and writable".into(),
-            &once,
-            false,
-        );
-        fd.details = once
-            .iter()
-            .take(5)
-            .map(|t| format!("{}: {}", t.cache.display(), state_text(t)))
-            .collect();
-        fd.fixes = vec!["nothing to do: the next start writes them (or precompile at deploy time to avoid the one slow start)".into()];
-        out.push(fd);
-    }
-    out.extend(latent(f));
+    out.extend(startup::writes_once(f));
+    out.extend(startup::latent(f));
     out.extend(super::tree::insecure(f));
     out.extend(super::tree::from_scan(f));
     out.sort_by(|a, b| {
-        let rank = |x: &Finding| (!x.every_start, x.once_ms.is_none());
+        let rank = |x: &Finding| {
+            (
+                x.kind != FindingKind::CannotCompile,
+                !x.every_start,
+                x.once_ms.is_none(),
+            )
+        };
+        let ms = |v: Option<f64>| v.unwrap_or(0.0);
         rank(a)
             .cmp(&rank(b))
-            .then(
-                b.per_start_ms
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.per_start_ms.unwrap_or(0.0)),
-            )
-            .then(
-                b.once_ms
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.once_ms.unwrap_or(0.0)),
-            )
+            .then(ms(b.per_start_ms).total_cmp(&ms(a.per_start_ms)))
+            .then(ms(b.once_ms).total_cmp(&ms(a.once_ms)))
             .then(a.kind.cmp(&b.kind))
     });
     out
 }
 
-fn state_text(t: &Target) -> String {
-    match &t.state {
-        super::targets::CacheState::Usable => "fresh".into(),
-        super::targets::CacheState::Missing => "missing".into(),
-        super::targets::CacheState::Stale(r) => format!("stale ({r})"),
-        super::targets::CacheState::Invalid(r) => format!("unusable ({r})"),
-    }
-}
-
-fn cannot_write_title(user: &str, t: &Target, dirs: usize) -> String {
-    let Some(b) = t.access.blockers.first() else {
-        return format!("{user} cannot write its caches");
-    };
-    let dir = t.cache.parent().unwrap_or(Path::new("/"));
-    let verb = if t.access.exists { "write" } else { "create" };
-    if dirs > 1 {
-        let because = match b.kind {
-            BlockKind::Permission => format!("each {}", b.why),
-            _ => format!("{}: {}", b.path.display(), b.why),
-        };
-        return format!(
-            "{user} cannot create or write the caches of {dirs} directories ({because})"
-        );
-    }
-    match b.kind {
-        BlockKind::Permission if b.path == dir => {
-            format!("{user} cannot write {} ({})", dir.display(), b.why)
-        }
-        BlockKind::Permission => format!(
-            "{user} cannot {verb} {} ({} is {})",
-            dir.display(),
-            b.path.display(),
-            b.why
-        ),
-        BlockKind::Sticky => format!(
-            "{user} cannot replace the caches in {} ({})",
-            dir.display(),
-            b.why
-        ),
-        _ => format!(
-            "{user} cannot {verb} {} ({}: {})",
-            dir.display(),
-            b.path.display(),
-            b.why
-        ),
-    }
-}
-
-/// Fresh caches the user could not rewrite: fine until the next code change.
-fn latent(f: &Facts<'_>) -> Option<Finding> {
-    let stuck: Vec<&Target> = f
-        .targets
-        .iter()
-        .filter(|t| {
-            t.outcome == Outcome::Loads && (!t.access.writable || f.ctx.dont_write.is_some())
-        })
-        .collect();
-    let first = stuck.first()?;
-    let why = match (&f.ctx.dont_write, first.access.blockers.first()) {
-        (Some(w), _) => w.clone(),
-        (None, Some(b)) => format!("{}: {}", b.path.display(), b.why),
-        (None, None) => return None,
-    };
-    Some(Finding {
-        kind: FindingKind::CannotRewrite,
-        title: format!(
-            "{} imported modules load fresh caches now, but {} could not rewrite them ({why}): after the next code change they compile on every start",
-            stuck.len(),
-            f.ctx.identity.name
-        ),
+/// A finding with no cost and no modules.
+pub(super) fn plain(kind: FindingKind, title: String, fixes: Vec<Fix>) -> Finding {
+    Finding {
+        kind,
+        title,
         per_start_ms: None,
         once_ms: None,
         every_start: false,
-        modules: stuck
-            .iter()
-            .map(|t| ModulePenalty {
-                module: label(t),
-                penalty_ms: None,
-            })
-            .collect(),
+        modules: Vec::new(),
         details: Vec::new(),
-        fixes: vec![format!(
-            "precompile after every deploy: {}",
-            fixes::precompile(f)
-        )],
-    })
+        fixes,
+    }
 }
 
 #[cfg(test)]
@@ -455,6 +334,8 @@ mod tests {
             targets: &targets,
             costs: &costs,
             model: &model,
+            broken: &[],
+            followed: true,
         };
         let found = build(&facts);
         let kinds: Vec<(FindingKind, Option<f64>, Option<f64>)> = found

@@ -32,7 +32,7 @@ impl Identity {
         .map_err(|e| DoctorError::new(format!("cannot look up user {user}: {e}")))?
         .ok_or_else(|| {
             DoctorError::new(format!(
-                "no user named {user} on this machine; pass --user with an existing user"
+                "no user named {user} on this machine; pass --user with an existing user (getent passwd lists them)"
             ))
         })?;
         let gid = match group {
@@ -128,7 +128,11 @@ fn lookup_group(g: &str) -> Result<u32, DoctorError> {
         .ok()
         .flatten()
         .map(|gr| gr.gid.as_raw())
-        .ok_or_else(|| DoctorError::new(format!("no group named {g} on this machine")))
+        .ok_or_else(|| {
+            DoctorError::new(format!(
+                "no group named {g} on this machine; pass --group with an existing group (getent group lists them)"
+            ))
+        })
 }
 
 /// The name of a uid, or the number.

@@ -33,8 +33,12 @@ pub struct ProcessInfo {
 pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
     let dir = proc_root.join(pid.to_string());
     let status = std::fs::read_to_string(dir.join("status")).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such process".to_string(),
+            _ => crate::imports::io_reason(&e),
+        };
         DoctorError::new(format!(
-            "cannot read {}: {e}; is process {pid} running?",
+            "cannot read {}: {why}; is process {pid} running? (pgrep -af python lists the Python processes)",
             dir.join("status").display()
         ))
     })?;

@@ -81,7 +81,7 @@ impl UnitFile {
             };
             let path = find_unit(&name, root).ok_or_else(|| {
                 DoctorError::new(format!(
-                    "no unit file for {name} in {}; pass the unit file's path, or --systemd-root",
+                    "no unit file for {name} in {} or the other unit directories; pass the unit file's path (systemctl cat {name} shows it), or --systemd-root",
                     search_path_text(root)
                 ))
             })?;
@@ -101,7 +101,11 @@ impl UnitFile {
         }
         for file in std::iter::once(path).chain(unit.dropins.clone()) {
             let text = std::fs::read_to_string(&file).map_err(|e| {
-                DoctorError::new(format!("cannot read unit file {}: {e}", file.display()))
+                DoctorError::new(format!(
+                    "cannot read unit file {}: {}; pass a unit name or an existing unit file",
+                    file.display(),
+                    crate::imports::io_reason(&e)
+                ))
             })?;
             unit.entries.extend(parse(&text, &file));
         }
@@ -318,8 +322,9 @@ fn find_dropins(name: &str, root: &Path, beside: Option<&Path>) -> Vec<PathBuf> 
     by_name.into_values().collect()
 }
 
+/// The two directories units usually live in (the whole search path makes a long line).
 fn search_path_text(root: &Path) -> String {
-    let dirs: Vec<String> = UNIT_DIRS
+    let dirs: Vec<String> = ["/etc/systemd/system", "/usr/lib/systemd/system"]
         .iter()
         .map(|d| under_root(root, Path::new(d)).display().to_string())
         .collect();

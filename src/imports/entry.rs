@@ -70,7 +70,10 @@ pub fn from_arg(arg: &str, root: &Path) -> Result<Entry, String> {
             return Ok(Entry::script(candidate, None));
         }
     }
-    let is_dotted = !arg.is_empty()
+    // `run_server.py` is a file name, not the module `run_server.py`: a typo must not pass.
+    let looks_like_file = arg.contains('/') || arg.ends_with(".py") || arg.ends_with(".pyw");
+    let is_dotted = !looks_like_file
+        && !arg.is_empty()
         && arg
             .split('.')
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
@@ -78,8 +81,13 @@ pub fn from_arg(arg: &str, root: &Path) -> Result<Entry, String> {
         return Ok(Entry::module(EntryKind::RunModule, arg.to_owned(), None));
     }
     Err(format!(
-        "--entry {arg}: no such file (looked in the current directory and {}), and not a module name",
-        root.display()
+        "--entry {arg}: no such file (looked in the current directory and in {}){}",
+        root.display(),
+        if looks_like_file {
+            "; pass the script the service runs"
+        } else {
+            ", and not a module name; pass a script or a dotted module name"
+        }
     ))
 }
 
@@ -262,10 +270,12 @@ p = "x.poetry:main"
             (m.kind, m.module.as_deref()),
             (EntryKind::RunModule, Some("http.server"))
         );
-        assert!(
-            from_arg("no/such.py", dir.path())
-                .unwrap_err()
-                .contains("no such file")
-        );
+        for typo in ["no/such.py", "nope.py"] {
+            let err = from_arg(typo, dir.path()).unwrap_err();
+            assert!(
+                err.contains("no such file") && err.contains("script"),
+                "{err}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::graph::{ImportGraph, Reachability, Resolved};
 use super::parse::Health;
-use crate::pyc::Status;
+use crate::pyc::{Location, Status};
 use crate::scan::{CacheRecord, ScanModel};
 use serde::Serialize;
 
@@ -17,8 +17,9 @@ pub enum FindingKind {
     MissingImport,
     /// A reachable module cannot be compiled (syntax error, unreadable, not source).
     CannotCompile,
-    /// An imported module has no fresh cache for the target interpreter: Python
-    /// recompiles it on every start.
+    /// An imported module has no fresh cache for the target interpreter where it reads
+    /// caches: Python compiles it at the next start (and at every start if it cannot
+    /// write the cache).
     NoFreshCache,
     /// Caches of a module that nothing the entry points run imports.
     UnusedCache,
@@ -100,9 +101,15 @@ pub fn cache_tag(graph: &ImportGraph) -> String {
 }
 
 /// Joins the graph with a scan of the same tree: which imported modules lack a fresh cache
-/// for the target interpreter, and which caches belong to modules nothing imports.
+/// for the target interpreter, and which caches belong to modules nothing imports. When the
+/// scan has a prefix, only caches under it count: CPython then ignores `__pycache__`.
 pub fn cache_findings(graph: &ImportGraph, scan: &ScanModel) -> Vec<Finding> {
     let tag = cache_tag(graph);
+    let read_from = if scan.prefix.is_some() {
+        Location::Prefix
+    } else {
+        Location::Pycache
+    };
     let mut out = Vec::new();
     for m in &graph.modules {
         let caches: Vec<&CacheRecord> = scan
@@ -110,34 +117,42 @@ pub fn cache_findings(graph: &ImportGraph, scan: &ScanModel) -> Vec<Finding> {
             .get(&m.file)
             .map(|sm| scan.caches_of(sm).collect())
             .unwrap_or_default();
-        let ours: Vec<&&CacheRecord> = caches
-            .iter()
-            .filter(|c| c.tag.as_deref() == Some(tag.as_str()) && c.opt.is_none())
-            .collect();
+        let is_ours = |c: &CacheRecord| {
+            c.tag.as_deref() == Some(tag.as_str()) && c.opt.is_none() && c.location == read_from
+        };
         match m.reachability {
             Reachability::Imported | Reachability::Lazy if m.health.runs() => {
-                if ours.iter().any(|c| c.status == Status::Fresh) {
+                if caches
+                    .iter()
+                    .any(|c| is_ours(c) && c.status == Status::Fresh)
+                {
                     continue;
                 }
+                let place = match &scan.prefix {
+                    Some(p) => format!(" under the prefix {}", p.display()),
+                    None => String::new(),
+                };
+                let state = match caches.iter().find(|c| is_ours(c)) {
+                    Some(c) => format!("its {tag} cache{place} is {}", c.status.as_str()),
+                    None => format!("no {tag} cache{place} exists"),
+                };
                 let when = if m.reachability == Reachability::Lazy {
-                    "the first call that imports it, in every process"
+                    "on the first call that imports it (in every process, if the service cannot write the cache: pycache doctor checks)"
                 } else {
-                    "every start"
+                    "at the next start (at every start, if the service cannot write the cache: pycache doctor checks)"
                 };
-                let state = match ours.first() {
-                    Some(c) => format!("its {tag} cache is {}", c.status.as_str()),
-                    None => format!("no {tag} cache exists"),
-                };
+                let others: Vec<&CacheRecord> =
+                    caches.iter().copied().filter(|c| !is_ours(c)).collect();
                 out.push(Finding {
                     kind: FindingKind::NoFreshCache,
                     path: m.path.clone(),
                     line: None,
                     message: format!(
-                        "{} is {} ({}) but {state}{}: Python recompiles it on {when}",
+                        "{} is {} ({}) but {state}{}: Python compiles it {when}",
                         m.name,
                         m.reachability.describe(),
                         m.chain.join(" -> "),
-                        others(&caches, &tag),
+                        has(&others, read_from),
                     ),
                 });
             }
@@ -150,12 +165,13 @@ pub fn cache_findings(graph: &ImportGraph, scan: &ScanModel) -> Vec<Finding> {
                     path: m.path.clone(),
                     line: None,
                     message: format!(
-                        "{} is {} from {}, yet has {} cache file(s){}: written by other runs (tests, scripts, another interpreter)",
+                        "{} is {} from {}, yet has {} cache file{}{}: written by other runs (tests, scripts, another interpreter)",
                         m.name,
                         m.reachability.describe(),
                         entries.join(", "),
                         caches.len(),
-                        others(&caches, ""),
+                        if caches.len() == 1 { "" } else { "s" },
+                        has(&caches, read_from),
                     ),
                 });
             }
@@ -165,11 +181,11 @@ pub fn cache_findings(graph: &ImportGraph, scan: &ScanModel) -> Vec<Finding> {
     out
 }
 
-/// ` (has: cpython-314 fresh, ...)` for the caches not of `skip_tag`.
-fn others(caches: &[&CacheRecord], skip_tag: &str) -> String {
+/// ` (has: cpython-314 fresh, cpython-313 fresh in __pycache__ (ignored))`: what is there
+/// instead; a location is named when it is not where Python reads.
+fn has(caches: &[&CacheRecord], read_from: Location) -> String {
     let list: Vec<String> = caches
         .iter()
-        .filter(|c| c.tag.as_deref() != Some(skip_tag) || c.opt.is_some())
         .map(|c| {
             let tag = c.tag.as_deref().unwrap_or("untagged");
             let opt = c
@@ -177,7 +193,13 @@ fn others(caches: &[&CacheRecord], skip_tag: &str) -> String {
                 .as_deref()
                 .map(|o| format!(".opt-{o}"))
                 .unwrap_or_default();
-            format!("{tag}{opt} {}", c.status.as_str())
+            let place = match c.location {
+                l if l == read_from => "",
+                Location::Pycache => " in __pycache__ (ignored)",
+                Location::Prefix => " in the prefix",
+                Location::Legacy => " beside the source (ignored)",
+            };
+            format!("{tag}{opt} {}{place}", c.status.as_str())
         })
         .collect();
     if list.is_empty() {

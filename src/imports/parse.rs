@@ -51,6 +51,26 @@ impl Health {
     pub fn runs(&self) -> bool {
         matches!(self, Health::Ok | Health::Approximate { .. })
     }
+
+    /// A clean parse.
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Health::Ok)
+    }
+
+    /// What is wrong, in words (`syntax error at line 3: ...`); empty for a clean parse.
+    pub fn describe(&self) -> String {
+        match self {
+            Health::Ok => String::new(),
+            Health::SyntaxError { line, message, .. } => {
+                format!("syntax error at line {line}: {message}")
+            }
+            Health::Approximate { line, message, .. } => {
+                format!("parsed approximately (line {line}: {message})")
+            }
+            Health::Unreadable { message } => format!("cannot be read: {message}"),
+            Health::NotSource { message } => message.clone(),
+        }
+    }
 }
 
 /// One file's result.
@@ -69,7 +89,7 @@ pub fn parse_file(path: &std::path::Path, target: PyVersion) -> ParsedFile {
         Err(e) => {
             return ParsedFile {
                 health: Health::Unreadable {
-                    message: e.to_string(),
+                    message: super::io_reason(&e),
                 },
                 extracted: Extracted::default(),
             };

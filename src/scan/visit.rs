@@ -348,7 +348,7 @@ mod tests {
         assert!(
             out.batch.errors[3]
                 .message
-                .starts_with("cannot read this directory: i/o")
+                .starts_with("cannot read this directory: input/output error")
         );
     }
 }

@@ -6,7 +6,9 @@
 
 mod access;
 mod contexts;
+mod fixes;
 mod fixture;
+mod output;
 
 use crate::support::{pycache, skip};
 use fixture::{Seed, interpreter, is_root};
@@ -51,6 +53,7 @@ fn the_seed_situation_is_reproduced_and_the_fixes_work() {
     let pys = py.to_str().unwrap();
     let out = pycache()
         .args(["doctor", app, "--user", "nobody", "--python", pys])
+        .env("COLUMNS", "1000")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -135,7 +138,8 @@ fn json_reports_costs_and_only_python_variables() {
         "PYTHONOPTIMIZE=",
     ]);
     assert_eq!(code, 1);
-    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["schema"], 2);
+    assert_eq!(doc["needs_action"], true);
     assert_eq!(doc["costs_every_start"], true);
     assert!(doc["per_start_ms"].as_f64().unwrap() > 0.0);
     let f = &doc["report"]["findings"][0];
@@ -222,23 +226,42 @@ fn other_interpreters_orphans_and_world_writable_caches_are_reported() {
 
 #[test]
 fn bad_input_is_a_one_line_error() {
-    let cases: [&[&str]; 4] = [
+    let seed = fixture::Seed::new();
+    let run_py = seed.app.join("run.py");
+    let app = seed.app.to_str().unwrap();
+    let cases: [&[&str]; 11] = [
         &["--user", "no-such-user-pycache"],
+        &["--group", "no-such-group-pycache"],
         &[
             "--unit",
             "no-such-unit-pycache",
             "--systemd-root",
             "/nonexistent",
         ],
+        &["--unit", "/nonexistent/app.service"],
         &["--pid", "999999999"],
         &["/nonexistent/project"],
+        &[run_py.to_str().unwrap()],
+        &[app, "--python", "/nonexistent/python3"],
+        &[app, "--python", "/etc/hostname"],
+        &[app, "--entry", "no_such_script.py"],
+        &[app, "--env", "NOT_AN_ASSIGNMENT"],
     ];
     for args in cases {
-        let out = pycache().arg("doctor").args(args).output().unwrap();
+        let out = pycache()
+            .arg("doctor")
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
         assert!(
-            err.starts_with("error: ") && err.trim_end().lines().count() == 1,
+            first.starts_with("error: ")
+                && !first.contains("(os error")
+                && !err.contains("backtrace")
+                && (err.trim_end().lines().count() == 1 || err.contains("try '--help'")),
             "{args:?}: {err}"
         );
     }
@@ -331,11 +354,9 @@ fn the_demo_tree_shows_the_vps_state() {
         "--no-measure",
     ]);
     let first = &doc["report"]["findings"][0];
-    assert!(
-        first["fixes"][0]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("chown -R nobody:nogroup {prefix}")),
+    assert_eq!(
+        first["fixes"][0]["steps"][0]["run"],
+        format!("chown -R nobody:nogroup {prefix}"),
         "{first}"
     );
     assert!(kinds(&doc).contains(&"prefix-ignores-pycache".to_string()));
@@ -371,11 +392,9 @@ fn a_prefix_nobody_cannot_create_is_named() {
         )),
         "{title}"
     );
-    assert!(
-        f["fixes"][0].as_str().unwrap().ends_with(&format!(
-            "install -d -o nobody -g nogroup -m 755 {}",
-            pfx.display()
-        )),
+    assert_eq!(
+        f["fixes"][0]["steps"][0]["run"],
+        format!("install -d -o nobody -g nogroup -m 755 {}", pfx.display()),
         "{f}"
     );
     // The kernel agrees: nobody cannot make the prefix.

@@ -1,6 +1,8 @@
 //! `pycache imports`: the seed-like app, bad input, cache findings, usage errors; the
 //! ground-truth comparisons with a real interpreter are in `truth`.
 
+mod output;
+mod prefix;
 mod truth;
 
 use crate::support::{pycache, python, skip, write};
@@ -279,6 +281,7 @@ fn cache_findings_from_a_real_interpreter() {
         .arg("imports")
         .arg(root)
         .args(["--python", "3.13"])
+        .env("COLUMNS", "1000")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);

@@ -2,11 +2,20 @@
 //! by importing with that interpreter and seeing no rewrite), modes are kept or changed on
 //! request, syntax errors are reported per file, and missing interpreters are explained.
 
-use crate::support::{pycache, python, skip, write};
+use crate::support::{python, skip, write};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// `pycache` with its memory of compile errors in a private directory, not ~/.cache.
+fn pycache_isolated() -> assert_cmd::Command {
+    static CACHE: std::sync::LazyLock<tempfile::TempDir> =
+        std::sync::LazyLock::new(|| tempfile::tempdir().unwrap());
+    let mut cmd = crate::support::pycache();
+    cmd.env("XDG_CACHE_HOME", CACHE.path());
+    cmd
+}
 
 const VERSIONS: [&str; 8] = ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
 
@@ -100,14 +109,14 @@ fn each_interpreter_accepts_the_caches_written_for_it() {
         };
         let t = tempfile::tempdir().unwrap();
         project(t.path());
-        pycache()
+        pycache_isolated()
             .args(["recompile", "--yes", "--python"])
             .arg(&py)
             .arg(t.path())
             .assert()
             .success();
         assert_accepted(&py, t.path(), None);
-        let out = pycache()
+        let out = pycache_isolated()
             .args(["recompile", "--yes"])
             .arg(t.path())
             .assert()
@@ -130,7 +139,7 @@ fn caches_go_into_the_prefix_tree_when_one_is_configured() {
     let (root, prefix) = (t.path().join("app"), t.path().join("pfx"));
     project(&root);
     std::fs::create_dir_all(&prefix).unwrap();
-    pycache()
+    pycache_isolated()
         .args(["recompile", "--yes", "--python"])
         .arg(&py)
         .arg("--pycache-prefix")
@@ -176,7 +185,7 @@ fn checked_hash_stays_checked_hash_and_modes_change_on_request() {
     );
     let cache = only_cache(&t.path().join("__pycache__"));
     write(&t.path().join("m.py"), "x = 11\n");
-    pycache()
+    pycache_isolated()
         .args(["recompile", "--yes", "--under"])
         .arg(t.path().join("m.py"))
         .arg(t.path())
@@ -190,7 +199,7 @@ fn checked_hash_stays_checked_hash_and_modes_change_on_request() {
     );
     assert_eq!(snapshot(t.path()), before);
     // compileall keeps the old mode (cpython#117204); pycache rewrites on a mode change.
-    pycache()
+    pycache_isolated()
         .args([
             "recompile",
             "--yes",
@@ -203,7 +212,7 @@ fn checked_hash_stays_checked_hash_and_modes_change_on_request() {
         .assert()
         .success();
     assert_eq!(header(&cache)[4], 1);
-    let out = pycache()
+    let out = pycache_isolated()
         .args(["recompile", "--dry-run", "--under"])
         .arg(t.path().join("m.py"))
         .arg(t.path())
@@ -229,7 +238,7 @@ fn syntax_errors_are_reported_per_file_and_the_rest_compiles() {
         &t.path().join("pkg/bad3.py"),
         "# -*- coding: uft-8 -*-\nx = 1\n",
     );
-    let out = pycache()
+    let out = pycache_isolated()
         .args(["recompile", "--yes", "--python"])
         .arg(&py)
         .arg(t.path())
@@ -266,7 +275,7 @@ fn syntax_errors_are_reported_per_file_and_the_rest_compiles() {
 fn a_tag_without_an_interpreter_is_skipped_with_what_was_found() {
     let t = tempfile::tempdir().unwrap();
     project(t.path());
-    let out = pycache()
+    let out = pycache_isolated()
         .args(["recompile", "--yes", "--tag", "cpython-399"])
         .arg(t.path())
         .assert()
@@ -307,13 +316,13 @@ fn as_root_new_caches_belong_to_the_source_directory_owner() {
             .status()
             .unwrap();
     }
-    pycache()
+    pycache_isolated()
         .args(["recompile", "--yes", "--python"])
         .arg(&py)
         .arg(&mine)
         .assert()
         .success();
-    pycache()
+    pycache_isolated()
         .args(["recompile", "--yes", "--keep-root-owner", "--python"])
         .arg(&py)
         .arg(&kept)
@@ -361,7 +370,7 @@ fn python2_legacy_caches_are_rewritten_in_place() {
         .unwrap();
     f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10))
         .unwrap();
-    let out = pycache()
+    let out = pycache_isolated()
         .args(["recompile", "--yes"])
         .arg(t.path())
         .assert()
@@ -373,4 +382,55 @@ fn python2_legacy_caches_are_rewritten_in_place() {
         "333"
     );
     assert_eq!(snapshot(t.path()), before);
+}
+
+#[test]
+fn a_known_compile_error_is_reported_again_without_starting_python() {
+    let Some(py) = newest() else {
+        return skip(
+            "a_known_compile_error_is_reported_again_without_starting_python",
+            "no Python 3",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    write(&t.path().join("bad.py"), "def f(:\n");
+    pycache_isolated()
+        .args(["recompile", "--yes", "--python"])
+        .arg(&py)
+        .arg(t.path())
+        .assert()
+        .code(1);
+    // No interpreter can be found now: only the remembered error can explain bad.py.
+    let home = tempfile::tempdir().unwrap();
+    let hidden = |cmd: &mut assert_cmd::Command| {
+        cmd.env("PATH", "/nonexistent")
+            .env("HOME", home.path())
+            .env_remove("PYENV_ROOT");
+    };
+    let mut cmd = pycache_isolated();
+    hidden(&mut cmd);
+    let out = cmd
+        .args(["recompile", "--yes"])
+        .arg(t.path())
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let line = format!("failed  {}:1:", t.path().join("bad.py").display());
+    assert!(stdout.contains(&line), "{stdout}");
+    assert!(
+        stdout.contains("unchanged since it failed before"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compiled 0 files, skipped 0, failed 1"),
+        "{stdout}"
+    );
+    // Once fixed, it compiles like any other file.
+    write(&t.path().join("bad.py"), "def f():\n    pass\n");
+    pycache_isolated()
+        .args(["recompile", "--yes"])
+        .arg(t.path())
+        .assert()
+        .success();
 }

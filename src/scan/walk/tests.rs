@@ -343,3 +343,26 @@ fn large_trees_arrive_in_several_batches_and_a_dropped_receiver_stops_the_scan()
         .join()
         .unwrap();
 }
+
+#[test]
+fn one_file_system_stays_on_the_roots_device() {
+    use std::os::unix::fs::MetadataExt;
+    let (dev, shm) = (Path::new("/dev"), Path::new("/dev/shm"));
+    let separate = match (std::fs::metadata(dev), std::fs::metadata(shm)) {
+        (Ok(a), Ok(b)) => a.dev() != b.dev(),
+        _ => false,
+    };
+    let Ok(tmp) = tempfile::tempdir_in(shm) else {
+        return eprintln!("skipped one_file_system test: /dev/shm is not writable");
+    };
+    if !separate {
+        return eprintln!("skipped one_file_system test: /dev/shm is not a separate mount");
+    }
+    let pyc = tmp.path().join("__pycache__/x.cpython-313.pyc");
+    write(&pyc, &ts_pyc(3571, T, 0));
+    let model = scan_dir(ScanOptions::new(vec![dev.to_path_buf()]));
+    assert!(model.cache(&pyc).is_some());
+    let mut opts = ScanOptions::new(vec![dev.to_path_buf()]);
+    opts.one_file_system = true;
+    assert!(scan_dir(opts).cache(&pyc).is_none());
+}

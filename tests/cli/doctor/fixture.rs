@@ -65,11 +65,16 @@ pub struct Seed {
 
 impl Seed {
     pub fn new() -> Self {
+        Self::named("app")
+    }
+
+    /// The project in `DIR/NAME` (a name with a space tests the quoting of fixes).
+    pub fn named(name: &str) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         // tempdir() is 0700: open it so nobody can reach the project, as on a server.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let app = dir.path().join("app");
+        let app = dir.path().join(name);
         let files = [
             ("run.py", "from app import app, init_app\n\nif __name__ == \"__main__\":\n    print(init_app())\n".to_string()),
             ("app.py", "import config\nimport models\nimport utils\n\napp = {\"name\": \"lernmanager\"}\n\n\ndef init_app():\n    models.init(config.DATABASE)\n    return utils.slugify(\"Ready\")\n".to_string()),

@@ -1,0 +1,134 @@
+//! Which interpreter's caches count: the one named by `--python`, the unit or the process,
+//! else a virtualenv in the project, else the newest interpreter the service's user can run
+//! (a service cannot start an interpreter under `/root`). Discovery and probing are
+//! `actions::interpreters`'.
+
+use super::DoctorError;
+use super::access;
+use super::context::RuntimeContext;
+use super::targets::Python;
+use crate::actions::interpreters::{self, Interpreters, Origin};
+use crate::imports;
+use std::path::{Path, PathBuf};
+
+/// The interpreter whose caches count, and how it was chosen (in `Python::from`); remarks
+/// go to `notes`.
+pub fn choose_python(
+    ctx: &RuntimeContext,
+    root: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Python, DoctorError> {
+    let user = &ctx.identity;
+    let (found, from) = if let Some(p) = &ctx.python {
+        let from = ctx
+            .derived
+            .iter()
+            .rev()
+            .find(|d| d.what == "python")
+            .map_or("--python".into(), |d| d.from.clone());
+        let i = probe_given(p, &from)?;
+        if let Some(b) = access::check_exec(user, p) {
+            notes.push(format!(
+                "{} cannot run {} ({}: {})",
+                user.name,
+                p.display(),
+                b.path.display(),
+                b.why
+            ));
+        }
+        (i, from)
+    } else {
+        let venvs: Vec<PathBuf> = imports::venv::detect(root).into_iter().collect();
+        let mut all = Interpreters::discover(&[], &venvs);
+        all.probe_all();
+        let (runnable, barred): (Vec<_>, Vec<_>) = std::mem::take(&mut all.found)
+            .into_iter()
+            .partition(|i| access::check_exec(user, &i.path).is_none());
+        all.found = runnable;
+        if let Some(i) = barred
+            .iter()
+            .filter(|i| i.tag.is_some())
+            .max_by_key(|i| i.python)
+            && all.newest().is_none_or(|n| n.python < i.python)
+        {
+            notes.push(format!(
+                "{} cannot run {} (Python {}), so it is not the service's interpreter; pass --python if it is",
+                user.name,
+                i.path.display(),
+                i.version
+            ));
+        }
+        let pick = all.found.iter().find(|i| i.origin == Origin::Venv).cloned();
+        let from = if pick.is_some() {
+            "the project's virtualenv".to_string()
+        } else {
+            format!(
+                "a guess: the newest interpreter {} can run (pass --python or --unit to choose)",
+                user.name
+            )
+        };
+        let i = pick.or_else(|| all.newest().cloned()).ok_or_else(|| {
+            DoctorError::new(format!(
+                "no Python interpreter that {} can run was found; pass --python PATH (the service's interpreter)",
+                user.name
+            ))
+        })?;
+        (i, from)
+    };
+    Ok(Python {
+        path: found.path,
+        version: found.version,
+        python: found.python,
+        tag: found.tag,
+        magic: found.magic,
+        from,
+    })
+}
+
+/// Probes the interpreter named by a flag, a unit or a process; checks the file first so
+/// that the error says what is wrong with it.
+fn probe_given(p: &Path, from: &str) -> Result<interpreters::Interpreter, DoctorError> {
+    use std::os::unix::fs::PermissionsExt;
+    let why = match std::fs::metadata(p) {
+        Err(e) => imports::io_reason(&e),
+        Ok(m) if m.is_dir() || m.permissions().mode() & 0o111 == 0 => {
+            "not an executable file".into()
+        }
+        Ok(_) => match interpreters::probe(p, Origin::Flag) {
+            Ok(i) => return Ok(i),
+            // The probe's message starts with the path, which the error names already.
+            Err(e) if e.contains("did not answer") => {
+                "it does not answer like a Python interpreter".into()
+            }
+            Err(e) => plain_os_text(e.split_once(": ").map_or(&e, |(_, why)| why)),
+        },
+    };
+    Err(DoctorError::new(format!(
+        "cannot use {} as the interpreter (from {from}): {why}; pass --python with the interpreter the service runs",
+        p.display()
+    )))
+}
+
+/// `cannot run it: Exec format error (os error 8)` -> `cannot run it: exec format error`.
+fn plain_os_text(text: &str) -> String {
+    let text = text.split(" (os error").next().unwrap_or(text);
+    match text.rsplit_once(": ") {
+        Some((head, os)) => format!("{head}: {}", os.to_lowercase()),
+        None => text.to_string(),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_read_as_words() {
+        assert_eq!(
+            plain_os_text("cannot run it: Exec format error (os error 8)"),
+            "cannot run it: exec format error"
+        );
+        assert_eq!(plain_os_text("odd"), "odd");
+    }
+}
