@@ -5,7 +5,7 @@
 #           (paths are hex bytes so any file name survives JSON)
 # answer:   {"id": 7, "ok": true}
 #           {"id": 7, "ok": false, "kind": "syntax", "msg": "...", "line": 3, "col": 5}
-#           {"id": 7, "ok": false, "kind": "os" | "error" | "refused", "msg": "..."}
+#           {"id": 7, "ok": false, "kind": "compile" | "os" | "error" | "refused", "msg": "..."}
 import binascii
 import json
 import os
@@ -70,7 +70,8 @@ def compile_one(req):
             return {"ok": False, "kind": "syntax",
                     "msg": "%s: %s" % (type(v).__name__, v.msg),
                     "line": position(v.lineno), "col": position(v.offset)}
-        return {"ok": False, "kind": "error",
+        # The compiler itself refused (ValueError, RecursionError...): as final as a syntax error.
+        return {"ok": False, "kind": "compile",
                 "msg": "%s: %s" % (type(v).__name__, v)}
     except (IOError, OSError) as e:
         return {"ok": False, "kind": "os", "msg": str(e)}

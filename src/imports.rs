@@ -33,6 +33,7 @@ use graph::{EntryPoint, Unresolved};
 use resolve::Resolver;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use venv::Venv;
 
 /// What to analyse.
 #[derive(Debug, Clone)]
@@ -94,7 +95,8 @@ fn canonical(path: &Path, what: &str) -> Result<PathBuf, Error> {
     })
 }
 
-/// Builds the import graph of a project.
+/// Builds the import graph of a project: entries and search path first, then every source
+/// parsed (on all cores), each import resolved, and reachability from the entries.
 pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     let mut notes = Vec::new();
     let given = canonical(&opts.root, "project")?;
@@ -104,17 +106,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     } else {
         (given, None)
     };
-
-    let venv = match &opts.venv {
-        Some(dir) => Some(venv::open(&canonical(dir, "virtualenv")?).map_err(Error)?),
-        None => venv::detect(&root).and_then(|dir| match venv::open(&dir) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                notes.push(format!("ignored {}: {e}", dir.display()));
-                None
-            }
-        }),
-    };
+    let venv = open_venv(opts, &root, &mut notes)?;
     let (python, python_from) = match (opts.python, venv.as_ref().and_then(|v| v.version)) {
         (Some(v), _) => (v, "--python".to_owned()),
         (None, Some(v)) => (v, "from the virtualenv's pyvenv.cfg".to_owned()),
@@ -125,27 +117,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     };
     let stdlib = stdlib::Stdlib::for_version(python);
     notes.extend(stdlib.fallback_note());
-
-    let mut entries: Vec<Entry> = Vec::new();
-    for arg in &opts.entries {
-        entries.push(entry::from_arg(arg, &root).map_err(Error)?);
-    }
-    entries.extend(root_entry.map(|f| Entry::script(f, None)));
-    let detected = entries.is_empty();
-    if detected {
-        entries = entry::detect(&root);
-        if entries.is_empty() && opts.scope == Scope::Project {
-            notes.push(format!(
-                "no entry point found (looked for {}, __main__.py, [project.scripts]); pass --entry FILE",
-                entry::SCRIPT_NAMES.join(", ")
-            ));
-        }
-    }
-    for e in &mut entries {
-        if let Some(p) = &e.path {
-            e.path = Some(canonical(p, "entry")?);
-        }
-    }
+    let (entries, detected) = entries_of(opts, &root, root_entry, &mut notes)?;
 
     let roots = search_roots(&root, &entries, &opts.paths)?;
     let mut tree = discover::Tree::walk(&roots, opts.scope);
@@ -168,8 +140,6 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         .enumerate()
         .map(|(i, p)| (p.clone(), i))
         .collect();
-    let parsed = parse::parse_all(&paths, python);
-
     let resolver = Resolver {
         tree: &tree,
         roots: &roots,
@@ -178,25 +148,135 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         stdlib,
         venv: venv.as_ref(),
     };
+    // A mistyped module entry is a usage error: found before the (long) parse.
+    check_module_entries(&entries, &resolver)?;
+    let parsed = parse::parse_all(&paths, python);
     let rel_of = |i: usize| files[i].0.clone();
+    let (mut modules, dynamic) = build_modules(&files, &parsed, &resolver, &rel_of);
+
+    let module_of = |p: &Path| index.get(p).copied();
+    let mut points: Vec<EntryPoint> = entries
+        .iter()
+        .map(|e| entry_point(e, &resolver, &module_of, &rel_of, &root))
+        .collect();
+    if detected && points.len() > 1 {
+        points = entry::drop_imported_candidates(&modules, points, &mut notes);
+    }
+    let levels = graph::reach(&modules, &points);
+    for (m, (level, chain, via)) in modules.iter_mut().zip(levels) {
+        m.reachability = level;
+        m.chain = chain;
+        m.via = via;
+    }
+    let (unresolved, external) = outside(&modules, dynamic);
+    Ok(ImportGraph {
+        root,
+        python,
+        python_from,
+        entries: points,
+        notes,
+        search_path: roots,
+        venv,
+        modules,
+        unresolved,
+        external,
+        skipped: tree.skipped,
+        walk_errors: tree.errors,
+    })
+}
+
+/// `--venv`, else a virtualenv beside the project (one that does not open is a note).
+fn open_venv(opts: &Options, root: &Path, notes: &mut Vec<String>) -> Result<Option<Venv>, Error> {
+    if let Some(dir) = &opts.venv {
+        return venv::open(&canonical(dir, "virtualenv")?)
+            .map(Some)
+            .map_err(Error);
+    }
+    Ok(venv::detect(root).and_then(|dir| match venv::open(&dir) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            notes.push(format!("ignored {}: {e}", dir.display()));
+            None
+        }
+    }))
+}
+
+/// The `--entry` arguments (or the file given as the project), else the detected entries;
+/// true when detected.
+fn entries_of(
+    opts: &Options,
+    root: &Path,
+    root_entry: Option<PathBuf>,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Entry>, bool), Error> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for arg in &opts.entries {
+        entries.push(entry::from_arg(arg, root).map_err(Error)?);
+    }
+    entries.extend(root_entry.map(|f| Entry::script(f, None)));
+    let detected = entries.is_empty();
+    if detected {
+        entries = entry::detect(root);
+        if entries.is_empty() && opts.scope == Scope::Project {
+            notes.push(format!(
+                "no entry point found (looked for {}, __main__.py, [project.scripts]); pass --entry FILE",
+                entry::SCRIPT_NAMES.join(", ")
+            ));
+        }
+    }
+    for e in &mut entries {
+        if let Some(p) = &e.path {
+            e.path = Some(canonical(p, "entry")?);
+        }
+    }
+    Ok((entries, detected))
+}
+
+/// A module given with `--entry` must exist in the project or the standard library.
+fn check_module_entries(entries: &[Entry], resolver: &Resolver<'_>) -> Result<(), Error> {
+    for e in entries
+        .iter()
+        .filter(|e| e.path.is_none() && e.detected.is_none())
+    {
+        let name = e.module.as_deref().unwrap_or_default();
+        if let Some(missing) = resolver.absolute(name).missing {
+            let dirs: Vec<String> = resolver
+                .roots
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect();
+            return Err(Error(format!(
+                "--entry {name}: {missing} (searched {} and the standard library); pass the script or module the service runs",
+                dirs.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+type Dynamic = Vec<(u32, String)>;
+
+/// One [`Module`] per file with its imports resolved (not yet reached), and each file's
+/// dynamic imports.
+fn build_modules(
+    files: &[(String, PathBuf)],
+    parsed: &[parse::ParsedFile],
+    resolver: &Resolver<'_>,
+    rel_of: &dyn Fn(usize) -> String,
+) -> (Vec<Module>, Vec<Dynamic>) {
     let all_names = |i: usize| parsed.get(i).and_then(|p| p.extracted.all_names.clone());
     let mut modules = Vec::with_capacity(files.len());
     let mut dynamic_by_module = Vec::with_capacity(files.len());
-    for (i, (rel_path, file)) in files.iter().enumerate() {
-        let name = discover::module_name(file, &roots).unwrap_or_else(|| stem(file));
+    for ((rel_path, file), parsed) in files.iter().zip(parsed) {
+        let name = discover::module_name(file, resolver.roots).unwrap_or_else(|| stem(file));
         let is_package = file.file_name().is_some_and(|n| n == "__init__.py");
         let importer = Importer {
             file,
             name: &name,
             is_package,
         };
-        let (imports, dynamic) = resolve_imports(
-            &resolver,
-            &importer,
-            &parsed[i].extracted,
-            &all_names,
-            &rel_of,
-        );
+        let (imports, dynamic) =
+            resolve_imports(resolver, &importer, &parsed.extracted, &all_names, rel_of);
         dynamic_by_module.push(dynamic);
         modules.push(Module {
             name,
@@ -206,40 +286,19 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
             reachability: Reachability::NotImported,
             chain: Vec::new(),
             via: None,
-            health: parsed[i].health.clone(),
-            newer_syntax: parsed[i].extracted.newer_syntax.clone(),
+            health: parsed.health.clone(),
+            newer_syntax: parsed.extracted.newer_syntax.clone(),
             imports,
         });
     }
+    (modules, dynamic_by_module)
+}
 
-    for e in entries
-        .iter()
-        .filter(|e| e.path.is_none() && e.detected.is_none())
-    {
-        let name = e.module.as_deref().unwrap_or_default();
-        if let Some(missing) = resolver.absolute(name).missing {
-            let dirs: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
-            return Err(Error(format!(
-                "--entry {name}: {missing} (searched {} and the standard library); pass the script or module the service runs",
-                dirs.join(", ")
-            )));
-        }
-    }
-    let module_of = |p: &Path| index.get(p).copied();
-    let mut points: Vec<EntryPoint> = entries
-        .iter()
-        .map(|e| entry_point(e, &resolver, &module_of, &rel_of, &root))
-        .collect();
-    if detected && points.len() > 1 {
-        points = drop_imported_candidates(&modules, points, &mut notes);
-    }
-    let levels = graph::reach(&modules, &points);
-    for (m, (level, chain, via)) in modules.iter_mut().zip(levels) {
-        m.reachability = level;
-        m.chain = chain;
-        m.via = via;
-    }
-
+/// Dynamic imports, and the external modules that code which runs imports.
+fn outside(
+    modules: &[Module],
+    dynamic_by_module: Vec<Dynamic>,
+) -> (Vec<Unresolved>, BTreeMap<String, Resolved>) {
     let mut unresolved = Vec::new();
     let mut external = BTreeMap::new();
     for (m, dynamic) in modules.iter().zip(dynamic_by_module) {
@@ -268,20 +327,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
             }
         }
     }
-    Ok(ImportGraph {
-        root,
-        python,
-        python_from,
-        entries: points,
-        notes,
-        search_path: roots,
-        venv,
-        modules,
-        unresolved,
-        external,
-        skipped: tree.skipped,
-        walk_errors: tree.errors,
-    })
+    (unresolved, external)
 }
 
 fn stem(file: &Path) -> String {
@@ -321,45 +367,6 @@ fn search_roots(root: &Path, entries: &[Entry], extra: &[PathBuf]) -> Result<Vec
         }
     }
     Ok(roots)
-}
-
-/// Of the detected candidates, keeps the real entry points: a candidate that another one
-/// imports (as `run.py` imports `app`) is a module, not an entry.
-fn drop_imported_candidates(
-    modules: &[Module],
-    points: Vec<EntryPoint>,
-    notes: &mut Vec<String>,
-) -> Vec<EntryPoint> {
-    let reached: Vec<Vec<graph::Reached>> = points
-        .iter()
-        .map(|p| graph::reach(modules, std::slice::from_ref(p)))
-        .collect();
-    let reaches = |a: usize, b: usize| {
-        points[b]
-            .target
-            .is_some_and(|t| matches!(reached[a][t].0, Reachability::Imported | Reachability::Lazy))
-    };
-    let mut keep = Vec::new();
-    for (b, point) in points.iter().enumerate() {
-        // Only scripts are dropped: a console script or `-m` entry is cached either way.
-        let is_script = point.kind == EntryKind::Script;
-        let by = (0..points.len())
-            .find(|&a| is_script && a != b && reaches(a, b) && (!reaches(b, a) || a < b));
-        match by {
-            Some(a) => {
-                let chain = points[b]
-                    .target
-                    .map(|t| reached[a][t].1.join(" -> "))
-                    .unwrap_or_default();
-                notes.push(format!(
-                    "{} is not an entry point: {} imports it ({chain})",
-                    point.label, points[a].label
-                ));
-            }
-            None => keep.push(point.clone()),
-        }
-    }
-    keep
 }
 
 #[cfg(test)]

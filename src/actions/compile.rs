@@ -150,7 +150,8 @@ fn outcome_of(index: usize, step: &Compile, answer: Result<Answer, String>) -> S
             let msg = a.msg.unwrap_or_else(|| "compile failed".into());
             out.outcome = match a.kind.as_deref() {
                 Some("refused") => Outcome::Skipped(msg),
-                Some("syntax") => {
+                // The source itself does not compile: name it (remembered for the next run).
+                Some("syntax" | "compile") => {
                     out.source = Some(step.source.clone());
                     out.line = position(a.line);
                     out.column = position(a.col);

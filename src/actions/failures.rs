@@ -3,8 +3,9 @@
 //!
 //! Without this, every `pycache recompile` would retry the same broken files (test data
 //! with deliberate syntax errors is common in vendored trees) and a no-op run would cost
-//! interpreter start-ups instead of about a scan. Only syntax errors are remembered (they
-//! are deterministic); an entry applies while the source keeps its size and mtime.
+//! interpreter start-ups instead of about a scan. Only errors of the source itself are
+//! remembered (syntax errors, or the compiler refusing it: deterministic), not I/O errors;
+//! an entry applies while the source keeps its size and mtime.
 //! Stored as JSON lines in `$XDG_CACHE_HOME/pycache/compile-errors.jsonl`
 //! (`~/.cache/...`); `--retry-failed` ignores it.
 
@@ -98,7 +99,8 @@ impl KnownFailures {
         (e.size == meta.size && e.mtime == meta.mtime).then_some(e)
     }
 
-    /// Learns from a run: syntax errors are remembered, sources that compiled are forgotten.
+    /// Learns from a run: compile errors of sources are remembered, sources that compiled are
+    /// forgotten.
     pub fn learn(&mut self, plan: &Plan, report: &Report) {
         for o in &report.outcomes {
             let Some(Step::Compile(c)) = plan.steps.get(o.index) else {

@@ -253,7 +253,7 @@ impl Plan {
                 Step::RemoveDir(_) => t.dirs += 1,
                 Step::Compile(s) => {
                     t.compiles += 1;
-                    if s.interpreter.is_none() {
+                    if s.interpreter.is_none() && s.known_failure.is_none() {
                         t.unavailable += 1;
                     }
                 }

@@ -104,13 +104,13 @@ pub(crate) fn chosen(
     if !explicit.is_empty() {
         return Some((explicit, Scope::Whole));
     }
-    let tree: BTreeSet<String> = model
+    let tree: BTreeSet<&str> = model
         .caches
         .iter()
         .filter(|c| c.source.is_some())
         .filter_map(cache_key)
-        .map(str::to_string)
         .collect();
+    let tree: BTreeSet<String> = tree.into_iter().map(str::to_string).collect();
     if !tree.is_empty() {
         return Some((tree, Scope::PerDirectory));
     }

@@ -115,7 +115,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     eprintln!("T prepared {:?}", t0.elapsed());
     if pythons.is_empty() {
         // Interpreters start only when the plan has work for them.
-        match prepared.needed() {
+        let needed = prepared.needed();
+        eprintln!("T needed {needed:?} {:?}", t0.elapsed());
+        match needed {
             Needed::Keys(keys) if keys.is_empty() => {}
             Needed::Keys(keys) => {
                 interps = Interpreters::discover(&[], &venvs(&model));

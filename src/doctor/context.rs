@@ -111,66 +111,12 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
         .systemd_root
         .clone()
         .unwrap_or_else(|| PathBuf::from("/"));
-    let mut user_known = opts.unit.is_some();
+    let mut user_known = false;
     if let Some(name) = &opts.unit {
-        let file = unit::UnitFile::load(name, &root)?;
-        let svc = service::resolve(&file, &root)?;
-        ctx.unit = Some(svc.name.clone());
-        let mut files = vec![file.path.display().to_string()];
-        files.extend(file.dropins.iter().map(|d| d.display().to_string()));
-        ctx.note("unit", &svc.name, files.join(" + "));
-        apply_service(&mut ctx, &svc, &mut env_from, opts.user.is_some())?;
-        if let Some((cmd, line, origin)) = svc.exec {
-            cmd_from = format!("ExecStart= at {origin}");
-            ctx.note("command", line, &cmd_from);
-            ctx.command = Some(cmd);
-        }
+        cmd_from = from_unit(&mut ctx, name, opts, &root, &mut env_from)?;
+        user_known = true;
     } else if let Some(pid) = opts.pid {
-        let info = process::read(pid, Path::new("/proc"))?;
-        if let Some(id) = info.identity.clone() {
-            ctx.note("user", id.describe(), format!("/proc/{pid}/status"));
-            ctx.identity = id;
-            user_known = true;
-        }
-        if let Some(env) = &info.env {
-            for (k, v) in env {
-                env_from.insert(k.clone(), format!("/proc/{pid}/environ"));
-                ctx.env.insert(k.clone(), v.clone());
-            }
-        }
-        if let Some(cwd) = &info.cwd {
-            ctx.note(
-                "working directory",
-                cwd.display().to_string(),
-                format!("/proc/{pid}/cwd"),
-            );
-            ctx.working_dir = Some(cwd.clone());
-        }
-        if info.command.interpreter.is_none() && opts.python.is_none() {
-            return Err(DoctorError::new(format!(
-                "process {pid} ({}) does not run a Python interpreter; pass the pid of the service's Python process (or --python with the interpreter it embeds)",
-                info.cmdline.split(' ').next().unwrap_or_default()
-            )));
-        }
-        cmd_from = format!("/proc/{pid}/cmdline");
-        ctx.note("command", &info.cmdline, &cmd_from);
-        ctx.command = Some(info.command.clone());
-        ctx.notes.extend(info.notes.clone());
-        // The process's unit gives the sandbox (the process gave everything else).
-        if let Some(u) = info
-            .unit
-            .as_deref()
-            .and_then(|u| unit::UnitFile::load(u, &root).ok())
-            && let Ok(svc) = service::resolve(&u, &root)
-        {
-            ctx.note(
-                "unit",
-                &svc.name,
-                format!("/proc/{pid}/cgroup (sandbox from {})", u.path.display()),
-            );
-            ctx.unit = Some(svc.name);
-            ctx.sandbox = svc.sandbox;
-        }
+        (cmd_from, user_known) = from_process(&mut ctx, pid, opts, &root, &mut env_from)?;
     }
     if let Some(user) = &opts.user {
         ctx.identity = Identity::lookup(user, opts.group.as_deref(), &[])?;
@@ -204,6 +150,84 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
     python_and_entry(&mut ctx, opts, &cmd_from);
     cache_settings(&mut ctx, opts, &env_from, &cmd_from);
     Ok(ctx)
+}
+
+/// The context a unit gives; returns where its command line came from.
+fn from_unit(
+    ctx: &mut RuntimeContext,
+    name: &str,
+    opts: &ContextOptions,
+    root: &Path,
+    env_from: &mut BTreeMap<String, String>,
+) -> Result<String, DoctorError> {
+    let file = unit::UnitFile::load(name, root)?;
+    let svc = service::resolve(&file, root)?;
+    ctx.unit = Some(svc.name.clone());
+    let mut files = vec![file.path.display().to_string()];
+    files.extend(file.dropins.iter().map(|d| d.display().to_string()));
+    ctx.note("unit", &svc.name, files.join(" + "));
+    apply_service(ctx, &svc, env_from, opts.user.is_some())?;
+    let mut cmd_from = String::new();
+    if let Some((cmd, line, origin)) = svc.exec {
+        cmd_from = format!("ExecStart= at {origin}");
+        ctx.note("command", line, &cmd_from);
+        ctx.command = Some(cmd);
+    }
+    Ok(cmd_from)
+}
+
+/// The context a running process gives (its unit adds the sandbox); returns where its
+/// command line came from, and whether its user is known.
+fn from_process(
+    ctx: &mut RuntimeContext,
+    pid: u32,
+    opts: &ContextOptions,
+    root: &Path,
+    env_from: &mut BTreeMap<String, String>,
+) -> Result<(String, bool), DoctorError> {
+    let info = process::read(pid, Path::new("/proc"))?;
+    if info.command.interpreter.is_none() && opts.python.is_none() {
+        return Err(DoctorError::new(format!(
+            "process {pid} ({}) does not run a Python interpreter; pass the pid of the service's Python process (or --python with the interpreter it embeds)",
+            info.cmdline.split(' ').next().unwrap_or_default()
+        )));
+    }
+    let user_known = info.identity.is_some();
+    if let Some(id) = info.identity.clone() {
+        ctx.note("user", id.describe(), format!("/proc/{pid}/status"));
+        ctx.identity = id;
+    }
+    for (k, v) in info.env.iter().flatten() {
+        env_from.insert(k.clone(), format!("/proc/{pid}/environ"));
+        ctx.env.insert(k.clone(), v.clone());
+    }
+    if let Some(cwd) = &info.cwd {
+        ctx.note(
+            "working directory",
+            cwd.display().to_string(),
+            format!("/proc/{pid}/cwd"),
+        );
+        ctx.working_dir = Some(cwd.clone());
+    }
+    let cmd_from = format!("/proc/{pid}/cmdline");
+    ctx.note("command", &info.cmdline, &cmd_from);
+    ctx.command = Some(info.command.clone());
+    ctx.notes.extend(info.notes.clone());
+    if let Some(u) = info
+        .unit
+        .as_deref()
+        .and_then(|u| unit::UnitFile::load(u, root).ok())
+        && let Ok(svc) = service::resolve(&u, root)
+    {
+        ctx.note(
+            "unit",
+            &svc.name,
+            format!("/proc/{pid}/cgroup (sandbox from {})", u.path.display()),
+        );
+        ctx.unit = Some(svc.name);
+        ctx.sandbox = svc.sandbox;
+    }
+    Ok((cmd_from, user_known))
 }
 
 fn apply_service(

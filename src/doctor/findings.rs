@@ -8,7 +8,7 @@ use super::startup;
 use super::targets::{Outcome, Python, Target};
 use crate::scan::ScanModel;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Kinds of findings.
@@ -116,7 +116,8 @@ impl Facts<'_> {
         self.costs.get(&t.source).and_then(ModuleCost::penalty_ms)
     }
 
-    fn finding(
+    /// A finding about these modules, its title completed with what they cost.
+    pub(super) fn finding(
         &self,
         kind: FindingKind,
         title: String,
@@ -245,7 +246,7 @@ pub(super) fn plain(kind: FindingKind, title: String, fixes: Vec<Fix>) -> Findin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::access::{Access, Blocker};
+    use crate::doctor::access::{Access, BlockKind, Blocker};
     use crate::doctor::context::{ContextOptions, resolve};
     use crate::doctor::targets::CacheState;
     use crate::pyc::{Location, PyVersion};

@@ -118,7 +118,6 @@ fn plain_os_text(text: &str) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

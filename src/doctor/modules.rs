@@ -120,4 +120,3 @@ pub fn imported_modules(
         followed: true,
     }
 }
-

@@ -216,4 +216,3 @@ pub(super) fn latent(f: &Facts<'_>) -> Option<Finding> {
         .collect();
     Some(fd)
 }
-

@@ -2,6 +2,7 @@
 //! never cached; `python -m pkg`, `python DIR` (its `__main__.py`) and console scripts
 //! (`[project.scripts]`) load their module through the import system, which caches it.
 
+use super::graph::{EntryPoint, Module, Reachability};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -201,6 +202,45 @@ fn strip_comment(line: &str) -> &str {
         }
     }
     line
+}
+
+/// Of the detected candidates, keeps the real entry points: a candidate that another one
+/// imports (as `run.py` imports `app`) is a module, not an entry.
+pub fn drop_imported_candidates(
+    modules: &[Module],
+    points: Vec<EntryPoint>,
+    notes: &mut Vec<String>,
+) -> Vec<EntryPoint> {
+    let reached: Vec<Vec<super::graph::Reached>> = points
+        .iter()
+        .map(|p| super::graph::reach(modules, std::slice::from_ref(p)))
+        .collect();
+    let reaches = |a: usize, b: usize| {
+        points[b]
+            .target
+            .is_some_and(|t| matches!(reached[a][t].0, Reachability::Imported | Reachability::Lazy))
+    };
+    let mut keep = Vec::new();
+    for (b, point) in points.iter().enumerate() {
+        // Only scripts are dropped: a console script or `-m` entry is cached either way.
+        let is_script = point.kind == EntryKind::Script;
+        let by = (0..points.len())
+            .find(|&a| is_script && a != b && reaches(a, b) && (!reaches(b, a) || a < b));
+        match by {
+            Some(a) => {
+                let chain = points[b]
+                    .target
+                    .map(|t| reached[a][t].1.join(" -> "))
+                    .unwrap_or_default();
+                notes.push(format!(
+                    "{} is not an entry point: {} imports it ({chain})",
+                    point.label, points[a].label
+                ));
+            }
+            None => keep.push(point.clone()),
+        }
+    }
+    keep
 }
 
 #[cfg(test)]
