@@ -126,9 +126,9 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
             tree.sources.push(p.clone());
         }
     }
+    // Names that are not UTF-8 are shown escaped (`caf\xe9.py`), as everywhere in pycache.
     let rel = |p: &Path| -> String {
-        p.strip_prefix(&root)
-            .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
+        crate::scan::display_path(p.strip_prefix(&root).unwrap_or(p))
     };
     let mut files: Vec<(String, PathBuf)> =
         tree.sources.iter().map(|p| (rel(p), p.clone())).collect();
@@ -332,7 +332,7 @@ fn outside(
 
 fn stem(file: &Path) -> String {
     file.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .map(|s| crate::scan::display_path(Path::new(s)))
         .unwrap_or_default()
 }
 

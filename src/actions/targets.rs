@@ -12,6 +12,7 @@ use crate::pyc::{Invalidation, Location, PyVersion, Status};
 use crate::scan::{CacheRecord, FileMeta, Module, ScanModel};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -127,17 +128,31 @@ fn status_selected(sel: &Selection, s: Status) -> bool {
         }
 }
 
-/// Everything needed to judge targets, indexed once.
-struct Index<'a> {
-    by_path: HashMap<&'a [u8], &'a CacheRecord>,
-    profiles: HashMap<&'a [u8], BTreeMap<&'a str, Profile>>,
+/// A fast hash for path bytes (FxHash's mix): keys are local paths, not attacker input,
+/// and SipHash over every directory name was a visible share of planning.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-fn index(model: &ScanModel) -> Index<'_> {
-    let mut by_path = HashMap::with_capacity(model.caches.len());
-    let mut profiles: HashMap<&[u8], BTreeMap<&str, Profile>> = HashMap::new();
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// Opt levels and modes per source directory and key, indexed once.
+fn profiles(model: &ScanModel) -> FxMap<&[u8], BTreeMap<&str, Profile>> {
+    let mut profiles: FxMap<&[u8], BTreeMap<&str, Profile>> = FxMap::default();
     for c in &model.caches {
-        by_path.insert(bytes(&c.path), c);
         if let (Some(src), Some(key)) = (c.source.as_deref(), cache_key(c))
             && let Some(dir) = src.parent()
         {
@@ -154,7 +169,7 @@ fn index(model: &ScanModel) -> Index<'_> {
             }
         }
     }
-    Index { by_path, profiles }
+    profiles
 }
 
 /// The targets of a plan and the number of fresh caches left alone.
@@ -165,14 +180,15 @@ pub(crate) fn targets(
     keys: &BTreeSet<String>,
     scope: Scope,
 ) -> (Vec<Target>, u64) {
-    let ix = index(model);
     let mut out = Vec::new();
     let mut fresh = 0;
     if !sel.paths.is_empty() {
+        let by_path: FxMap<&[u8], &CacheRecord> =
+            model.caches.iter().map(|c| (bytes(&c.path), c)).collect();
         for c in sel
             .paths
             .iter()
-            .filter_map(|p| ix.by_path.get(bytes(p)).copied())
+            .filter_map(|p| by_path.get(bytes(p)).copied())
         {
             let (Some(src), Some(key), Some(opt)) =
                 (c.source.as_deref(), cache_key(c), opt_level(c))
@@ -198,17 +214,23 @@ pub(crate) fn targets(
         Location::Pycache
     };
     let location_ok = sel.locations.is_empty() || sel.locations.contains(&location);
-    let mut nearest: HashMap<&[u8], Option<&[u8]>> = HashMap::new();
+    let profiles = profiles(model);
+    let mut nearest: FxMap<&[u8], Option<&[u8]>> = FxMap::default();
     let mut name = Vec::with_capacity(256);
     let mut dir_keys: Vec<(&str, Option<&Profile>)> = Vec::new();
     for m in model.modules.values() {
         let (Some(meta), Some(dir)) = (m.source_meta, m.source.parent()) else {
             continue;
         };
+        // Only `.py` is source on POSIX (`.pyw` too on Windows, where `x.pyw` and `x.py` share
+        // one cache): compiling a `.pyw` here would overwrite the `.py`'s cache.
+        if !bytes(&m.source).ends_with(b".py") {
+            continue;
+        }
         dir_keys.clear();
         match scope {
             Scope::Whole => {
-                let own = ix.profiles.get(bytes(dir));
+                let own = profiles.get(bytes(dir));
                 dir_keys.extend(
                     keys.iter()
                         .map(|k| (k.as_str(), own.and_then(|p| p.get(k.as_str())))),
@@ -218,9 +240,9 @@ pub(crate) fn targets(
                 let home = *nearest.entry(bytes(dir)).or_insert_with(|| {
                     dir.ancestors()
                         .map(bytes)
-                        .find(|a| ix.profiles.contains_key(a))
+                        .find(|a| profiles.contains_key(a))
                 });
-                let Some(p) = home.and_then(|h| ix.profiles.get(h)) else {
+                let Some(p) = home.and_then(|h| profiles.get(h)) else {
                     continue;
                 };
                 dir_keys.extend(
@@ -251,6 +273,16 @@ pub(crate) fn targets(
                 _ => default.to_vec(),
             };
             for opt in levels {
+                // The module's own caches are linked in the model: no path lookup needed.
+                let existing = model.caches_of(m).find(|c| {
+                    c.location == location && cache_key(c) == Some(key) && opt_level(c) == Some(opt)
+                });
+                if let Some(c) = existing {
+                    if sel.path_ok(&m.source) || sel.path_ok(&c.path) {
+                        consider(sel, opts, c, meta, key, &mut out, &mut fresh);
+                    }
+                    continue;
+                }
                 if !cache_name(model.prefix.as_deref(), &m.source, key, opt, &mut name) {
                     continue;
                 }
@@ -258,23 +290,18 @@ pub(crate) fn targets(
                 if !sel.path_ok(&m.source) && !sel.path_ok(cache) {
                     continue;
                 }
-                match ix.by_path.get(name.as_slice()) {
-                    Some(c) => consider(sel, opts, c, meta, key, &mut out, &mut fresh),
-                    None if opts.missing && sel.mtime_before.is_none() => {
-                        let mode =
-                            for_key(key, opts.mode.or_else(|| profile.and_then(Profile::mode)));
-                        out.push(Target {
-                            source: m.source.clone(),
-                            source_meta: meta,
-                            cache: cache.to_path_buf(),
-                            module: m.name.clone(),
-                            key: key.to_string(),
-                            opt,
-                            mode,
-                            reason: CompileReason::Missing,
-                        });
-                    }
-                    None => {}
+                if opts.missing && sel.mtime_before.is_none() {
+                    let mode = for_key(key, opts.mode.or_else(|| profile.and_then(Profile::mode)));
+                    out.push(Target {
+                        source: m.source.clone(),
+                        source_meta: meta,
+                        cache: cache.to_path_buf(),
+                        module: m.name.clone(),
+                        key: key.to_string(),
+                        opt,
+                        mode,
+                        reason: CompileReason::Missing,
+                    });
                 }
             }
         }

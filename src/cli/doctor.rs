@@ -40,11 +40,9 @@ Examples:
   A running process (its user, environment and script are read from /proc):
     pycache doctor --pid 4242
 
-JSON (--json): schema, per_start_ms, costs_every_start, needs_action, and report
-(context, python, targets, findings with fixes as steps to run); see the module docs.
+JSON (--json, schema 2): schema, per_start_ms, costs_every_start, needs_action, and report: root, python, context (identity, prefix, dont_write, sandbox, derived facts with their source; of the environment only PYTHON* variables), targets (module, cache, state, access, outcome), broken, costs, findings (kind, title, per_start_ms, modules, details, fixes: summary and steps, each {run: COMMAND}, {edit_unit: {unit, lines}} or {note: TEXT}), notes.
 
-Exit status: 0 no finding costs time at every start; 1 a finding does, or an imported
-module does not compile; 2 usage or I/O error.";
+Exit status: 0 no finding costs time at every start; 1 a finding does, or an imported module does not compile; 2 usage or I/O error.";
 
 const CONTEXT: &str = "Who runs the service";
 const MEASURE: &str = "Measuring";

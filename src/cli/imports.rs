@@ -32,11 +32,9 @@ Examples:
   A service that sets PYTHONPYCACHEPREFIX (only caches under it count):
     pycache imports /opt/app --pycache-prefix /opt/app/instance/tmp
 
-JSON (--json): the import graph (entries, modules with their reachability, chain and
-imports, external modules) plus cache_tag, pycache_prefix and findings; see the module docs.
+JSON (--json): root, python, python_from, entries, notes, search_path, venv, modules (module, path, reachability, chain, health, imports), unresolved, external, skipped, walk_errors, cache_tag, pycache_prefix, caches_checked, findings (kind, path, line, message).
 
-Exit status: 0 no findings; 1 findings (a missing import, a module that does not compile,
-an imported module without a fresh cache, caches nothing imports); 2 usage or I/O error.";
+Exit status: 0 no findings; 1 findings (a missing import, a module that does not compile, an imported module without a fresh cache, caches nothing imports); 2 usage or I/O error.";
 
 const WHAT: &str = "What the service runs";
 const CACHES: &str = "Caches";

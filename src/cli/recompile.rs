@@ -87,9 +87,7 @@ impl From<ModeArg> for Invalidation {
 /// Runs `recompile`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let pythons: Vec<PathBuf> = args.pythons.iter().map(|p| absolute(p)).collect();
-    let t0 = std::time::Instant::now();
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
-    eprintln!("T scan {:?}", t0.elapsed());
     let sel = args.select.selection();
     let mut opts = RecompileOptions {
         mode: args.invalidation_mode.map(Invalidation::from),
@@ -99,7 +97,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         chown: nix::unistd::geteuid().is_root() && !args.keep_root_owner,
     };
     let mut stored = KnownFailures::load_default();
-    eprintln!("T load {:?}", t0.elapsed());
     let ignored = KnownFailures::default();
     let mut interps = Interpreters::default();
     if !pythons.is_empty() {
@@ -112,12 +109,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let failures = if args.retry_failed { &ignored } else { &stored };
     let prepared = Prepared::new(&model, &sel, &opts, failures);
-    eprintln!("T prepared {:?}", t0.elapsed());
     if pythons.is_empty() {
         // Interpreters start only when the plan has work for them.
-        let needed = prepared.needed();
-        eprintln!("T needed {needed:?} {:?}", t0.elapsed());
-        match needed {
+        match prepared.needed() {
             Needed::Keys(keys) if keys.is_empty() => {}
             Needed::Keys(keys) => {
                 interps = Interpreters::discover(&[], &venvs(&model));
@@ -130,7 +124,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     let plan = prepared.plan(&interps);
-    eprintln!("T plan {:?}", t0.elapsed());
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -141,14 +134,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         verb: "compile",
         jobs,
     };
-    let r = run_plan(&plan, &flow, &mut |report| {
+    run_plan(&plan, &flow, &mut |report| {
         stored.learn(&plan, report);
         if let Err(e) = stored.save() {
             eprintln!("warning: cannot remember compile errors for the next run: {e}");
         }
-    });
-    eprintln!("T run {:?}", t0.elapsed());
-    r
+    })
 }
 
 /// Virtualenvs of the project: the roots themselves, `.venv`/`venv` in them, and any

@@ -307,12 +307,7 @@ mod tests {
     use super::*;
 
     fn user(uid: u32, groups: &[u32]) -> Identity {
-        Identity {
-            name: "u".into(),
-            uid: Some(uid),
-            gid: groups.first().copied(),
-            groups: groups.to_vec(),
-        }
+        Identity::for_test(uid, groups)
     }
 
     #[test]

@@ -120,6 +120,19 @@ impl Identity {
     }
 }
 
+#[cfg(test)]
+impl Identity {
+    /// A user for permission tests: this uid and these groups (the first is the primary).
+    pub(crate) fn for_test(uid: u32, groups: &[u32]) -> Self {
+        Self {
+            name: "u".into(),
+            uid: Some(uid),
+            gid: groups.first().copied(),
+            groups: groups.to_vec(),
+        }
+    }
+}
+
 fn lookup_group(g: &str) -> Result<u32, DoctorError> {
     if let Ok(n) = g.parse::<u32>() {
         return Ok(n);

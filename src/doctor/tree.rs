@@ -126,11 +126,15 @@ pub fn from_scan(f: &Facts<'_>) -> Vec<Finding> {
         ));
     }
     out.extend(orphans(f, &unused));
+    let runs_with = match f.ctx.prefix.as_deref().filter(|_| prefix_on) {
+        Some(p) => format!("its prefix is {}", p.display()),
+        None => "it runs without a prefix".to_string(),
+    };
     for (prefix, (n, bytes)) in &unused.mirrors {
         out.push(plain(
             FindingKind::UnusedPrefixTree,
             format!(
-                "{} is a PYTHONPYCACHEPREFIX tree ({n} caches, {} of this project's modules) that the service does not use: it runs without a prefix",
+                "{} is a PYTHONPYCACHEPREFIX tree ({n} caches, {} of this project's modules) that the service does not use: {runs_with}",
                 prefix.display(),
                 size(*bytes)
             ),

@@ -144,16 +144,7 @@ pub fn dunder_all(body: &[Stmt]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imports::extract::{Context, extract};
-    use crate::pyc::magic::PyVersion;
-
-    fn imports(src: &str) -> Vec<(u32, Statement, Context)> {
-        extract(src, PyVersion::new(3, 13))
-            .imports
-            .into_iter()
-            .map(|i| (i.line, i.statement, i.context))
-            .collect()
-    }
+    use crate::imports::extract::{Context, test_imports as imports};
 
     #[test]
     fn import_calls_literal_and_dynamic() {

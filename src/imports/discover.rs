@@ -170,7 +170,7 @@ pub fn module_name(file: &Path, search_roots: &[PathBuf]) -> Option<String> {
     let rel = file.strip_prefix(root).ok()?;
     let mut parts: Vec<String> = rel
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| crate::scan::display_path(Path::new(c.as_os_str())))
         .collect();
     let last = parts.pop()?;
     let stem = last.strip_suffix(".py")?;

@@ -335,16 +335,22 @@ impl<'t> LineCounter<'t> {
     }
 }
 
+/// The imports of a source as (line, statement, context), for tests.
+#[cfg(test)]
+pub(crate) fn test_imports(src: &str) -> Vec<(u32, Statement, Context)> {
+    extract(src, PyVersion::new(3, 13))
+        .imports
+        .into_iter()
+        .map(|i| (i.line, i.statement, i.context))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn imports(src: &str) -> Vec<(u32, Statement, Context)> {
-        extract(src, PyVersion::new(3, 13))
-            .imports
-            .into_iter()
-            .map(|i| (i.line, i.statement, i.context))
-            .collect()
+        test_imports(src)
     }
 
     fn import(name: &str) -> Statement {

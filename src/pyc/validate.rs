@@ -132,7 +132,13 @@ fn stale(reason: StaleReason) -> Freshness {
 
 /// Compares a hash-based pyc with the source bytes.
 pub fn check_hash(header: &Header, source: &[u8]) -> Freshness {
-    if header.source_hash == Some(source_hash(&header.magic, source)) {
+    compare_hash(header, source_hash(&header.magic, source))
+}
+
+/// Compares a hash-based pyc with an already computed source hash (the scanner reports
+/// the actual hash too, so it hashes once and compares here).
+pub fn compare_hash(header: &Header, actual: [u8; 8]) -> Freshness {
+    if header.source_hash == Some(actual) {
         Freshness::Fresh
     } else {
         Freshness::Stale {

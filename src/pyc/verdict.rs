@@ -9,7 +9,7 @@ use super::error::PycError;
 use super::header::{Header, hex};
 use super::magic::{Implementation, PyVersion, Release};
 use super::name::Location;
-use super::validate::{Freshness, SourceStat, StaleReason, check_hash, check_timestamp};
+use super::validate::{Freshness, SourceStat, StaleReason, check_timestamp, compare_hash};
 use serde::Serialize;
 use std::io;
 
@@ -177,8 +177,9 @@ pub fn judge(
     let freshness = if header.source_hash.is_some() {
         match read_source() {
             Ok(bytes) => {
-                actual_hash = Some(hex(&super::validate::source_hash(&header.magic, &bytes)));
-                check_hash(header, &bytes)
+                let actual = super::validate::source_hash(&header.magic, &bytes);
+                actual_hash = Some(hex(&actual));
+                compare_hash(header, actual)
             }
             Err(e) => {
                 return Verdict::new(Status::Unreadable, format!("cannot read the source: {e}"));

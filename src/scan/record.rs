@@ -75,9 +75,10 @@ pub struct CacheRecord {
     pub opt: Option<String>,
     /// `pycache`, `prefix` or `legacy`.
     pub location: Location,
-    /// Decoded header, when it decodes.
+    /// Decoded header, when it decodes (boxed: most records are read only for their
+    /// verdict, and 62k inline headers cost 4 MiB).
     #[serde(skip)]
-    pub header: Option<Header>,
+    pub header: Option<Box<Header>>,
     /// Magic number, when at least 4 bytes were read.
     pub magic: Option<u16>,
     /// Python version the magic names.

@@ -97,7 +97,7 @@ pub fn cache(
         header: if status == Status::Invalid {
             None
         } else {
-            parsed
+            parsed.map(Box::new)
         },
         status,
         reason: reason.map(str::to_string),

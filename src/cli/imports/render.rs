@@ -6,6 +6,7 @@ use crate::cli::wrap::{prose, tokens};
 use pycache::imports::entry::EntryKind;
 use pycache::imports::findings::Finding;
 use pycache::imports::graph::{ImportGraph, Reachability, Resolved, Via};
+use pycache::scan::display_path;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,14 +24,10 @@ pub struct Shown<'a> {
 /// The text report, wrapped to `width` columns.
 pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
     let mut w = String::new();
-    let _ = writeln!(w, "pycache imports: {}", graph.root.display());
-    prose(
-        &mut w,
-        "summary: ",
-        "  ",
-        &summary(graph, shown.findings),
-        width,
-    );
+    let _ = writeln!(w, "pycache imports: {}", display_path(&graph.root));
+    // First for `| head`, last for a terminal that scrolled.
+    let summary = summary(graph, shown.findings);
+    prose(&mut w, "summary: ", "  ", &summary, width);
     header(&mut w, graph, shown, width);
     import_tree(&mut w, graph);
     for (level, title) in [
@@ -55,13 +52,7 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
         let _ = writeln!(w, "  (caches not checked: --all-files)");
     }
     w.push('\n');
-    prose(
-        &mut w,
-        "summary: ",
-        "  ",
-        &summary(graph, shown.findings),
-        width,
-    );
+    prose(&mut w, "summary: ", "  ", &summary, width);
     w
 }
 

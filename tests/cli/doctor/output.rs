@@ -84,7 +84,7 @@ fn help_has_headings_examples_and_exit_status() {
         "Measuring:",
         "Examples:",
         "pycache doctor --unit myapp",
-        "JSON (--json):",
+        "JSON (--json, schema 2):",
         "Exit status: 0",
     ] {
         assert!(help.contains(want), "{want} missing from:\n{help}");
