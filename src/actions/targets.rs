@@ -10,7 +10,7 @@ use super::recompile::{RECOMPILE_DEFAULT, RecompileOptions};
 use super::selection::Selection;
 use crate::pyc::{Invalidation, Location, PyVersion, Status};
 use crate::scan::{CacheRecord, FileMeta, Module, ScanModel};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::ffi::OsStrExt;
@@ -42,11 +42,37 @@ pub(crate) struct Target {
 /// Opt levels and modes the caches of one source directory use for one key.
 #[derive(Debug, Clone, Default)]
 struct Profile {
-    opts: BTreeSet<u8>,
+    /// Bit n set: some cache has opt level n (levels above 63 are ignored).
+    opts: u64,
     modes: [u32; 3],
 }
 
+/// The profiles of one directory, by key (a handful: a linear list beats a map).
+#[derive(Debug, Clone, Default)]
+struct DirProfiles<'a>(Vec<(&'a str, Profile)>);
+
+impl<'a> DirProfiles<'a> {
+    fn entry(&mut self, key: &'a str) -> &mut Profile {
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key, Profile::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    fn get(&self, key: &str) -> Option<&Profile> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, p)| p)
+    }
+}
+
 impl Profile {
+    fn levels(&self) -> Vec<u8> {
+        (0..64u8).filter(|n| self.opts & (1 << n) != 0).collect()
+    }
+
     fn mode(&self) -> Option<Invalidation> {
         let all = [
             Invalidation::Timestamp,
@@ -72,6 +98,15 @@ fn mode_index(m: Invalidation) -> usize {
 
 fn bytes(p: &Path) -> &[u8] {
     p.as_os_str().as_bytes()
+}
+
+/// The parent of an absolute, normalised path, as bytes (`Path::parent` re-parses).
+fn parent_bytes(p: &[u8]) -> Option<&[u8]> {
+    match p.iter().rposition(|&b| b == b'/')? {
+        0 if p.len() > 1 => Some(&p[..1]),
+        0 => None,
+        i => Some(&p[..i]),
+    }
 }
 
 /// The key a cache belongs to, if it is one recompile may rewrite: a tagged cache in
@@ -105,13 +140,19 @@ pub(crate) fn chosen(
     if !explicit.is_empty() {
         return Some((explicit, Scope::Whole));
     }
-    let tree: BTreeSet<&str> = model
+    // A handful of distinct tags among many caches: a linear list is the cheapest set.
+    let mut seen: Vec<&str> = Vec::new();
+    for k in model
         .caches
         .iter()
         .filter(|c| c.source.is_some())
         .filter_map(cache_key)
-        .collect();
-    let tree: BTreeSet<String> = tree.into_iter().map(str::to_string).collect();
+    {
+        if !seen.contains(&k) {
+            seen.push(k);
+        }
+    }
+    let tree: BTreeSet<String> = seen.into_iter().map(str::to_string).collect();
     if !tree.is_empty() {
         return Some((tree, Scope::PerDirectory));
     }
@@ -150,19 +191,15 @@ impl Hasher for Fx {
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Opt levels and modes per source directory and key, indexed once.
-fn profiles(model: &ScanModel) -> FxMap<&[u8], BTreeMap<&str, Profile>> {
-    let mut profiles: FxMap<&[u8], BTreeMap<&str, Profile>> = FxMap::default();
+fn profiles(model: &ScanModel) -> FxMap<&[u8], DirProfiles<'_>> {
+    let mut profiles: FxMap<&[u8], DirProfiles<'_>> = FxMap::default();
     for c in &model.caches {
         if let (Some(src), Some(key)) = (c.source.as_deref(), cache_key(c))
-            && let Some(dir) = src.parent()
+            && let Some(dir) = parent_bytes(bytes(src))
         {
-            let p = profiles
-                .entry(bytes(dir))
-                .or_default()
-                .entry(key)
-                .or_default();
-            if let Some(o) = opt_level(c) {
-                p.opts.insert(o);
+            let p = profiles.entry(dir).or_default().entry(key);
+            if let Some(o) = opt_level(c).filter(|&o| o < 64) {
+                p.opts |= 1 << o;
             }
             if let Some(m) = c.invalidation {
                 p.modes[mode_index(m)] += 1;
@@ -246,8 +283,8 @@ pub(crate) fn targets(
                     continue;
                 };
                 dir_keys.extend(
-                    p.iter()
-                        .filter(|(k, _)| keys.contains(**k))
+                    p.0.iter()
+                        .filter(|(k, _)| keys.contains(*k))
                         .map(|(k, prof)| (*k, Some(prof))),
                 );
             }
@@ -269,7 +306,7 @@ pub(crate) fn targets(
             let default = [0u8];
             let levels: Vec<u8> = match (&opts.opt_levels, profile) {
                 (Some(l), _) => l.clone(),
-                (None, Some(p)) if !p.opts.is_empty() => p.opts.iter().copied().collect(),
+                (None, Some(p)) if p.opts != 0 => p.levels(),
                 _ => default.to_vec(),
             };
             for opt in levels {

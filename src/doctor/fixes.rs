@@ -194,17 +194,24 @@ pub fn cannot_write(f: &Facts<'_>, group: &[&Target]) -> Vec<Fix> {
         }
     }
     if let (true, Some(unit)) = (sandboxed, &f.ctx.unit) {
-        let d = dirs.first().cloned().unwrap_or_default();
+        // systemd refuses to start a unit whose ReadWritePaths= does not exist.
+        let missing: Vec<PathBuf> = dirs.iter().filter(|d| !d.is_dir()).cloned().collect();
+        let made = steps
+            .iter()
+            .any(|s| matches!(s, Step::Run(c) if c.starts_with("install -d")));
+        if !missing.is_empty() && !made && f.ctx.identity.uid.is_some() {
+            steps.push(Step::Run(install_dirs(f, &missing)));
+        }
+        let mut lines = vec!["[Service]".to_string()];
+        lines.extend(
+            dirs.iter()
+                .map(|d| format!("ReadWritePaths={}", d.display())),
+        );
         steps.push(Step::EditUnit {
             unit: unit.clone(),
-            lines: vec![
-                "[Service]".into(),
-                format!("ReadWritePaths={}", d.display()),
-            ],
+            lines,
         });
-        steps.push(Step::Note(format!(
-            "the directory must exist before the service starts; then systemctl restart {unit}"
-        )));
+        steps.push(Step::Run(format!("systemctl restart {unit}")));
     }
     let mut fixes = Vec::new();
     let only_sandbox = sandboxed && f.ctx.unit.is_none();

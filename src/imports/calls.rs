@@ -144,7 +144,7 @@ pub fn dunder_all(body: &[Stmt]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imports::extract::{Context, test_imports as imports};
+    use crate::imports::extract::test_imports as imports;
 
     #[test]
     fn import_calls_literal_and_dynamic() {

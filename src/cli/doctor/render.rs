@@ -202,9 +202,15 @@ fn fix(s: &mut String, first: &str, rest: &str, fix: &Fix, width: usize) {
         format!("{}:", fix.summary)
     };
     prose(s, first, rest, &summary, width);
+    let mut after_unit = false;
     for step in &fix.steps {
         match step {
             Step::Run(cmd) => {
+                // Set apart from the unit lines above it, which go into the editor.
+                if after_unit {
+                    let _ = writeln!(s, "{rest}then run:");
+                    after_unit = false;
+                }
                 let _ = writeln!(s, "{rest}  {cmd}");
             }
             Step::EditUnit { unit, lines } => {
@@ -213,6 +219,7 @@ fn fix(s: &mut String, first: &str, rest: &str, fix: &Fix, width: usize) {
                 for line in lines {
                     let _ = writeln!(s, "{rest}  {line}");
                 }
+                after_unit = true;
             }
             Step::Note(text) => prose(s, rest, rest, text, width),
         }
