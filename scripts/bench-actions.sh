@@ -54,6 +54,8 @@ unset PYTHONPYCACHEPREFIX
 WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/pycache-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 A=$WORK/a B=$WORK/b
+# pycache remembers compile errors between runs; keep the bench's memory to itself.
+export XDG_CACHE_HOME=$WORK/cache
 
 fresh() { # fresh DIR...: identical copies of the corpus, written back to disk
     for d in "$@"; do rm -rf "$d"; cp -a "$CORPUS" "$d"; done

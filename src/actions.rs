@@ -20,6 +20,7 @@ pub mod clean;
 pub mod compile;
 pub mod failures;
 pub mod interpreters;
+pub mod paths;
 pub mod plan;
 pub mod quarantine;
 pub mod recompile;

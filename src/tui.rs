@@ -50,25 +50,67 @@ pub struct ExplorerOptions {
     pub read_only: bool,
 }
 
+/// Help heading of the explorer's options.
+const EXPLORER: &str = "Explorer";
+
 /// `pycache [PATH]`: the explorer's command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Directory to explore [default: the current directory]
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+    /// Open a saved 'pycache scan --json' instead of scanning: read-only, nothing is read
+    /// from this machine (no rescan, code, owners or import analysis)
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["path", "pycache_prefix"],
+        help_heading = EXPLORER
+    )]
+    pub from: Option<PathBuf>,
     /// Draw with ASCII only, for terminals without Unicode line drawing
-    #[arg(long)]
+    #[arg(long, help_heading = EXPLORER)]
     pub ascii: bool,
     /// Hide every action that changes files (clean, recompile)
-    #[arg(long)]
+    #[arg(long, help_heading = EXPLORER)]
     pub read_only: bool,
     /// Also scan this PYTHONPYCACHEPREFIX tree [default: $PYTHONPYCACHEPREFIX]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = EXPLORER)]
     pub pycache_prefix: Option<PathBuf>,
+}
+
+impl Args {
+    /// The first explorer argument given, as written (to refuse it beside a subcommand).
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            (self.path.is_some(), "PATH"),
+            (self.from.is_some(), "--from"),
+            (self.ascii, "--ascii"),
+            (self.read_only, "--read-only"),
+            (self.pycache_prefix.is_some(), "--pycache-prefix"),
+        ]
+        .into_iter()
+        .find_map(|(set, name)| set.then_some(name))
+    }
 }
 
 /// Runs the explorer from its arguments; `color` is already resolved (`--color`, NO_COLOR).
 pub fn run(args: Args, color: bool) -> Result<ExitCode> {
+    let theme = theme::Theme {
+        color,
+        ascii: args.ascii,
+    };
+    if let Some(file) = &args.from {
+        // Read before asking for a terminal, so a bad file is one line in any context.
+        let model = load_snapshot(file)?;
+        let opts = Options {
+            theme,
+            read_only: true,
+        };
+        need_terminal(&format!("jq .summary {}", file.display()))?;
+        let app = App::from_snapshot(model, opts, file.display().to_string());
+        return explore(app, None);
+    }
     run_explorer(ExplorerOptions {
         root: args.path.unwrap_or_else(|| PathBuf::from(".")),
         prefix: args.pycache_prefix,
@@ -78,15 +120,31 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
     })
 }
 
+/// Reads a `scan --json` document; the error is one line naming the file.
+pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
+    let shown = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("no such file (make one with 'pycache scan DIR --json > {shown}')")
+            }
+            std::io::ErrorKind::IsADirectory => {
+                "it is a directory; give the file that 'pycache scan --json' wrote".to_string()
+            }
+            std::io::ErrorKind::InvalidData => {
+                "it is not UTF-8 text, so not a 'pycache scan --json' document".to_string()
+            }
+            _ => e.to_string(),
+        };
+        eyre!("cannot open snapshot {shown}: {why}")
+    })?;
+    pycache::scan::snapshot::load(&text).map_err(|e| eyre!("cannot open snapshot {shown}: {e}"))
+}
+
 /// Opens the explorer on a directory and runs until the user quits.
 /// `pycache [PATH]` and `pycache demo` both end here.
 pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!(
-            "the explorer needs a terminal; for text output run a subcommand such as 'pycache scan {}'",
-            opts.root.display()
-        );
-    }
+    need_terminal(&format!("pycache scan {}", opts.root.display()))?;
     if !opts.root.is_dir() {
         bail!(
             "cannot explore {}: not a directory (give a project directory, e.g. 'pycache /srv/app')",
@@ -95,7 +153,7 @@ pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
     }
     let scan_opts = ScanOptions::new(vec![opts.root.clone()]).with_prefix(opts.prefix.clone());
     let model = ScanModel::new(scan_opts.roots.clone(), scan_opts.prefix.clone());
-    let mut app = App::new(
+    let app = App::new(
         model,
         Options {
             theme: theme::Theme {
@@ -105,11 +163,25 @@ pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
             read_only: opts.read_only,
         },
     );
+    explore(app, Some(scan_opts))
+}
+
+/// Refuses to start without a terminal, naming a command that gives text instead.
+fn need_terminal(instead: &str) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the explorer needs a terminal; for text output run '{instead}'");
+    }
+    Ok(())
+}
+
+/// Runs the explorer over `app`: scanning `scan` first, or over a loaded snapshot (None),
+/// for which nothing is scanned and no effect that reads this machine is run.
+fn explore(mut app: App, scan: Option<ScanOptions>) -> Result<ExitCode> {
     let (tx, rx) = mpsc::channel();
     let (mut term, guard) = terminal::enter()?;
     let signals = event::spawn_signals(tx.clone())?;
     event::spawn_input(tx.clone())?;
-    let result = event_loop(&mut term, &mut app, &tx, &rx, &scan_opts);
+    let result = event_loop(&mut term, &mut app, &tx, &rx, scan.as_ref());
     signals.close();
     drop(guard);
     result
@@ -121,12 +193,14 @@ fn event_loop(
     app: &mut App,
     tx: &Sender<Event>,
     rx: &Receiver<Event>,
-    scan_opts: &ScanOptions,
+    scan: Option<&ScanOptions>,
 ) -> Result<ExitCode> {
     let size = term.size()?;
     app.resize(size.width, size.height);
     let mut generation = 1;
-    start_scan(scan_opts, generation, tx)?;
+    if let Some(opts) = scan {
+        start_scan(opts, generation, tx)?;
+    }
     term.draw(|f| ui::draw(app, f))?;
     loop {
         let first = rx.recv().map_err(|_| eyre!("every event source stopped"))?;
@@ -188,11 +262,17 @@ fn event_loop(
             }
         }
         for effect in app.take_effects() {
+            if effect == Effect::Suspend {
+                terminal::suspend(term)?;
+                redraw = true;
+                continue;
+            }
+            // Over a snapshot the app queues nothing else; this is the second lock.
+            let Some(scan_opts) = scan else {
+                continue;
+            };
             match effect {
-                Effect::Suspend => {
-                    terminal::suspend(term)?;
-                    redraw = true;
-                }
+                Effect::Suspend => {}
                 Effect::Rescan => {
                     generation += 1;
                     start_scan(scan_opts, generation, tx)?;

@@ -215,9 +215,9 @@ pub(crate) fn remove_dir(handles: &mut Handles, step: &RemoveDir) -> Outcome {
     }
     match unlinkat(dir, name, UnlinkatFlags::RemoveDir) {
         Ok(()) => Outcome::Done,
-        Err(Errno::ENOTEMPTY | Errno::EEXIST) => {
-            Outcome::Skipped("not empty: it still holds files this plan did not remove".into())
-        }
+        Err(Errno::ENOTEMPTY | Errno::EEXIST) => Outcome::Skipped(
+            "not empty: it still holds files (ones this plan did not or could not remove)".into(),
+        ),
         Err(Errno::ENOENT) => Outcome::Skipped("already gone".into()),
         Err(e) => Outcome::Failed(errno_text(e)),
     }

@@ -5,6 +5,7 @@
 //! walks its components) and cache names are built in one reused buffer.
 
 use super::interpreters::{Interpreters, version_of_key};
+use super::paths::{FxMap, bytes, cache_name, parent_bytes};
 use super::plan::CompileReason;
 use super::recompile::{RECOMPILE_DEFAULT, RecompileOptions};
 use super::selection::Selection;
@@ -12,7 +13,6 @@ use crate::pyc::{Invalidation, Location, PyVersion, Status};
 use crate::scan::{CacheRecord, FileMeta, Module, ScanModel};
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -96,19 +96,6 @@ fn mode_index(m: Invalidation) -> usize {
     }
 }
 
-fn bytes(p: &Path) -> &[u8] {
-    p.as_os_str().as_bytes()
-}
-
-/// The parent of an absolute, normalised path, as bytes (`Path::parent` re-parses).
-fn parent_bytes(p: &[u8]) -> Option<&[u8]> {
-    match p.iter().rposition(|&b| b == b'/')? {
-        0 if p.len() > 1 => Some(&p[..1]),
-        0 => None,
-        i => Some(&p[..i]),
-    }
-}
-
 /// The key a cache belongs to, if it is one recompile may rewrite: a tagged cache in
 /// `__pycache__`/prefix, or a Python 2 legacy `.pyc` (keyed by its tag, `cpython-27`).
 pub(crate) fn cache_key(c: &CacheRecord) -> Option<&str> {
@@ -168,27 +155,6 @@ fn status_selected(sel: &Selection, s: Status) -> bool {
             sel.statuses.contains(&s)
         }
 }
-
-/// A fast hash for path bytes (FxHash's mix): keys are local paths, not attacker input,
-/// and SipHash over every directory name was a visible share of planning.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Opt levels and modes per source directory and key, indexed once.
 fn profiles(model: &ScanModel) -> FxMap<&[u8], DirProfiles<'_>> {
@@ -424,54 +390,4 @@ fn opt_level(c: &CacheRecord) -> Option<u8> {
         None | Some("") => Some(0),
         Some(o) => o.parse().ok(),
     }
-}
-
-/// Writes into `out` the path CPython writes the cache of `source` to, for `tag` and `opt`:
-/// `DIR/__pycache__/STEM.TAG[.opt-N].pyc`, or `PREFIX/<DIR without its leading />/…` when a
-/// prefix is configured. False when the source has no directory or name.
-fn cache_name(prefix: Option<&Path>, source: &Path, tag: &str, opt: u8, out: &mut Vec<u8>) -> bool {
-    let (Some(dir), Some(file)) = (source.parent(), source.file_name()) else {
-        return false;
-    };
-    let file = file.as_bytes();
-    let stem = file
-        .iter()
-        .rposition(|&b| b == b'.')
-        .map_or(file, |i| &file[..i]);
-    out.clear();
-    match prefix {
-        Some(p) => {
-            out.extend_from_slice(bytes(p));
-            let rel = bytes(dir).strip_prefix(b"/").unwrap_or(bytes(dir));
-            if !rel.is_empty() {
-                if !out.ends_with(b"/") {
-                    out.push(b'/');
-                }
-                out.extend_from_slice(rel);
-            }
-        }
-        None => {
-            out.extend_from_slice(bytes(dir));
-            if !out.ends_with(b"/") {
-                out.push(b'/');
-            }
-            out.extend_from_slice(b"__pycache__");
-        }
-    }
-    out.push(b'/');
-    out.extend_from_slice(stem);
-    out.push(b'.');
-    out.extend_from_slice(tag.as_bytes());
-    if opt > 0 {
-        out.extend_from_slice(format!(".opt-{opt}").as_bytes());
-    }
-    out.extend_from_slice(b".pyc");
-    true
-}
-
-/// Where CPython writes the cache of `source` for `tag` and `opt`: `DIR/__pycache__/…`,
-/// or `PREFIX/<DIR without its leading />/…` when a prefix is configured.
-pub fn target_path(prefix: Option<&Path>, source: &Path, tag: &str, opt: u8) -> Option<PathBuf> {
-    let mut out = Vec::new();
-    cache_name(prefix, source, tag, opt, &mut out).then(|| PathBuf::from(OsStr::from_bytes(&out)))
 }

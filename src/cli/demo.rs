@@ -1,30 +1,79 @@
-//! `pycache demo [DIR]`: write the bundled demo project and show its scan.
+//! `pycache demo [DIR]`: write the bundled demo project, then open it in the explorer when
+//! stdin and stdout are a terminal, or print its scan (`--print`, `--json`, or a pipe).
 
-use super::scan::{print_quietly, scan_with_progress, summary};
+use super::scan::{print_quietly, scan_with_progress, summary, verdict_word};
+use super::{ColorChoice, OUTPUT};
 use color_eyre::eyre::Result;
 use pycache::pyc::{Location, Status};
 use pycache::scan::{ScanModel, ScanOptions, display_path};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const AFTER_HELP: &str = "\
+The demo is a small Flask-style app developed under CPython 3.12, then 3.13: edited and
+deleted modules (stale and orphaned caches), a server PYTHONPYCACHEPREFIX tree, a
+bytecode-only module and a half-written cache. Its .pyc files are real and its mtimes
+fixed, so the verdicts are the same on every machine.
+
+Examples:
+  Try the explorer on the demo (a new temporary directory):
+    pycache demo
+  Write it where you can run Python on it, and print the scan instead:
+    pycache demo /tmp/lernmanager --print
+  Then ask why its service would recompile on every start:
+    pycache doctor /tmp/lernmanager --pycache-prefix /tmp/lernmanager/instance/tmp
+
+Exit status: 0 written (and the explorer quit normally), 2 usage or I/O error (e.g. DIR
+holds files that an earlier 'pycache demo' did not write).";
+
+const EXPLORER: &str = "Explorer";
+
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Where to write the project (default: a new temporary directory). A non-empty
     /// directory is refused unless an earlier `pycache demo` wrote it.
     pub dir: Option<PathBuf>,
-    /// Print the scan model as JSON instead of the summary.
-    #[arg(long)]
+    /// Print the scan summary instead of opening the explorer (the default without a terminal).
+    #[arg(long, help_heading = OUTPUT)]
+    pub print: bool,
+    /// Print the scan model as JSON instead of opening the explorer.
+    #[arg(long, conflicts_with = "print", help_heading = OUTPUT)]
     pub json: bool,
+    /// Draw the explorer with ASCII only, for terminals without Unicode line drawing.
+    #[arg(long, help_heading = EXPLORER)]
+    pub ascii: bool,
+    /// Hide the explorer's actions that change files (clean, recompile).
+    #[arg(long, help_heading = EXPLORER)]
+    pub read_only: bool,
 }
 
 /// Runs `demo`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
     let info = match &args.dir {
         Some(dir) => pycache::demo::write(dir)?,
         None => pycache::demo::write_temp()?,
     };
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if terminal && !args.print && !args.json {
+        let code = crate::tui::run_explorer(crate::tui::ExplorerOptions {
+            root: info.root.clone(),
+            prefix: Some(info.prefix.clone()),
+            ascii: args.ascii,
+            color: color.enabled(true),
+            read_only: args.read_only,
+        })?;
+        // The explorer's screen is gone: say where the project stays, to come back to it.
+        print_quietly(&format!(
+            "the demo project is in {root}; explore it again with: pycache {root} --pycache-prefix {}\n",
+            display_path(&info.prefix),
+            root = display_path(&info.root),
+        ))?;
+        return Ok(code);
+    }
     let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
     let model = scan_with_progress(opts);
     if args.json {
@@ -38,17 +87,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut text = format!(
         "wrote the demo project to {root} ({} files)\n\
          its PYTHONPYCACHEPREFIX tree is {prefix}\n\
+         explore it with: pycache {root} --pycache-prefix {prefix}\n\
          scan it again with: pycache scan {root} --pycache-prefix {prefix}\n\n",
         info.files
     );
-    text.push_str(&summary(&model));
-    text.push_str(&story(&model));
+    let color = super::color_enabled(false);
+    text.push_str(&summary(&model, color));
+    text.push_str(&story(&model, color));
     print_quietly(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Which modules have caches of each verdict, with their tags: the demo's story in brief.
-fn story(model: &ScanModel) -> String {
+fn story(model: &ScanModel, color: bool) -> String {
     let mut by_status: BTreeMap<Status, BTreeMap<&str, BTreeSet<String>>> = BTreeMap::new();
     for c in model.caches.iter().filter(|c| c.status != Status::Fresh) {
         let tag = c.tag.clone().unwrap_or_else(|| "?".into());
@@ -73,7 +124,11 @@ fn story(model: &ScanModel) -> String {
             .into_iter()
             .map(|(m, tags)| format!("{m} ({})", tags.into_iter().collect::<Vec<_>>().join(", ")))
             .collect();
-        s.push_str(&format!("  {:<12}{}\n", status.as_str(), list.join(", ")));
+        s.push_str(&format!(
+            "  {}{}\n",
+            verdict_word(status, 12, color),
+            list.join(", ")
+        ));
     }
     s
 }

@@ -14,7 +14,15 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const EXIT_STATUS: &str = "\
+const AFTER_HELP: &str = "\
+Examples:
+  Inspect one file: which Python wrote it, what it recorded, would Python use it?
+    pycache inspect /srv/app/__pycache__/models.cpython-313.pyc
+  A cache in a PYTHONPYCACHEPREFIX tree (mapped back to /srv/app/models.py):
+    pycache inspect --pycache-prefix /var/cache/pyc /var/cache/pyc/srv/app/models.cpython-313.pyc
+  Every 3.11 cache of a package, as JSON for jq:
+    pycache inspect --json /srv/app/pkg/__pycache__/*.cpython-311.pyc
+
 Exit status:
   0  every file was decoded and Python would use it as it is (fresh or sourceless)
   1  every file was decoded, and some verdict is a finding (stale, orphaned, shadowed,
@@ -24,17 +32,17 @@ Exit status:
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = EXIT_STATUS)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The .pyc files to decode.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print a JSON array, one object per file, instead of text.
-    #[arg(long)]
+    #[arg(long, help_heading = super::OUTPUT)]
     pub json: bool,
     /// The PYTHONPYCACHEPREFIX tree the files may belong to (default: $PYTHONPYCACHEPREFIX
     /// when set): a file below it maps to the source at / + its path below the prefix.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Sources")]
     pub pycache_prefix: Option<PathBuf>,
 }
 
@@ -52,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let r = report::inspect(file, prefix.as_deref());
         if let Some(error) = &r.error {
             failed = true;
-            eprintln!("error: {}: {error}{}", r.path, r.hint);
+            eprintln!("{} {}: {error}{}", super::error_prefix(), r.path, r.hint);
         }
         findings |= r.status.is_problem() || r.status == Status::Unreadable;
         if args.json {

@@ -12,7 +12,9 @@ use pycache::actions::{Interpreters, KnownFailures, Needed, Prepared, RecompileO
 use pycache::pyc::Invalidation;
 use pycache::scan::ScanModel;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `recompile`.
@@ -151,19 +153,14 @@ fn venvs(model: &ScanModel) -> Vec<PathBuf> {
         dirs.insert(r.join(".venv"));
         dirs.insert(r.join("venv"));
     }
+    const MARK: &[u8] = b"/site-packages/";
     for source in model.modules.keys() {
-        let mut parts = source.ancestors();
-        while let Some(dir) = parts.next() {
-            if dir.file_name().is_some_and(|n| n == "site-packages") {
-                // site-packages -> pythonX.Y -> lib -> the venv
-                if let Some(venv) = dir
-                    .parent()
-                    .and_then(|p| p.parent())
-                    .and_then(|p| p.parent())
-                {
-                    dirs.insert(venv.to_path_buf());
-                }
-                break;
+        let b = source.as_os_str().as_bytes();
+        if let Some(i) = b.windows(MARK.len()).position(|w| w == MARK) {
+            // .../venv/lib/pythonX.Y/site-packages/...: three levels up is the venv.
+            let site = Path::new(OsStr::from_bytes(&b[..i + MARK.len() - 1]));
+            if let Some(venv) = site.parent().and_then(Path::parent).and_then(Path::parent) {
+                dirs.insert(venv.to_path_buf());
             }
         }
     }

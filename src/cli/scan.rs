@@ -12,30 +12,50 @@ use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+const AFTER_HELP: &str = "\
+Examples:
+  What state are the caches of a deployed service in?
+    pycache scan /srv/app
+  With the PYTHONPYCACHEPREFIX tree the service writes to, without its virtualenv:
+    pycache scan /srv/app --pycache-prefix /var/cache/app-pyc --exclude .venv
+  Fail a deploy check when a cache is stale, orphaned, shadowed or invalid:
+    pycache scan /srv/app --check
+  Save a snapshot, then review it elsewhere in the explorer (read-only):
+    pycache scan /srv/app --json > app-scan.json
+    pycache --from app-scan.json
+
+A progress line (counts and rate) is drawn on stderr when it is a terminal.
+
+Exit status: 0 scanned (with --check: no problem cache), 1 --check found a stale,
+orphaned, shadowed or invalid cache, 2 usage or I/O error (a missing path, a file).";
+
+const WHAT: &str = "What to scan";
 
 /// Arguments of `scan`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Directories to scan (default: the current directory).
     pub paths: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan too (default: $PYTHONPYCACHEPREFIX when set).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = WHAT)]
     pub pycache_prefix: Option<PathBuf>,
     /// Skip files and directories matching this glob (name or path below the root); repeatable.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = WHAT)]
     pub exclude: Vec<String>,
     /// Follow symbolic links to directories (loops are detected and reported).
-    #[arg(long)]
+    #[arg(long, help_heading = WHAT)]
     pub follow_symlinks: bool,
     /// Do not descend into other filesystems.
-    #[arg(long)]
+    #[arg(long, help_heading = WHAT)]
     pub one_file_system: bool,
-    /// Print the scan model as JSON.
-    #[arg(long)]
+    /// Print the scan model as JSON (open it later with 'pycache --from FILE').
+    #[arg(long, help_heading = super::OUTPUT)]
     pub json: bool,
     /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
-    #[arg(long)]
+    #[arg(long, help_heading = super::OUTPUT)]
     pub check: bool,
 }
 
@@ -48,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         s.push('\n');
         s
     } else {
-        summary(&model)
+        summary(&model, super::color_enabled(false))
     };
     print_quietly(&text)?;
     let code = if args.check && model.has_problems() {
@@ -106,10 +126,9 @@ pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
     let mut model = ScanModel::new(opts.roots.clone(), opts.prefix.clone());
     let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
     let handle = pycache::scan::spawn(opts, tx);
-    let progress = io::stderr().is_terminal();
-    let mut drew = false;
+    let mut progress = Progress::on_stderr();
     loop {
-        match rx.recv_timeout(Duration::from_millis(100)) {
+        match rx.recv_timeout(Progress::EVERY) {
             Ok(event) => {
                 model.apply(event);
                 while let Ok(event) = rx.try_recv() {
@@ -119,22 +138,88 @@ pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if progress {
+        progress.draw(|secs| {
             let p = model.progress;
-            eprint!(
-                "\r\x1b[Kscanning: {} directories, {} files, {} caches",
+            format!(
+                "scanning: {} directories, {} files, {} caches ({} files/s)",
                 count(p.dirs),
                 count(p.files),
-                count(model.caches.len() as u64)
-            );
-            drew = true;
-        }
+                count(model.caches.len() as u64),
+                count(rate(p.files, secs))
+            )
+        });
     }
-    if drew {
-        eprint!("\r\x1b[K");
-    }
+    progress.clear();
     let _ = handle.join();
     model
+}
+
+/// Items per second, for progress lines.
+pub fn rate(items: u64, secs: f64) -> u64 {
+    if secs > 0.0 {
+        (items as f64 / secs) as u64
+    } else {
+        0
+    }
+}
+
+/// A one-line progress indicator on stderr: drawn only when stderr is a terminal, at most
+/// ten times a second (a slow ssh link pays for every redraw), and not in the first tenth
+/// of a second, so quick runs leave no flicker. Piped runs get nothing.
+#[derive(Debug)]
+pub struct Progress {
+    on: bool,
+    start: Instant,
+    last: Option<Instant>,
+    drawn: bool,
+}
+
+impl Progress {
+    /// How often the line is redrawn.
+    pub const EVERY: Duration = Duration::from_millis(100);
+
+    /// A progress line on stderr, silent unless stderr is a terminal.
+    pub fn on_stderr() -> Progress {
+        Progress {
+            on: io::stderr().is_terminal(),
+            start: Instant::now(),
+            last: None,
+            drawn: false,
+        }
+    }
+
+    /// Redraws the line with `text(seconds since the start)` when it is time to.
+    pub fn draw(&mut self, text: impl FnOnce(f64) -> String) {
+        if !self.on {
+            return;
+        }
+        let now = Instant::now();
+        let since = self.last.unwrap_or(self.start);
+        if now.duration_since(since) < Self::EVERY {
+            return;
+        }
+        self.last = Some(now);
+        let mut line = text(now.duration_since(self.start).as_secs_f64());
+        // A line longer than the terminal would wrap, and \r could not erase it.
+        let width = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+        if let Some((i, _)) = line.char_indices().nth(width.saturating_sub(1)) {
+            line.truncate(i);
+        }
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "\r\x1b[K{line}");
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    /// Erases the line, if one was drawn.
+    pub fn clear(&mut self) {
+        if self.drawn {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+            self.drawn = false;
+        }
+    }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.
@@ -147,7 +232,8 @@ pub fn print_quietly(text: &str) -> Result<()> {
 }
 
 /// The human summary: totals by verdict and by tag, the worst directories, the errors.
-pub fn summary(model: &ScanModel) -> String {
+/// `color` paints the verdict words.
+pub fn summary(model: &ScanModel, color: bool) -> String {
     let mut s = String::new();
     let roots: Vec<String> = model.roots.iter().map(|r| display_path(r)).collect();
     s.push_str(&format!("scanned {}", roots.join(", ")));
@@ -169,7 +255,7 @@ pub fn summary(model: &ScanModel) -> String {
     if total.count == 0 {
         s.push_str("\nno bytecode caches found\n");
     } else {
-        by_status(model, &mut s);
+        by_status(model, &mut s, color);
         by_tag(model, &mut s);
         worst_dirs(model, &mut s);
     }
@@ -189,12 +275,27 @@ fn meaning(status: Status) -> &'static str {
     }
 }
 
-fn by_status(model: &ScanModel, s: &mut String) {
+/// A verdict word padded to `width` columns, in its colour when `color`.
+pub fn verdict_word(status: Status, width: usize, color: bool) -> String {
+    let word = status.as_str();
+    let sgr = match status {
+        Status::Fresh => "32",
+        Status::Stale => "33",
+        Status::Orphaned => "31",
+        Status::Invalid | Status::Unreadable => "1;31",
+        Status::Shadowed => "35",
+        Status::Sourceless => "36",
+    };
+    let pad = " ".repeat(width.saturating_sub(word.len()));
+    format!("{}{pad}", super::paint(color, sgr, word))
+}
+
+fn by_status(model: &ScanModel, s: &mut String, color: bool) {
     s.push_str("\nverdict         caches        size\n");
     for (status, t) in model.summary.by_status() {
         s.push_str(&format!(
-            "  {:<12}{:>8}  {:>10}   {}\n",
-            status.as_str(),
+            "  {}{:>8}  {:>10}   {}\n",
+            verdict_word(status, 12, color),
             count(t.count),
             bytes(t.bytes),
             meaning(status)

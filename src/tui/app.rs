@@ -102,6 +102,8 @@ pub struct App {
     pub marks: HashSet<String>,
     /// Scroll of the details pane.
     pub details_scroll: u16,
+    /// True while the details pane shows the whole project instead of the selection.
+    pub project_details: bool,
     /// Selected line of the actions pane.
     pub action_sel: usize,
     /// The filter being typed, while typing.
@@ -128,6 +130,12 @@ pub struct App {
     pub interpreters: Option<pycache::actions::Interpreters>,
     /// The current scope's totals, refreshed when the selection, marks or model change.
     pub scope: Scope,
+    /// The snapshot file the model was loaded from (`--from`), shown as given. A snapshot
+    /// describes another machine (or another time): nothing is read from this disk and
+    /// nothing is changed, so every effect but suspending is dropped.
+    pub snapshot: Option<String>,
+    /// Inner width of the details pane (from the last layout), which it wraps to.
+    pub details_width: u16,
     effects: Vec<Effect>,
     expanded: HashMap<View, HashSet<String>>,
 }
@@ -147,6 +155,7 @@ impl App {
             tree_height: 10,
             marks: HashSet::new(),
             details_scroll: 0,
+            project_details: false,
             action_sel: 0,
             filter_edit: None,
             dialog: None,
@@ -160,6 +169,8 @@ impl App {
             access: HashMap::new(),
             interpreters: None,
             scope: Scope::default(),
+            snapshot: None,
+            details_width: 78,
             effects: Vec::new(),
             expanded: HashMap::new(),
         };
@@ -172,7 +183,23 @@ impl App {
         std::mem::take(&mut self.effects)
     }
 
+    /// An explorer over a saved scan (`--from FILE`): read-only, with no effect that would
+    /// read or change this machine (no rescan, code, owners, access, imports or doctor).
+    pub fn from_snapshot(model: ScanModel, opts: Options, file: String) -> Self {
+        let opts = Options {
+            read_only: true,
+            ..opts
+        };
+        let mut app = App::new(model, opts);
+        app.snapshot = Some(file);
+        app.refresh_scope();
+        app
+    }
+
     pub(crate) fn push(&mut self, e: Effect) {
+        if self.snapshot.is_some() && e != Effect::Suspend {
+            return;
+        }
         if !self.effects.contains(&e) {
             self.effects.push(e);
         }
@@ -243,6 +270,7 @@ impl App {
     pub fn resize(&mut self, width: u16, height: u16) {
         let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
         self.tree_height = areas.tree.height.saturating_sub(2).max(1) as usize;
+        self.details_width = areas.details.width.saturating_sub(2).max(1);
         self.keep_visible();
     }
 
@@ -294,6 +322,10 @@ impl App {
             }
             Action::Suspend => self.push(Effect::Suspend),
             Action::Help => self.help = Some(0),
+            Action::Totals => {
+                self.project_details = !self.project_details;
+                self.details_scroll = 0;
+            }
             Action::FocusNext => self.focus = next_pane(self.focus, 1),
             Action::FocusPrev => self.focus = next_pane(self.focus, 2),
             Action::Filter => self.filter_edit = Some(self.tree.filter.clone().unwrap_or_default()),

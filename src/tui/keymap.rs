@@ -46,6 +46,8 @@ pub enum Action {
     CycleView,
     /// Cycle the order: name, size, age.
     CycleSort,
+    /// Show the whole project's totals in the details pane, or the selection's again.
+    Totals,
     /// Plan a clean of the problem caches in the selection or the marks.
     Clean,
     /// Plan a recompile of the selection or the marks.
@@ -238,6 +240,12 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(&[k('R')], Ctx::Global, A::Rescan, "scan again"),
     b(
+        &[k('t')],
+        Ctx::Global,
+        A::Totals,
+        "details: the whole project's totals and charts, or the selection's",
+    ),
+    b(
         &[k('D')],
         Ctx::Global,
         A::Doctor,
@@ -410,8 +418,9 @@ pub fn help_rows() -> Vec<(Ctx, Vec<(String, &'static str)>)> {
     out
 }
 
-/// Status-bar hints for these contexts: `key label` pairs.
-pub fn hints(ctxs: &[Ctx]) -> Vec<(String, &'static str)> {
+/// Status-bar hints for these contexts: `key label` pairs. `read_only` leaves out the
+/// keys of actions that change files, which a read-only session refuses.
+pub fn hints(ctxs: &[Ctx], read_only: bool) -> Vec<(String, &'static str)> {
     // Help and quit first: a narrow status line cuts from the right.
     let first = |bd: &&Binding| matches!(bd.action, Action::Help | Action::Quit);
     let ordered = BINDINGS
@@ -420,6 +429,7 @@ pub fn hints(ctxs: &[Ctx]) -> Vec<(String, &'static str)> {
         .chain(BINDINGS.iter().filter(|b| !first(b)));
     ordered
         .filter(|bd| ctxs.contains(&bd.ctx))
+        .filter(|bd| !(read_only && matches!(bd.action, Action::Clean | Action::Recompile)))
         .filter_map(|bd| Some((bd.keys.first()?.label(), bd.hint?)))
         .collect()
 }
@@ -466,9 +476,14 @@ mod tests {
         let rows: usize = help_rows().iter().map(|(_, r)| r.len()).sum();
         assert_eq!(rows, BINDINGS.len());
         assert!(
-            hints(&[Ctx::Tree, Ctx::Global])
+            hints(&[Ctx::Tree, Ctx::Global], false)
                 .iter()
                 .any(|(k, _)| k == "/")
+        );
+        assert!(
+            !hints(&[Ctx::Tree, Ctx::Global], true)
+                .iter()
+                .any(|(_, h)| *h == "clean")
         );
     }
 }

@@ -54,6 +54,12 @@ fn snap(name: &str, app: &mut App) {
     insta::assert_snapshot!(format!("{name}_120x40"), screen(app, 120, 40).backend());
 }
 
+/// Also at 100x30, the narrowest side-by-side layout (and the README screenshot's size).
+fn snap3(name: &str, app: &mut App) {
+    snap(name, app);
+    insta::assert_snapshot!(format!("{name}_100x30"), screen(app, 100, 30).backend());
+}
+
 #[test]
 fn scanning_shows_progress_and_what_arrived() {
     let mut a = new(fixture::empty(), Options::default());
@@ -76,7 +82,7 @@ fn finished_tree_with_directory_details() {
         PathBuf::from(ROOT).join("pkg"),
         "no: app cannot write its __pycache__ (owned by root:root, mode 755)".into(),
     );
-    snap("finished", &mut a);
+    snap3("finished", &mut a);
 }
 
 #[test]
@@ -128,7 +134,7 @@ fn cache_details_show_header_and_code() {
             classes: vec!["App".into()],
         }),
     );
-    snap("cache_details", &mut a);
+    snap3("cache_details", &mut a);
 }
 
 #[test]
@@ -215,6 +221,34 @@ fn ascii_read_only_session() {
     let mut a = new(fixture::model(), opts);
     keys(&mut a, "\n");
     snap("ascii_read_only", &mut a);
+}
+
+#[test]
+fn stale_module_details_put_recorded_over_actual() {
+    let mut a = finished();
+    keys(&mut a, "jljj");
+    snap3("stale_cache_details", &mut a);
+}
+
+#[test]
+fn whole_project_totals_with_charts() {
+    let mut a = finished();
+    keys(&mut a, "t");
+    assert!(a.project_details);
+    snap3("project_totals", &mut a);
+    keys(&mut a, "j");
+    assert!(!a.project_details, "moving the selection shows the selection again");
+}
+
+#[test]
+fn snapshot_session_says_what_it_shows_and_offers_nothing() {
+    // Through the JSON, as `--from` loads it: no decoded headers, nothing looked up.
+    let json = fixture::model().to_json().to_string();
+    let model = pycache::scan::snapshot::load(&json).unwrap();
+    let mut a = App::from_snapshot(model, Options::default(), "app-scan.json".into());
+    keys(&mut a, "jll");
+    assert!(a.take_effects().is_empty());
+    snap("from_snapshot", &mut a);
 }
 
 #[test]

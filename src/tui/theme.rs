@@ -89,6 +89,15 @@ impl Theme {
         Style::default().fg(c)
     }
 
+    /// Style of interpreter tags in charts.
+    pub fn tag(self) -> Style {
+        if self.color {
+            Style::default().fg(Color::Blue)
+        } else {
+            Style::default()
+        }
+    }
+
     /// Style of secondary text (sizes, counts).
     pub fn dim(self) -> Style {
         if self.color {

@@ -1,5 +1,6 @@
 //! `pycache demo`: the bundled project is written, scanned as designed, refused over foreign
 //! files, and its verdicts agree with what CPython 3.12 and 3.13 actually do on import.
+//! (On a terminal it opens the explorer: see `tui_pty`.)
 
 use crate::support::{pycache, python, skip};
 use std::collections::BTreeMap;
@@ -94,6 +95,37 @@ fn the_demo_tells_the_story_and_scans_as_designed() {
         !got.values()
             .any(|c| c[1] == "utils" && c[2] == "cpython-313")
     );
+}
+
+#[test]
+fn without_a_terminal_or_with_print_the_demo_prints_how_to_explore_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    // Not a terminal (captured output): the summary, as with --print.
+    let piped = pycache().arg("demo").arg(&dir).output().unwrap();
+    let printed = pycache()
+        .arg("demo")
+        .arg(&dir)
+        .arg("--print")
+        .output()
+        .unwrap();
+    assert!(piped.status.success() && printed.status.success());
+    assert_eq!(piped.stdout, printed.stdout);
+    let text = String::from_utf8(printed.stdout).unwrap();
+    let root = dir.canonicalize().unwrap();
+    let explore = format!(
+        "explore it with: pycache {} --pycache-prefix {}",
+        root.display(),
+        root.join("instance/tmp").display()
+    );
+    assert!(text.contains(&explore), "{text}");
+    let both = pycache()
+        .arg("demo")
+        .arg(&dir)
+        .args(["--print", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
 }
 
 #[test]

@@ -249,22 +249,21 @@ fn help_lists_the_keys_and_closes() {
 }
 
 #[test]
-fn the_demo_project_orphans_can_be_found_read_and_cleaned() {
+fn the_demo_opens_in_the_explorer_and_its_orphans_can_be_found_read_and_cleaned() {
     let dir = tempfile::tempdir().unwrap();
-    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
-    let root = info.root.to_str().unwrap();
-    let prefix = info.prefix.to_str().unwrap();
-    let mut s = Session::start(&[root, "--pycache-prefix", prefix]);
+    let demo = dir.path().join("demo");
+    let mut s = Session::start(&["demo", demo.to_str().unwrap()]);
     s.wait_for("analytics_queue.py");
+    // The demo's prefix tree is scanned too: its caches show as `313@prefix`.
+    s.wait_for("313@prefix");
     // The verdict view lists the orphaned modules together.
     s.keys("v");
     s.wait_for("orphaned");
     s.keys("jlj");
     s.wait_for("source is gone");
     s.wait_for("migrate_drop_password_plain");
-    let orphan = info
-        .root
-        .join("__pycache__/migrate_drop_password_plain.cpython-313.pyc");
+    let root = demo.canonicalize().unwrap();
+    let orphan = root.join("__pycache__/migrate_drop_password_plain.cpython-313.pyc");
     assert!(orphan.exists());
     s.keys("c");
     s.wait_for("plan: remove 2 cache files");
@@ -275,6 +274,41 @@ fn the_demo_project_orphans_can_be_found_read_and_cleaned() {
     s.wait("the orphan to leave the tree", |screen| {
         !screen.contains("migrate_drop_password") && screen.contains("migrate_to_sqlcipher")
     });
+    s.keys("q");
+    assert_eq!(s.exit_code(), 0);
+    assert!(!s.left_in_alternate_screen());
+}
+
+#[test]
+fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    project(&app);
+    let snapshot = dir.path().join("scan.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pycache"))
+        .args(["scan", "--json"])
+        .arg(&app)
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&snapshot, &out.stdout).unwrap();
+    // Even a snapshot whose project is gone opens: nothing is read from this disk.
+    std::fs::remove_dir_all(&app).unwrap();
+    let mut s = Session::start(&["--from", snapshot.to_str().unwrap()]);
+    s.wait_for("snapshot of");
+    s.wait_for("gone.py");
+    s.wait_for("a saved scan");
+    s.keys("nc");
+    s.wait_for("clean is off");
+    s.keys("p");
+    s.wait_for("recompile is off");
+    s.keys("R");
+    s.wait_for("rescan is off");
+    let screen = s.screen();
+    assert!(!screen.contains("plan:"), "{screen}");
+    assert!(!screen.contains("clean problems"), "{screen}");
     s.keys("q");
     assert_eq!(s.exit_code(), 0);
     assert!(!s.left_in_alternate_screen());

@@ -75,6 +75,7 @@ impl App {
             self.sel = row;
             self.details_scroll = 0;
         }
+        self.project_details = false;
         self.remember_selection();
         self.keep_visible();
         self.after_select();

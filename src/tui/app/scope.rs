@@ -158,6 +158,10 @@ impl App {
         if !self.opts.read_only && work::CAN_RECOMPILE && agg.modules > 0 {
             out.push(ActionItem::Recompile);
         }
+        if self.snapshot.is_some() {
+            // Rescan, imports and the doctor would describe this machine, not the snapshot's.
+            return out;
+        }
         out.push(ActionItem::Rescan);
         if self.reach.is_empty() && self.model.progress.finished {
             out.push(ActionItem::Imports);
@@ -174,6 +178,17 @@ impl App {
             item,
             ActionItem::Rescan | ActionItem::Doctor | ActionItem::Imports
         );
+        if self.snapshot.is_some() {
+            let what = match item {
+                ActionItem::Recompile => "recompile",
+                ActionItem::Rescan => "rescan",
+                ActionItem::Doctor => "the doctor",
+                ActionItem::Imports => "import analysis",
+                _ => "clean",
+            };
+            self.message = Some(format!("{what} is off: a saved scan is read-only"));
+            return;
+        }
         if destructive && self.opts.read_only {
             self.message = Some("read-only session: nothing can be changed (--read-only)".into());
             return;

@@ -320,7 +320,7 @@ fn imports_are_analysed_after_a_scan_and_shown_per_module() {
     );
     assert!(!a.items().contains(&ActionItem::Imports));
     keys(&mut a, "j");
-    let text: Vec<String> = crate::tui::panes::details::lines(&a)
+    let text: Vec<String> = crate::tui::panes::details::lines(&a, 100)
         .iter()
         .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
         .collect();
@@ -348,4 +348,27 @@ fn selecting_a_directory_asks_whether_its_cache_is_writable() {
             .iter()
             .any(|e| matches!(e, Effect::CheckAccess(_)))
     );
+}
+
+#[test]
+fn a_snapshot_offers_nothing_and_reads_nothing_from_this_machine() {
+    let json = fixture::model().to_json().to_string();
+    let model = pycache::scan::snapshot::load(&json).unwrap();
+    let mut a = App::from_snapshot(model, Options::default(), "scan.json".into());
+    a.resize(80, 24);
+    assert!(a.opts.read_only);
+    assert!(a.items().is_empty());
+    // Selecting caches and directories would decode files, look up owners and check access.
+    keys(&mut a, "jlljkkk");
+    for key in ["c", "p", "R", "D", "\t\n"] {
+        keys(&mut a, key);
+        assert!(a.dialog.is_none(), "{key:?} opened a dialog");
+    }
+    keys(&mut a, "c");
+    assert_eq!(
+        a.message.as_deref(),
+        Some("clean is off: a saved scan is read-only")
+    );
+    assert!(a.take_effects().is_empty());
+    assert!(!a.quit);
 }

@@ -25,11 +25,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if h == 0 {
         return;
     }
+    if items.is_empty() && app.snapshot.is_some() {
+        let note = Line::from(Span::styled(
+            " a saved scan: clean, recompile, rescan and the doctor run where it was made",
+            app.opts.theme.dim(),
+        ));
+        let lines = super::wrap::wrap_all(vec![note], usize::from(inner.width));
+        for (y, line) in (inner.y..inner.y + inner.height).zip(lines) {
+            buf.set_line(inner.x, y, &line, inner.width);
+        }
+        return;
+    }
     let offset = (app.action_sel + 1).saturating_sub(h);
     let focused = app.focus == Pane::Actions;
     for (i, item) in items.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + (i - offset) as u16;
-        let line = item_line(app, item);
+        let line = clip(item_line(app, item), usize::from(inner.width));
         buf.set_line(inner.x, y, &line, inner.width);
         if i == app.action_sel && focused {
             buf.set_style(
@@ -38,6 +49,36 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             );
         }
     }
+}
+
+/// The line cut to `width` columns with `…` when it is longer.
+fn clip(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width || width == 0 {
+        return line;
+    }
+    let mut left = width - 1;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let w = span.width();
+        if w <= left {
+            left -= w;
+            spans.push(span);
+            continue;
+        }
+        let mut text = String::new();
+        for ch in span.content.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+            if cw > left {
+                break;
+            }
+            left -= cw;
+            text.push(ch);
+        }
+        text.push('…');
+        spans.push(Span::styled(text, span.style));
+        break;
+    }
+    Line::from(spans)
 }
 
 /// Label and totals of one action.

@@ -1,8 +1,12 @@
 //! The details pane: everything known about the selection. For a module, its source and
 //! each cache with its decoded header and verdict; for a cache, also its code object
-//! (loaded when selected, never during the scan); for a directory, its totals and the
-//! problems met below it. Scrolls when long.
+//! (loaded when selected, never during the scan); for a directory (or, with `t`, the whole
+//! project), its totals with bar charts by verdict and by tag, and the problems met below
+//! it. Lines are wrapped to the pane (recorded and actual values stay readable at 80x24
+//! and 100x30); the pane scrolls when long.
 
+use super::bars::{Bar, chart};
+use super::wrap::{LABEL, wrap_all};
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
 use crate::tui::tree::{Agg, NodeKind, Row, show_path, status_index};
@@ -16,33 +20,41 @@ use ratatui::widgets::{Paragraph, Widget};
 
 /// Draws the pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let lines = lines(app);
+    let width = area.width.saturating_sub(2);
+    let lines = lines(app, width);
     let max = lines.len().saturating_sub(1).min(u16::MAX as usize) as u16;
     let scroll = app.details_scroll.min(max);
-    let title = if scroll > 0 {
-        format!("Details (line {}/{})", scroll + 1, lines.len())
-    } else {
-        "Details".to_string()
-    };
+    let mut title = String::from("Details");
+    if app.project_details {
+        title.push_str(": whole project");
+    }
+    if scroll > 0 {
+        title.push_str(&format!(" (line {}/{})", scroll + 1, lines.len()));
+    }
     let block = pane_block(app, Pane::Details, title);
-    // No wrapping: scroll positions then count lines, and long lines are cut at the edge.
+    // Wrapped here, not by the paragraph, so that scroll positions count screen lines.
     Paragraph::new(lines)
         .block(block)
         .scroll((scroll, 0))
         .render(area, buf);
 }
 
-/// Number of lines the pane holds for the current selection.
+/// Number of lines the pane holds for the current selection at the last layout's width.
 pub fn line_count(app: &App) -> usize {
-    lines(app).len()
+    lines(app, app.details_width).len()
 }
 
-/// The pane's text.
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+/// The pane's text, wrapped to `width` columns.
+pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let t = app.opts.theme;
+    let width = usize::from(width);
     let mut out = Vec::new();
+    if app.project_details {
+        dir_lines(app, 0, width, &mut out, t);
+        return wrap_all(out, width);
+    }
     match app.selected() {
-        None => dir_lines(app, 0, &mut out, t),
+        None => dir_lines(app, 0, width, &mut out, t),
         Some(Row::Cache { cache, .. }) => {
             if let Some(c) = app.model.caches.get(cache) {
                 cache_lines(app, c, true, &mut out, t);
@@ -54,17 +66,19 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                     module_lines(app, m, &mut out, t);
                 }
             }
-            _ => dir_lines(app, n, &mut out, t),
+            _ => dir_lines(app, n, width, &mut out, t),
         },
     }
-    out
+    wrap_all(out, width)
 }
 
+/// A `label     value` line; wrapping continues it under the value.
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::raw(format!("{name:<10} ")),
-        Span::raw(value.into()),
-    ])
+    Line::from(vec![label(name), Span::raw(value.into())])
+}
+
+fn label(name: &str) -> Span<'static> {
+    Span::raw(format!("{name:<w$} ", w = LABEL - 1))
 }
 
 fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
@@ -113,7 +127,7 @@ fn cache_lines(app: &App, c: &CacheRecord, full: bool, out: &mut Vec<Line<'stati
         Span::raw(show_path(&app.model, &c.path)),
     ]));
     let mut verdict = vec![
-        Span::raw(format!("{:<10} ", "verdict")),
+        label("verdict"),
         Span::styled(c.status.as_str(), t.status(c.status)),
     ];
     if let Some(r) = &c.reason {
@@ -152,27 +166,21 @@ fn cache_lines(app: &App, c: &CacheRecord, full: bool, out: &mut Vec<Line<'stati
             .and_then(|s| app.model.modules.get(s))
             .and_then(|m| m.source_meta);
         if let Some(hash) = h.source_hash_hex() {
-            out.push(field("recorded", format!("hash {hash}")));
-            if let Some(a) = &c.verdict.actual_hash {
-                out.push(field("actual", format!("hash {a}")));
-            }
+            let now = c
+                .verdict
+                .actual_hash
+                .as_ref()
+                .map(|a| (a.clone(), *a == hash));
+            compare(out, "hash", hash, now, t);
         } else {
-            let size = h
-                .source_size
-                .map(|s| format!("  size {s}"))
-                .unwrap_or_default();
-            let mtime = h
-                .source_mtime
-                .map(|m| date(i64::from(m)))
-                .unwrap_or_default();
-            out.push(field("recorded", format!("mtime {mtime}{size}")));
-            if let Some(a) = actual {
-                let size = if h.source_size.is_some() {
-                    format!("  size {}", a.size)
-                } else {
-                    String::new()
-                };
-                out.push(field("actual", format!("mtime {}{size}", date(a.mtime))));
+            // CPython compares the low 32 bits of the source's mtime and size.
+            if let Some(m) = h.source_mtime {
+                let now = actual.map(|a| (date(a.mtime), a.mtime as u32 == m));
+                compare(out, "mtime", date(i64::from(m)), now, t);
+            }
+            if let Some(size) = h.source_size {
+                let now = actual.map(|a| (a.size.to_string(), a.size as u32 == size));
+                compare(out, "size", size.to_string(), now, t);
             }
         }
     }
@@ -181,9 +189,48 @@ fn cache_lines(app: &App, c: &CacheRecord, full: bool, out: &mut Vec<Line<'stati
     }
 }
 
+/// `what       recorded VALUE` with `actual   VALUE` below it, aligned so the two read
+/// as a column; an actual value that differs (`same` false) is shown in the stale style.
+fn compare(
+    out: &mut Vec<Line<'static>>,
+    what: &str,
+    recorded: String,
+    actual: Option<(String, bool)>,
+    t: Theme,
+) {
+    out.push(Line::from(vec![
+        label(what),
+        Span::raw("recorded "),
+        Span::raw(recorded),
+    ]));
+    if let Some((text, same)) = actual {
+        let style = if same {
+            ratatui::style::Style::default()
+        } else {
+            t.status(Status::Stale)
+        };
+        out.push(Line::from(vec![
+            label(""),
+            Span::raw("actual   "),
+            Span::styled(text, style),
+        ]));
+    }
+}
+
 fn code_lines(app: &App, c: &CacheRecord, out: &mut Vec<Line<'static>>, t: Theme) {
     out.push(Line::default());
     out.push(Line::from(Span::styled("code", t.heading())));
+    if app.snapshot.is_some() {
+        // Decoding would read this machine's file, not the snapshot's.
+        out.push(field(
+            "",
+            format!(
+                "not in the snapshot: run 'pycache inspect {}' where it was scanned",
+                c.path.display()
+            ),
+        ));
+        return;
+    }
     match app.code.get(&c.path) {
         None => out.push(field("", "loading…")),
         Some(Err(e)) => out.push(field("", format!("not decoded: {e}"))),
@@ -216,14 +263,16 @@ fn file_facts(app: &App, m: &FileMeta) -> String {
     )
 }
 
-fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
+fn dir_lines(app: &App, n: usize, width: usize, out: &mut Vec<Line<'static>>, t: Theme) {
     let node = &app.tree.nodes[n];
     let name = if n == 0 {
-        app.model
+        let roots: Vec<String> = app
+            .model
             .roots
-            .first()
+            .iter()
             .map(|r| pycache::scan::display_path(r))
-            .unwrap_or_default()
+            .collect();
+        roots.join(", ")
     } else {
         match node.kind {
             NodeKind::Dir => format!("{}/", node.key),
@@ -231,6 +280,11 @@ fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
         }
     };
     out.push(Line::from(Span::styled(name, t.heading())));
+    if n == 0
+        && let Some(p) = &app.model.prefix
+    {
+        out.push(field("prefix", pycache::scan::display_path(p)));
+    }
     let a: &Agg = &node.agg;
     out.push(field(
         "modules",
@@ -246,27 +300,28 @@ fn dir_lines(app: &App, n: usize, out: &mut Vec<Line<'static>>, t: Theme) {
     {
         out.push(field("writable", text.clone()));
     }
-    for s in Status::ALL {
-        let i = status_index(s);
-        if a.status[i] > 0 {
-            out.push(Line::from(vec![
-                Span::raw(format!("{:<10} ", "")),
-                Span::styled(format!("{:<11}", s.as_str()), t.status(s)),
-                Span::raw(format!(
-                    "{:>6}  {:>7}",
-                    a.status[i],
-                    theme::size(a.status_bytes[i])
-                )),
-            ]));
-        }
-    }
-    for (i, (tag, count, bytes)) in a.tags_sorted().into_iter().enumerate() {
-        let label = if i == 0 { "tags" } else { "" };
-        out.push(field(
-            label,
-            format!("{tag:<11}{count:>6}  {:>7}", theme::size(bytes)),
-        ));
-    }
+    let verdicts: Vec<Bar> = Status::ALL
+        .iter()
+        .filter(|s| a.status[status_index(**s)] > 0)
+        .map(|&s| Bar {
+            label: s.as_str().to_string(),
+            count: a.status[status_index(s)],
+            bytes: a.status_bytes[status_index(s)],
+            style: t.status(s),
+        })
+        .collect();
+    out.extend(chart("cache bytes by verdict", &verdicts, width, t));
+    let tags: Vec<Bar> = a
+        .tags_sorted()
+        .into_iter()
+        .map(|(tag, count, bytes)| Bar {
+            label: if tag == "-" { "untagged".into() } else { tag },
+            count,
+            bytes,
+            style: t.tag(),
+        })
+        .collect();
+    out.extend(chart("cache bytes by interpreter", &tags, width, t));
     let prefix = if n == 0 {
         String::new()
     } else {

@@ -1,5 +1,6 @@
-//! The status line: scan progress or totals on the left, the filter being typed or a
-//! message, else key hints from the key table, on the right.
+//! The status line: scan progress or totals on the left (for a snapshot, which roots it
+//! describes), the filter being typed or a message, else key hints from the key table, on
+//! the right.
 
 use crate::tui::app::App;
 use crate::tui::keymap;
@@ -42,6 +43,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let n = app.model.errors.len() as u64;
         left.push_str(&format!(", {}", pycache::actions::plan::count(n, "error")));
     }
+    if app.snapshot.is_some() {
+        // A message needs the room more than the totals, which the tree shows too.
+        left = if app.message.is_some() {
+            format!("snapshot of {}", scanned(app))
+        } else {
+            format!("snapshot of {}: {left}", scanned(app))
+        };
+    }
     let right: Vec<Span> = if let Some(f) = &app.filter_edit {
         vec![
             Span::styled("filter: /", Style::default().add_modifier(Modifier::BOLD)),
@@ -56,7 +65,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         )]
     } else {
         let mut spans = Vec::new();
-        for (key, hint) in keymap::hints(&app.contexts()) {
+        for (key, hint) in keymap::hints(&app.contexts(), app.opts.read_only) {
             spans.push(Span::styled(
                 key,
                 Style::default().add_modifier(Modifier::BOLD),
@@ -72,4 +81,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     spans.push(Span::raw(" "));
     spans.extend(right);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// The roots (and prefix tree) the model describes.
+fn scanned(app: &App) -> String {
+    let mut roots: Vec<String> = app
+        .model
+        .roots
+        .iter()
+        .map(|r| pycache::scan::display_path(r))
+        .collect();
+    if let Some(p) = &app.model.prefix {
+        roots.push(format!("prefix {}", pycache::scan::display_path(p)));
+    }
+    roots.join(" + ")
 }

@@ -23,6 +23,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         tree.view.label(),
         tree.sort.label()
     );
+    if let Some(file) = &app.snapshot {
+        title = format!("Snapshot {file}: {}", title.to_lowercase());
+    }
     if let Some(f) = &tree.filter {
         title.push_str(&format!(" /{f}"));
     }
