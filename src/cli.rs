@@ -6,11 +6,11 @@
 
 mod clean;
 mod completions;
+mod demo;
 mod doctor;
 mod imports;
 mod inspect;
 mod recompile;
-mod demo;
 mod scan;
 mod wrap;
 
@@ -319,7 +319,12 @@ mod tests {
         let exe = std::env::current_exe().unwrap();
         for (choice, escapes) in [("never", false), ("always", true)] {
             let out = std::process::Command::new(&exe)
-                .args(["--exact", "cli::tests::panic_child", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "cli::tests::panic_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("PYCACHE_PANIC_CHILD", choice)
                 .env("RUST_BACKTRACE", "1")
                 .output()

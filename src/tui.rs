@@ -1,5 +1,7 @@
 //! The full-screen explorer (`pycache [PATH]`): a module tree, the details of the
-//! selection, and the actions on it, over the shared scan model.
+//! selection, and the actions on it, over the shared scan model. `pycache --from FILE`
+//! opens a saved `scan --json` instead: no scanner, and no effect that reads or changes
+//! this machine (the app drops them, and the loop would not run them).
 //!
 //! Threads: the scanner sends events; an input thread reads keys; a signal thread turns
 //! SIGTERM/SIGHUP into events; workers run confirmed actions and load details. All of them

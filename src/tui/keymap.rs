@@ -243,7 +243,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('t')],
         Ctx::Global,
         A::Totals,
-        "details: the whole project's totals and charts, or the selection's",
+        "details: the whole project's totals (t again: back)",
     ),
     b(
         &[k('D')],

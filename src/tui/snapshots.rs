@@ -237,7 +237,10 @@ fn whole_project_totals_with_charts() {
     assert!(a.project_details);
     snap3("project_totals", &mut a);
     keys(&mut a, "j");
-    assert!(!a.project_details, "moving the selection shows the selection again");
+    assert!(
+        !a.project_details,
+        "moving the selection shows the selection again"
+    );
 }
 
 #[test]

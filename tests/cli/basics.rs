@@ -60,15 +60,27 @@ fn every_help_has_a_purpose_grouped_options_examples_and_the_exit_status() {
             purpose.len() > 20 && !purpose.starts_with("Usage"),
             "{name}: no purpose line in\n{text}"
         );
-        assert!(text.contains("\nOutput:\n"), "{name}: no Output group in\n{text}");
-        assert!(text.contains("\nExamples:\n"), "{name}: no examples in\n{text}");
+        assert!(
+            text.contains("\nOutput:\n"),
+            "{name}: no Output group in\n{text}"
+        );
+        assert!(
+            text.contains("\nExamples:\n"),
+            "{name}: no examples in\n{text}"
+        );
         let examples = text
             .lines()
             .filter(|l| l.trim_start().starts_with("pycache "))
             .count();
-        assert!(examples >= 2, "{name}: {examples} example commands in\n{text}");
+        assert!(
+            examples >= 2,
+            "{name}: {examples} example commands in\n{text}"
+        );
         if !EXIT_STATUS_PENDING.contains(&name) {
-            assert!(text.contains("Exit status:"), "{name}: no exit status in\n{text}");
+            assert!(
+                text.contains("Exit status:"),
+                "{name}: no exit status in\n{text}"
+            );
         }
     }
 }
@@ -125,7 +137,10 @@ fn the_man_page_renders() {
     let out = pycache().arg("man").output().unwrap();
     assert!(out.status.success());
     let roff = String::from_utf8(out.stdout).unwrap();
-    assert!(roff.starts_with(".ie") || roff.contains(".TH pycache"), "{roff}");
+    assert!(
+        roff.starts_with(".ie") || roff.contains(".TH pycache"),
+        "{roff}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("pycache.1");
     write(&file, &roff);
@@ -192,12 +207,19 @@ fn pipes_get_no_colour_unless_asked_and_always_colours() {
         .arg(&missing)
         .output()
         .unwrap();
-    assert!(String::from_utf8(out.stderr).unwrap().starts_with("\x1b[1;31merror\x1b[0m: "));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("\x1b[1;31merror\x1b[0m: ")
+    );
     let out = pycache()
         .args(["--color", "always", "scan", "--help"])
         .output()
         .unwrap();
-    assert!(has_escape(&out.stdout), "clap's help ignores --color always");
+    assert!(
+        has_escape(&out.stdout),
+        "clap's help ignores --color always"
+    );
 }
 
 /// Runs pycache in a pseudo-terminal and returns everything it wrote there.
@@ -271,9 +293,16 @@ fn user_errors_are_one_line_whatever_rust_backtrace_says() {
                 .unwrap();
             assert_eq!(out.status.code(), Some(2), "{args:?}");
             let err = String::from_utf8(out.stderr).unwrap();
-            assert_eq!(err.lines().count(), 1, "RUST_BACKTRACE={bt} {args:?}:\n{err}");
+            assert_eq!(
+                err.lines().count(),
+                1,
+                "RUST_BACKTRACE={bt} {args:?}:\n{err}"
+            );
             assert!(err.starts_with("error: "), "{err}");
-            assert!(!err.contains("acktrace") && !err.contains("Location"), "{err}");
+            assert!(
+                !err.contains("acktrace") && !err.contains("Location"),
+                "{err}"
+            );
         }
     }
 }
@@ -303,7 +332,10 @@ fn exit_codes_are_0_fine_1_findings_2_usage_or_io() {
     let out = pycache().arg(root).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("needs a terminal") && err.contains("pycache scan"), "{err}");
+    assert!(
+        err.contains("needs a terminal") && err.contains("pycache scan"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -314,7 +346,10 @@ fn a_closed_pipe_ends_every_command_quietly() {
     let big = tmp.path().join("big");
     let pyc = std::fs::read(info.root.join("__pycache__/config.cpython-313.pyc")).unwrap();
     for i in 0..400 {
-        write(&big.join(format!("__pycache__/gone_{i}.cpython-313.pyc")), &pyc);
+        write(
+            &big.join(format!("__pycache__/gone_{i}.cpython-313.pyc")),
+            &pyc,
+        );
     }
     let root = info.root.to_str().unwrap();
     let runs: Vec<Vec<&str>> = vec![
@@ -345,7 +380,11 @@ fn a_closed_pipe_ends_every_command_quietly() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!first.is_empty(), "{args:?} printed nothing");
         assert!(err.is_empty(), "{args:?} complained: {err}");
-        assert!(out.status.code().is_some_and(|c| c < 2), "{args:?}: {:?}", out.status);
+        assert!(
+            out.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {:?}",
+            out.status
+        );
     }
 }
 
@@ -402,5 +441,9 @@ fn piped_scans_draw_no_progress() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -31,7 +31,12 @@ pub fn chart(heading: &str, bars: &[Bar], width: usize, t: Theme) -> Vec<Line<'s
     }
     let mut out = vec![Line::from(Span::styled(heading.to_string(), t.heading()))];
     // 11 fits every verdict and `cpython-3NN`, so the two charts line up.
-    let label_w = bars.iter().map(|b| b.label.len()).max().unwrap_or(0).max(11);
+    let label_w = bars
+        .iter()
+        .map(|b| b.label.len())
+        .max()
+        .unwrap_or(0)
+        .max(11);
     let count_w = bars
         .iter()
         .map(|b| b.count.to_string().len())
@@ -89,10 +94,7 @@ mod tests {
         assert_eq!(bar(50, 100, 4, t), "██");
         assert_eq!(bar(1, 1000, 4, t), "▏");
         assert_eq!(bar(0, 1000, 4, t), "");
-        let ascii = Theme {
-            ascii: true,
-            ..t
-        };
+        let ascii = Theme { ascii: true, ..t };
         assert_eq!(bar(1, 1000, 4, ascii), "#");
         assert_eq!(bar(3, 4, 4, ascii), "###");
     }

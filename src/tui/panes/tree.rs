@@ -213,7 +213,14 @@ fn module_info(app: &App, key: &std::path::Path, theme: Theme) -> Vec<Span<'stat
     };
     // A module row shows all its caches, whatever group it sits in: the full story.
     let mut caches: Vec<&CacheRecord> = app.model.caches_of(m).collect();
-    caches.sort_by(|a, b| b.tag.cmp(&a.tag).then_with(|| a.opt.cmp(&b.opt)));
+    // The path breaks ties (a tag in __pycache__ and in the prefix), so rows do not
+    // change with the order the scanner met the files in.
+    caches.sort_by(|a, b| {
+        b.tag
+            .cmp(&a.tag)
+            .then_with(|| a.opt.cmp(&b.opt))
+            .then_with(|| a.path.cmp(&b.path))
+    });
     let mut out = Vec::new();
     if caches.is_empty() {
         out.push(Span::styled(

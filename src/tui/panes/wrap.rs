@@ -50,9 +50,10 @@ fn pieces(line: &Line<'static>) -> Vec<Piece> {
 /// The indent of continuation lines.
 fn hang(line: &Line<'static>, width: usize) -> usize {
     let labelled = line.spans.len() > 1
-        && line.spans.first().is_some_and(|s| {
-            s.content.width() == LABEL && s.content.ends_with(' ')
-        });
+        && line
+            .spans
+            .first()
+            .is_some_and(|s| s.content.width() == LABEL && s.content.ends_with(' '));
     let hang = if labelled { LABEL } else { 2 };
     // On a very narrow pane a hanging indent would leave no room for text.
     if width >= hang + 8 { hang } else { 0 }
@@ -88,7 +89,9 @@ fn wrap_line(line: Line<'static>, width: usize, out: &mut Vec<Line<'static>>) {
         }
         let gap = pending.as_ref().map_or(0, |p| p.text.width());
         let w = piece.text.width();
-        if used + gap + w > width && has_word {
+        // A word too wide for any line (a long path) is split where it is instead.
+        let fits_a_line = w <= width - indent;
+        if used + gap + w > width && has_word && fits_a_line {
             pending = None;
             new_line(&mut cur, &mut used);
             first = false;
@@ -157,10 +160,14 @@ mod tests {
     fn short_lines_are_untouched_and_long_words_are_split() {
         let short = Line::from("fits");
         let long = Line::from("see /a/very/long/path/that/cannot/fit");
+        // Too wide for any line: split where it stands.
         assert_eq!(
             text(&wrap_all(vec![short, long], 16)),
-            ["fits", "see", "  /a/very/long/p", "  ath/that/canno", "  t/fit"]
+            ["fits", "see /a/very/long", "  /path/that/can", "  not/fit"]
         );
+        // Fits a line of its own: moved there whole.
+        let path = Line::from("see /a/long/path");
+        assert_eq!(text(&wrap_all(vec![path], 14)), ["see", "  /a/long/path"]);
     }
 
     #[test]
