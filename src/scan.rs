@@ -14,12 +14,14 @@ pub mod model;
 pub mod options;
 pub mod packages;
 pub mod record;
+pub mod snapshot;
 mod visit;
 pub mod walk;
-pub mod snapshot;
 
 pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
 pub use options::{ScanOptions, VCS_DIRS};
 pub use packages::{Package, PackageKind};
-pub use record::{CacheRecord, FileMeta, ScanError, ScanErrorKind, SourceRecord, display_path};
+pub use record::{
+    CacheRecord, FileMeta, Recorded, ScanError, ScanErrorKind, SourceRecord, display_path,
+};
 pub use walk::{scan, spawn};

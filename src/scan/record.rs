@@ -77,7 +77,7 @@ pub struct CacheRecord {
     pub location: Location,
     /// Decoded header, when it decodes (boxed: most records are read only for their
     /// verdict, and 62k inline headers cost 4 MiB).
-    #[serde(skip)]
+    #[serde(rename = "recorded", serialize_with = "ser_recorded")]
     pub header: Option<Box<Header>>,
     /// Magic number, when at least 4 bytes were read.
     pub magic: Option<u16>,
@@ -141,6 +141,65 @@ pub fn display_path(path: &Path) -> String {
             }
             out
         }
+    }
+}
+
+/// The values a header recorded about its source, as `scan --json` shows them: what a
+/// snapshot needs to show recorded vs actual offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Recorded {
+    /// Header size in bytes.
+    pub header_size: usize,
+    /// PEP 552 flags word (16-byte headers).
+    pub flags: Option<u32>,
+    /// Recorded source mtime.
+    pub source_mtime: Option<u32>,
+    /// Recorded source size.
+    pub source_size: Option<u32>,
+    /// Recorded source hash, 16 hex digits.
+    pub source_hash: Option<String>,
+}
+
+impl Recorded {
+    /// The recorded values of a decoded header.
+    pub fn of(h: &Header) -> Self {
+        Self {
+            header_size: h.header_size,
+            flags: h.flags,
+            source_mtime: h.source_mtime,
+            source_size: h.source_size,
+            source_hash: h.source_hash_hex(),
+        }
+    }
+
+    /// Rebuilds a header from recorded values and the magic (for snapshots).
+    pub fn to_header(&self, magic: u16, invalidation: crate::pyc::Invalidation) -> Header {
+        let source_hash = self.source_hash.as_deref().and_then(|s| {
+            let mut out = [0u8; 8];
+            if s.len() != 16 {
+                return None;
+            }
+            for (i, b) in out.iter_mut().enumerate() {
+                *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some(out)
+        });
+        Header {
+            magic: crate::pyc::magic::lookup(magic),
+            header_size: self.header_size,
+            flags: self.flags,
+            invalidation,
+            source_mtime: self.source_mtime,
+            source_size: self.source_size,
+            source_hash,
+        }
+    }
+}
+
+fn ser_recorded<S: Serializer>(h: &Option<Box<Header>>, s: S) -> Result<S::Ok, S::Error> {
+    match h {
+        Some(h) => Recorded::of(h).serialize(s),
+        None => s.serialize_none(),
     }
 }
 

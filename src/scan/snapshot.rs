@@ -5,7 +5,7 @@
 //! there) and its model is read-only by contract: the explorer disables every action.
 
 use super::model::{SCHEMA, ScanBatch, ScanEvent, ScanModel};
-use super::record::{CacheRecord, FileMeta, ScanError, ScanErrorKind, SourceRecord};
+use super::record::{CacheRecord, FileMeta, Recorded, ScanError, ScanErrorKind, SourceRecord};
 use crate::pyc::{Invalidation, Location, PyVersion, Status, Verdict};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -35,6 +35,8 @@ struct CacheJson {
     invalidation: Option<Invalidation>,
     status: Status,
     reason: Option<String>,
+    #[serde(default)]
+    recorded: Option<Recorded>,
     #[serde(flatten)]
     meta: FileMeta,
 }
@@ -102,7 +104,10 @@ pub fn load(json: &str) -> Result<ScanModel, String> {
                 tag: c.tag,
                 opt: c.opt,
                 location: c.location,
-                header: None,
+                header: match (&c.recorded, c.magic, c.invalidation) {
+                    (Some(r), Some(m), Some(inv)) => Some(Box::new(r.to_header(m, inv))),
+                    _ => None,
+                },
                 magic: c.magic,
                 python: c.python.as_deref().and_then(parse_version),
                 invalidation: c.invalidation,
@@ -164,7 +169,12 @@ mod tests {
                 tag: Some("cpython-313".into()),
                 opt: None,
                 location: Location::Pycache,
-                header: None,
+                header: Some(Box::new(
+                    crate::pyc::header::parse(&[
+                        0xf3, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0xff,
+                    ])
+                    .unwrap(),
+                )),
                 magic: Some(3571),
                 python: Some(PyVersion::new(3, 13)),
                 invalidation: Some(Invalidation::CheckedHash),
@@ -183,6 +193,7 @@ mod tests {
         assert_eq!(back.caches[0].python, Some(PyVersion::new(3, 13)));
         assert_eq!(back.caches[0].invalidation, Some(Invalidation::CheckedHash));
         assert_eq!(back.caches[0].meta, meta);
+        assert_eq!(back.caches[0].header, m.caches[0].header);
         assert_eq!(back.summary, m.summary);
         assert_eq!(back.progress, m.progress);
         assert!(back.modules[&PathBuf::from("/p/a.py")].source_exists());
