@@ -127,9 +127,8 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         }
     }
     // Names that are not UTF-8 are shown escaped (`caf\xe9.py`), as everywhere in pycache.
-    let rel = |p: &Path| -> String {
-        crate::scan::display_path(p.strip_prefix(&root).unwrap_or(p))
-    };
+    let rel =
+        |p: &Path| -> String { crate::scan::display_path(p.strip_prefix(&root).unwrap_or(p)) };
     let mut files: Vec<(String, PathBuf)> =
         tree.sources.iter().map(|p| (rel(p), p.clone())).collect();
     files.sort();

@@ -35,9 +35,9 @@ impl ScanModel {
         let mut found: BTreeMap<PathBuf, Package> = BTreeMap::new();
         for m in self.modules.values() {
             let importable = m.source_exists()
-                || self.caches_of(m).any(|c| {
-                    c.location == Location::Legacy && c.status == Status::Sourceless
-                });
+                || self
+                    .caches_of(m)
+                    .any(|c| c.location == Location::Legacy && c.status == Status::Sourceless);
             if !importable || m.name.is_empty() {
                 continue;
             }
@@ -45,7 +45,11 @@ impl ScanModel {
             let is_init = m.source.file_stem().is_some_and(|s| s == "__init__");
             // `pkg/__init__.py` is module `pkg`: its directory is the package itself.
             let mut dir: Option<&Path> = m.source.parent();
-            let mut depth = if is_init { parts.len() } else { parts.len() - 1 };
+            let mut depth = if is_init {
+                parts.len()
+            } else {
+                parts.len() - 1
+            };
             while depth > 0 {
                 let Some(d) = dir else { break };
                 let name = parts[..depth].join(".");
@@ -94,11 +98,8 @@ mod tests {
             ],
             ..ScanBatch::default()
         })));
-        let got: Vec<(String, PackageKind)> = m
-            .packages()
-            .into_iter()
-            .map(|p| (p.name, p.kind))
-            .collect();
+        let got: Vec<(String, PackageKind)> =
+            m.packages().into_iter().map(|p| (p.name, p.kind)).collect();
         assert_eq!(
             got,
             [

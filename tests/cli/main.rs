@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod basics;
-mod doctor;
 mod clean;
 mod demo;
+mod doctor;
 mod imports;
 mod inspect;
 mod recompile;

@@ -54,7 +54,11 @@ pub fn list_tree(root: &Path) -> Vec<String> {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let entry = entry.unwrap();
             let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             if entry.file_type().unwrap().is_dir() {
                 stack.push(path);
                 out.push(format!("{rel}/"));
