@@ -52,10 +52,12 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SelectArgs {
     /// Verdicts to select, comma-separated: fresh, stale, orphaned, shadowed, invalid,
-    /// unreadable (default for clean: orphaned,stale,shadowed,invalid).
+    /// unreadable (default: clean takes orphaned,stale,shadowed,invalid; recompile takes
+    /// stale,invalid,unreadable and creates missing caches).
     #[arg(long = "status", alias = "verdict", value_name = "LIST", value_delimiter = ',', value_parser = parse_status)]
     pub statuses: Vec<Status>,
     /// Only these interpreter tags (cpython-313, pypy39); comma-separated or repeated.
+    /// Recompile compiles every selected module for these tags.
     #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
     pub tags: Vec<String>,
     /// Only these locations: pycache, prefix, legacy.
@@ -67,7 +69,8 @@ pub struct SelectArgs {
     /// Only caches whose own file is older than AGE (30d, 12h, 2w; based on its mtime).
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
     pub older_than: Option<i64>,
-    /// Every verdict (sourceless caches still need to be named one by one).
+    /// Every verdict: clean still needs sourceless caches named one by one; recompile
+    /// rewrites fresh caches too.
     #[arg(long)]
     pub all: bool,
 }
