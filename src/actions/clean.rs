@@ -24,6 +24,8 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
     let mut files = Vec::new();
     let mut outside = 0u64;
     let mut kept_sourceless = 0u64;
+    let mut not_bytecode: Vec<PathBuf> = Vec::new();
+    let mut kept_mirror: std::collections::BTreeMap<PathBuf, u64> = Default::default();
     for cache in &model.caches {
         if !sel.matches(cache, &CLEAN_DEFAULT) {
             if cache.status == Status::Sourceless
@@ -37,12 +39,19 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
         let name_ok = cache.path.file_name().is_some_and(is_bytecode);
         let regular = cache.meta.mode == 0 || cache.meta.mode & S_IFMT == S_IFREG;
         if !name_ok || !regular {
+            not_bytecode.push(cache.path.clone());
             continue;
         }
         let Some(root) = root_for(&roots, &cache.path) else {
             outside += 1;
             continue;
         };
+        if !sel.paths.contains(&cache.path)
+            && let Some(prefix) = model.mirror_prefix_of(cache)
+        {
+            *kept_mirror.entry(prefix).or_insert(0u64) += 1;
+            continue;
+        }
         files.push(remove_step(cache, root));
     }
     let dirs = emptied_pycache_dirs(model, &files);
@@ -69,6 +78,23 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
         plan.notes.push(format!(
             "{} kept: importable code without a .py, maybe the only copy (name one with --include-sourceless PATH)",
             count(kept_sourceless, "sourceless cache")
+        ));
+    }
+    if let Some(first) = not_bytecode.first() {
+        plan.notes.push(format!(
+            "{} left alone: pycache removes only regular files named *.pyc/*.pyo (e.g. {}; \
+             an interrupted write's leftover can be removed by hand)",
+            count(not_bytecode.len() as u64, "selected file"),
+            display_path(first)
+        ));
+    }
+    for (prefix, n) in &kept_mirror {
+        plan.notes.push(format!(
+            "{} kept in {}: it mirrors this project's sources, so it looks like a live \
+             PYTHONPYCACHEPREFIX tree (judge it with --pycache-prefix {})",
+            count(*n, "cache"),
+            display_path(prefix),
+            display_path(prefix)
         ));
     }
     for p in &sel.include_sourceless {

@@ -17,9 +17,23 @@ use std::process::ExitCode;
 
 /// Arguments of `clean`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  pycache clean --dry-run /srv/app\n  \
-    pycache clean --tag cpython-311 --yes /srv/app\n  \
-    pycache clean --quarantine /var/tmp/pyc-q /srv/app   (undo: pycache clean --restore /var/tmp/pyc-q)")]
+#[command(after_help = "\
+Examples:
+  Remove the caches of the old interpreter (the service runs 3.13 now):
+    pycache clean /srv/app --tag cpython-311 --all
+  See what would be removed, change nothing:
+    pycache clean /srv/app --dry-run
+  Move the problem caches aside instead of deleting them, then undo:
+    pycache clean /srv/app --quarantine /var/tmp/pyc-q
+    pycache clean --restore /var/tmp/pyc-q
+  A project whose PYTHONPYCACHEPREFIX tree lies inside it:
+    pycache clean /srv/app --pycache-prefix /srv/app/instance/tmp --yes
+
+The plan is shown first; on a terminal pycache asks before changing anything, elsewhere it
+needs --yes. Sourceless caches are kept unless named with --include-sourceless.
+
+Exit status: 0 done, nothing to do, or declined; 1 a step failed (the report names it and
+why); 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and clean (default: the current directory).
     pub path: Option<PathBuf>,

@@ -19,9 +19,20 @@ use std::process::ExitCode;
 
 /// Arguments of `recompile`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  pycache recompile --dry-run /srv/app\n  \
-    pycache recompile --python /usr/bin/python3.12 --yes /srv/app\n  \
-    pycache recompile --tag cpython-313 --invalidation-mode checked-hash /srv/app")]
+#[command(after_help = "\
+Examples:
+  What would be compiled, and with which interpreter? (changes nothing)
+    pycache recompile /srv/app --dry-run
+  Precompile at deploy time with the service's interpreter, so no start compiles:
+    pycache recompile /srv/app --python /srv/app/.venv/bin/python --yes
+  Switch the 3.13 caches to checked-hash (mtimes stop mattering, e.g. after an rsync deploy):
+    pycache recompile /srv/app --tag cpython-313 --invalidation-mode checked-hash --yes
+
+Interpreters are started only when the plan has something for them to compile. Run as root,
+new files get the owner of their directory, so the service can still rewrite them.
+
+Exit status: 0 done, nothing to do, or declined; 1 a file failed to compile (the report
+names it and the error); 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and recompile (default: the current directory).
     pub path: Option<PathBuf>,

@@ -270,6 +270,32 @@ impl ScanModel {
             .map(PathBuf::as_path)
     }
 
+    /// The directory a tagged cache outside `__pycache__` was written under, when that
+    /// directory mirrors a source this scan found (`PFX/srv/app/m.cpython-313.pyc` for
+    /// `/srv/app/m.py`): a live `PYTHONPYCACHEPREFIX` tree scanned without
+    /// `--pycache-prefix`. Such caches look orphaned to CPython's rules alone, but a service
+    /// with the prefix set uses them, so a clean must not take them by default. No I/O.
+    pub fn mirror_prefix_of(&self, cache: &CacheRecord) -> Option<PathBuf> {
+        if cache.location != crate::pyc::Location::Legacy || cache.status != Status::Orphaned {
+            return None;
+        }
+        let dir = cache.path.parent()?;
+        let name = cache.path.file_name()?.to_str()?;
+        let stem = crate::pyc::name::parse_tagged(name)?.stem;
+        let root = self.root_of(&cache.path)?;
+        dir.ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(root))
+            .find(|prefix| {
+                super::classify::prefix_source_dir(prefix, dir).is_some_and(|src| {
+                    self.modules
+                        .get(&src.join(format!("{stem}.py")))
+                        .is_some_and(Module::source_exists)
+                })
+            })
+            .map(Path::to_path_buf)
+    }
+
     /// True when any cache is stale, orphaned, shadowed or invalid (`scan --check`).
     pub fn has_problems(&self) -> bool {
         self.summary.cells.keys().any(|(s, _)| s.is_problem())

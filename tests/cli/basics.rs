@@ -22,10 +22,6 @@ const COMMANDS: [&str; 10] = [
     "recompile",
 ];
 
-/// Subcommands whose owners have not yet added the exit-status line to their help; the
-/// proposed text is in the issue 8 report. Remove a name once its help has the line.
-const EXIT_STATUS_PENDING: [&str; 2] = ["clean", "recompile"];
-
 fn stdout(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
     String::from_utf8(out.stdout).unwrap()
@@ -76,12 +72,10 @@ fn every_help_has_a_purpose_grouped_options_examples_and_the_exit_status() {
             examples >= 2,
             "{name}: {examples} example commands in\n{text}"
         );
-        if !EXIT_STATUS_PENDING.contains(&name) {
-            assert!(
-                text.contains("Exit status:"),
-                "{name}: no exit status in\n{text}"
-            );
-        }
+        assert!(
+            text.contains("Exit status:"),
+            "{name}: no exit status in\n{text}"
+        );
     }
 }
 

@@ -378,3 +378,49 @@ fn json_carries_the_plan_and_the_report() {
     assert_eq!(doc["report"]["summary"]["files_removed"], 5);
     assert_eq!(doc["report"]["outcomes"][0]["result"], "done");
 }
+
+/// The demo keeps a PYTHONPYCACHEPREFIX tree inside the project. Scanned without
+/// `--pycache-prefix`, its caches look orphaned by CPython's rules alone, yet the service
+/// (which has the prefix set) uses them: a default clean keeps them and says why; only the
+/// prefix cache whose source is really gone is planned.
+#[test]
+fn a_live_prefix_tree_inside_the_project_is_kept_without_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    pycache()
+        .args(["demo", "--print"])
+        .arg(&root)
+        .assert()
+        .success();
+    let out = pycache()
+        .args(["clean", "--dry-run", "--json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prefix = root.join("instance/tmp");
+    let planned_in_prefix: Vec<&str> = doc["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["path"].as_str())
+        .filter(|p| Path::new(p).starts_with(&prefix) && p.ends_with(".pyc"))
+        .collect();
+    assert_eq!(planned_in_prefix.len(), 1, "{planned_in_prefix:?}");
+    assert!(planned_in_prefix[0].contains("migrate_to_sqlcipher"));
+    let notes = doc["plan"]["notes"].to_string();
+    assert!(notes.contains("live PYTHONPYCACHEPREFIX tree"), "{notes}");
+    // With the flag, the prefix is judged by its own rules and nothing is kept for that reason.
+    let out = pycache()
+        .args(["clean", "--dry-run", "--json", "--pycache-prefix"])
+        .arg(&prefix)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !doc["plan"]["notes"]
+            .to_string()
+            .contains("live PYTHONPYCACHEPREFIX")
+    );
+}
