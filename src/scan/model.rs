@@ -218,15 +218,22 @@ impl ScanModel {
 
     fn add_cache(&mut self, c: CacheRecord) {
         let index = self.caches.len();
-        let key = module_key(&c);
-        let m = self.modules.entry(key.clone()).or_insert_with(|| Module {
-            name: c.module.clone(),
-            source: key,
-            source_meta: None,
-            is_package: c.module_is_package(),
-            caches: Vec::new(),
-        });
-        m.caches.push(index);
+        let key = c.source.as_ref().unwrap_or(&c.path);
+        // Most caches arrive after their source (same batch): look up before cloning a key.
+        if let Some(m) = self.modules.get_mut(key) {
+            m.caches.push(index);
+        } else {
+            self.modules.insert(
+                key.clone(),
+                Module {
+                    name: c.module.clone(),
+                    source: key.clone(),
+                    source_meta: None,
+                    is_package: c.module_is_package(),
+                    caches: vec![index],
+                },
+            );
+        }
         self.summary.add(&c);
         self.caches.push(c);
     }
