@@ -280,6 +280,10 @@ impl App {
             !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
         if busy {
             self.tick = self.tick.wrapping_add(1);
+        } else {
+            // Idle: sort a big group now rather than on its first open. The rows do not
+            // change (open nodes are sorted already), so nothing needs drawing.
+            self.tree.tidy_idle();
         }
         busy
     }
@@ -398,6 +402,8 @@ impl App {
         }
         self.sel = 0;
         self.sel_key = None;
+        // The old selection's details were scrolled; the new one's start at the top.
+        self.details_scroll = 0;
         self.sync();
     }
 

@@ -137,7 +137,16 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         ActionItem::CleanStatus(s) => format!("clean {s} caches"),
         ActionItem::CleanTag(t) => format!("clean {t} caches"),
         ActionItem::CleanAll => "clean all caches".to_string(),
-        ActionItem::Recompile => return Ok(recompile::start(app)),
+        ActionItem::Recompile => {
+            // Say so before asking two questions whose answers could not matter.
+            if app.scope_sources().is_empty() {
+                return Err(format!(
+                    "nothing to recompile in {}: no source file there",
+                    app.scope.label
+                ));
+            }
+            return Ok(recompile::start(app));
+        }
         ActionItem::Doctor => {
             let root = app.model.roots.first().cloned().unwrap_or_default();
             let prefix = app.model.prefix.clone();

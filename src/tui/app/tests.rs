@@ -372,3 +372,85 @@ fn a_snapshot_offers_nothing_and_reads_nothing_from_this_machine() {
     assert!(a.take_effects().is_empty());
     assert!(!a.quit);
 }
+
+#[test]
+fn switching_views_starts_the_new_details_at_the_top() {
+    let mut a = app();
+    keys(&mut a, "\tjjj");
+    assert_eq!(a.focus, Pane::Details);
+    assert!(a.details_scroll > 0, "the details scrolled");
+    keys(&mut a, "\t\tv");
+    assert_eq!((a.focus, a.tree.view), (Pane::Tree, View::Verdict));
+    assert_eq!(
+        a.details_scroll, 0,
+        "the new selection's details start at the top"
+    );
+}
+
+#[test]
+fn recompile_without_any_source_says_so_before_asking_anything() {
+    let mut a = app();
+    keys(&mut a, "vj");
+    assert_eq!(selected_name(&a), "orphaned");
+    a.take_effects();
+    keys(&mut a, "p");
+    assert!(a.dialog.is_none(), "no chooser: {:?}", a.dialog);
+    assert!(a.take_effects().is_empty(), "no interpreter probe");
+    let msg = a.message.clone().unwrap_or_default();
+    assert!(msg.starts_with("nothing to recompile in orphaned"), "{msg}");
+    // A group with sources still asks.
+    keys(&mut a, "j");
+    assert_eq!(selected_name(&a), "stale");
+    keys(&mut a, "p");
+    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+}
+
+#[test]
+fn the_status_hints_of_a_report_or_a_choice_are_their_own_keys() {
+    let mut a = app();
+    let hints = |a: &App| -> Vec<String> {
+        crate::tui::panes::status::hints(a)
+            .into_iter()
+            .map(|(k, h)| format!("{k} {h}"))
+            .collect()
+    };
+    assert!(hints(&a).contains(&"? help".to_string()));
+    a.dialog = Some(Dialog::Report {
+        title: "report".into(),
+        lines: vec!["removed 1 file".into()],
+        scroll: 0,
+    });
+    assert_eq!(hints(&a), ["Enter close", "j/k scroll"]);
+    keys(&mut a, "y");
+    assert!(
+        a.dialog.is_none(),
+        "y closes a report too, but Enter is the one shown"
+    );
+    keys(&mut a, "c");
+    assert!(
+        hints(&a).contains(&"y confirm".to_string()),
+        "a plan: {:?}",
+        hints(&a)
+    );
+}
+
+#[test]
+fn idle_ticks_sort_the_closed_groups_before_they_are_opened() {
+    let mut a = app();
+    keys(&mut a, "v");
+    let fresh = a.tree.find("fresh").unwrap();
+    assert!(
+        !a.tree.nodes[fresh].tidy,
+        "a new view sorts a group on its first open"
+    );
+    let rows = a.tree.rows.clone();
+    let mut ticks = 0;
+    while !a.tree.nodes[fresh].tidy && ticks < 10 {
+        assert!(!a.on_tick(), "idle: nothing to draw");
+        ticks += 1;
+    }
+    assert!(a.tree.nodes[fresh].tidy, "sorted while idle");
+    assert_eq!(a.tree.rows, rows, "the rows are unchanged");
+    keys(&mut a, "jjjj\n");
+    assert!(a.tree.is_open(fresh));
+}

@@ -13,14 +13,28 @@ use ratatui::widgets::Widget;
 
 /// Draws the pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let items = app.items();
+    let focused = app.focus == Pane::Actions;
+    // Unfocused, the list shows from its top (the cleans come first); focused, it follows
+    // the cursor.
+    let h = usize::from(area.height.saturating_sub(2));
+    let offset = if focused {
+        (app.action_sel + 1).saturating_sub(h)
+    } else {
+        0
+    };
     let mut title = format!("Actions on {}", app.scope.label);
     if app.opts.read_only {
         title.push_str(" (read-only)");
     }
+    if h > 0 && items.len() > h {
+        // Otherwise nothing says that more actions are out of sight.
+        let last = (offset + h).min(items.len());
+        title.push_str(&format!(" ({}-{last} of {})", offset + 1, items.len()));
+    }
     let block = pane_block(app, Pane::Actions, title);
     let inner = block.inner(area);
     block.render(area, buf);
-    let items = app.items();
     let h = inner.height as usize;
     if h == 0 {
         return;
@@ -36,8 +50,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         return;
     }
-    let offset = (app.action_sel + 1).saturating_sub(h);
-    let focused = app.focus == Pane::Actions;
     for (i, item) in items.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + (i - offset) as u16;
         let line = clip(item_line(app, item), usize::from(inner.width));

@@ -9,6 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Draws the dialog.
 pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
@@ -24,7 +25,7 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             title.clone(),
             lines
                 .iter()
-                .map(|l| Line::from(l.clone()))
+                .map(|l| Line::from(fit_step(l, usize::from(width.saturating_sub(2)))))
                 .collect::<Vec<_>>(),
             *scroll,
             " y/Enter: run it   n/Esc: cancel   j/k: scroll ",
@@ -104,6 +105,34 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
     draw(app, area, buf, &title, lines, scroll, footer);
 }
 
+/// A plan step cut to `width` columns by eliding the start of its path, not the end: the
+/// file name is what tells the steps apart. Other lines are left whole.
+fn fit_step(line: &str, width: usize) -> String {
+    if line.width() <= width || !line.starts_with("  ") {
+        return line.to_string();
+    }
+    let Some(at) = line.find('/') else {
+        return line.to_string();
+    };
+    let (head, path) = line.split_at(at);
+    let room = width.saturating_sub(head.width() + 1);
+    if room < 12 {
+        return line.to_string();
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in path.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        tail.push(ch);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
 fn draw(
     app: &App,
     area: Rect,
@@ -133,4 +162,22 @@ fn draw(
         p = p.wrap(Wrap { trim: false });
     }
     p.render(rect, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_step;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_long_step_keeps_its_file_name_and_other_lines_stay_whole() {
+        let step = "  remove     orphaned   cpython-313      694 B  /tmp/rv-demo/__pycache__/migrate_drop_password_plain.cpython-313.pyc";
+        let fitted = fit_step(step, 74);
+        assert_eq!(fitted.width(), 74, "{fitted}");
+        assert!(fitted.starts_with("  remove     orphaned   cpython-313      694 B  …"));
+        assert!(fitted.ends_with("_plain.cpython-313.pyc"), "{fitted}");
+        assert_eq!(fit_step(step, 200), step);
+        let headline = "plan: remove 5 cache files (3.1 KiB) and 0 empty __pycache__ directories";
+        assert_eq!(fit_step(headline, 20), headline);
+    }
 }

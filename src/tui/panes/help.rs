@@ -12,13 +12,20 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let t = app.opts.theme;
     let mut out = Vec::new();
-    for (ctx, rows) in keymap::help_rows() {
+    let sections = keymap::help_rows();
+    // As wide as the longest keys, so the longest description fits 80 columns.
+    let key_w = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(keys, _)| keys.chars().count()))
+        .max()
+        .unwrap_or(0);
+    for (ctx, rows) in sections {
         if !out.is_empty() {
             out.push(Line::default());
         }
         out.push(Line::from(Span::styled(ctx.title(), t.heading())));
         for (keys, text) in rows {
-            out.push(Line::from(format!("  {keys:<22} {text}")));
+            out.push(Line::from(format!("  {keys:<key_w$}  {text}")));
         }
     }
     out
@@ -41,4 +48,20 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         .block(block)
         .scroll((scroll.min(max), 0))
         .render(rect, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines;
+    use crate::tui::app::{App, Options};
+    use crate::tui::fixture;
+
+    #[test]
+    fn every_help_line_fits_an_80_column_terminal() {
+        let a = App::new(fixture::model(), Options::default());
+        for line in lines(&a) {
+            // 80 columns less the help's border.
+            assert!(line.width() <= 78, "cut at 80 columns: {line}");
+        }
+    }
 }

@@ -4,11 +4,13 @@
 
 use crate::tui::app::App;
 use crate::tui::keymap;
+use crate::tui::work::Dialog;
 use pycache::pyc::Status;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the line.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -51,6 +53,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             format!("snapshot of {}: {left}", scanned(app))
         };
     }
+    if let Some(m) = &app.message
+        && app.filter_edit.is_none()
+        && left.width() + m.width() + 3 > usize::from(area.width)
+    {
+        // The message answers the key just pressed; the totals are in the tree too.
+        left = format!("{} caches", s.total().count);
+        if left.width() + m.width() + 3 > usize::from(area.width) {
+            left.clear();
+        }
+    }
     let right: Vec<Span> = if let Some(f) = &app.filter_edit {
         vec![
             Span::styled("filter: /", Style::default().add_modifier(Modifier::BOLD)),
@@ -64,23 +76,48 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Style::default().add_modifier(Modifier::BOLD),
         )]
     } else {
+        // Whole hints only: a key without its word (or half a word) tells nothing.
+        let mut room = usize::from(area.width).saturating_sub(left.width() + 3);
         let mut spans = Vec::new();
-        for (key, hint) in keymap::hints(&app.contexts(), app.opts.read_only) {
+        for (key, hint) in hints(app) {
+            let text = format!(" {hint}  ");
+            let w = key.width() + text.trim_end().width();
+            if w > room {
+                break;
+            }
+            room = room.saturating_sub(w + 2);
             spans.push(Span::styled(
                 key,
                 Style::default().add_modifier(Modifier::BOLD),
             ));
-            spans.push(Span::raw(format!(" {hint}  ")));
+            spans.push(Span::raw(text));
         }
         spans
     };
-    let mut spans = vec![Span::styled(
-        format!(" {left} "),
-        Style::default().add_modifier(Modifier::REVERSED),
-    )];
+    let mut spans = Vec::new();
+    if !left.is_empty() {
+        spans.push(Span::styled(
+            format!(" {left} "),
+            Style::default().add_modifier(Modifier::REVERSED),
+        ));
+    }
     spans.push(Span::raw(" "));
     spans.extend(right);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// The keys that work now. A report or a choice is a dialog too, but `y confirm  n cancel`
+/// would be wrong there: their hints are the ones in the dialog's own footer.
+pub fn hints(app: &App) -> Vec<(String, &'static str)> {
+    match &app.dialog {
+        Some(Dialog::Report { .. }) => vec![("Enter".into(), "close"), ("j/k".into(), "scroll")],
+        Some(Dialog::Choose { .. }) => vec![
+            ("Enter".into(), "choose"),
+            ("Esc".into(), "cancel"),
+            ("j/k".into(), "move"),
+        ],
+        _ => keymap::hints(&app.contexts(), app.opts.read_only),
+    }
 }
 
 /// The roots (and prefix tree) the model describes.
@@ -95,4 +132,41 @@ fn scanned(app: &App) -> String {
         roots.push(format!("prefix {}", pycache::scan::display_path(p)));
     }
     roots.join(" + ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::tui::app::{App, Options};
+    use crate::tui::fixture;
+    use crate::tui::keymap::Action;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    fn line(app: &App, width: u16) -> String {
+        let area = Rect::new(0, 0, width, 1);
+        let mut buf = Buffer::empty(area);
+        render(app, area, &mut buf);
+        buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn hints_are_whole_and_a_message_wins_over_the_totals() {
+        let opts = Options {
+            read_only: true,
+            ..Options::default()
+        };
+        let mut a = App::new(fixture::model(), opts);
+        let text = line(&a, 80);
+        assert!(text.starts_with(" 9 caches, 2 stale"), "{text}");
+        // Every hint shown is whole: the line ends in spaces, not in half a word.
+        assert!(text.ends_with("  "), "{text:?}");
+        a.handle(Action::Clean);
+        let text = line(&a, 80);
+        let msg = a.message.clone().unwrap_or_default();
+        assert!(text.contains(&msg), "the whole message: {text:?}");
+        assert!(text.starts_with(" 9 caches "), "{text:?}");
+        let text = line(&a, 50);
+        assert!(text.contains(&msg[..40]), "{text:?}");
+    }
 }
