@@ -10,8 +10,8 @@ use super::walk::{Ctx, Job, Out};
 use crate::pyc::{Location, SourceFound, SourceStat};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, fstat, openat, statat};
 use rustix::io::Errno;
-use std::io::{self, Read};
-use std::os::fd::BorrowedFd;
+use std::io;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// The `.py` sources of a directory, by stem, sorted for lookups.
@@ -135,11 +135,41 @@ fn judge_one(
 
 fn read_at(dirfd: BorrowedFd<'_>, name: &Path) -> io::Result<Vec<u8>> {
     let fd = openat(dirfd, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let size = fstat(&fd).map_or(0, |st| usize::try_from(st.st_size).unwrap_or(0));
-    // Sized from the start: sources of hash-based caches are read whole, once.
-    let mut bytes = Vec::with_capacity(size + 1);
-    std::fs::File::from(fd).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    read_whole(&fd)
+}
+
+fn read_path(path: &Path) -> io::Result<Vec<u8>> {
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    read_whole(&fd)
+}
+
+/// Reads a whole source file (for hash-based caches) in as few system calls as it takes:
+/// one `fstat` to size the buffer, then reads until a short one. `std::fs::read` would
+/// also `statx` and `lseek`, and read once more to see the end.
+fn read_whole(fd: &OwnedFd) -> io::Result<Vec<u8>> {
+    let size = fstat(fd).map_or(0, |st| usize::try_from(st.st_size).unwrap_or(0));
+    // One byte more than the size, so a file that grew since the fstat reads in full.
+    let mut buf = vec![0u8; size + 1];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let room = buf.len() - len;
+        match rustix::io::read(fd, &mut buf[len..]) {
+            Ok(0) => break,
+            // A short read of a regular file is its end.
+            Ok(n) if n < room => {
+                len += n;
+                break;
+            }
+            Ok(n) => len += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
 }
 
 /// A legacy `NAME.pyc`/`NAME.pyo` beside where `NAME.py` is (or was).
@@ -304,7 +334,7 @@ pub(super) fn prefix_dir(ctx: &Ctx, fd: BorrowedFd<'_>, dir: &Path, l: &Listing,
             head: &[],
             meta: Default::default(),
         };
-        judge_one(ctx, fd, facts, name, found, || std::fs::read(&src), out);
+        judge_one(ctx, fd, facts, name, found, || read_path(&src), out);
     }
 }
 

@@ -6,7 +6,8 @@
 use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord, display_path};
 use crate::pyc::Status;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Version of the `scan --json` layout; bump when a field changes meaning.
@@ -187,12 +188,7 @@ impl ScanModel {
                 let batch = *batch;
                 self.progress.dirs += batch.dirs_seen;
                 self.progress.files += batch.files_seen;
-                for source in batch.sources {
-                    self.add_source(source);
-                }
-                for cache in batch.caches {
-                    self.add_cache(cache);
-                }
+                self.add_batch(batch.sources, batch.caches);
                 self.errors.extend(batch.errors);
             }
             ScanEvent::Removed(paths) => self.remove_caches(&paths),
@@ -200,28 +196,84 @@ impl ScanModel {
         }
     }
 
-    fn add_source(&mut self, s: SourceRecord) {
-        let m = self
-            .modules
-            .entry(s.path.clone())
-            .or_insert_with(|| Module {
-                name: s.module.clone(),
-                source: s.path.clone(),
-                source_meta: None,
-                is_package: s.is_package,
-                caches: Vec::new(),
-            });
-        m.name = s.module;
-        m.is_package = s.is_package;
-        m.source_meta = Some(s.meta);
+    /// Adds a batch's sources and caches. Comparing paths in `modules` costs far more than
+    /// hashing them, and a directory's sources and `__pycache__` arrive in one batch: caches
+    /// whose source is in the batch join its module when the source is inserted, so most
+    /// caches cost a hash lookup rather than an ordered-map search. Same result as adding
+    /// the sources, then the caches, one by one.
+    fn add_batch(&mut self, sources: Vec<SourceRecord>, caches: Vec<CacheRecord>) {
+        let base = self.caches.len();
+        let in_batch: HashMap<&Path, usize> = sources
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.path.as_path(), j))
+            .collect();
+        // (source position, cache index) for caches whose source is in the batch, grouped
+        // by source and in arrival order within a source (the sort is stable).
+        let mut joined: Vec<(usize, usize)> = Vec::new();
+        let mut alone: Vec<bool> = Vec::with_capacity(caches.len());
+        let mut tally = BatchTally::default();
+        for (i, c) in caches.iter().enumerate() {
+            tally.add(c);
+            match c.source.as_deref().and_then(|p| in_batch.get(p)) {
+                Some(&j) => {
+                    joined.push((j, base + i));
+                    alone.push(false);
+                }
+                None => alone.push(true),
+            }
+        }
+        drop(in_batch);
+        tally.merge_into(&mut self.summary);
+        joined.sort_by_key(|&(j, _)| j);
+        let mut next = joined.iter().peekable();
+        for (j, s) in sources.into_iter().enumerate() {
+            let m = self.source_module(s);
+            while let Some(&(_, i)) = next.next_if(|&&(k, _)| k == j) {
+                push_index(&mut m.caches, i);
+            }
+        }
+        for (c, alone) in caches.into_iter().zip(alone) {
+            if alone {
+                self.join_module(&c, self.caches.len());
+            }
+            self.caches.push(c);
+        }
     }
 
-    fn add_cache(&mut self, c: CacheRecord) {
-        let index = self.caches.len();
+    /// Records a source in its module (created when new) and returns that module.
+    fn source_module(&mut self, s: SourceRecord) -> &mut Module {
+        let SourceRecord {
+            path,
+            module,
+            is_package,
+            meta,
+        } = s;
+        let m = match self.modules.entry(path) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let source = e.key().clone();
+                e.insert(Module {
+                    name: String::new(),
+                    source,
+                    source_meta: None,
+                    is_package,
+                    caches: Vec::new(),
+                })
+            }
+        };
+        m.name = module;
+        m.is_package = is_package;
+        m.source_meta = Some(meta);
+        m
+    }
+
+    /// Adds cache `index` to the module it belongs to, creating the module when new.
+    fn join_module(&mut self, c: &CacheRecord, index: usize) {
         let key = c.source.as_ref().unwrap_or(&c.path);
-        // Most caches arrive after their source (same batch): look up before cloning a key.
+        // Look up before cloning a key: most modules exist already.
         if let Some(m) = self.modules.get_mut(key) {
-            m.caches.push(index);
+            push_index(&mut m.caches, index);
         } else {
             self.modules.insert(
                 key.clone(),
@@ -234,6 +286,10 @@ impl ScanModel {
                 },
             );
         }
+    }
+
+    fn add_cache(&mut self, c: CacheRecord) {
+        self.join_module(&c, self.caches.len());
         self.summary.add(&c);
         self.caches.push(c);
     }
@@ -365,6 +421,55 @@ impl CacheRecord {
     }
 }
 
+/// Appends a cache index, with no spare room while the list is short: most modules have
+/// one to three caches, and the default first growth to four would cost a larger
+/// allocation for each of ~25k modules.
+fn push_index(caches: &mut Vec<usize>, index: usize) {
+    if caches.len() < 4 {
+        caches.reserve_exact(1);
+    }
+    caches.push(index);
+}
+
+/// A batch's totals by status and tag, summed before they reach [`Summary::cells`], so the
+/// map is searched and its tag key allocated once per batch and cell, not once per cache.
+#[derive(Default)]
+struct BatchTally<'a> {
+    cells: Vec<(Status, Option<&'a str>, Totals)>,
+}
+
+impl<'a> BatchTally<'a> {
+    fn add(&mut self, c: &'a CacheRecord) {
+        let tag = c.tag.as_deref();
+        let i = match self
+            .cells
+            .iter()
+            .position(|(s, t, _)| *s == c.status && *t == tag)
+        {
+            Some(i) => i,
+            None => {
+                self.cells.push((c.status, tag, Totals::default()));
+                self.cells.len() - 1
+            }
+        };
+        if let Some(cell) = self.cells.get_mut(i) {
+            cell.2.add(&c.meta);
+        }
+    }
+
+    fn merge_into(self, summary: &mut Summary) {
+        for (status, tag, t) in self.cells {
+            let e = summary
+                .cells
+                .entry((status, tag.unwrap_or("-").to_string()))
+                .or_default();
+            e.count += t.count;
+            e.bytes += t.bytes;
+            e.disk_usage += t.disk_usage;
+        }
+    }
+}
+
 /// Modules are keyed by the source path CPython maps the cache to; a cache that maps to
 /// no source (an untagged name in `__pycache__`) stands for itself.
 fn module_key(c: &CacheRecord) -> PathBuf {
@@ -456,6 +561,74 @@ mod tests {
         );
         m.apply(ScanEvent::Finished);
         assert!(m.progress.finished);
+    }
+
+    #[test]
+    fn one_batch_gives_the_model_of_one_record_at_a_time() {
+        let caches = vec![
+            cache(
+                "/p/__pycache__/b.cpython-313.pyc",
+                "/p/b.py",
+                Status::Fresh,
+                "cpython-313",
+                1,
+            ),
+            cache(
+                "/q/__pycache__/x.cpython-313.pyc",
+                "/q/x.py",
+                Status::Orphaned,
+                "cpython-313",
+                2,
+            ),
+            cache(
+                "/p/__pycache__/a.cpython-312.pyc",
+                "/p/a.py",
+                Status::Stale,
+                "cpython-312",
+                3,
+            ),
+            cache(
+                "/p/__pycache__/b.cpython-312.pyc",
+                "/p/b.py",
+                Status::Fresh,
+                "cpython-312",
+                4,
+            ),
+            cache(
+                "/p/__pycache__/a.cpython-313.pyc",
+                "/p/a.py",
+                Status::Fresh,
+                "cpython-313",
+                5,
+            ),
+            cache(
+                "/q/__pycache__/x.cpython-312.pyc",
+                "/q/x.py",
+                Status::Orphaned,
+                "cpython-312",
+                6,
+            ),
+        ];
+        let sources = vec![source("/p/b.py"), source("/p/a.py")];
+        let mut whole = ScanModel::new(vec!["/p".into()], None);
+        // A cache of an earlier batch joins the module its source creates later.
+        whole.apply(batch(vec![], vec![caches[2].clone()]));
+        whole.apply(batch(sources.clone(), caches.clone()));
+        let mut single = ScanModel::new(vec!["/p".into()], None);
+        single.apply(batch(vec![], vec![caches[2].clone()]));
+        for s in sources {
+            single.apply(batch(vec![s], vec![]));
+        }
+        for c in caches {
+            single.apply(batch(vec![], vec![c]));
+        }
+        assert_eq!(whole.modules, single.modules);
+        assert_eq!(whole.summary, single.summary);
+        assert_eq!(whole.caches, single.caches);
+        assert_eq!(whole.modules[Path::new("/p/a.py")].caches, [0, 3, 5]);
+        assert_eq!(whole.modules[Path::new("/q/x.py")].caches, [2, 6]);
+        assert!(!whole.modules[Path::new("/q/x.py")].source_exists());
+        assert_eq!(whole.summary.count(Status::Orphaned), 2);
     }
 
     #[test]
