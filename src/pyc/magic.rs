@@ -6,6 +6,7 @@
 //! rules allow, so a `.pyc` from a newer interpreter still explains itself.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -85,8 +86,9 @@ pub struct MagicInfo {
     pub implementation: Implementation,
     /// The Python language version, when known or inferable.
     pub python: Option<PyVersion>,
-    /// CPython's label for the number (e.g. `3.12b1`), or a description.
-    pub label: String,
+    /// CPython's label for the number (e.g. `3.12b1`), or a description. Borrowed from the
+    /// table for known numbers, so a scan of 60k caches allocates no labels.
+    pub label: Cow<'static, str>,
     /// Final, interim, dev or unknown.
     pub release: Release,
     /// Python 2 `-U` (unicode literals) files use magic + 1.
@@ -169,7 +171,7 @@ impl MagicInfo {
 struct Row {
     magic: u16,
     python: Option<PyVersion>,
-    label: String,
+    label: &'static str,
     release: Release,
 }
 
@@ -180,7 +182,7 @@ static CPYTHON: LazyLock<Vec<Row>> = LazyLock::new(|| {
         .filter_map(|line| {
             let mut cols = line.split('\t');
             let magic = cols.next()?.trim().parse().ok()?;
-            let label = cols.next()?.trim().to_string();
+            let label = cols.next()?.trim();
             let note = cols.next().unwrap_or("").trim();
             let release = if note.starts_with("FINAL") {
                 Release::Final
@@ -191,7 +193,7 @@ static CPYTHON: LazyLock<Vec<Row>> = LazyLock::new(|| {
             };
             Some(Row {
                 magic,
-                python: parse_version_prefix(&label),
+                python: parse_version_prefix(label),
                 label,
                 release,
             })
@@ -265,7 +267,7 @@ pub fn lookup(magic: u16) -> MagicInfo {
             magic,
             implementation: Implementation::CPython,
             python: r.python,
-            label: r.label.clone(),
+            label: Cow::Borrowed(r.label),
             release: r.release,
             unicode_flag: false,
         };
@@ -275,7 +277,7 @@ pub fn lookup(magic: u16) -> MagicInfo {
             magic,
             implementation: Implementation::PyPy,
             python: Some(PyVersion::new(major, minor)),
-            label: label.to_string(),
+            label: Cow::Borrowed(label),
             release: Release::Final,
             unicode_flag: false,
         };
@@ -290,7 +292,7 @@ pub fn lookup(magic: u16) -> MagicInfo {
             magic,
             implementation: Implementation::CPython,
             python: r.python,
-            label: format!("{} with -U", r.label),
+            label: Cow::Owned(format!("{} with -U", r.label)),
             release: r.release,
             unicode_flag: true,
         };
@@ -303,9 +305,9 @@ pub fn lookup(magic: u16) -> MagicInfo {
             implementation: Implementation::CPython,
             python: Some(v),
             label: if dev {
-                "3.15 (pre-release)".to_string()
+                Cow::Borrowed("3.15 (pre-release)")
             } else {
-                format!("unknown, in the {v} range")
+                Cow::Owned(format!("unknown, in the {v} range"))
             },
             release: if dev { Release::Dev } else { Release::Unknown },
             unicode_flag: false,
@@ -315,7 +317,7 @@ pub fn lookup(magic: u16) -> MagicInfo {
         magic,
         implementation: Implementation::Unknown,
         python: None,
-        label: "not a known magic number".to_string(),
+        label: Cow::Borrowed("not a known magic number"),
         release: Release::Unknown,
         unicode_flag: false,
     }

@@ -326,7 +326,7 @@ pub fn classify(
         _ => magic_info.and_then(legacy_tag),
     };
     let (invalidation, header) = match header {
-        Ok(h) => (Some(h.invalidation), Some(Box::new(h))),
+        Ok(h) => (Some(h.invalidation), Some(h)),
         Err(_) => (None, None),
     };
     let magic = (facts.head.len() >= 4).then(|| u16::from_le_bytes([facts.head[0], facts.head[1]]));

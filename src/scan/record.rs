@@ -75,10 +75,10 @@ pub struct CacheRecord {
     pub opt: Option<String>,
     /// `pycache`, `prefix` or `legacy`.
     pub location: Location,
-    /// Decoded header, when it decodes (boxed: most records are read only for their
-    /// verdict, and 62k inline headers cost 4 MiB).
+    /// Decoded header, when it decodes (inline: nearly every cache has one, and a box
+    /// costs an allocation each).
     #[serde(rename = "recorded", serialize_with = "ser_recorded")]
-    pub header: Option<Box<Header>>,
+    pub header: Option<Header>,
     /// Magic number, when at least 4 bytes were read.
     pub magic: Option<u16>,
     /// Python version the magic names.
@@ -196,7 +196,7 @@ impl Recorded {
     }
 }
 
-fn ser_recorded<S: Serializer>(h: &Option<Box<Header>>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_recorded<S: Serializer>(h: &Option<Header>, s: S) -> Result<S::Ok, S::Error> {
     match h {
         Some(h) => Recorded::of(h).serialize(s),
         None => s.serialize_none(),

@@ -105,7 +105,7 @@ pub fn load(json: &str) -> Result<ScanModel, String> {
                 opt: c.opt,
                 location: c.location,
                 header: match (&c.recorded, c.magic, c.invalidation) {
-                    (Some(r), Some(m), Some(inv)) => Some(Box::new(r.to_header(m, inv))),
+                    (Some(r), Some(m), Some(inv)) => Some(r.to_header(m, inv)),
                     _ => None,
                 },
                 magic: c.magic,
@@ -169,12 +169,12 @@ mod tests {
                 tag: Some("cpython-313".into()),
                 opt: None,
                 location: Location::Pycache,
-                header: Some(Box::new(
+                header: Some(
                     crate::pyc::header::parse(&[
                         0xf3, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0xff,
                     ])
                     .unwrap(),
-                )),
+                ),
                 magic: Some(3571),
                 python: Some(PyVersion::new(3, 13)),
                 invalidation: Some(Invalidation::CheckedHash),

@@ -97,7 +97,7 @@ pub fn cache(
         header: if status == Status::Invalid {
             None
         } else {
-            parsed.map(Box::new)
+            parsed
         },
         status,
         reason: reason.map(str::to_string),
