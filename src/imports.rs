@@ -12,14 +12,17 @@
 pub mod build;
 pub mod calls;
 pub mod conditions;
+pub mod consts;
 pub mod discover;
 pub mod entry;
 pub mod extract;
 pub mod findings;
+pub mod flow;
 pub mod graph;
 pub mod parse;
 pub mod resolve;
 pub mod source;
+pub mod startup;
 pub mod stdlib;
 pub mod venv;
 
@@ -149,9 +152,16 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     };
     // A mistyped module entry is a usage error: found before the (long) parse.
     check_module_entries(&entries, &resolver)?;
-    let parsed = parse::parse_all(&paths, python);
+    let mut parsed = parse::parse_all(&paths, python);
+    let flows: Vec<flow::Flow> = parsed
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.extracted.flow))
+        .collect();
     let rel_of = |i: usize| files[i].0.clone();
     let (mut modules, dynamic) = build_modules(&files, &parsed, &resolver, &rel_of);
+    for (m, flow) in modules.iter_mut().zip(flows) {
+        m.flow = flow;
+    }
 
     let module_of = |p: &Path| index.get(p).copied();
     let mut points: Vec<EntryPoint> = entries
@@ -161,7 +171,11 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     if detected && points.len() > 1 {
         points = entry::drop_imported_candidates(&modules, points, &mut notes);
     }
-    let levels = graph::reach(&modules, &points);
+    let (levels, at_start) = graph::reach_at_start(&modules, &points);
+    for (j, k, why) in at_start {
+        let imp = &mut modules[j].imports[k];
+        imp.at_start.get_or_insert(why);
+    }
     for (m, (level, chain, via)) in modules.iter_mut().zip(levels) {
         m.reachability = level;
         m.chain = chain;
@@ -288,6 +302,7 @@ fn build_modules(
             health: parsed.health.clone(),
             newer_syntax: parsed.extracted.newer_syntax.clone(),
             imports,
+            flow: flow::Flow::default(),
         });
     }
     (modules, dynamic_by_module)

@@ -3,11 +3,14 @@
 
 use super::calls::{dunder_all, import_calls};
 use super::conditions::{catches_import_error, is_main_check, is_type_checking, version_test};
+use super::consts::{self, Env, Loop};
+use super::flow::{self, Binding, Flow, Site};
 use crate::pyc::magic::PyVersion;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::{Ranged, TextSize};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// Where an import sits, as far as that decides whether and when it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -33,6 +36,26 @@ pub struct Context {
     /// The `try` whose `except ImportError` branch holds this import (a fallback).
     #[serde(skip)]
     pub fallback_of: Option<u32>,
+    /// The function (id in the file's [`Flow`]) whose body holds this import.
+    #[serde(skip)]
+    pub function: Option<u32>,
+    /// A PEP 810 `lazy import` statement: it loads when its name is first used.
+    #[serde(skip)]
+    pub lazy_statement: bool,
+    /// Inside a function, under a condition (`if`, `while`, `except`, `match`, a loop over
+    /// something not constant): whether it runs when the function runs is not known.
+    #[serde(skip)]
+    pub conditional: bool,
+}
+
+impl Context {
+    /// The context of a branch that may or may not run.
+    fn branch(self) -> Context {
+        Context {
+            conditional: self.function.is_some(),
+            ..self
+        }
+    }
 }
 
 /// One import as written, before resolution.
@@ -86,6 +109,9 @@ pub struct RawImport {
     pub statement: Statement,
     /// Where it sits.
     pub context: Context,
+    /// The names it binds: per imported name, the `as` name or the name itself (for
+    /// `import a.b` without `as`: "a.b", which binds `a`).
+    pub binds: Vec<String>,
 }
 
 /// Everything pycache needs from one source file.
@@ -101,6 +127,8 @@ pub struct Extracted {
     pub first_error: Option<(u32, String)>,
     /// The first use of syntax newer than the target Python, if any.
     pub newer_syntax: Option<(u32, String)>,
+    /// Functions, calls and bindings, for what runs at start.
+    pub flow: Flow,
 }
 
 /// Parses `text` for the target version and lists its imports (also from a file with
@@ -116,7 +144,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     };
     let options = ParseOptions::from(Mode::Module).with_target_version(parser_version);
     let parsed = parse_unchecked(text, options);
-    let mut lines = LineCounter::new(text);
+    let lines = LineCounter::new(text);
     let mut out = Extracted {
         syntax_errors: parsed.errors().len(),
         ..Extracted::default()
@@ -134,11 +162,18 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
         text,
         target,
         scan_calls: text.contains("import_module") || text.contains("__import__"),
-        lines: LineCounter::new(text),
+        scan_uses: text.contains("lazy"),
+        lines,
         next_group: 0,
+        class: None,
+        consts: vec![consts::Scope::of_body(&module.body, &[], &[])],
+        loops: Vec::new(),
+        lazy_names: HashSet::new(),
         out: &mut out,
     };
     walker.body(&module.body, Context::default());
+    let lazy_names = std::mem::take(&mut walker.lazy_names);
+    out.flow.prune_uses(&lazy_names);
     out.all_names = dunder_all(&module.body);
     out
 }
@@ -147,8 +182,17 @@ struct Walker<'t, 'o> {
     text: &'t str,
     target: PyVersion,
     scan_calls: bool,
-    lines: LineCounter<'t>,
+    scan_uses: bool,
+    lines: LineCounter,
     next_group: u32,
+    /// None outside a class body; Some(None) in the body of a class not tracked (nested).
+    class: Option<Option<u32>>,
+    /// Constants of the enclosing scopes, outermost first.
+    consts: Vec<consts::Scope>,
+    /// The constant loops around the statement, outermost first.
+    loops: Vec<Loop>,
+    /// Names bound by `lazy import` statements.
+    lazy_names: HashSet<String>,
     out: &'o mut Extracted,
 }
 
@@ -159,31 +203,85 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn push(&mut self, at: TextSize, statement: Statement, context: Context) {
+    fn push(&mut self, at: TextSize, statement: Statement, context: Context, binds: Vec<String>) {
         let line = self.lines.line(at);
         self.out.imports.push(RawImport {
             line,
             statement,
             context,
+            binds,
         });
+    }
+
+    /// The scope of the function the statement is in (or the module's).
+    fn scope_mut(&mut self, ctx: Context) -> &mut flow::Scope {
+        let flow = &mut self.out.flow;
+        match ctx.function {
+            Some(f) => &mut flow.functions[f as usize].scope,
+            None => &mut flow.module,
+        }
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            scopes: self.consts.iter().rev().collect(),
+            loops: &self.loops,
+        }
+    }
+
+    /// Records the calls (of names bound somewhere in scope) and the name uses of one
+    /// statement.
+    fn record_sites(&mut self, stmt: &Stmt, ctx: Context) {
+        let (calls, uses) = flow::sites(stmt);
+        let calls: Vec<Site> = calls
+            .into_iter()
+            .filter(|(_, d)| self.consts.iter().any(|s| s.binds(&d[0])))
+            .map(|(at, dotted)| Site {
+                line: self.lines.line(at),
+                dotted,
+                context: ctx,
+            })
+            .collect();
+        let uses: Vec<Site> = if self.scan_uses {
+            uses.into_iter()
+                .map(|(at, dotted)| Site {
+                    line: self.lines.line(at),
+                    dotted,
+                    context: ctx,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let scope = self.scope_mut(ctx);
+        scope.calls.extend(calls);
+        scope.uses.extend(uses);
     }
 
     fn stmt(&mut self, stmt: &Stmt, ctx: Context) {
         if self.scan_calls {
             self.scan_header(stmt, ctx);
         }
+        self.record_sites(stmt, ctx);
         match stmt {
             Stmt::Import(s) => {
                 // PEP 810 `lazy import` loads on first use, like an import in a function.
                 let ctx = Context {
                     lazy: ctx.lazy || s.is_lazy,
+                    lazy_statement: s.is_lazy,
                     ..ctx
                 };
                 for alias in &s.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                    if s.is_lazy {
+                        let head = local.split('.').next().unwrap_or_default();
+                        self.lazy_names.insert(head.to_owned());
+                    }
                     self.push(
                         alias.start(),
                         Statement::Import(alias.name.to_string()),
                         ctx,
+                        vec![local],
                     );
                 }
             }
@@ -195,26 +293,69 @@ impl Walker<'_, '_> {
                 };
                 let ctx = Context {
                     lazy: ctx.lazy || s.is_lazy,
+                    lazy_statement: s.is_lazy,
                     ..ctx
                 };
-                self.push(s.start(), statement, ctx);
+                let binds: Vec<String> = s
+                    .names
+                    .iter()
+                    .map(|a| a.asname.as_ref().unwrap_or(&a.name).to_string())
+                    .collect();
+                if s.is_lazy {
+                    self.lazy_names.extend(binds.iter().cloned());
+                }
+                self.push(s.start(), statement, ctx, binds);
             }
-            Stmt::FunctionDef(f) => self.body(&f.body, Context { lazy: true, ..ctx }),
-            Stmt::ClassDef(c) => self.body(&c.body, ctx),
+            Stmt::FunctionDef(f) => self.function(f, ctx),
+            Stmt::ClassDef(c) => self.class(c, ctx),
             Stmt::If(s) => self.if_stmt(s, ctx),
             Stmt::Try(t) => self.try_stmt(t, ctx),
+            Stmt::Assign(a) => {
+                if let ([Expr::Name(n)], Expr::Call(call)) = (&a.targets[..], &*a.value)
+                    && let Some(callee) = flow::dotted(&call.func)
+                {
+                    let bound = (n.id.to_string(), Binding::CallResult(callee));
+                    self.scope_mut(ctx).names.push(bound);
+                }
+            }
             Stmt::For(s) => {
-                self.body(&s.body, ctx);
+                // A loop over constant strings binds its variable to each in turn (for the
+                // import calls in its body); any other loop hides an outer one's variable.
+                let mut names = Vec::new();
+                let values = match &*s.target {
+                    Expr::Name(n) => {
+                        names.push(n.id.to_string());
+                        self.env().sequence(&s.iter)
+                    }
+                    other => {
+                        names.extend(flow::dotted(other).into_iter().flatten());
+                        None
+                    }
+                };
+                let pushed = names.len();
+                for name in names {
+                    self.loops.push(Loop {
+                        name,
+                        values: values.clone().unwrap_or_default(),
+                    });
+                }
+                let body_ctx = if values.as_ref().is_some_and(|v| !v.is_empty()) {
+                    ctx
+                } else {
+                    ctx.branch()
+                };
+                self.body(&s.body, body_ctx);
+                self.loops.truncate(self.loops.len() - pushed);
                 self.body(&s.orelse, ctx);
             }
             Stmt::While(s) => {
-                self.body(&s.body, ctx);
-                self.body(&s.orelse, ctx);
+                self.body(&s.body, ctx.branch());
+                self.body(&s.orelse, ctx.branch());
             }
             Stmt::With(s) => self.body(&s.body, ctx),
             Stmt::Match(m) => {
                 for case in &m.cases {
-                    self.body(&case.body, ctx);
+                    self.body(&case.body, ctx.branch());
                 }
             }
             _ => {}
@@ -232,7 +373,7 @@ impl Walker<'_, '_> {
         );
         let mut earlier_taken = false;
         for (test, body) in tests {
-            let mut branch = ctx;
+            let mut branch = ctx.branch();
             branch.other_version |= earlier_taken;
             if let Some(test) = test {
                 if is_type_checking(test) {
@@ -269,7 +410,7 @@ impl Walker<'_, '_> {
             let ast::ExceptHandler::ExceptHandler(h) = handler;
             let mut handler_ctx = Context {
                 optional: true,
-                ..ctx
+                ..ctx.branch()
             };
             if catches_import_error(handler) {
                 handler_ctx.fallback_of = group;
@@ -289,7 +430,8 @@ impl Walker<'_, '_> {
     /// Finds `import_module(...)` / `__import__(...)` in a statement's own expressions
     /// (nested bodies are walked by `stmt`).
     fn scan_header(&mut self, stmt: &Stmt, ctx: Context) {
-        for (at, lazy, statement) in import_calls(stmt, self.text) {
+        let found = import_calls(stmt, self.text, &self.env());
+        for (at, lazy, statement) in found {
             self.push(
                 at,
                 statement,
@@ -297,41 +439,109 @@ impl Walker<'_, '_> {
                     lazy: ctx.lazy || lazy,
                     ..ctx
                 },
+                Vec::new(),
             );
         }
     }
-}
 
-/// Byte offset to 1-based line, counting forward from the last query (imports come in
-/// source order, so the whole file is scanned about once).
-struct LineCounter<'t> {
-    bytes: &'t [u8],
-    offset: usize,
-    line: u32,
-}
-
-impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
-        Self {
-            bytes: text.as_bytes(),
-            offset: 0,
-            line: 1,
+    /// A `def`: its own entry in the flow, its body a scope that runs when called.
+    fn function(&mut self, f: &ast::StmtFunctionDef, ctx: Context) {
+        let id = u32::try_from(self.out.flow.functions.len()).unwrap_or(u32::MAX);
+        let class = self.class.flatten();
+        let name = match class {
+            Some(c) => format!("{}.{}", self.out.flow.classes[c as usize].name, f.name),
+            None => f.name.to_string(),
+        };
+        self.out.flow.functions.push(flow::Function {
+            name,
+            parent: ctx.function,
+            class,
+            receiver: class.and_then(|_| flow::receiver(f)),
+            scope: flow::Scope::default(),
+        });
+        match (self.class, class) {
+            (_, Some(c)) => self.out.flow.classes[c as usize]
+                .methods
+                .push((f.name.to_string(), id)),
+            // A method of a class pycache does not track: no name in any scope.
+            (Some(_), None) => {}
+            (None, None) => {
+                let bound = (f.name.to_string(), Binding::Function(id));
+                self.scope_mut(ctx).names.push(bound);
+            }
         }
+        let params = flow::parameter_names(f);
+        let scope = {
+            let outer: Vec<&consts::Scope> = self.consts.iter().rev().collect();
+            consts::Scope::of_body(&f.body, &params, &outer)
+        };
+        self.consts.push(scope);
+        // The closure sees a loop variable's last value, not each: loops stay outside.
+        let loops = std::mem::take(&mut self.loops);
+        let saved_class = self.class.take();
+        self.body(
+            &f.body,
+            Context {
+                lazy: true,
+                function: Some(id),
+                conditional: false,
+                ..ctx
+            },
+        );
+        self.class = saved_class;
+        self.loops = loops;
+        self.consts.pop();
     }
 
-    fn line(&mut self, at: TextSize) -> u32 {
-        let at = at.to_usize().min(self.bytes.len());
-        if at < self.offset {
-            self.offset = 0;
-            self.line = 1;
-        }
-        let newlines = self.bytes[self.offset..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.line += u32::try_from(newlines).unwrap_or(u32::MAX);
-        self.offset = at;
-        self.line
+    /// A `class`: its body runs now; module-level classes are tracked with their methods.
+    fn class(&mut self, c: &ast::StmtClassDef, ctx: Context) {
+        let tracked = ctx.function.is_none() && self.class.is_none();
+        let id = tracked.then(|| {
+            let id = u32::try_from(self.out.flow.classes.len()).unwrap_or(u32::MAX);
+            let bases = c
+                .arguments
+                .iter()
+                .flat_map(|a| a.args.iter())
+                .filter_map(flow::dotted)
+                .collect();
+            self.out.flow.classes.push(flow::Class {
+                name: c.name.to_string(),
+                bases,
+                methods: Vec::new(),
+            });
+            self.out
+                .flow
+                .module
+                .names
+                .push((c.name.to_string(), Binding::Class(id)));
+            id
+        });
+        let saved = self.class.replace(id);
+        self.body(&c.body, ctx);
+        self.class = saved;
+    }
+}
+
+/// Byte offset to 1-based line, by binary search over the line starts (sites are found
+/// out of source order: decorators after their function's header).
+struct LineCounter {
+    starts: Vec<usize>,
+}
+
+impl LineCounter {
+    fn new(text: &str) -> Self {
+        let starts = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Self { starts }
+    }
+
+    fn line(&self, at: TextSize) -> u32 {
+        let before = self.starts.partition_point(|&s| s <= at.to_usize());
+        u32::try_from(before + 1).unwrap_or(u32::MAX)
     }
 }
 

@@ -88,12 +88,32 @@ pub struct Import {
     /// Why it is missing, or other detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why an import in a function, or a `lazy import`, runs at start all the same (the call
+    /// or the use that runs it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_start: Option<String>,
+    /// The names it binds.
+    #[serde(skip)]
+    pub binds: Vec<Bind>,
     /// Target module index.
     #[serde(skip)]
     pub target: Option<usize>,
     /// Parent packages the import runs first (module indexes).
     #[serde(skip)]
     pub parents: Vec<usize>,
+}
+
+/// A name an import binds, and to what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// The local name.
+    pub local: String,
+    /// The absolute module it names (`import a.b.c` binds `a` to `a`).
+    pub module: String,
+    /// `from module import attr`: the attribute (or submodule).
+    pub attr: Option<String>,
+    /// `import a.b.c` without `as`: `a.b.c` is reachable as attributes of `a`.
+    pub plain: bool,
 }
 
 /// One project source file.
@@ -123,6 +143,9 @@ pub struct Module {
     pub newer_syntax: Option<(u32, String)>,
     /// Its imports.
     pub imports: Vec<Import>,
+    /// Its functions and calls (what runs at start besides the body).
+    #[serde(skip)]
+    pub flow: super::flow::Flow,
 }
 
 /// An entry point, resolved.
@@ -241,6 +264,17 @@ pub type Reached = (Reachability, Vec<String>, Option<Via>);
 
 /// Reachability and chain per module, from the entries' seeds.
 pub fn reach(modules: &[Module], entries: &[EntryPoint]) -> Vec<Reached> {
+    reach_at_start(modules, entries).0
+}
+
+/// [`reach`], and the imports in functions (or `lazy import`s) that run at start anyway,
+/// with the reason: `(module, import index, why)`.
+pub fn reach_at_start(
+    modules: &[Module],
+    entries: &[EntryPoint],
+) -> (Vec<Reached>, Vec<super::startup::AtStart>) {
+    let mut startup = super::startup::Startup::new(modules);
+    let mut at_start = Vec::new();
     let n = modules.len();
     let mut state: Vec<Option<(Reachability, Parent)>> = vec![None; n];
     let mut runs_as_main = vec![false; n];
@@ -275,10 +309,18 @@ pub fn reach(modules: &[Module], entries: &[EntryPoint]) -> Vec<Reached> {
             if !modules[i].health.runs() {
                 continue;
             }
-            for imp in &modules[i].imports {
-                if !follows(imp, level, runs_as_main[i]) {
-                    continue;
-                }
+            let mut imports: Vec<(usize, &Import)> = modules[i]
+                .imports
+                .iter()
+                .filter(|imp| follows(imp, level, runs_as_main[i]))
+                .map(|imp| (i, imp))
+                .collect();
+            if level == Reachability::Imported {
+                let more = startup.run_module(i, runs_as_main[i]);
+                imports.extend(more.iter().map(|&(j, k, _)| (j, &modules[j].imports[k])));
+                at_start.extend(more);
+            }
+            for (i, imp) in imports {
                 for &t in imp.parents.iter().chain(imp.target.iter()) {
                     match state[t] {
                         None => {
@@ -298,7 +340,7 @@ pub fn reach(modules: &[Module], entries: &[EntryPoint]) -> Vec<Reached> {
         }
     }
     let mut chains: Vec<Option<Vec<String>>> = vec![None; n];
-    (0..n)
+    let levels = (0..n)
         .map(|i| match state[i] {
             None => (Reachability::NotImported, Vec::new(), None),
             Some((level, via)) => (
@@ -307,7 +349,8 @@ pub fn reach(modules: &[Module], entries: &[EntryPoint]) -> Vec<Reached> {
                 Some(via),
             ),
         })
-        .collect()
+        .collect();
+    (levels, at_start)
 }
 
 fn follows(imp: &Import, level: Reachability, importer_is_main: bool) -> bool {

@@ -3,6 +3,7 @@
 
 mod output;
 mod prefix;
+mod startup;
 mod truth;
 
 use crate::support::{pycache, python, skip, write};

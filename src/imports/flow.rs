@@ -1,0 +1,205 @@
+//! What code runs at start besides the module bodies: the functions of one file, the calls
+//! each scope makes (`create_app()`, `db.init_app(app)`, `registry.load()`), the names it
+//! binds, and the uses of `lazy import` names (which load the module, PEP 810).
+//! [`super::startup`] resolves these across modules.
+
+use super::extract::Context;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+use std::collections::HashSet;
+
+/// The functions and calls of one file.
+#[derive(Debug, Clone, Default)]
+pub struct Flow {
+    /// Every `def`, methods and nested functions too, by id.
+    pub functions: Vec<Function>,
+    /// Classes defined at module level.
+    pub classes: Vec<Class>,
+    /// What the module body itself calls, binds and uses.
+    pub module: Scope,
+}
+
+/// One `def`.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// `name`, or `Class.name` for a method.
+    pub name: String,
+    /// The function it is nested in.
+    pub parent: Option<u32>,
+    /// The module-level class it is a method of.
+    pub class: Option<u32>,
+    /// The first parameter of a method and what it holds (`self`, or `cls` of a
+    /// classmethod); None for a staticmethod or a plain function.
+    pub receiver: Option<(String, Receiver)>,
+    /// What its body calls, binds and uses.
+    pub scope: Scope,
+}
+
+/// What a method's first parameter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receiver {
+    /// An instance of the class.
+    Instance,
+    /// The class (a classmethod).
+    Class,
+}
+
+/// A class at module level.
+#[derive(Debug, Clone)]
+pub struct Class {
+    /// Its name.
+    pub name: String,
+    /// Its bases, as dotted names.
+    pub bases: Vec<Vec<String>>,
+    /// Its methods: name and function id.
+    pub methods: Vec<(String, u32)>,
+}
+
+/// What one scope (the module body or a function body) does, as far as start-up goes.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Calls of dotted names, in source order.
+    pub calls: Vec<Site>,
+    /// Loads of names bound by `lazy import` in this file (dotted chains).
+    pub uses: Vec<Site>,
+    /// Names bound by `def`, `class` or `name = callee(...)`.
+    pub names: Vec<(String, Binding)>,
+}
+
+/// A dotted name at a line, with the context of the statement.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// 1-based line.
+    pub line: u32,
+    /// `["db", "init_app"]`.
+    pub dotted: Vec<String>,
+    /// Where the statement sits.
+    pub context: Context,
+}
+
+/// What a name is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// A function (id).
+    Function(u32),
+    /// A module-level class (id).
+    Class(u32),
+    /// The result of calling a dotted name (an instance, when it names a class).
+    CallResult(Vec<String>),
+}
+
+/// The dotted name an expression spells: `a`, `a.b.c`.
+pub fn dotted(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Name(n) => Some(vec![n.id.to_string()]),
+        Expr::Attribute(a) => {
+            let mut base = dotted(&a.value)?;
+            base.push(a.attr.to_string());
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+/// A dotted name found at an offset.
+pub type Found = (TextSize, Vec<String>);
+
+/// The calls and name loads in one statement's own expressions (nested bodies are walked
+/// by the caller; lambdas and annotations do not run now and are skipped).
+pub fn sites(stmt: &Stmt) -> (Vec<Found>, Vec<Found>) {
+    let mut finder = SiteFinder::default();
+    visitor::walk_stmt(&mut finder, stmt);
+    // A bare decorator is called with the function.
+    let decorators = match stmt {
+        Stmt::FunctionDef(f) => &f.decorator_list[..],
+        Stmt::ClassDef(c) => &c.decorator_list[..],
+        _ => &[],
+    };
+    for d in decorators {
+        if let Some(name) = dotted(&d.expression) {
+            finder.calls.push((d.expression.start(), name));
+        }
+    }
+    (finder.calls, finder.uses)
+}
+
+#[derive(Default)]
+struct SiteFinder {
+    calls: Vec<Found>,
+    uses: Vec<Found>,
+}
+
+impl<'a> Visitor<'a> for SiteFinder {
+    fn visit_body(&mut self, _body: &'a [Stmt]) {}
+
+    fn visit_annotation(&mut self, _expr: &'a Expr) {}
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => return,
+            Expr::Call(call) => {
+                if let Some(name) = dotted(&call.func) {
+                    self.calls.push((call.start(), name));
+                }
+            }
+            Expr::Name(_) | Expr::Attribute(_) => {
+                if let Some(chain) = dotted(expr) {
+                    self.uses.push((expr.start(), chain));
+                    return;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+impl Flow {
+    /// Keeps only the uses of names bound by `lazy import` (the only uses that matter).
+    pub fn prune_uses(&mut self, lazy_names: &HashSet<String>) {
+        let keep = |s: &Site| s.dotted.first().is_some_and(|h| lazy_names.contains(h));
+        for scope in
+            std::iter::once(&mut self.module).chain(self.functions.iter_mut().map(|f| &mut f.scope))
+        {
+            scope.uses.retain(keep);
+        }
+    }
+}
+
+/// The receiver of a method: its first parameter, unless it is a staticmethod.
+pub fn receiver(f: &ast::StmtFunctionDef) -> Option<(String, Receiver)> {
+    let decorated = |name: &str| {
+        f.decorator_list
+            .iter()
+            .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == name))
+    };
+    if decorated("staticmethod") {
+        return None;
+    }
+    let first = f
+        .parameters
+        .posonlyargs
+        .iter()
+        .chain(&f.parameters.args)
+        .next()?;
+    let kind = if decorated("classmethod") || f.name.as_str() == "__new__" {
+        Receiver::Class
+    } else {
+        Receiver::Instance
+    };
+    Some((first.parameter.name.to_string(), kind))
+}
+
+/// The names a function's parameters bind.
+pub fn parameter_names(f: &ast::StmtFunctionDef) -> Vec<&str> {
+    let p = &f.parameters;
+    p.posonlyargs
+        .iter()
+        .chain(&p.args)
+        .chain(&p.kwonlyargs)
+        .map(|a| a.parameter.name.as_str())
+        .chain(p.vararg.iter().map(|a| a.name.as_str()))
+        .chain(p.kwarg.iter().map(|a| a.name.as_str()))
+        .collect()
+}
