@@ -5,9 +5,11 @@
 //! error-tolerant parser on all cores ([`parse`], [`extract`], PEP 263 decoding in
 //! [`source`]), resolves each import like CPython's path finder ([`resolve`], [`build`],
 //! the standard-library lists in [`stdlib`], the virtualenv in [`venv`]; import calls and
-//! `__all__` in [`calls`], guards in [`conditions`]), and follows the
-//! imports from the entry points ([`entry`]) to give every module a [`Reachability`] and
-//! the shortest chain that reaches it ([`graph`]). [`findings`] turns that into problems.
+//! `__all__` in [`calls`], guards in [`conditions`], the statement walk in [`walk`],
+//! constant names in [`consts`]), and follows the imports from the entry points ([`entry`])
+//! to give every module a [`Reachability`] and the shortest chain that reaches it
+//! ([`graph`], [`reach`]); what module bodies call at start ([`flow`], [`startup`]) counts
+//! as imported at start. [`findings`] turns that into problems.
 
 pub mod build;
 pub mod calls;
@@ -20,11 +22,13 @@ pub mod findings;
 pub mod flow;
 pub mod graph;
 pub mod parse;
+pub mod reach;
 pub mod resolve;
 pub mod source;
 pub mod startup;
 pub mod stdlib;
 pub mod venv;
+pub mod walk;
 
 pub use discover::Scope;
 pub use graph::{ImportGraph, Module, Reachability, Resolved};
