@@ -276,3 +276,19 @@ else:
         assert_eq!(ex.newer_syntax.map(|n| n.0), Some(3));
     }
 }
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn newer_syntax_per_target_version() {
+        let newer = |src: &str, minor: u8| extract(src, PyVersion::new(3, minor)).newer_syntax;
+        let tstring = "x = 1\ny = t'{x}'\n";
+        assert_eq!(newer(tstring, 13).map(|n| n.0), Some(2));
+        assert_eq!(newer(tstring, 14), None);
+        let lazy = "import os\nlazy import json\n";
+        assert_eq!(newer(lazy, 14).map(|n| n.0), Some(2));
+        assert_eq!(newer(lazy, 15), None);
+    }
+}

@@ -306,3 +306,6 @@ fn reified<'m>(
         hit
     })
 }
+
+#[cfg(test)]
+mod tests;
