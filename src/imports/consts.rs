@@ -16,37 +16,57 @@ pub enum Value {
 
 /// The constants of one scope (the module, or a function).
 #[derive(Debug, Clone, Default)]
-pub struct Scope {
-    values: HashMap<String, Value>,
+pub struct Scope<'a> {
+    values: HashMap<&'a str, Value>,
     /// Names bound here that are not constants (parameters, reassigned names): they hide
     /// an outer constant of the same name.
-    hidden: HashSet<String>,
+    hidden: HashSet<&'a str>,
+    /// Names bound to something a call can resolve through: imports, `def`, `class`,
+    /// `name = callee(...)`, a method's receiver.
+    resolvable: HashSet<&'a str>,
 }
 
 /// More combinations than this and the call stays dynamic.
 const MAX_VALUES: usize = 256;
 
-impl Scope {
-    /// Whether this scope binds `name` at all (constant or not).
-    pub fn binds(&self, name: &str) -> bool {
-        self.values.contains_key(name) || self.hidden.contains(name)
+impl<'a> Scope<'a> {
+    /// Whether `name` may denote a module, function, class or instance here.
+    pub fn resolves(&self, name: &str) -> bool {
+        self.resolvable.contains(name)
+    }
+
+    /// Adds a name that may denote an instance (a method's receiver).
+    pub fn add_resolvable(&mut self, name: &'a str) {
+        self.resolvable.insert(name);
     }
 
     /// The constants of a body: names bound exactly once, by a plain assignment of a
     /// constant (evaluated in order, so one constant can use an earlier one). `params`
-    /// are hidden (a function's parameters).
-    pub fn of_body(body: &[Stmt], params: &[&str], outer: &[&Scope]) -> Scope {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        let mut assigned: Vec<(&str, &Expr)> = Vec::new();
-        count_bindings(body, &mut counts, &mut assigned);
-        let mut scope = Scope::default();
-        scope.hidden.extend(params.iter().map(|p| (*p).to_owned()));
+    /// are hidden (a function's parameters). Without `constants`, only the resolvable
+    /// names (a file without import calls needs no constants).
+    pub fn of_body(
+        body: &'a [Stmt],
+        params: &[&'a str],
+        outer: &[&Scope<'_>],
+        constants: bool,
+    ) -> Scope<'a> {
+        let mut found = Bindings::default();
+        found.body(body);
+        let mut scope = Scope {
+            resolvable: found.resolvable.into_iter().collect(),
+            ..Scope::default()
+        };
+        if !constants {
+            return scope;
+        }
+        let (counts, assigned) = (found.counts, found.assigned);
+        scope.hidden.extend(params.iter().copied());
         for (name, value) in assigned {
             if counts.get(name) != Some(&1) || scope.hidden.contains(name) {
                 continue;
             }
             let found = {
-                let mut chain: Vec<&Scope> = vec![&scope];
+                let mut chain: Vec<&Scope<'_>> = vec![&scope];
                 chain.extend(outer);
                 Env {
                     scopes: chain,
@@ -55,112 +75,130 @@ impl Scope {
                 .value(value)
             };
             if let Some(v) = found {
-                scope.values.insert(name.to_owned(), v);
+                scope.values.insert(name, v);
             }
         }
         for (name, n) in counts {
             if !scope.values.contains_key(name) && n > 0 {
-                scope.hidden.insert(name.to_owned());
+                scope.hidden.insert(name);
             }
         }
         scope
     }
 }
 
-/// Every name a body binds (assignments, loops, `with`, imports, definitions), counted, and
-/// the plain `name = value` assignments; nested function and class bodies are their own
-/// scopes and are not entered.
-fn count_bindings<'a>(
-    body: &'a [Stmt],
-    counts: &mut HashMap<&'a str, usize>,
-    assigned: &mut Vec<(&'a str, &'a Expr)>,
-) {
-    let bump = |counts: &mut HashMap<&'a str, usize>, e: &'a Expr| {
+/// Every name a body binds (assignments, loops, `with`, imports, definitions), counted, the
+/// plain `name = value` assignments, and the resolvable names; nested function and class
+/// bodies are their own scopes and are not entered.
+#[derive(Default)]
+struct Bindings<'a> {
+    counts: HashMap<&'a str, usize>,
+    assigned: Vec<(&'a str, &'a Expr)>,
+    resolvable: Vec<&'a str>,
+}
+
+impl<'a> Bindings<'a> {
+    fn bump(&mut self, e: &'a Expr) {
         let mut names = Vec::new();
         target_names(e, &mut names);
         for n in names {
-            *counts.entry(n).or_default() += 1;
+            *self.counts.entry(n).or_default() += 1;
         }
-    };
-    for stmt in body {
+    }
+
+    fn name(&mut self, name: &'a str, resolvable: bool) {
+        *self.counts.entry(name).or_default() += 1;
+        if resolvable {
+            self.resolvable.push(name);
+        }
+    }
+
+    fn body(&mut self, body: &'a [Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Assign(a) => {
                 for t in &a.targets {
-                    bump(counts, t);
+                    self.bump(t);
                 }
                 if let [Expr::Name(n)] = &a.targets[..] {
-                    assigned.push((n.id.as_str(), &a.value));
+                    self.assigned.push((n.id.as_str(), &a.value));
+                    if a.value.is_call_expr() {
+                        self.resolvable.push(n.id.as_str());
+                    }
                 }
             }
             Stmt::AnnAssign(a) => {
-                bump(counts, &a.target);
+                self.bump(&a.target);
                 if let (Expr::Name(n), Some(v)) = (&*a.target, &a.value) {
-                    assigned.push((n.id.as_str(), v));
+                    self.assigned.push((n.id.as_str(), v));
                 }
             }
-            Stmt::AugAssign(a) => bump(counts, &a.target),
+            Stmt::AugAssign(a) => self.bump(&a.target),
             Stmt::For(f) => {
-                bump(counts, &f.target);
-                count_bindings(&f.body, counts, assigned);
-                count_bindings(&f.orelse, counts, assigned);
+                self.bump(&f.target);
+                self.body(&f.body);
+                self.body(&f.orelse);
             }
             Stmt::While(w) => {
-                count_bindings(&w.body, counts, assigned);
-                count_bindings(&w.orelse, counts, assigned);
+                self.body(&w.body);
+                self.body(&w.orelse);
             }
             Stmt::If(s) => {
-                count_bindings(&s.body, counts, assigned);
+                self.body(&s.body);
                 for c in &s.elif_else_clauses {
-                    count_bindings(&c.body, counts, assigned);
+                    self.body(&c.body);
                 }
             }
             Stmt::With(w) => {
                 for item in &w.items {
                     if let Some(v) = &item.optional_vars {
-                        bump(counts, v);
+                        self.bump(v);
                     }
                 }
-                count_bindings(&w.body, counts, assigned);
+                self.body(&w.body);
             }
             Stmt::Try(t) => {
-                count_bindings(&t.body, counts, assigned);
+                self.body(&t.body);
                 for h in &t.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = h;
                     if let Some(n) = &h.name {
-                        *counts.entry(n.id.as_str()).or_default() += 1;
+                        self.name(n.id.as_str(), false);
                     }
-                    count_bindings(&h.body, counts, assigned);
+                    self.body(&h.body);
                 }
-                count_bindings(&t.orelse, counts, assigned);
-                count_bindings(&t.finalbody, counts, assigned);
+                self.body(&t.orelse);
+                self.body(&t.finalbody);
             }
             Stmt::Match(m) => {
                 for case in &m.cases {
-                    count_bindings(&case.body, counts, assigned);
+                    self.body(&case.body);
                 }
             }
-            Stmt::FunctionDef(f) => *counts.entry(f.name.id.as_str()).or_default() += 1,
-            Stmt::ClassDef(c) => *counts.entry(c.name.id.as_str()).or_default() += 1,
+            Stmt::FunctionDef(f) => self.name(f.name.id.as_str(), true),
+            Stmt::ClassDef(c) => self.name(c.name.id.as_str(), true),
             Stmt::Import(i) => {
                 for a in &i.names {
                     let local = a.asname.as_ref().unwrap_or(&a.name);
-                    let head = local.id.split('.').next().unwrap_or_default();
-                    *counts.entry(head).or_default() += 1;
+                    self.name(local.id.split('.').next().unwrap_or_default(), true);
                 }
             }
             Stmt::ImportFrom(i) => {
                 for a in &i.names {
-                    let local = a.asname.as_ref().unwrap_or(&a.name);
-                    *counts.entry(local.id.as_str()).or_default() += 1;
+                    self.name(a.asname.as_ref().unwrap_or(&a.name).id.as_str(), true);
                 }
             }
-            Stmt::Global(_) | Stmt::Nonlocal(_) => {}
             _ => {}
         }
     }
 }
 
-fn target_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+/// The names an assignment or loop target binds.
+pub fn target_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
     match e {
         Expr::Name(n) => out.push(n.id.as_str()),
         Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, out)),
@@ -183,7 +221,7 @@ pub struct Loop {
 /// scopes (innermost first).
 pub struct Env<'a> {
     /// Innermost first.
-    pub scopes: Vec<&'a Scope>,
+    pub scopes: Vec<&'a Scope<'a>>,
     /// Outermost first.
     pub loops: &'a [Loop],
 }
@@ -350,11 +388,8 @@ mod tests {
 
     #[test]
     fn constants_loops_concatenation_and_fstrings() {
-        let module = Scope::of_body(
-            &body("BASE = 'app.'\nNAMES = ('a', 'b')\nX = 1\nX = 2\nPKG = BASE + 'plugins'\n"),
-            &[],
-            &[],
-        );
+        let src = body("BASE = 'app.'\nNAMES = ('a', 'b')\nX = 1\nX = 2\nPKG = BASE + 'plugins'\n");
+        let module = Scope::of_body(&src, &[], &[], true);
         let loops = [Loop {
             name: "n".into(),
             values: vec!["a".into(), "b".into()],
@@ -382,8 +417,12 @@ mod tests {
 
     #[test]
     fn parameters_and_reassigned_names_hide_outer_constants() {
-        let module = Scope::of_body(&body("name = 'outer'\nother = 'o'\n"), &[], &[]);
-        let func = Scope::of_body(&body("other = 'x'\nother = 'y'\n"), &["name"], &[&module]);
+        let (outer, inner) = (
+            body("name = 'outer'\nother = 'o'\n"),
+            body("other = 'x'\nother = 'y'\n"),
+        );
+        let module = Scope::of_body(&outer, &[], &[], true);
+        let func = Scope::of_body(&inner, &["name"], &[&module], true);
         let env = Env {
             scopes: vec![&func, &module],
             loops: &[],

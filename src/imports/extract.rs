@@ -157,15 +157,16 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     let ast::Mod::Module(module) = parsed.syntax() else {
         return out;
     };
+    let scan_calls = text.contains("import_module") || text.contains("__import__");
     let mut walker = Walker {
         text,
         target,
-        scan_calls: text.contains("import_module") || text.contains("__import__"),
+        scan_calls,
         scan_uses: text.contains("lazy"),
         lines,
         next_group: 0,
         class: None,
-        consts: vec![consts::Scope::of_body(&module.body, &[], &[])],
+        consts: vec![consts::Scope::of_body(&module.body, &[], &[], scan_calls)],
         loops: Vec::new(),
         lazy_names: HashSet::new(),
         out: &mut out,

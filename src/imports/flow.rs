@@ -51,7 +51,7 @@ pub struct Class {
     /// Its name.
     pub name: String,
     /// Its bases, as dotted names.
-    pub bases: Vec<Vec<String>>,
+    pub bases: Vec<Box<str>>,
     /// Its methods: name and function id.
     pub methods: Vec<(String, u32)>,
 }
@@ -72,8 +72,8 @@ pub struct Scope {
 pub struct Site {
     /// 1-based line.
     pub line: u32,
-    /// `["db", "init_app"]`.
-    pub dotted: Vec<String>,
+    /// `db.init_app`.
+    pub dotted: Box<str>,
     /// Where the statement sits.
     pub context: Context,
 }
@@ -86,29 +86,57 @@ pub enum Binding {
     /// A module-level class (id).
     Class(u32),
     /// The result of calling a dotted name (an instance, when it names a class).
-    CallResult(Vec<String>),
+    CallResult(Box<str>),
 }
 
 /// The dotted name an expression spells: `a`, `a.b.c`.
-pub fn dotted(expr: &Expr) -> Option<Vec<String>> {
-    match expr {
-        Expr::Name(n) => Some(vec![n.id.to_string()]),
-        Expr::Attribute(a) => {
-            let mut base = dotted(&a.value)?;
-            base.push(a.attr.to_string());
-            Some(base)
+pub fn dotted(expr: &Expr) -> Option<Box<str>> {
+    fn build(expr: &Expr, out: &mut String) -> bool {
+        match expr {
+            Expr::Name(n) => {
+                out.push_str(n.id.as_str());
+                true
+            }
+            Expr::Attribute(a) => {
+                let ok = build(&a.value, out);
+                out.push('.');
+                out.push_str(a.attr.as_str());
+                ok
+            }
+            _ => false,
         }
+    }
+    let mut out = String::new();
+    build(expr, &mut out).then(|| out.into_boxed_str())
+}
+
+/// The first name of a dotted name, without building it.
+pub fn head(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => head(&a.value),
         _ => None,
     }
 }
 
-/// A dotted name found at an offset.
-pub type Found = (TextSize, Vec<String>);
+/// The first part of a dotted name.
+pub fn first(dotted: &str) -> &str {
+    dotted.split('.').next().unwrap_or_default()
+}
 
-/// The calls and name loads in one statement's own expressions (nested bodies are walked
-/// by the caller; lambdas and annotations do not run now and are skipped).
-pub fn sites(stmt: &Stmt) -> (Vec<Found>, Vec<Found>) {
-    let mut finder = SiteFinder::default();
+/// A dotted name found at an offset.
+pub type Found = (TextSize, Box<str>);
+
+/// The calls (of names for which `bound` holds) and, when `uses`, the name loads in one
+/// statement's own expressions (nested bodies are walked by the caller; lambdas and
+/// annotations do not run now and are skipped).
+pub fn sites(stmt: &Stmt, bound: &dyn Fn(&str) -> bool, uses: bool) -> (Vec<Found>, Vec<Found>) {
+    let mut finder = SiteFinder {
+        calls: Vec::new(),
+        uses: Vec::new(),
+        bound,
+        want_uses: uses,
+    };
     visitor::walk_stmt(&mut finder, stmt);
     // A bare decorator is called with the function.
     let decorators = match stmt {
@@ -116,7 +144,10 @@ pub fn sites(stmt: &Stmt) -> (Vec<Found>, Vec<Found>) {
         Stmt::ClassDef(c) => &c.decorator_list[..],
         _ => &[],
     };
-    for d in decorators {
+    for d in decorators
+        .iter()
+        .filter(|d| head(&d.expression).is_some_and(bound))
+    {
         if let Some(name) = dotted(&d.expression) {
             finder.calls.push((d.expression.start(), name));
         }
@@ -124,13 +155,14 @@ pub fn sites(stmt: &Stmt) -> (Vec<Found>, Vec<Found>) {
     (finder.calls, finder.uses)
 }
 
-#[derive(Default)]
-struct SiteFinder {
+struct SiteFinder<'b> {
     calls: Vec<Found>,
     uses: Vec<Found>,
+    bound: &'b dyn Fn(&str) -> bool,
+    want_uses: bool,
 }
 
-impl<'a> Visitor<'a> for SiteFinder {
+impl<'a> Visitor<'a> for SiteFinder<'_> {
     fn visit_body(&mut self, _body: &'a [Stmt]) {}
 
     fn visit_annotation(&mut self, _expr: &'a Expr) {}
@@ -139,11 +171,13 @@ impl<'a> Visitor<'a> for SiteFinder {
         match expr {
             Expr::Lambda(_) => return,
             Expr::Call(call) => {
-                if let Some(name) = dotted(&call.func) {
+                if head(&call.func).is_some_and(self.bound)
+                    && let Some(name) = dotted(&call.func)
+                {
                     self.calls.push((call.start(), name));
                 }
             }
-            Expr::Name(_) | Expr::Attribute(_) => {
+            Expr::Name(_) | Expr::Attribute(_) if self.want_uses => {
                 if let Some(chain) = dotted(expr) {
                     self.uses.push((expr.start(), chain));
                     return;
@@ -158,7 +192,7 @@ impl<'a> Visitor<'a> for SiteFinder {
 impl Flow {
     /// Keeps only the uses of names bound by `lazy import` (the only uses that matter).
     pub fn prune_uses(&mut self, lazy_names: &HashSet<String>) {
-        let keep = |s: &Site| s.dotted.first().is_some_and(|h| lazy_names.contains(h));
+        let keep = |s: &Site| lazy_names.contains(first(&s.dotted));
         for scope in
             std::iter::once(&mut self.module).chain(self.functions.iter_mut().map(|f| &mut f.scope))
         {

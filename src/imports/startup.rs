@@ -3,7 +3,7 @@
 //! those call, to a bounded depth, and the `lazy import` names that code uses (PEP 810: a
 //! use loads the module). Imports inside such functions run at start, not lazily.
 
-use super::flow::{Binding, Receiver, Site};
+use super::flow::{Binding, Receiver, Site, first};
 use super::graph::{Import, Module};
 use std::collections::{HashMap, HashSet};
 
@@ -57,9 +57,7 @@ impl<'a> Startup<'a> {
         for site in m.flow.module.uses.iter().filter(runs) {
             let why = format!(
                 "{} is used at line {} of {}",
-                site.dotted.join("."),
-                site.line,
-                m.path
+                site.dotted, site.line, m.path
             );
             out.extend(reified(m, site, None).map(|k| (i, k, why.clone())));
         }
@@ -111,7 +109,7 @@ impl<'a> Startup<'a> {
     }
 
     /// The functions a call of `dotted` in module `m` (inside function `scope`) runs.
-    fn callables(&self, m: usize, scope: Option<u32>, dotted: &[String]) -> Vec<(usize, u32)> {
+    fn callables(&self, m: usize, scope: Option<u32>, dotted: &str) -> Vec<(usize, u32)> {
         let mut hops = 0;
         let Some(value) = self.value(m, scope, dotted, &mut hops) else {
             return Vec::new();
@@ -130,16 +128,10 @@ impl<'a> Startup<'a> {
         }
     }
 
-    fn value(
-        &self,
-        m: usize,
-        scope: Option<u32>,
-        dotted: &[String],
-        hops: &mut usize,
-    ) -> Option<Value> {
-        let (head, attrs) = dotted.split_first()?;
-        let mut v = self.name(m, scope, head, hops)?;
-        for attr in attrs {
+    fn value(&self, m: usize, scope: Option<u32>, dotted: &str, hops: &mut usize) -> Option<Value> {
+        let mut parts = dotted.split('.');
+        let mut v = self.name(m, scope, parts.next()?, hops)?;
+        for attr in parts {
             v = self.attribute(v, attr, hops)?;
         }
         Some(v)
@@ -265,12 +257,10 @@ fn reified<'m>(
             .scope
             .names
             .iter()
-            .any(|(n, _)| site.dotted.first() == Some(n))
+            .any(|(n, _)| first(&site.dotted) == n)
             || m.imports.iter().any(|i| {
                 i.context.function == Some(f)
-                    && i.binds
-                        .iter()
-                        .any(|b| site.dotted.first() == Some(&b.local))
+                    && i.binds.iter().any(|b| first(&site.dotted) == b.local)
             })
     });
     let lazy = m
@@ -282,11 +272,12 @@ fn reified<'m>(
         let mut hit = Vec::new();
         for b in &imp.binds {
             let uses = if b.plain {
-                let parts: Vec<&str> = imp.module.split('.').collect();
-                site.dotted.len() >= parts.len()
-                    && site.dotted.iter().zip(&parts).all(|(a, b)| a == b)
+                // `a.b` is used by `a.b` and `a.b.x`, not by `a.bc`.
+                site.dotted
+                    .strip_prefix(imp.module.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
             } else {
-                site.dotted.first() == Some(&b.local)
+                first(&site.dotted) == b.local
             };
             if !uses {
                 continue;

@@ -13,7 +13,7 @@ use ruff_text_size::{Ranged, TextSize};
 use std::collections::HashSet;
 
 /// Walks one module's statements with the context of each.
-pub(super) struct Walker<'t, 'o> {
+pub(super) struct Walker<'t, 'o, 'a> {
     pub(super) text: &'t str,
     pub(super) target: PyVersion,
     pub(super) scan_calls: bool,
@@ -23,7 +23,7 @@ pub(super) struct Walker<'t, 'o> {
     /// None outside a class body; Some(None) in the body of a class not tracked (nested).
     pub(super) class: Option<Option<u32>>,
     /// Constants of the enclosing scopes, outermost first.
-    pub(super) consts: Vec<consts::Scope>,
+    pub(super) consts: Vec<consts::Scope<'a>>,
     /// The constant loops around the statement, outermost first.
     pub(super) loops: Vec<Loop>,
     /// Names bound by `lazy import` statements.
@@ -31,8 +31,8 @@ pub(super) struct Walker<'t, 'o> {
     pub(super) out: &'o mut Extracted,
 }
 
-impl Walker<'_, '_> {
-    pub(super) fn body(&mut self, body: &[Stmt], ctx: Context) {
+impl<'a> Walker<'_, '_, 'a> {
+    pub(super) fn body(&mut self, body: &'a [Stmt], ctx: Context) {
         for stmt in body {
             self.stmt(stmt, ctx);
         }
@@ -66,11 +66,11 @@ impl Walker<'_, '_> {
 
     /// Records the calls (of names bound somewhere in scope) and the name uses of one
     /// statement.
-    fn record_sites(&mut self, stmt: &Stmt, ctx: Context) {
-        let (calls, uses) = flow::sites(stmt);
+    fn record_sites(&mut self, stmt: &'a Stmt, ctx: Context) {
+        let bound = |head: &str| self.consts.iter().any(|s| s.resolves(head));
+        let (calls, uses) = flow::sites(stmt, &bound, self.scan_uses);
         let calls: Vec<Site> = calls
             .into_iter()
-            .filter(|(_, d)| self.consts.iter().any(|s| s.binds(&d[0])))
             .map(|(at, dotted)| Site {
                 line: self.lines.line(at),
                 dotted,
@@ -93,7 +93,7 @@ impl Walker<'_, '_> {
         scope.uses.extend(uses);
     }
 
-    fn stmt(&mut self, stmt: &Stmt, ctx: Context) {
+    fn stmt(&mut self, stmt: &'a Stmt, ctx: Context) {
         if self.scan_calls {
             self.scan_header(stmt, ctx);
         }
@@ -147,6 +147,8 @@ impl Walker<'_, '_> {
             Stmt::Try(t) => self.try_stmt(t, ctx),
             Stmt::Assign(a) => {
                 if let ([Expr::Name(n)], Expr::Call(call)) = (&a.targets[..], &*a.value)
+                    && flow::head(&call.func)
+                        .is_some_and(|h| self.consts.iter().any(|s| s.resolves(h)))
                     && let Some(callee) = flow::dotted(&call.func)
                 {
                     let bound = (n.id.to_string(), Binding::CallResult(callee));
@@ -163,7 +165,9 @@ impl Walker<'_, '_> {
                         self.env().sequence(&s.iter)
                     }
                     other => {
-                        names.extend(flow::dotted(other).into_iter().flatten());
+                        let mut bound = Vec::new();
+                        consts::target_names(other, &mut bound);
+                        names.extend(bound.into_iter().map(str::to_owned));
                         None
                     }
                 };
@@ -197,10 +201,10 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn if_stmt(&mut self, s: &ast::StmtIf, ctx: Context) {
+    fn if_stmt(&mut self, s: &'a ast::StmtIf, ctx: Context) {
         // Each branch runs only when the earlier tests failed; a taken version branch
         // makes every later branch "other version".
-        let mut tests: Vec<(Option<&Expr>, &[Stmt])> = vec![(Some(&*s.test), &s.body[..])];
+        let mut tests: Vec<(Option<&Expr>, &'a [Stmt])> = vec![(Some(&*s.test), &s.body[..])];
         tests.extend(
             s.elif_else_clauses
                 .iter()
@@ -226,7 +230,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn try_stmt(&mut self, t: &ast::StmtTry, ctx: Context) {
+    fn try_stmt(&mut self, t: &'a ast::StmtTry, ctx: Context) {
         let guards = t.handlers.iter().any(catches_import_error);
         let group = guards.then(|| {
             self.next_group += 1;
@@ -280,7 +284,7 @@ impl Walker<'_, '_> {
     }
 
     /// A `def`: its own entry in the flow, its body a scope that runs when called.
-    fn function(&mut self, f: &ast::StmtFunctionDef, ctx: Context) {
+    fn function(&mut self, f: &'a ast::StmtFunctionDef, ctx: Context) {
         let id = u32::try_from(self.out.flow.functions.len()).unwrap_or(u32::MAX);
         let class = self.class.flatten();
         let name = match class {
@@ -308,7 +312,19 @@ impl Walker<'_, '_> {
         let params = flow::parameter_names(f);
         let scope = {
             let outer: Vec<&consts::Scope> = self.consts.iter().rev().collect();
-            consts::Scope::of_body(&f.body, &params, &outer)
+            let mut scope = consts::Scope::of_body(&f.body, &params, &outer, self.scan_calls);
+            let first = f
+                .parameters
+                .posonlyargs
+                .iter()
+                .chain(&f.parameters.args)
+                .next();
+            if class.is_some()
+                && let Some(receiver) = first
+            {
+                scope.add_resolvable(receiver.parameter.name.as_str());
+            }
+            scope
         };
         self.consts.push(scope);
         // The closure sees a loop variable's last value, not each: loops stay outside.
@@ -329,7 +345,7 @@ impl Walker<'_, '_> {
     }
 
     /// A `class`: its body runs now; module-level classes are tracked with their methods.
-    fn class(&mut self, c: &ast::StmtClassDef, ctx: Context) {
+    fn class(&mut self, c: &'a ast::StmtClassDef, ctx: Context) {
         let tracked = ctx.function.is_none() && self.class.is_none();
         let id = tracked.then(|| {
             let id = u32::try_from(self.out.flow.classes.len()).unwrap_or(u32::MAX);
