@@ -169,6 +169,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
         consts: vec![consts::Scope::of_body(&module.body, &[], &[], scan_calls)],
         loops: Vec::new(),
         lazy_names: HashSet::new(),
+        interned: std::collections::HashMap::new(),
         out: &mut out,
     };
     walker.body(&module.body, Context::default());

@@ -18,6 +18,8 @@ pub struct Flow {
     pub classes: Vec<Class>,
     /// What the module body itself calls, binds and uses.
     pub module: Scope,
+    /// The dotted names of the sites, each once.
+    pub names: Vec<Box<str>>,
 }
 
 /// One `def`.
@@ -67,15 +69,65 @@ pub struct Scope {
     pub names: Vec<(String, Binding)>,
 }
 
-/// A dotted name at a line, with the context of the statement.
-#[derive(Debug, Clone)]
+/// A dotted name at a line, with the context of the statement (small: a big project has
+/// hundreds of thousands).
+#[derive(Debug, Clone, Copy)]
 pub struct Site {
     /// 1-based line.
     pub line: u32,
-    /// `db.init_app`.
-    pub dotted: Box<str>,
+    /// `db.init_app`: index into [`Flow::names`].
+    pub dotted: u32,
     /// Where the statement sits.
-    pub context: Context,
+    pub when: When,
+}
+
+/// The parts of an [`Context`] that decide whether a site runs at start, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When(u8);
+
+impl When {
+    const LAZY: u8 = 1;
+    const TYPE_CHECKING: u8 = 2;
+    const OTHER_VERSION: u8 = 4;
+    const MAIN_ONLY: u8 = 8;
+    const CONDITIONAL: u8 = 16;
+
+    /// From a statement's context.
+    pub fn of(c: &Context) -> When {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
+        When(
+            bit(c.lazy, Self::LAZY)
+                | bit(c.type_checking, Self::TYPE_CHECKING)
+                | bit(c.other_version, Self::OTHER_VERSION)
+                | bit(c.main_only, Self::MAIN_ONLY)
+                | bit(c.conditional, Self::CONDITIONAL),
+        )
+    }
+
+    /// In a function (or lambda): runs when called.
+    pub fn lazy(self) -> bool {
+        self.0 & Self::LAZY != 0
+    }
+
+    /// Under `if TYPE_CHECKING:`.
+    pub fn type_checking(self) -> bool {
+        self.0 & Self::TYPE_CHECKING != 0
+    }
+
+    /// In a version branch the target does not take.
+    pub fn other_version(self) -> bool {
+        self.0 & Self::OTHER_VERSION != 0
+    }
+
+    /// Under `if __name__ == "__main__":`.
+    pub fn main_only(self) -> bool {
+        self.0 & Self::MAIN_ONLY != 0
+    }
+
+    /// Under a condition inside a function.
+    pub fn conditional(self) -> bool {
+        self.0 & Self::CONDITIONAL != 0
+    }
 }
 
 /// What a name is bound to.
@@ -190,9 +242,18 @@ impl<'a> Visitor<'a> for SiteFinder<'_> {
 }
 
 impl Flow {
+    /// The dotted name of a site.
+    pub fn dotted(&self, site: &Site) -> &str {
+        self.names.get(site.dotted as usize).map_or("", |n| n)
+    }
+
     /// Keeps only the uses of names bound by `lazy import` (the only uses that matter).
     pub fn prune_uses(&mut self, lazy_names: &HashSet<String>) {
-        let keep = |s: &Site| lazy_names.contains(first(&s.dotted));
+        let names = &self.names;
+        let keep = |s: &Site| {
+            let dotted = names.get(s.dotted as usize).map_or("", |n| n);
+            lazy_names.contains(first(dotted))
+        };
         for scope in
             std::iter::once(&mut self.module).chain(self.functions.iter_mut().map(|f| &mut f.scope))
         {

@@ -50,20 +50,22 @@ impl<'a> Startup<'a> {
     pub fn run_module(&mut self, i: usize, as_main: bool) -> Vec<AtStart> {
         let m = &self.modules[i];
         let runs = |s: &&Site| {
-            let c = &s.context;
-            !c.lazy && !c.type_checking && !c.other_version && (!c.main_only || as_main)
+            let w = s.when;
+            !w.lazy() && !w.type_checking() && !w.other_version() && (!w.main_only() || as_main)
         };
         let mut out = Vec::new();
         for site in m.flow.module.uses.iter().filter(runs) {
             let why = format!(
                 "{} is used at line {} of {}",
-                site.dotted, site.line, m.path
+                m.flow.dotted(site),
+                site.line,
+                m.path
             );
             out.extend(reified(m, site, None).map(|k| (i, k, why.clone())));
         }
         let mut work: Vec<(usize, u32, usize, String)> = Vec::new();
         for site in m.flow.module.calls.iter().filter(runs) {
-            for (j, f) in self.callables(i, None, &site.dotted) {
+            for (j, f) in self.callables(i, None, m.flow.dotted(site)) {
                 let why = format!(
                     "{} line {} calls {}()",
                     m.path, site.line, self.modules[j].flow.functions[f as usize].name
@@ -85,7 +87,7 @@ impl<'a> Startup<'a> {
             // What runs only under a condition in the function stays lazy: pycache does not
             // evaluate the condition.
             let scope = &module.flow.functions[f as usize].scope;
-            for site in scope.uses.iter().filter(|s| !s.context.conditional) {
+            for site in scope.uses.iter().filter(|s| !s.when.conditional()) {
                 out.extend(reified(module, site, Some(f)).map(|k| (j, k, why.clone())));
             }
             if depth >= MAX_DEPTH {
@@ -95,9 +97,9 @@ impl<'a> Startup<'a> {
             for site in scope
                 .calls
                 .iter()
-                .filter(|s| !s.context.type_checking && !s.context.conditional)
+                .filter(|s| !s.when.type_checking() && !s.when.conditional())
             {
-                for (t, g) in self.callables(j, Some(f), &site.dotted) {
+                for (t, g) in self.callables(j, Some(f), module.flow.dotted(site)) {
                     let name = &self.modules[t].flow.functions[g as usize].name;
                     next.push((t, g, depth + 1, format!("{why} -> {name}()")));
                 }
@@ -257,10 +259,12 @@ fn reified<'m>(
             .scope
             .names
             .iter()
-            .any(|(n, _)| first(&site.dotted) == n)
+            .any(|(n, _)| first(m.flow.dotted(site)) == n)
             || m.imports.iter().any(|i| {
                 i.context.function == Some(f)
-                    && i.binds.iter().any(|b| first(&site.dotted) == b.local)
+                    && i.binds
+                        .iter()
+                        .any(|b| first(m.flow.dotted(site)) == b.local)
             })
     });
     let lazy = m
@@ -273,11 +277,12 @@ fn reified<'m>(
         for b in &imp.binds {
             let uses = if b.plain {
                 // `a.b` is used by `a.b` and `a.b.x`, not by `a.bc`.
-                site.dotted
+                m.flow
+                    .dotted(site)
                     .strip_prefix(imp.module.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
             } else {
-                first(&site.dotted) == b.local
+                first(m.flow.dotted(site)) == b.local
             };
             if !uses {
                 continue;

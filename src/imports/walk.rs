@@ -10,7 +10,7 @@ use super::flow::{self, Binding, Site};
 use crate::pyc::magic::PyVersion;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Walks one module's statements with the context of each.
 pub(super) struct Walker<'t, 'o, 'a> {
@@ -28,6 +28,8 @@ pub(super) struct Walker<'t, 'o, 'a> {
     pub(super) loops: Vec<Loop>,
     /// Names bound by `lazy import` statements.
     pub(super) lazy_names: HashSet<String>,
+    /// Index of each dotted name in the flow's names.
+    pub(super) interned: HashMap<Box<str>, u32>,
     pub(super) out: &'o mut Extracted,
 }
 
@@ -69,25 +71,14 @@ impl<'a> Walker<'_, '_, 'a> {
     fn record_sites(&mut self, stmt: &'a Stmt, ctx: Context) {
         let bound = |head: &str| self.consts.iter().any(|s| s.resolves(head));
         let (calls, uses) = flow::sites(stmt, &bound, self.scan_uses);
-        let calls: Vec<Site> = calls
-            .into_iter()
-            .map(|(at, dotted)| Site {
-                line: self.lines.line(at),
-                dotted,
-                context: ctx,
-            })
-            .collect();
-        let uses: Vec<Site> = if self.scan_uses {
-            uses.into_iter()
-                .map(|(at, dotted)| Site {
-                    line: self.lines.line(at),
-                    dotted,
-                    context: ctx,
-                })
-                .collect()
-        } else {
-            Vec::new()
+        let when = flow::When::of(&ctx);
+        let mut site = |(at, dotted): flow::Found| Site {
+            line: self.lines.line(at),
+            dotted: intern(&mut self.interned, &mut self.out.flow.names, dotted),
+            when,
         };
+        let calls: Vec<Site> = calls.into_iter().map(&mut site).collect();
+        let uses: Vec<Site> = uses.into_iter().map(&mut site).collect();
         let scope = self.scope_mut(ctx);
         scope.calls.extend(calls);
         scope.uses.extend(uses);
@@ -371,6 +362,17 @@ impl<'a> Walker<'_, '_, 'a> {
         self.body(&c.body, ctx);
         self.class = saved;
     }
+}
+
+/// The index of a dotted name in `names`, added if new.
+fn intern(seen: &mut HashMap<Box<str>, u32>, names: &mut Vec<Box<str>>, name: Box<str>) -> u32 {
+    if let Some(&i) = seen.get(&name) {
+        return i;
+    }
+    let i = u32::try_from(names.len()).unwrap_or(u32::MAX);
+    names.push(name.clone());
+    seen.insert(name, i);
+    i
 }
 
 /// Byte offset to 1-based line, by binary search over the line starts (sites are found

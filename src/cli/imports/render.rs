@@ -32,7 +32,10 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
     import_tree(&mut w, graph);
     for (level, title) in [
         (Reachability::Imported, "imported at startup"),
-        (Reachability::Lazy, "lazy: imported only inside functions"),
+        (
+            Reachability::Lazy,
+            "lazy: imported later, when a function runs or a name is first used",
+        ),
         (
             Reachability::TypeCheckingOnly,
             "type-checking only: never imported at run time",
