@@ -20,6 +20,7 @@ fn project(name: &str) -> PathBuf {
 
 fn json(root: &Path, args: &[&str]) -> Value {
     let out = pycache()
+        .timeout(std::time::Duration::from_secs(60))
         .arg("imports")
         .arg(root)
         .args(args)

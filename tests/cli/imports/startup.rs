@@ -4,8 +4,8 @@
 //! in `sys.modules`: precision and recall are printed and must both reach 95%.
 
 use super::truth::python_truth;
-use super::{project, set, with_reach};
-use crate::support::{pycache, python, skip};
+use super::{json, project, set, with_reach};
+use crate::support::{python, skip};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,24 +17,6 @@ fn interpreter(version: &str) -> Option<PathBuf> {
         let p = Path::new("/work/pythons/bin").join(format!("python{version}"));
         p.is_file().then_some(p)
     })
-}
-
-/// `pycache imports --json` with a hard timeout.
-fn analyse(root: &Path, args: &[&str]) -> Value {
-    let out = pycache()
-        .timeout(Duration::from_secs(60))
-        .arg("imports")
-        .arg(root)
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Precision and recall of `predicted` against `truth`, in percent.
@@ -62,7 +44,7 @@ fn compare(app: &str, version: &str, entry: &str) -> Option<Value> {
         skip(&format!("start of {app}"), &why);
         return None;
     };
-    let doc = analyse(&project(app), &["--entry", entry, "--python", version]);
+    let doc = json(&project(app), &["--entry", entry, "--python", version]);
     let truth = python_truth(&py, &doc);
     let predicted = with_reach(&doc, "imported");
     let (precision, recall) = scores(&predicted, &truth);
@@ -94,7 +76,7 @@ fn at_start<'d>(doc: &'d Value, path: &str, line: u64, module: &str) -> &'d str 
 #[test]
 fn start_of_factory_app_with_blueprints() {
     // Without a start, what the sources alone say (no interpreter needed).
-    let doc = analyse(
+    let doc = json(
         &project("factoryapp"),
         &["--entry", "wsgi.py", "--python", "3.13"],
     );
@@ -130,7 +112,7 @@ fn start_of_factory_app_with_blueprints() {
 
 #[test]
 fn start_of_cli_with_plugin_loops() {
-    let doc = analyse(
+    let doc = json(
         &project("plugincli"),
         &["--entry", "cli.py", "--python", "3.13"],
     );
@@ -170,7 +152,7 @@ fn start_of_cli_with_plugin_loops() {
 
 #[test]
 fn start_of_315_app_with_lazy_imports() {
-    let doc = analyse(
+    let doc = json(
         &project("lazyapp"),
         &["--entry", "run.py", "--python", "3.15"],
     );
@@ -240,7 +222,7 @@ fn caches_of_a_real_start(app: &str, entry: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc = analyse(dir.path(), &["--entry", entry, "--python", "3.13"]);
+    let doc = json(dir.path(), &["--entry", entry, "--python", "3.13"]);
     // A lazy module was not imported by the start, so it has no cache yet: advice about
     // it is right. Anything else would be advice against what the start just did.
     let imported = with_reach(&doc, "imported");
