@@ -50,7 +50,10 @@ impl<'a> Scope<'a> {
         outer: &[&Scope<'_>],
         constants: bool,
     ) -> Scope<'a> {
-        let mut found = Bindings::default();
+        let mut found = Bindings {
+            constants,
+            ..Bindings::default()
+        };
         found.body(body);
         let mut scope = Scope {
             resolvable: found.resolvable.into_iter().collect(),
@@ -92,6 +95,8 @@ impl<'a> Scope<'a> {
 /// bodies are their own scopes and are not entered.
 #[derive(Default)]
 struct Bindings<'a> {
+    /// Count and keep assignments (only constants need them).
+    constants: bool,
     counts: HashMap<&'a str, usize>,
     assigned: Vec<(&'a str, &'a Expr)>,
     resolvable: Vec<&'a str>,
@@ -99,6 +104,9 @@ struct Bindings<'a> {
 
 impl<'a> Bindings<'a> {
     fn bump(&mut self, e: &'a Expr) {
+        if !self.constants {
+            return;
+        }
         let mut names = Vec::new();
         target_names(e, &mut names);
         for n in names {
@@ -107,7 +115,9 @@ impl<'a> Bindings<'a> {
     }
 
     fn name(&mut self, name: &'a str, resolvable: bool) {
-        *self.counts.entry(name).or_default() += 1;
+        if self.constants {
+            *self.counts.entry(name).or_default() += 1;
+        }
         if resolvable {
             self.resolvable.push(name);
         }
@@ -126,7 +136,9 @@ impl<'a> Bindings<'a> {
                     self.bump(t);
                 }
                 if let [Expr::Name(n)] = &a.targets[..] {
-                    self.assigned.push((n.id.as_str(), &a.value));
+                    if self.constants {
+                        self.assigned.push((n.id.as_str(), &a.value));
+                    }
                     if a.value.is_call_expr() {
                         self.resolvable.push(n.id.as_str());
                     }
@@ -134,7 +146,9 @@ impl<'a> Bindings<'a> {
             }
             Stmt::AnnAssign(a) => {
                 self.bump(&a.target);
-                if let (Expr::Name(n), Some(v)) = (&*a.target, &a.value) {
+                if let (Expr::Name(n), Some(v)) = (&*a.target, &a.value)
+                    && self.constants
+                {
                     self.assigned.push((n.id.as_str(), v));
                 }
             }

@@ -170,11 +170,14 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
         loops: Vec::new(),
         lazy_names: HashSet::new(),
         interned: std::collections::HashMap::new(),
+        found: super::flow::Sites::default(),
+        buf: String::new(),
         out: &mut out,
     };
     walker.body(&module.body, Context::default());
     let lazy_names = std::mem::take(&mut walker.lazy_names);
     out.flow.prune_uses(&lazy_names);
+    out.flow.shrink();
     out.all_names = dunder_all(&module.body);
     out
 }

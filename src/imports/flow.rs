@@ -143,23 +143,8 @@ pub enum Binding {
 
 /// The dotted name an expression spells: `a`, `a.b.c`.
 pub fn dotted(expr: &Expr) -> Option<Box<str>> {
-    fn build(expr: &Expr, out: &mut String) -> bool {
-        match expr {
-            Expr::Name(n) => {
-                out.push_str(n.id.as_str());
-                true
-            }
-            Expr::Attribute(a) => {
-                let ok = build(&a.value, out);
-                out.push('.');
-                out.push_str(a.attr.as_str());
-                ok
-            }
-            _ => false,
-        }
-    }
     let mut out = String::new();
-    build(expr, &mut out).then(|| out.into_boxed_str())
+    write_dotted(expr, &mut out).then(|| out.into_boxed_str())
 }
 
 /// The first name of a dotted name, without building it.
@@ -177,15 +162,26 @@ pub fn first(dotted: &str) -> &str {
 }
 
 /// A dotted name found at an offset.
-pub type Found = (TextSize, Box<str>);
+pub type Found<'a> = (TextSize, &'a Expr);
+
+/// Where [`sites`] puts what it finds: the callee of each call, and each name load (reused
+/// from statement to statement, so a big file allocates them once).
+#[derive(Debug, Default)]
+pub struct Sites<'a> {
+    /// Callees (dotted names) of calls.
+    pub calls: Vec<Found<'a>>,
+    /// Name loads (dotted chains).
+    pub uses: Vec<Found<'a>>,
+}
 
 /// The calls (of names for which `bound` holds) and, when `uses`, the name loads in one
 /// statement's own expressions (nested bodies are walked by the caller; lambdas and
-/// annotations do not run now and are skipped).
-pub fn sites(stmt: &Stmt, bound: &dyn Fn(&str) -> bool, uses: bool) -> (Vec<Found>, Vec<Found>) {
+/// annotations do not run now and are skipped), into `out` (cleared first).
+pub fn sites<'a>(stmt: &'a Stmt, bound: &dyn Fn(&str) -> bool, uses: bool, out: &mut Sites<'a>) {
+    out.calls.clear();
+    out.uses.clear();
     let mut finder = SiteFinder {
-        calls: Vec::new(),
-        uses: Vec::new(),
+        out,
         bound,
         want_uses: uses,
     };
@@ -200,21 +196,34 @@ pub fn sites(stmt: &Stmt, bound: &dyn Fn(&str) -> bool, uses: bool) -> (Vec<Foun
         .iter()
         .filter(|d| head(&d.expression).is_some_and(bound))
     {
-        if let Some(name) = dotted(&d.expression) {
-            finder.calls.push((d.expression.start(), name));
-        }
+        finder.out.calls.push((d.expression.start(), &d.expression));
     }
-    (finder.calls, finder.uses)
 }
 
-struct SiteFinder<'b> {
-    calls: Vec<Found>,
-    uses: Vec<Found>,
+/// Writes the dotted name `expr` spells into `buf`; false when it is not one.
+pub fn write_dotted(expr: &Expr, buf: &mut String) -> bool {
+    match expr {
+        Expr::Name(n) => {
+            buf.push_str(n.id.as_str());
+            true
+        }
+        Expr::Attribute(a) => {
+            let ok = write_dotted(&a.value, buf);
+            buf.push('.');
+            buf.push_str(a.attr.as_str());
+            ok
+        }
+        _ => false,
+    }
+}
+
+struct SiteFinder<'b, 'a> {
+    out: &'b mut Sites<'a>,
     bound: &'b dyn Fn(&str) -> bool,
     want_uses: bool,
 }
 
-impl<'a> Visitor<'a> for SiteFinder<'_> {
+impl<'a> Visitor<'a> for SiteFinder<'_, 'a> {
     fn visit_body(&mut self, _body: &'a [Stmt]) {}
 
     fn visit_annotation(&mut self, _expr: &'a Expr) {}
@@ -222,18 +231,12 @@ impl<'a> Visitor<'a> for SiteFinder<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Lambda(_) => return,
-            Expr::Call(call) => {
-                if head(&call.func).is_some_and(self.bound)
-                    && let Some(name) = dotted(&call.func)
-                {
-                    self.calls.push((call.start(), name));
-                }
+            Expr::Call(call) if head(&call.func).is_some_and(self.bound) => {
+                self.out.calls.push((call.start(), &call.func));
             }
-            Expr::Name(_) | Expr::Attribute(_) if self.want_uses => {
-                if let Some(chain) = dotted(expr) {
-                    self.uses.push((expr.start(), chain));
-                    return;
-                }
+            Expr::Name(_) | Expr::Attribute(_) if self.want_uses && head(expr).is_some() => {
+                self.out.uses.push((expr.start(), expr));
+                return;
             }
             _ => {}
         }
@@ -242,6 +245,20 @@ impl<'a> Visitor<'a> for SiteFinder<'_> {
 }
 
 impl Flow {
+    /// Gives back the spare capacity of every list (a big tree keeps thousands of flows).
+    pub fn shrink(&mut self) {
+        self.functions.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.names.shrink_to_fit();
+        for scope in
+            std::iter::once(&mut self.module).chain(self.functions.iter_mut().map(|f| &mut f.scope))
+        {
+            scope.calls.shrink_to_fit();
+            scope.uses.shrink_to_fit();
+            scope.names.shrink_to_fit();
+        }
+    }
+
     /// The dotted name of a site.
     pub fn dotted(&self, site: &Site) -> &str {
         self.names.get(site.dotted as usize).map_or("", |n| n)

@@ -30,6 +30,10 @@ pub(super) struct Walker<'t, 'o, 'a> {
     pub(super) lazy_names: HashSet<String>,
     /// Index of each dotted name in the flow's names.
     pub(super) interned: HashMap<Box<str>, u32>,
+    /// What one statement's expressions hold (reused).
+    pub(super) found: flow::Sites<'a>,
+    /// Where a dotted name is spelled out (reused).
+    pub(super) buf: String,
     pub(super) out: &'o mut Extracted,
 }
 
@@ -69,16 +73,44 @@ impl<'a> Walker<'_, '_, 'a> {
     /// Records the calls (of names bound somewhere in scope) and the name uses of one
     /// statement.
     fn record_sites(&mut self, stmt: &'a Stmt, ctx: Context) {
-        let bound = |head: &str| self.consts.iter().any(|s| s.resolves(head));
-        let (calls, uses) = flow::sites(stmt, &bound, self.scan_uses);
+        let consts = &self.consts;
+        let bound = |head: &str| consts.iter().any(|s| s.resolves(head));
+        flow::sites(stmt, &bound, self.scan_uses, &mut self.found);
+        if self.found.calls.is_empty() && self.found.uses.is_empty() {
+            return;
+        }
         let when = flow::When::of(&ctx);
-        let mut site = |(at, dotted): flow::Found| Site {
-            line: self.lines.line(at),
-            dotted: intern(&mut self.interned, &mut self.out.flow.names, dotted),
-            when,
+        let mut intern = |at: TextSize, expr: &Expr, lines: &LineCounter| {
+            self.buf.clear();
+            flow::write_dotted(expr, &mut self.buf);
+            let dotted = match self.interned.get(self.buf.as_str()) {
+                Some(&i) => i,
+                None => {
+                    let i = u32::try_from(self.out.flow.names.len()).unwrap_or(u32::MAX);
+                    let name: Box<str> = self.buf.as_str().into();
+                    self.out.flow.names.push(name.clone());
+                    self.interned.insert(name, i);
+                    i
+                }
+            };
+            Site {
+                line: lines.line(at),
+                dotted,
+                when,
+            }
         };
-        let calls: Vec<Site> = calls.into_iter().map(&mut site).collect();
-        let uses: Vec<Site> = uses.into_iter().map(&mut site).collect();
+        let calls: Vec<Site> = self
+            .found
+            .calls
+            .iter()
+            .map(|&(at, e)| intern(at, e, &self.lines))
+            .collect();
+        let uses: Vec<Site> = self
+            .found
+            .uses
+            .iter()
+            .map(|&(at, e)| intern(at, e, &self.lines))
+            .collect();
         let scope = self.scope_mut(ctx);
         scope.calls.extend(calls);
         scope.uses.extend(uses);
@@ -362,17 +394,6 @@ impl<'a> Walker<'_, '_, 'a> {
         self.body(&c.body, ctx);
         self.class = saved;
     }
-}
-
-/// The index of a dotted name in `names`, added if new.
-fn intern(seen: &mut HashMap<Box<str>, u32>, names: &mut Vec<Box<str>>, name: Box<str>) -> u32 {
-    if let Some(&i) = seen.get(&name) {
-        return i;
-    }
-    let i = u32::try_from(names.len()).unwrap_or(u32::MAX);
-    names.push(name.clone());
-    seen.insert(name, i);
-    i
 }
 
 /// Byte offset to 1-based line, by binary search over the line starts (sites are found
