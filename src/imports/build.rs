@@ -90,9 +90,8 @@ pub fn resolve_imports(
                     .zip(&raw.binds)
                     .filter(|(n, _)| *n != "*")
                     .map(|(n, local)| Bind {
-                        local: local.clone(),
-                        module: full.clone(),
-                        attr: Some(n.clone()),
+                        alias: (local != n).then(|| local.as_str().into()),
+                        attr: Some(n.as_str().into()),
                         plain: false,
                     })
                     .collect();
@@ -210,19 +209,9 @@ fn import_binds(dotted: &str, locals: &[String]) -> Vec<Bind> {
         return Vec::new();
     };
     let plain = local == dotted;
-    let head = dotted.split('.').next().unwrap_or_default();
     vec![Bind {
-        local: if plain {
-            head.to_owned()
-        } else {
-            local.clone()
-        },
-        module: if plain {
-            head.to_owned()
-        } else {
-            dotted.to_owned()
-        },
         attr: None,
+        alias: (!plain).then(|| local.as_str().into()),
         plain,
     }]
 }

@@ -104,17 +104,35 @@ pub struct Import {
     pub parents: Vec<usize>,
 }
 
-/// A name an import binds, and to what.
+/// A name an import binds, and to what (small: a big tree has tens of thousands).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bind {
-    /// The local name.
-    pub local: String,
-    /// The absolute module it names (`import a.b.c` binds `a` to `a`).
-    pub module: String,
     /// `from module import attr`: the attribute (or submodule).
-    pub attr: Option<String>,
-    /// `import a.b.c` without `as`: `a.b.c` is reachable as attributes of `a`.
+    pub attr: Option<Box<str>>,
+    /// The `as` name, when there is one.
+    pub alias: Option<Box<str>>,
+    /// `import a.b.c` without `as`: binds `a`, and `a.b.c` is reachable as attributes.
     pub plain: bool,
+}
+
+impl Bind {
+    /// The local name, for an import whose (absolute) module is `module`.
+    pub fn local<'s>(&'s self, module: &'s str) -> &'s str {
+        match (&self.alias, &self.attr) {
+            (Some(alias), _) => alias,
+            (None, Some(attr)) => attr,
+            (None, None) => module.split('.').next().unwrap_or_default(),
+        }
+    }
+
+    /// The module the local name (or its attribute) comes from.
+    pub fn module<'s>(&self, module: &'s str) -> &'s str {
+        if self.plain {
+            module.split('.').next().unwrap_or_default()
+        } else {
+            module
+        }
+    }
 }
 
 /// One project source file.

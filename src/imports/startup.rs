@@ -186,13 +186,13 @@ impl<'a> Startup<'a> {
     /// A name bound by an import in that scope (one that runs there).
     fn imported(&self, m: usize, at: Option<u32>, name: &str, hops: &mut usize) -> Option<Value> {
         let module = &self.modules[m];
-        let bind = module
+        let (imp, bind) = module
             .imports
             .iter()
             .filter(|i| i.context.function == at && binds_at_run_time(i))
-            .flat_map(|i| &i.binds)
-            .rfind(|b| b.local == name)?;
-        let base = Value::Module(*self.by_name.get(bind.module.as_str())?);
+            .flat_map(|i| i.binds.iter().map(move |b| (i, b)))
+            .rfind(|(i, b)| b.local(&i.module) == name)?;
+        let base = Value::Module(*self.by_name.get(bind.module(&imp.module))?);
         match &bind.attr {
             None => Some(base),
             Some(attr) => self.attribute(base, attr, hops),
@@ -264,7 +264,7 @@ fn reified<'m>(
                 i.context.function == Some(f)
                     && i.binds
                         .iter()
-                        .any(|b| first(m.flow.dotted(site)) == b.local)
+                        .any(|b| first(m.flow.dotted(site)) == b.local(&i.module))
             })
     });
     let lazy = m
@@ -282,14 +282,14 @@ fn reified<'m>(
                     .strip_prefix(imp.module.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
             } else {
-                first(m.flow.dotted(site)) == b.local
+                first(m.flow.dotted(site)) == b.local(&imp.module)
             };
             if !uses {
                 continue;
             }
             hit.push(k);
             if let Some(attr) = &b.attr {
-                let sub = format!("{}.{attr}", b.module);
+                let sub = format!("{}.{attr}", b.module(&imp.module));
                 hit.extend(
                     m.imports
                         .iter()
