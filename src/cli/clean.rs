@@ -219,7 +219,7 @@ pub fn run_plan(plan: &Plan, flow: &Flow, learn: &mut dyn FnMut(&Report)) -> Res
         }
         if !confirm(&format!(
             "{}? [y/N] ",
-            plan.headline().trim_start_matches("plan: ")
+            pycache::text::terminal_safe(plan.headline().trim_start_matches("plan: "))
         ))? {
             print_quietly("cancelled: nothing was changed\n")?;
             return Ok(ExitCode::SUCCESS);
@@ -272,7 +272,7 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
         }
     } else {
         let mut text = lines(&report.problem_lines());
-        text.push_str(&report.summary_line());
+        text.push_str(&pycache::text::terminal_safe(&report.summary_line()));
         text.push('\n');
         print_quietly(&text)?;
     }
@@ -288,6 +288,10 @@ fn print_json(plan: &Plan, report: Option<&Report>, dry_run: bool) -> Result<()>
     print_quietly(&(serde_json::to_string_pretty(&doc)? + "\n"))
 }
 
+/// One line per item, each terminal-safe: a file name cannot end a plan line early or
+/// fake one, nor send escape sequences to the terminal of the admin who confirms.
 fn lines(v: &[String]) -> String {
-    v.iter().map(|l| format!("{l}\n")).collect()
+    v.iter()
+        .map(|l| format!("{}\n", pycache::text::terminal_safe(l)))
+        .collect()
 }

@@ -118,7 +118,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let report = Report {
             graph: &graph,
             cache_tag: pycache::imports::findings::cache_tag(&graph),
-            pycache_prefix: prefix.map(|p| pycache::scan::display_path(&p)),
+            pycache_prefix: prefix.map(|p| pycache::text::path_text(&p)),
             caches_checked,
             findings: &findings,
         };
@@ -129,7 +129,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             caches_checked,
             prefix: prefix.as_deref(),
         };
-        render::render(&graph, &shown, super::wrap::width())
+        // Module and file names come from the disk: no control character reaches the
+        // terminal (the renderer escapes names; this catches any a message carries).
+        pycache::text::terminal_safe_lines(&render::render(&graph, &shown, super::wrap::width()))
+            .into_owned()
     };
     let mut stdout = std::io::stdout().lock();
     match stdout

@@ -60,7 +60,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let r = report::inspect(file, prefix.as_deref());
         if let Some(error) = &r.error {
             failed = true;
-            eprintln!("{} {}: {error}{}", super::error_prefix(), r.path, r.hint);
+            eprintln!(
+                "{} {}: {}{}",
+                super::error_prefix(),
+                pycache::text::terminal_safe(&r.path),
+                pycache::text::terminal_safe(error),
+                r.hint
+            );
         }
         findings |= r.status.is_problem() || r.status == Status::Unreadable;
         if args.json {

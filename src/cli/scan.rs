@@ -323,7 +323,7 @@ fn by_tag(model: &ScanModel, s: &mut String) {
             .sum();
         s.push_str(&format!(
             "  {:<12}{:>8} {:>8}  {:>8}  {:>10}\n",
-            tag,
+            pycache::text::terminal_safe(&tag),
             count(t.count),
             count(n(Status::Fresh)),
             count(problems),
@@ -379,7 +379,11 @@ fn errors(model: &ScanModel, s: &mut String) {
     }
     s.push_str(&format!("\nerrors ({})\n", model.errors.len()));
     for e in model.errors.iter().take(20) {
-        s.push_str(&format!("  {}: {}\n", relative(model, &e.path), e.message));
+        s.push_str(&format!(
+            "  {}: {}\n",
+            relative(model, &e.path),
+            pycache::text::terminal_safe(&e.message)
+        ));
     }
     if model.errors.len() > 20 {
         s.push_str(&format!(

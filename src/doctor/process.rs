@@ -39,7 +39,7 @@ pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
         };
         DoctorError::new(format!(
             "cannot read {}: {why}; is process {pid} running? (pgrep -af python lists the Python processes)",
-            dir.join("status").display()
+            crate::text::display_path(&dir.join("status"))
         ))
     })?;
     let mut info = ProcessInfo {
@@ -53,7 +53,7 @@ pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
         }).collect()),
         Err(e) => info.notes.push(format!(
             "cannot read {} ({e}): environment variables unknown; run as root or as the process's user",
-            dir.join("environ").display()
+            crate::text::display_path(&dir.join("environ"))
         )),
     }
     info.cwd = std::fs::read_link(dir.join("cwd")).ok();
@@ -80,7 +80,7 @@ pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
                 .is_none_or(|p| !p.exists())
         {
             info.command.interpreter = Some(exe);
-            info.command.interpreter_via = format!("{}", dir.join("exe").display());
+            info.command.interpreter_via = crate::text::display_path(&dir.join("exe"));
         }
     }
     info.unit = std::fs::read_to_string(dir.join("cgroup"))

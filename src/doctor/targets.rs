@@ -138,7 +138,7 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
             "written by {} (magic {}); {} {} expects magic {}",
             h.magic.describe(),
             h.magic.magic,
-            py.path.display(),
+            crate::text::display_path(&py.path),
             py.version,
             py.magic
         ));

@@ -14,7 +14,7 @@
 //!   `__pycache__`) can never be imported (module names have no dots): it is reported as
 //!   orphaned, with a hint that it probably belongs to a `PYTHONPYCACHEPREFIX` tree.
 
-use super::record::{CacheRecord, FileMeta, display_path};
+use super::record::{CacheRecord, FileMeta, path_text};
 use crate::pyc::header::{parse, read_magic};
 use crate::pyc::{Implementation, Location, MagicInfo, SourceFound, SourceStat, Status, judge};
 use std::ffi::OsStr;
@@ -191,7 +191,7 @@ pub fn dir_module(base: &Path, dir: &Path) -> String {
             if !out.is_empty() {
                 out.push('.');
             }
-            out.push_str(&display_path(Path::new(part)));
+            out.push_str(&path_text(Path::new(part)));
         }
     }
     out
@@ -206,7 +206,7 @@ pub fn join_module(dir_module: &str, stem: &[u8]) -> String {
     let stem_text = match std::str::from_utf8(stem) {
         Ok(s) => s,
         Err(_) => {
-            escaped = display_path(Path::new(OsStr::from_bytes(stem)));
+            escaped = path_text(Path::new(OsStr::from_bytes(stem)));
             &escaped
         }
     };

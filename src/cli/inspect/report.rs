@@ -9,8 +9,9 @@ use pycache::pyc::{
     CodeSummary, Header, Location, PycError, PycErrorKind, SourceFound, SourceStat, Status,
     Verdict, summarize,
 };
+use pycache::scan::FileMeta;
 use pycache::scan::classify::{self, BytecodeName, CacheFacts};
-use pycache::scan::{FileMeta, display_path};
+use pycache::text::path_text;
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::io::{self, Read};
@@ -100,7 +101,7 @@ impl Report {
     /// A file that could not be read; `stat` facts when `stat` worked (not `open`).
     fn failed(path: &Path, error: String, meta: Option<FileMeta>) -> Self {
         Self {
-            path: display_path(path),
+            path: path_text(path),
             magic: None,
             describe: None,
             python: None,
@@ -188,7 +189,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     let meta = record.meta;
     let actual_present = actual.is_some();
     Report {
-        path: display_path(path),
+        path: path_text(path),
         magic: magic.as_ref().map(|m| m.magic),
         describe: magic.as_ref().map(|m| m.describe()),
         python: magic.as_ref().and_then(|m| m.python).map(|v| v.to_string()),
@@ -378,8 +379,8 @@ fn stat_source(source: Option<&Path>) -> (SourceFound, Option<io::Error>) {
 /// cache path was given relative, absolute otherwise.
 fn display_source(given: &Path, cwd: &Path, source: &Path) -> String {
     match source.strip_prefix(cwd) {
-        Ok(rel) if given.is_relative() => display_path(rel),
-        _ => display_path(source),
+        Ok(rel) if given.is_relative() => path_text(rel),
+        _ => path_text(source),
     }
 }
 

@@ -1,0 +1,1 @@
+//! Reads: only regular files, each with a cap.

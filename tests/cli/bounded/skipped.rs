@@ -1,0 +1,1 @@
+//! Unreadable parts of a tree are not a success.
