@@ -18,6 +18,10 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+/// The largest failure store read: one line per failing source, so 16 MiB is tens of
+/// thousands of them.
+const STORE_CAP: u64 = 16 << 20;
+
 /// Entries kept at most (oldest dropped first); a few MiB.
 const MAX_ENTRIES: usize = 50_000;
 
@@ -63,13 +67,14 @@ impl KnownFailures {
         }
     }
 
-    /// Loads a store; unreadable or malformed lines are ignored (it is only a cache).
+    /// Loads a store; unreadable or malformed lines are ignored (it is only a cache), and a
+    /// store above [`STORE_CAP`] is ignored whole.
     pub fn load(file: &Path) -> Self {
         let mut me = Self {
             file: Some(file.to_path_buf()),
             ..Self::default()
         };
-        if let Ok(text) = std::fs::read_to_string(file) {
+        if let Ok(text) = crate::fsread::read_string_capped(file, STORE_CAP) {
             for e in text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<KnownFailure>(l).ok())

@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         "delete"
     };
-    run_plan(
+    let code = run_plan(
         &plan,
         &Flow {
             dry_run: args.dry_run,
@@ -158,7 +158,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             jobs: 1,
         },
         &mut |_| {},
-    )
+    )?;
+    Ok(incomplete(&model, "the clean plan").unwrap_or(code))
+}
+
+/// Exit 2 with a line on stderr when the scan behind a plan skipped part of the tree: the
+/// plan could not cover what was not read.
+pub fn incomplete(model: &ScanModel, what: &str) -> Option<ExitCode> {
+    super::scan::warn_skipped(model, what).then(|| ExitCode::from(2))
 }
 
 /// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.

@@ -28,7 +28,10 @@ Exit status:
   1  every file was decoded, and some verdict is a finding (stale, orphaned, shadowed,
      invalid, or a source that cannot be read)
   2  some file could not be read or decoded (one line on stderr names it, what is wrong
-     and at which byte)";
+     and at which byte)
+
+Only regular files are read, at most 64 MiB each (no real .pyc is that large); FIFOs,
+devices and larger files are refused with an error.";
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]

@@ -147,12 +147,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         verb: "compile",
         jobs,
     };
-    run_plan(&plan, &flow, &mut |report| {
+    let code = run_plan(&plan, &flow, &mut |report| {
         stored.learn(&plan, report);
         if let Err(e) = stored.save() {
             eprintln!("warning: cannot remember compile errors for the next run: {e}");
         }
-    })
+    })?;
+    Ok(super::clean::incomplete(&model, "the recompile plan").unwrap_or(code))
 }
 
 /// Virtualenvs of the project: the roots themselves, `.venv`/`venv` in them, and any

@@ -3,7 +3,7 @@
 //! The scan runs on the library's scanner thread; this file only resolves the flags,
 //! drains the events into the model (drawing a progress line when stderr is a terminal),
 //! and prints. Exit: 0, or 1 with `--check` when a cache is stale, orphaned, shadowed or
-//! invalid; 2 for a bad root or flag.
+//! invalid; 2 for a bad root or flag, or when part of the tree could not be read.
 
 use color_eyre::eyre::{Result, bail};
 use pycache::pyc::Status;
@@ -29,7 +29,8 @@ Examples:
 A progress line (counts and rate) is drawn on stderr when it is a terminal.
 
 Exit status: 0 scanned (with --check: no problem cache), 1 --check found a stale,
-orphaned, shadowed or invalid cache, 2 usage or I/O error (a missing path, a file).";
+orphaned, shadowed or invalid cache, 2 usage or I/O error (a missing path, a file, or a
+part of the tree that could not be read: one line on stderr says what was skipped).";
 
 const WHAT: &str = "What to scan";
 
@@ -71,7 +72,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         summary(&model, super::color_enabled(false))
     };
     print_quietly(&text)?;
-    let code = if args.check && model.has_problems() {
+    let code = if warn_skipped(&model, "the scan") {
+        ExitCode::from(2)
+    } else if args.check && model.has_problems() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -220,6 +223,39 @@ impl Progress {
             self.drawn = false;
         }
     }
+}
+
+/// The errors that mean part of the tree was not judged: everything but a symlink loop
+/// (the directory it leads back to was scanned once).
+fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
+    use pycache::scan::ScanErrorKind;
+    model
+        .errors
+        .iter()
+        .filter(|e| e.kind != ScanErrorKind::SymlinkLoop)
+        .collect()
+}
+
+/// When part of the tree could not be read, says so on stderr (`what` is incomplete, how
+/// much, the first one) and returns true: the caller then exits 2, never 0, so a deploy
+/// check cannot pass on a tree it did not see.
+pub fn warn_skipped(model: &ScanModel, what: &str) -> bool {
+    let skipped = skipped(model);
+    let Some(first) = skipped.first() else {
+        return false;
+    };
+    let n = skipped.len();
+    eprintln!(
+        "{} {what} is incomplete: {n} {} of the tree could not be read and {} skipped \
+         (first: {}: {}); run as the owner or with sudo to include {}",
+        super::error_prefix(),
+        if n == 1 { "part" } else { "parts" },
+        if n == 1 { "was" } else { "were" },
+        display_path(&first.path),
+        pycache::text::terminal_safe(&first.message),
+        if n == 1 { "it" } else { "them" },
+    );
+    true
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.

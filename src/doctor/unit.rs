@@ -100,13 +100,14 @@ impl UnitFile {
             )));
         }
         for file in std::iter::once(path).chain(unit.dropins.clone()) {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                DoctorError::new(format!(
-                    "cannot read unit file {}: {}; pass a unit name or an existing unit file",
-                    crate::text::display_path(&file),
-                    crate::imports::io_reason(&e)
-                ))
-            })?;
+            let text = crate::fsread::read_string_capped(&file, crate::fsread::CONFIG_CAP)
+                .map_err(|e| {
+                    DoctorError::new(format!(
+                        "cannot read unit file {}: {}; pass a unit name or an existing unit file",
+                        crate::text::display_path(&file),
+                        crate::imports::io_reason(&e)
+                    ))
+                })?;
             unit.entries.extend(parse(&text, &file));
         }
         Ok(unit)
@@ -182,7 +183,7 @@ impl UnitFile {
                 None => (false, file),
             };
             let path = under_root(root, Path::new(&file));
-            match std::fs::read_to_string(&path) {
+            match crate::fsread::read_string_capped(&path, crate::fsread::CONFIG_CAP) {
                 Ok(text) => {
                     let parsed = parse_env_file(&text);
                     for (line, k, v) in parsed.vars {

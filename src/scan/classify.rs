@@ -1,7 +1,7 @@
 //! Classification rules: what a file name is to Python, which source a cache maps to, the
 //! module's dotted name, and the full [`CacheRecord`] of one cache from its first 16 bytes.
 //!
-//! Pure functions (the only I/O is the `read_source` closure the caller passes, called for
+//! Pure functions (the only I/O is the `hash_source` closure the caller passes, called for
 //! hash-based pycs alone). Names are bytes, so files whose names are not UTF-8 are judged
 //! like any other and shown escaped. The rules follow shared/docs/pyc-format.md §3-4:
 //!
@@ -288,7 +288,7 @@ pub struct CacheFacts<'a> {
 pub fn classify(
     facts: CacheFacts<'_>,
     source: SourceFound,
-    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    hash_source: impl FnOnce(&crate::pyc::MagicInfo) -> io::Result<[u8; 8]>,
 ) -> CacheRecord {
     let header = parse(facts.head);
     // Only undecodable headers need the magic read again (most caches decode).
@@ -304,7 +304,7 @@ pub fn classify(
             Status::Invalid,
             "the name has no interpreter tag: Python never maps it to a source",
         ),
-        _ => judge(&header, facts.location, name_tag, source, read_source),
+        _ => judge(&header, facts.location, name_tag, source, hash_source),
     };
     if facts.name.leftover {
         verdict = crate::pyc::Verdict::new(
