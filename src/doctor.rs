@@ -157,7 +157,7 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
             p.display()
         ));
     }
-    let model = scan_tree(&root, &ctx, &python);
+    let model = scan_tree(&root, &ctx, &python)?;
     let imported = modules::imported_modules(&root, &ctx, &python, &model, &mut notes);
     let targets = targets::plan(&imported.modules, &python, &ctx);
     let costs = if opts.measure {
@@ -316,11 +316,15 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
         })
 }
 
-fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> ScanModel {
+fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> Result<ScanModel, DoctorError> {
     let mut opts = ScanOptions::new(vec![root.to_path_buf()]);
     opts.prefix = ctx
         .prefix
         .clone()
         .filter(|p| py.supports_prefix() && p.is_dir());
-    crate::scan::scan(&opts)
+    crate::scan::scan(&opts).map_err(|why| {
+        DoctorError::new(format!(
+            "the scanner crashed ({why}; its report is above): nothing was diagnosed; please report this bug"
+        ))
+    })
 }

@@ -319,17 +319,13 @@ fn start_scan(opts: &ScanOptions, generation: u64, tx: &Sender<Event>) -> Result
                     return;
                 }
             }
-            let why = handle.join().err().map(|p| panic_text(&p));
+            let why = handle
+                .join()
+                .err()
+                .map(|p| pycache::scan::walk::panic_message(p.as_ref()));
             let _ = tx.send(Event::ScanEnded(generation, why));
         })?;
     Ok(())
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Decodes a cache's code object on a short-lived thread.

@@ -180,7 +180,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         check: false,
     };
     let opts: ScanOptions = super::scan::options(&args)?;
-    Ok(scan_with_progress(opts))
+    scan_with_progress(opts)
 }
 
 /// How to run a plan from the CLI.

@@ -111,7 +111,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let scan_opts = pycache::scan::ScanOptions::new(vec![graph.root.clone()])
             .with_prefix(args.pycache_prefix.clone());
         prefix = scan_opts.prefix.clone();
-        let scan = pycache::scan::scan(&scan_opts);
+        let scan = pycache::scan::scan(&scan_opts).map_err(|why| super::scan::crashed(&why))?;
         findings.extend(cache_findings(&graph, &scan));
     }
     let text = if args.json {

@@ -63,7 +63,7 @@ pub struct Args {
 /// Runs `scan`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = options(&args)?;
-    let model = scan_with_progress(opts);
+    let model = scan_with_progress(opts)?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&model.to_json())?;
         s.push('\n');
@@ -124,8 +124,17 @@ fn check_dir(p: &Path, what: &str) -> Result<()> {
     }
 }
 
-/// Runs the scan, with a progress line on stderr when it is a terminal.
-pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
+/// The error of a crashed scanner (a bug: the panic report is already on stderr).
+pub fn crashed(why: &str) -> color_eyre::eyre::Report {
+    color_eyre::eyre::eyre!(
+        "the scanner crashed ({why}; the report above says where): the scan is incomplete \
+         and nothing was done with it; please report this bug"
+    )
+}
+
+/// Runs the scan, with a progress line on stderr when it is a terminal; an error when the
+/// scanner crashed (never a partial model taken for a whole one).
+pub fn scan_with_progress(opts: ScanOptions) -> Result<ScanModel> {
     let mut model = ScanModel::new(opts.roots.clone(), opts.prefix.clone());
     let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
     let handle = pycache::scan::spawn(opts, tx);
@@ -153,8 +162,12 @@ pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
         });
     }
     progress.clear();
-    let _ = handle.join();
-    model
+    match handle.join() {
+        Ok(()) => Ok(model),
+        Err(payload) => Err(crashed(&pycache::scan::walk::panic_message(
+            payload.as_ref(),
+        ))),
+    }
 }
 
 /// Items per second, for progress lines.

@@ -3,6 +3,7 @@
 //! success, a crashed scanner is an error. Every child runs with a hard timeout, so a
 //! regression fails instead of hanging.
 
+mod crash;
 mod escapes;
 mod reads;
 mod skipped;
