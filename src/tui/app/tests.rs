@@ -77,7 +77,7 @@ fn next_problem_jumps_into_closed_directories() {
 }
 
 #[test]
-fn filter_narrows_and_escape_clears_it_before_quitting() {
+fn filter_narrows_and_escape_clears_it_but_never_quits() {
     let mut a = app();
     keys(&mut a, "/old");
     assert_eq!(a.filter_edit.as_deref(), Some("old"));
@@ -90,6 +90,15 @@ fn filter_narrows_and_escape_clears_it_before_quitting() {
     assert!(a.tree.filter.is_none() && !a.quit);
     assert_eq!(selected_name(&a), "old_api.py");
     keys(&mut a, "\x1b");
+    assert!(
+        !a.quit,
+        "Esc on the main screen must not throw the scan away"
+    );
+    assert_eq!(
+        a.message.as_deref(),
+        Some("Esc does not quit: press q to quit")
+    );
+    keys(&mut a, "q");
     assert!(a.quit);
 }
 
