@@ -1,34 +1,12 @@
 //! State transitions without a terminal: keys -> actions -> model.
 
 use super::*;
-use crate::tui::fixture::{self, ROOT};
+use crate::tui::fixture::{self, ROOT, app, keys};
 use crate::tui::keymap::action_for;
 use crate::tui::work::{Dialog, WorkEvent};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pycache::pyc::Status;
 use pycache::scan::ScanBatch;
-
-fn app() -> App {
-    let mut a = App::new(fixture::model(), Options::default());
-    a.resize(80, 24);
-    a
-}
-
-/// Feeds keys through the real key table, as the event loop does.
-fn keys(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        let ev = KeyEvent::new(code, KeyModifiers::NONE);
-        if let Some(a) = action_for(&ev, &app.contexts()) {
-            app.handle(a);
-        }
-    }
-}
 
 fn selected_name(app: &App) -> String {
     match app.selected() {

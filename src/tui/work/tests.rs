@@ -4,28 +4,7 @@
 //! says so and plans nothing.
 
 use super::*;
-use crate::tui::app::Options;
-use crate::tui::fixture::{self, ROOT};
-use crate::tui::keymap::action_for;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-fn app() -> App {
-    let mut a = App::new(fixture::model(), Options::default());
-    a.resize(80, 24);
-    a
-}
-
-fn keys(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            c => KeyCode::Char(c),
-        };
-        if let Some(a) = action_for(&KeyEvent::new(code, KeyModifiers::NONE), &app.contexts()) {
-            app.handle(a);
-        }
-    }
-}
+use crate::tui::fixture::{ROOT, app, keys};
 
 /// Selects the row named `name` (a node's name, or a cache's file name).
 fn select(app: &mut App, name: &str) {
