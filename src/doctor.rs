@@ -111,6 +111,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Repetitions per measurement.
     pub repeat: usize,
+    /// Parts of the tree the scan could not read, one line each (`path: why`): the
+    /// diagnosis may miss caches there, so it is not a success.
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -158,6 +161,12 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         ));
     }
     let model = scan_tree(&root, &ctx, &python)?;
+    let skipped: Vec<String> = model
+        .errors
+        .iter()
+        .filter(|e| e.kind != crate::scan::ScanErrorKind::SymlinkLoop)
+        .map(|e| format!("{}: {}", crate::text::display_path(&e.path), e.message))
+        .collect();
     let imported = modules::imported_modules(&root, &ctx, &python, &model, &mut notes);
     let targets = targets::plan(&imported.modules, &python, &ctx);
     let costs = if opts.measure {
@@ -209,6 +218,7 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         findings,
         notes,
         repeat: opts.repeat,
+        skipped,
     })
 }
 

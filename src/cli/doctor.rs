@@ -140,6 +140,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
+    if let Some(first) = report.skipped.first() {
+        let n = report.skipped.len();
+        super::scan::say_incomplete("the diagnosis", ("part", "parts"), n, first);
+        return Ok(ExitCode::from(2));
+    }
     Ok(if report.needs_action() {
         ExitCode::from(1)
     } else {

@@ -145,15 +145,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // Directories the import walk could not read: the graph is incomplete, so not 0.
     if let Some((path, why)) = graph.walk_errors.first() {
         let n = graph.walk_errors.len();
-        eprintln!(
-            "{} the import graph is incomplete: {n} {} could not be read (first: {}: {}); \
-             run as the owner or with sudo to include {}",
-            super::error_prefix(),
-            if n == 1 { "directory" } else { "directories" },
-            pycache::text::display_path(path),
-            pycache::text::terminal_safe(why),
-            if n == 1 { "it" } else { "them" },
-        );
+        let first = format!("{}: {why}", pycache::text::display_path(path));
+        super::scan::say_incomplete("the import graph", ("directory", "directories"), n, &first);
         return Ok(ExitCode::from(2));
     }
     Ok(if findings.is_empty() {

@@ -257,18 +257,24 @@ pub fn warn_skipped(model: &ScanModel, what: &str) -> bool {
     let Some(first) = skipped.first() else {
         return false;
     };
-    let n = skipped.len();
+    let first = format!("{}: {}", display_path(&first.path), first.message);
+    say_incomplete(what, ("part", "parts"), skipped.len(), &first);
+    true
+}
+
+/// The one line saying that `what` is incomplete: `n` of `noun` (singular, plural) could
+/// not be read, `first` (`path: why`) the first of them.
+pub fn say_incomplete(what: &str, noun: (&str, &str), n: usize, first: &str) {
+    let one = n == 1;
     eprintln!(
         "{} {what} is incomplete: {n} {} of the tree could not be read and {} skipped \
-         (first: {}: {}); run as the owner or with sudo to include {}",
+         (first: {}); run as the owner or with sudo to include {}",
         super::error_prefix(),
-        if n == 1 { "part" } else { "parts" },
-        if n == 1 { "was" } else { "were" },
-        display_path(&first.path),
-        pycache::text::terminal_safe(&first.message),
-        if n == 1 { "it" } else { "them" },
+        if one { noun.0 } else { noun.1 },
+        if one { "was" } else { "were" },
+        pycache::text::terminal_safe(first),
+        if one { "it" } else { "them" },
     );
-    true
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.

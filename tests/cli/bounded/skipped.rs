@@ -1,5 +1,5 @@
-//! Unreadable parts of a tree are not a success: `scan --check`, `clean`, `recompile` and
-//! `imports` exit 2 with one line saying what was skipped.
+//! Unreadable parts of a tree are not a success: `scan --check`, `clean`, `recompile`,
+//! `imports` and `doctor` exit 2 with one line saying what was skipped.
 
 use super::LIMIT;
 use crate::support::{skip, write};
