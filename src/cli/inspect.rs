@@ -112,3 +112,12 @@ fn write_quietly(out: &mut impl Write, bytes: &[u8]) -> Result<bool> {
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_states_the_size_limit_that_is_enforced() {
+        let limit = format!("at most {} MiB", super::report::MAX_PYC_BYTES >> 20);
+        assert!(super::AFTER_HELP.contains(&limit), "{}", super::AFTER_HELP);
+    }
+}
