@@ -200,6 +200,19 @@ mod tests {
         assert!(read_capped(Path::new("/proc/self/status"), 8).is_err());
     }
 
+    /// A pseudo file that would block (`/proc/kmsg`, a tracefs pipe) is opened
+    /// `O_NONBLOCK`, so its read fails at once; a pipe with no writer data stands in.
+    #[test]
+    fn a_read_that_would_block_is_an_error_not_a_wait() {
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let fd = OwnedFd::from(reader);
+        let flags = rustix::fs::fcntl_getfl(&fd).unwrap();
+        rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK).unwrap();
+        let err = read_up_to(fd.as_fd(), &mut [0u8; 16]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "{err}");
+        assert!(err.to_string().contains("would block"), "{err}");
+    }
+
     #[test]
     fn streaming_sees_every_byte() {
         let dir = tempfile::tempdir().unwrap();

@@ -105,7 +105,7 @@ impl Quarantine {
         }
         let entry = Entry {
             file: file.clone(),
-            path: display_path(original),
+            path: crate::text::path_text(original),
             path_hex: hex(original.as_os_str().as_bytes()),
             size: u64::try_from(st.st_size).unwrap_or(0),
             mtime: st.st_mtime,
