@@ -1,0 +1,508 @@
+//! `clean --restore DIR`: put quarantined files back, reconciling `files/` with the journal.
+//!
+//! An entry is restored only to a `.pyc`/`.pyo` path with no `..` under a root its run
+//! recorded (the same directory, by device and inode), reached the way clean reached it:
+//! from the root down with `openat(O_NOFOLLOW|O_DIRECTORY)`, so a parent that became a
+//! symlink is never followed. A missing `__pycache__` is made by handle (mode 755, owned like
+//! its parent). Whatever cannot be put back (and any file in `files/` no entry explains)
+//! is a failure, so the exit status says a file is still out of the tree.
+
+use super::journal::{self, Intent, Record, RunHeader};
+use super::{FILES, MANIFEST, WHAT, copy_fd, open_files, open_manifest, unhex};
+use crate::actions::plan::{ActionKind, Plan};
+use crate::actions::remove::{errno_text, is_bytecode, same_file};
+use crate::actions::report::{Outcome, Report, StepOutcome};
+use crate::safe_dir::{self, DIR_NOFOLLOW};
+use crate::scan::record::display_path;
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag, RenameFlags, openat, renameat2};
+use nix::sys::stat::{FileStat, Mode, fchmod, fstat, fstatat, mkdirat};
+use nix::sys::time::TimeSpec;
+use nix::unistd::{Gid, Uid, UnlinkatFlags, fchown, geteuid, unlinkat};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+
+/// A manifest larger than this was not written by pycache (12,000 files take about 5 MiB).
+const MAX_MANIFEST: u64 = 256 << 20;
+
+/// Puts every quarantined file of `dir` back where it came from, unless something exists
+/// there now. Restored entries leave the manifest; the others stay for a later attempt.
+pub fn restore(dir: &Path) -> Result<Report, String> {
+    let qdir = safe_dir::open_private_dir(dir, None, WHAT)?;
+    let manifest = open_manifest(qdir.as_fd(), dir, OFlag::O_RDONLY)?;
+    let files = open_files(qdir.as_fd(), dir, false)?;
+    let mut bytes = Vec::new();
+    (&*manifest)
+        .take(MAX_MANIFEST + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", display_path(&dir.join(MANIFEST))))?;
+    if bytes.len() as u64 > MAX_MANIFEST {
+        return Err(format!(
+            "{} is larger than {} MiB: not a manifest pycache wrote",
+            display_path(&dir.join(MANIFEST)),
+            MAX_MANIFEST >> 20
+        ));
+    }
+    let parsed = journal::parse(&bytes);
+    let mut present = list_names(files.as_fd()).map_err(|e| {
+        format!(
+            "cannot list {}: {}",
+            display_path(&dir.join(FILES)),
+            e.desc()
+        )
+    })?;
+    let mut job = Restore {
+        files: files.as_fd(),
+        dir,
+        walker: Walker::default(),
+        outcomes: Vec::new(),
+    };
+    let mut runs: HashMap<String, RunHeader> = HashMap::new();
+    let mut marks: HashMap<String, Record> = HashMap::new();
+    let mut intents: Vec<Intent> = Vec::new();
+    for (_, record) in parsed.records {
+        match record {
+            Record::Run(h) => {
+                runs.entry(h.run.clone()).or_insert(h);
+            }
+            Record::Intent(i) => intents.push(i),
+            Record::Done { ref file } | Record::Abandoned { ref file } => {
+                marks.insert(file.clone(), record.clone());
+            }
+        }
+    }
+    let mut kept_lines: Vec<String> = Vec::new();
+    let mut kept_runs: BTreeSet<String> = BTreeSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for intent in &intents {
+        if !seen.insert(intent.file.clone()) {
+            job.fail(
+                &dir.join(MANIFEST),
+                format!(
+                    "a second entry for {} (a manifest pycache did not write): ignored",
+                    shown_file(&intent.file)
+                ),
+            );
+            continue;
+        }
+        let in_files = present.remove(OsStr::new(&intent.file));
+        let mark = marks.get(&intent.file);
+        if job.entry(intent, runs.get(&intent.run), in_files, mark) {
+            kept_runs.insert(intent.run.clone());
+            kept_lines.push(line(&Record::Intent(intent.clone())));
+            if let Some(m) = mark {
+                kept_lines.push(line(m));
+            }
+        }
+    }
+    for name in present {
+        let shown = dir.join(FILES).join(&name);
+        job.fail(
+            &shown,
+            "no manifest entry says where it came from: left in the quarantine; move it back by hand".into(),
+        );
+    }
+    for (number, text, torn) in &parsed.bad {
+        let why = if *torn {
+            "is torn (the run was cut off while writing it)"
+        } else {
+            "is not a manifest entry"
+        };
+        job.fail(
+            &dir.join(MANIFEST),
+            format!("line {number} {why}: kept; delete that line once the files are back"),
+        );
+        kept_lines.push(text.clone());
+    }
+    let mut body: String = runs
+        .values()
+        .filter(|h| kept_runs.contains(&h.run))
+        .map(|h| line(&Record::Run(h.clone())))
+        .collect::<Vec<_>>()
+        .concat();
+    for l in kept_lines {
+        body.push_str(l.trim_end_matches('\n'));
+        body.push('\n');
+    }
+    safe_dir::replace_at(
+        qdir.as_fd(),
+        OsStr::new(MANIFEST),
+        body.as_bytes(),
+        0o600,
+        &|f| f.sync_all(),
+    )
+    .map_err(|e| format!("cannot rewrite {}: {e}", display_path(&dir.join(MANIFEST))))?;
+    drop(manifest);
+    Ok(Report::new(
+        &Plan::new(ActionKind::Restore, vec![dir.to_path_buf()]),
+        job.outcomes,
+        false,
+    ))
+}
+
+fn line(r: &Record) -> String {
+    serde_json::to_string(r).unwrap_or_default() + "\n"
+}
+
+fn shown_file(file: &str) -> String {
+    display_path(&Path::new(FILES).join(file))
+}
+
+/// Names in a directory (not `.` and `..`).
+fn list_names(dir: BorrowedFd<'_>) -> nix::Result<HashSet<OsString>> {
+    let mut listing = nix::dir::Dir::openat(dir, ".", DIR_NOFOLLOW, Mode::empty())?;
+    Ok(listing
+        .iter()
+        .filter_map(Result::ok)
+        .map(|e| OsString::from_vec(e.file_name().to_bytes().to_vec()))
+        .filter(|n| n != "." && n != "..")
+        .collect())
+}
+
+struct Restore<'a> {
+    files: BorrowedFd<'a>,
+    dir: &'a Path,
+    walker: Walker,
+    outcomes: Vec<StepOutcome>,
+}
+
+impl Restore<'_> {
+    fn push(&mut self, path: &Path, outcome: Outcome) {
+        let index = self.outcomes.len();
+        self.outcomes.push(StepOutcome::new(index, path, outcome));
+    }
+
+    fn fail(&mut self, path: &Path, why: String) {
+        self.push(path, Outcome::Failed(why));
+    }
+
+    /// Handles one intent; true when it stays in the manifest.
+    fn entry(
+        &mut self,
+        i: &Intent,
+        run: Option<&RunHeader>,
+        in_files: bool,
+        mark: Option<&Record>,
+    ) -> bool {
+        let shown = unhex(&i.path_hex).map_or_else(
+            || self.dir.join(MANIFEST),
+            |b| PathBuf::from(OsString::from_vec(b)),
+        );
+        let place = match check_entry(i, run) {
+            Ok(place) => place,
+            Err(why) => {
+                self.fail(
+                    &shown,
+                    format!("refused: {why}; it stays in the quarantine"),
+                );
+                return true;
+            }
+        };
+        if !in_files {
+            match mark {
+                // The move failed and was recorded so: the file never left.
+                Some(Record::Abandoned { .. }) => return false,
+                Some(_) => {
+                    self.fail(
+                        &shown,
+                        format!("{} is missing from the quarantine", shown_file(&i.file)),
+                    );
+                    return true;
+                }
+                None => {}
+            }
+            // Only the intent: the run stopped before or during the move.
+            let in_place = self.walker.parent(&place, false).ok().is_some_and(|fd| {
+                fstatat(&fd, place.name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| same_intent(&st, i))
+            });
+            if in_place {
+                self.push(
+                    &shown,
+                    Outcome::Skipped(
+                        "never moved (the run stopped before moving it): still in place".into(),
+                    ),
+                );
+                return false;
+            }
+            self.fail(
+                &shown,
+                format!(
+                    "neither in the quarantine ({}) nor in place",
+                    shown_file(&i.file)
+                ),
+            );
+            return true;
+        }
+        let parent = match self.walker.parent(&place, true) {
+            Ok(fd) => fd,
+            Err(why) => {
+                self.fail(&shown, format!("{why}; it stays in the quarantine"));
+                return true;
+            }
+        };
+        let now = fstatat(
+            &parent,
+            place.name.as_os_str(),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        );
+        if now.is_ok_and(|st| same_intent(&st, i)) {
+            // Copied across filesystems but cut off before the original was unlinked.
+            let _ = unlinkat(self.files, i.file.as_str(), UnlinkatFlags::NoRemoveDir);
+            self.push(
+                &shown,
+                Outcome::Skipped(
+                    "still in place (the move was cut off): its quarantined copy is dropped".into(),
+                ),
+            );
+            return false;
+        }
+        let outcome = put_back(self.files, i, parent.as_fd(), &place.name);
+        let keep = outcome != Outcome::Done;
+        self.push(&shown, outcome);
+        keep
+    }
+}
+
+fn same_intent(st: &FileStat, i: &Intent) -> bool {
+    let id = crate::actions::plan::Identity {
+        dev: i.dev,
+        ino: i.ino,
+        size: i.size,
+        mtime: i.mtime,
+    };
+    super::is_regular(st) && same_file(st, &id)
+}
+
+/// Where an entry goes: its root (as recorded), the directories below it, and its name.
+struct Place {
+    root: PathBuf,
+    root_id: (u64, u64),
+    dirs: Vec<OsString>,
+    name: OsString,
+}
+
+/// Accepts an entry only for a plain `.pyc`/`.pyo` path under a root of its run.
+fn check_entry(i: &Intent, run: Option<&RunHeader>) -> Result<Place, String> {
+    if i.file.is_empty() || i.file.starts_with('.') || i.file.contains('/') {
+        return Err(format!(
+            "its quarantine name {:?} is not a plain file name",
+            i.file
+        ));
+    }
+    let run = run.ok_or("the manifest has no run header with the roots it may restore into")?;
+    let target = PathBuf::from(OsString::from_vec(
+        unhex(&i.path_hex).ok_or("its path is not recorded exactly (path_hex)")?,
+    ));
+    plain_absolute(&target).ok_or("its path is not a plain absolute path (no '..', no '.')")?;
+    let name = target.file_name().ok_or("its path has no file name")?;
+    if !is_bytecode(name) {
+        return Err("only .pyc and .pyo files are restored".into());
+    }
+    let mut best: Option<(usize, PathBuf, (u64, u64))> = None;
+    for (hex, id) in run.roots_hex.iter().zip(&run.root_ids) {
+        let Some(root) = unhex(hex).map(|b| PathBuf::from(OsString::from_vec(b))) else {
+            continue;
+        };
+        let Some(depth) = plain_absolute(&root) else {
+            continue;
+        };
+        if target.starts_with(&root) && target != root && best.as_ref().is_none_or(|b| depth > b.0)
+        {
+            best = Some((depth, root, *id));
+        }
+    }
+    let (_, root, root_id) = best.ok_or_else(|| {
+        format!(
+            "{} is not under a root its run cleaned ({})",
+            display_path(&target),
+            run.roots.join(", ")
+        )
+    })?;
+    let rel = target.strip_prefix(&root).map_err(|e| e.to_string())?;
+    let mut dirs: Vec<OsString> = rel
+        .components()
+        .map(|c| c.as_os_str().to_os_string())
+        .collect();
+    let name = dirs.pop().ok_or("its path is its root")?;
+    Ok(Place {
+        root,
+        root_id,
+        dirs,
+        name,
+    })
+}
+
+/// The number of components of an absolute path made only of plain names, or None.
+fn plain_absolute(p: &Path) -> Option<usize> {
+    let raw = p.as_os_str().as_bytes();
+    if raw.split(|b| *b == b'/').any(|c| c == b".." || c == b".") {
+        return None;
+    }
+    let mut parts = p.components();
+    if parts.next() != Some(Component::RootDir) {
+        return None;
+    }
+    let mut n = 0;
+    for c in parts {
+        if !matches!(c, Component::Normal(_)) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Root handles, opened once per root and checked against the recorded identity.
+#[derive(Default)]
+struct Walker {
+    roots: HashMap<PathBuf, Result<OwnedFd, String>>,
+}
+
+impl Walker {
+    /// The directory an entry goes into, reached from its root without following links;
+    /// a missing last `__pycache__` is created when `create` is set.
+    fn parent(&mut self, place: &Place, create: bool) -> Result<OwnedFd, String> {
+        let root = self
+            .roots
+            .entry(place.root.clone())
+            .or_insert_with(|| open_root(&place.root, place.root_id));
+        let root = root.as_ref().map_err(Clone::clone)?;
+        let mut fd = openat(root, ".", DIR_NOFOLLOW, Mode::empty()).map_err(errno_text)?;
+        let mut shown = place.root.clone();
+        for (n, name) in place.dirs.iter().enumerate() {
+            shown.push(name);
+            let last = n + 1 == place.dirs.len();
+            fd = match openat(&fd, name.as_os_str(), DIR_NOFOLLOW, Mode::empty()) {
+                Ok(next) => next,
+                Err(Errno::ENOENT) if create && last && name == "__pycache__" => {
+                    make_pycache(fd.as_fd(), &shown)?
+                }
+                Err(Errno::ENOENT) => {
+                    return Err(format!("its directory {} is gone", display_path(&shown)));
+                }
+                Err(Errno::ELOOP | Errno::ENOTDIR) => {
+                    return Err(format!(
+                        "{} is a symlink or not a directory now: not followed",
+                        display_path(&shown)
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "cannot open {}: {}",
+                        display_path(&shown),
+                        e.desc()
+                    ));
+                }
+            };
+        }
+        Ok(fd)
+    }
+}
+
+fn open_root(root: &Path, id: (u64, u64)) -> Result<OwnedFd, String> {
+    let fd = nix::fcntl::open(
+        root,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("cannot open its root {}: {}", display_path(root), e.desc()))?;
+    let st = fstat(&fd).map_err(errno_text)?;
+    if (st.st_dev, st.st_ino) != id {
+        return Err(format!(
+            "its root {} is another directory than the one that was cleaned (it was replaced or moved): not restored there",
+            display_path(root)
+        ));
+    }
+    Ok(fd)
+}
+
+/// Creates `__pycache__` in `parent` by handle: mode 755, owned like its parent.
+fn make_pycache(parent: BorrowedFd<'_>, shown: &Path) -> Result<OwnedFd, String> {
+    let fail = |e: Errno| format!("cannot create {}: {}", display_path(shown), e.desc());
+    match mkdirat(parent, "__pycache__", Mode::from_bits_truncate(0o755)) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let fd = openat(parent, "__pycache__", DIR_NOFOLLOW, Mode::empty()).map_err(|e| match e {
+        Errno::ELOOP | Errno::ENOTDIR => format!(
+            "{} became a symlink as it was created: not followed",
+            display_path(shown)
+        ),
+        e => fail(e),
+    })?;
+    let st = fstat(&fd).map_err(fail)?;
+    // Only the directory made here is adjusted; one someone else made meanwhile is theirs.
+    if st.st_uid == geteuid().as_raw() {
+        let owner = fstat(parent).map_err(fail)?;
+        if owner.st_uid != st.st_uid || owner.st_gid != st.st_gid {
+            fchown(
+                &fd,
+                Some(Uid::from_raw(owner.st_uid)),
+                Some(Gid::from_raw(owner.st_gid)),
+            )
+            .map_err(fail)?;
+        }
+        fchmod(&fd, Mode::from_bits_truncate(0o755)).map_err(fail)?;
+    }
+    Ok(fd)
+}
+
+/// Moves `files/<file>` to `name` in `dir`, never replacing anything.
+fn put_back(files: BorrowedFd<'_>, i: &Intent, dir: BorrowedFd<'_>, name: &OsStr) -> Outcome {
+    let left = || format!("it stays in the quarantine as {}", shown_file(&i.file));
+    match renameat2(
+        files,
+        i.file.as_str(),
+        dir,
+        name,
+        RenameFlags::RENAME_NOREPLACE,
+    ) {
+        Ok(()) => Outcome::Done,
+        Err(Errno::EEXIST) => Outcome::Failed(format!("a file exists there now: {}", left())),
+        Err(Errno::EXDEV) => match copy_back(files, i, dir, name) {
+            Ok(()) => Outcome::Done,
+            Err(why) => Outcome::Failed(format!("{why}: {}", left())),
+        },
+        Err(e) => Outcome::Failed(format!("{}: {}", errno_text(e), left())),
+    }
+}
+
+fn copy_back(
+    files: BorrowedFd<'_>,
+    i: &Intent,
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+) -> Result<(), String> {
+    let src = openat(
+        files,
+        i.file.as_str(),
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_text)?;
+    let name = name
+        .to_str()
+        .ok_or("only UTF-8 names are copied across filesystems")?;
+    // The quarantined file carries the original's owner, mode and mtime.
+    let st = fstat(&src).map_err(errno_text)?;
+    let dst = copy_fd(
+        src,
+        dir,
+        name,
+        Mode::from_bits_truncate(st.st_mode & 0o7777),
+    )?;
+    let _ = fchown(
+        &dst,
+        Some(Uid::from_raw(st.st_uid)),
+        Some(Gid::from_raw(st.st_gid)),
+    );
+    let t = TimeSpec::new(st.st_mtime, 0);
+    let _ = nix::sys::stat::futimens(&dst, &t, &t);
+    dst.sync_all().map_err(|e| e.to_string())?;
+    unlinkat(files, i.file.as_str(), UnlinkatFlags::NoRemoveDir).map_err(errno_text)
+}
