@@ -116,6 +116,30 @@ pub(crate) fn is_regular(st: &FileStat) -> bool {
 }
 
 impl Quarantine {
+    /// Checks, before any planning, that `dir` can be used as a quarantine: missing (it will
+    /// be created), or ours and private with a plain manifest. Changes nothing.
+    pub fn check(dir: &Path) -> Result<(), String> {
+        if std::fs::symlink_metadata(dir).is_err() {
+            return Ok(());
+        }
+        let qdir = safe_dir::open_private_dir(dir, None, WHAT)?;
+        match nix::sys::stat::fstatat(&qdir, FILES, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(_) => drop(open_files(qdir.as_fd(), dir, false)?),
+            Err(Errno::ENOENT) => {}
+            Err(e) => {
+                return Err(format!(
+                    "cannot open {}: {}",
+                    display_path(&dir.join(FILES)),
+                    e.desc()
+                ));
+            }
+        }
+        match open_manifest(qdir.as_fd(), dir, OFlag::O_RDONLY) {
+            Err(e) if e.contains("does not exist") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
     /// Opens (creating, mode 700) `dir`, its `files/` directory and its manifest, and
     /// starts a run that may move files out of `roots`.
     pub fn open(dir: &Path, roots: &[std::path::PathBuf]) -> Result<Self, String> {

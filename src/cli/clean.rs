@@ -141,6 +141,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let report = actions::restore(dir).map_err(|e| eyre!(e))?;
         return finish(None, &report, args.json);
     }
+    if let Some(q) = &args.quarantine {
+        actions::Quarantine::check(&absolute(q)).map_err(|e| eyre!(e))?;
+    }
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
     let mut sel = args.select.selection();
     sel.include_sourceless = args

@@ -222,7 +222,9 @@ fn a_manifest_symlink_or_foreign_directory_is_refused() {
     std::fs::create_dir_all(&qdir).unwrap();
     std::fs::set_permissions(&qdir, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::os::unix::fs::symlink(&victim, qdir.join(MANIFEST)).unwrap();
-    let e = Quarantine::open(&qdir, std::slice::from_ref(&root)).err().unwrap();
+    let e = Quarantine::open(&qdir, std::slice::from_ref(&root))
+        .err()
+        .unwrap();
     assert!(e.contains("is a symlink: refused"), "{e}");
     assert!(restore(&qdir).unwrap_err().contains("symlink"));
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
