@@ -16,7 +16,7 @@ use crate::safe_dir;
 use crate::scan::classify::prefix_cache_dir;
 use crate::scan::display_path;
 use nix::fcntl::{AtFlags, openat};
-use nix::sys::stat::{Mode, SFlag, fstat, fstatat, mkdirat};
+use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File};
@@ -215,10 +215,7 @@ fn write_file(
     let mut dir =
         openat(root_fd, ".", safe_dir::DIR_NOFOLLOW, Mode::empty()).map_err(|e| fail(e.into()))?;
     for n in names {
-        match mkdirat(&dir, n, Mode::from_bits_truncate(0o755)) {
-            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-            Err(e) => return Err(fail(e.into())),
-        }
+        safe_dir::make_dir_at(dir.as_fd(), n, 0o755, &shown).map_err(DemoError::Refused)?;
         dir = openat(&dir, n, safe_dir::DIR_NOFOLLOW, Mode::empty()).map_err(|e| fail(e.into()))?;
     }
     let set_time = |f: &File| match mtime {

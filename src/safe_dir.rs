@@ -148,20 +148,28 @@ pub(crate) fn open_private_dir(
     let parent_fd = open_trusted(&parent)?;
     let full = parent.join(name);
     if let Some(mode) = create_mode {
-        match mkdirat(&parent_fd, name, Mode::from_bits_truncate(mode)) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => {
-                return Err(format!(
-                    "cannot create {}: {}",
-                    display_path(&full),
-                    e.desc()
-                ));
-            }
-        }
+        make_dir_at(parent_fd.as_fd(), name, mode, &full)?;
     }
     let fd = open_dir_at(parent_fd.as_fd(), name, &full)?;
     check_private(&fstat(&fd).map_err(|e| e.to_string())?, &full, what)?;
     Ok(fd)
+}
+
+/// Creates the directory `name` in `dir` unless it exists (`shown` names it in errors).
+pub(crate) fn make_dir_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    mode: u32,
+    shown: &Path,
+) -> Result<(), String> {
+    match mkdirat(dir, name, Mode::from_bits_truncate(mode)) {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(format!(
+            "cannot create {}: {}",
+            display_path(shown),
+            e.desc()
+        )),
+    }
 }
 
 /// Opens `name` in `dir` as a directory, never through a symlink.

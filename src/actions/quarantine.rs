@@ -56,16 +56,7 @@ const BATCH: usize = 256;
 fn open_files(qdir: BorrowedFd<'_>, dir: &Path, create: bool) -> Result<OwnedFd, String> {
     let shown = dir.join(FILES);
     if create {
-        match nix::sys::stat::mkdirat(qdir, FILES, Mode::from_bits_truncate(0o700)) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => {
-                return Err(format!(
-                    "cannot create {}: {}",
-                    display_path(&shown),
-                    e.desc()
-                ));
-            }
-        }
+        safe_dir::make_dir_at(qdir, OsStr::new(FILES), 0o700, &shown)?;
     }
     let fd = safe_dir::open_dir_at(qdir, OsStr::new(FILES), &shown)?;
     safe_dir::check_private(&fstat(&fd).map_err(errno_text)?, &shown, WHAT)?;

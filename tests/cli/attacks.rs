@@ -45,16 +45,21 @@ pub fn as_nobody(script: &str) {
     );
 }
 
-/// A temporary directory that `nobody` can enter, with a world-writable sticky `shared/`
-/// (like /var/tmp) and a root-owned `outside/` holding a victim file.
-pub fn arena() -> tempfile::TempDir {
+/// When `test` can run (see [`as_root`]): a temporary directory that `nobody` can enter,
+/// with a world-writable sticky `shared/` (like /var/tmp) and a root-owned `outside/`
+/// holding a victim file, whose path comes second.
+pub fn arena(test: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    if !as_root(test) {
+        return None;
+    }
     let t = tempfile::tempdir().unwrap();
     std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let shared = t.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    write(&t.path().join("outside/victim.txt"), "root's file\n");
-    t
+    let victim = t.path().join("outside/victim.txt");
+    write(&victim, "root's file\n");
+    Some((t, victim))
 }
 
 /// Everything below `dir` (names, kinds, owners, modes, contents, link targets), to show
@@ -104,13 +109,30 @@ fn service_tree(root: &Path) {
         .unwrap();
 }
 
-fn run_clean(args: &[&str], dirs: &[&Path]) -> std::process::Output {
+/// Runs pycache as root with `args`, then `dirs`, and `XDG_CACHE_HOME` when given.
+fn run(args: &[&str], dirs: &[&Path], xdg: Option<&Path>) -> std::process::Output {
     let mut cmd = pycache();
-    cmd.arg("clean").args(args).timeout(LIMIT);
+    cmd.args(args).timeout(LIMIT);
     for d in dirs {
         cmd.arg(d);
     }
+    if let Some(x) = xdg {
+        cmd.env("XDG_CACHE_HOME", x);
+    }
     cmd.output().unwrap()
+}
+
+/// `service_tree` in `dir/tree`, quarantined by root into `dir/q`.
+fn quarantined_service_tree(dir: &Path) -> (PathBuf, PathBuf) {
+    let (root, q) = (dir.join("tree"), dir.join("q"));
+    service_tree(&root);
+    let out = run_clean(&["--yes", "--quarantine"], &[&q, &root]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (root, q)
+}
+
+fn run_clean(args: &[&str], dirs: &[&Path]) -> std::process::Output {
+    run(&[&["clean"], args].concat(), dirs, None)
 }
 
 fn text(b: &[u8]) -> String {
@@ -119,13 +141,11 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn a_planted_manifest_symlink_is_refused() {
-    if !as_root("a_planted_manifest_symlink_is_refused") {
+    let Some((t, victim)) = arena("a_planted_manifest_symlink_is_refused") else {
         return;
-    }
-    let t = arena();
+    };
     let root = t.path().join("tree");
     service_tree(&root);
-    let victim = t.path().join("outside/victim.txt");
     let q = t.path().join("shared/pyc-q");
     as_nobody(&format!(
         "mkdir -p {q}/files; ln -s {v} {q}/manifest.jsonl",
@@ -160,15 +180,10 @@ fn a_planted_manifest_symlink_is_refused() {
 
 #[test]
 fn a_hostile_manifest_is_refused_entry_by_entry() {
-    if !as_root("a_hostile_manifest_is_refused_entry_by_entry") {
+    let Some((t, _)) = arena("a_hostile_manifest_is_refused_entry_by_entry") else {
         return;
-    }
-    let t = arena();
-    let root = t.path().join("tree");
-    service_tree(&root);
-    let q = t.path().join("q");
-    let out = run_clean(&["--yes", "--quarantine"], &[&q, &root]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let (root, q) = quarantined_service_tree(t.path());
     // Tamper with root's own manifest: targets outside the roots, `..`, and a file name
     // that climbs out of files/.
     let manifest = q.join("manifest.jsonl");
@@ -239,15 +254,10 @@ fn a_hostile_manifest_is_refused_entry_by_entry() {
 
 #[test]
 fn restore_never_follows_a_parent_swapped_for_a_symlink() {
-    if !as_root("restore_never_follows_a_parent_swapped_for_a_symlink") {
+    let Some((t, _)) = arena("restore_never_follows_a_parent_swapped_for_a_symlink") else {
         return;
-    }
-    let t = arena();
-    let root = t.path().join("tree");
-    service_tree(&root);
-    let q = t.path().join("q");
-    let out = run_clean(&["--yes", "--quarantine"], &[&q, &root]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let (root, q) = quarantined_service_tree(t.path());
     // The tree's owner swaps pkg/ for a link to a root directory, and removes
     // top/__pycache__ (restore must make it, as nobody's, by handle).
     let outside = t.path().join("outside");
@@ -277,11 +287,9 @@ fn restore_never_follows_a_parent_swapped_for_a_symlink() {
 
 #[test]
 fn a_demo_directory_made_by_another_user_is_refused() {
-    if !as_root("a_demo_directory_made_by_another_user_is_refused") {
+    let Some((t, victim)) = arena("a_demo_directory_made_by_another_user_is_refused") else {
         return;
-    }
-    let t = arena();
-    let victim = t.path().join("outside/victim.txt");
+    };
     let dir = t.path().join("shared/demo");
     as_nobody(&format!(
         "mkdir {d}; touch {d}/.pycache-demo; ln -s {v} {d}/run.py; ln -s {o} {d}/app",
@@ -290,12 +298,7 @@ fn a_demo_directory_made_by_another_user_is_refused() {
         o = t.path().join("outside").display()
     ));
     let (outside, etc) = (snapshot(&t.path().join("outside")), preload());
-    let out = pycache()
-        .args(["demo", "--print"])
-        .arg(&dir)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(&["demo", "--print"], &[&dir], None);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("belongs to nobody"), "{err}");
@@ -305,12 +308,7 @@ fn a_demo_directory_made_by_another_user_is_refused() {
     write(&own.join(".pycache-demo"), "");
     std::os::unix::fs::symlink(&victim, own.join("run.py")).unwrap();
     std::os::unix::fs::symlink(t.path().join("outside"), own.join("app")).unwrap();
-    let out = pycache()
-        .args(["demo", "--print"])
-        .arg(&own)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(&["demo", "--print"], &[&own], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         !own.join("run.py")
@@ -328,11 +326,9 @@ fn a_demo_directory_made_by_another_user_is_refused() {
 
 #[test]
 fn another_users_compile_error_store_is_not_used() {
-    if !as_root("another_users_compile_error_store_is_not_used") {
+    let Some((t, victim)) = arena("another_users_compile_error_store_is_not_used") else {
         return;
-    }
-    let t = arena();
-    let victim = t.path().join("outside/victim.txt");
+    };
     let xdg = t.path().join("shared/xdg");
     let mut plant = format!(
         "mkdir -p {x}/pycache; ln -s {v} {x}/pycache/compile-errors.jsonl",
@@ -350,13 +346,7 @@ fn another_users_compile_error_store_is_not_used() {
     let tree = t.path().join("tree");
     write(&tree.join("bad.py"), "def broken(:\n");
     let (outside, store) = (snapshot(&t.path().join("outside")), snapshot(&xdg));
-    let out = pycache()
-        .args(["recompile", "--yes"])
-        .arg(&tree)
-        .env("XDG_CACHE_HOME", &xdg)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(&["recompile", "--yes"], &[&tree], Some(&xdg));
     let err = text(&out.stderr);
     assert_eq!(
         err.matches("carrying on without remembering").count(),
@@ -369,13 +359,7 @@ fn another_users_compile_error_store_is_not_used() {
     assert_eq!(snapshot(&xdg), store);
     // Root's own store still works.
     let mine = t.path().join("root-xdg");
-    let out = pycache()
-        .args(["recompile", "--yes"])
-        .arg(&tree)
-        .env("XDG_CACHE_HOME", &mine)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(&["recompile", "--yes"], &[&tree], Some(&mine));
     let saved = std::fs::metadata(mine.join("pycache/compile-errors.jsonl"));
     assert!(saved.is_ok(), "{}", text(&out.stderr));
     assert_eq!(saved.unwrap().mode() & 0o777, 0o600);

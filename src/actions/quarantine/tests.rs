@@ -49,13 +49,19 @@ fn failures(report: &crate::actions::Report) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn quarantined_files_come_back_unchanged() {
+/// One file `rel` quarantined from `root` into `q`: the directory, the step, `q`.
+fn one_quarantined(rel: &str, bytes: &[u8]) -> (tempfile::TempDir, RemoveFile, PathBuf) {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
-    let step = cache_in(&root, "pkg/__pycache__/m.cpython-313.pyc", b"bytecode");
+    let step = cache_in(&root, rel, bytes);
     let qdir = t.path().join("q");
     quarantine(&qdir, &root, std::slice::from_ref(&step));
+    (t, step, qdir)
+}
+
+#[test]
+fn quarantined_files_come_back_unchanged() {
+    let (_t, step, qdir) = one_quarantined("pkg/__pycache__/m.cpython-313.pyc", b"bytecode");
     assert!(!step.path.exists());
     let mode = std::fs::metadata(&qdir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
@@ -79,11 +85,7 @@ fn quarantined_files_come_back_unchanged() {
 
 #[test]
 fn restore_never_overwrites_and_says_so() {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    let step = cache_in(&root, "m.pyc", b"old");
-    let qdir = t.path().join("q");
-    quarantine(&qdir, &root, std::slice::from_ref(&step));
+    let (_t, step, qdir) = one_quarantined("m.pyc", b"old");
     std::fs::write(&step.path, b"new").unwrap();
     let report = restore(&qdir).unwrap();
     assert_eq!(report.summary.failed, 1, "{:?}", report.outcomes);
@@ -231,5 +233,4 @@ fn a_manifest_symlink_or_foreign_directory_is_refused() {
     std::fs::set_permissions(&qdir, std::fs::Permissions::from_mode(0o770)).unwrap();
     let e = Quarantine::open(&qdir, &[root]).err().unwrap();
     assert!(e.contains("chmod go-w"), "{e}");
-    let _: PathBuf = qdir;
 }
