@@ -12,6 +12,7 @@
 //! appending file names to any file) or a manifest that makes `--restore` write anywhere.
 
 mod journal;
+mod place;
 mod restore;
 
 pub use restore::restore;

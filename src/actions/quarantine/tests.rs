@@ -234,3 +234,28 @@ fn a_manifest_symlink_or_foreign_directory_is_refused() {
     let e = Quarantine::open(&qdir, &[root]).err().unwrap();
     assert!(e.contains("chmod go-w"), "{e}");
 }
+
+#[test]
+fn a_quarantine_on_another_filesystem_keeps_owner_mode_and_mtime() {
+    let t = tempfile::tempdir().unwrap();
+    let shm = Path::new("/dev/shm");
+    let other =
+        std::fs::metadata(shm).is_ok_and(|m| m.dev() != std::fs::metadata(t.path()).unwrap().dev());
+    if !other {
+        eprintln!("skipped: /dev/shm is not a separate filesystem here");
+        return;
+    }
+    let q = tempfile::tempdir_in(shm).unwrap();
+    let root = t.path().join("root");
+    let step = cache_in(&root, "pkg/__pycache__/m.cpython-313.pyc", b"bytes");
+    std::fs::set_permissions(&step.path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let qdir = q.path().join("q");
+    quarantine(&qdir, &root, std::slice::from_ref(&step));
+    assert!(!step.path.exists());
+    let report = restore(&qdir).unwrap();
+    assert_eq!(report.summary.done, 1, "{:?}", report.outcomes);
+    let m = std::fs::metadata(&step.path).unwrap();
+    assert_eq!((m.mode() & 0o777, m.mtime()), (0o640, step.expect.mtime));
+    assert_eq!(std::fs::read(&step.path).unwrap(), b"bytes");
+    assert_eq!(std::fs::read_dir(qdir.join(FILES)).unwrap().count(), 0);
+}
