@@ -286,6 +286,28 @@ mod tests {
     }
 
     #[test]
+    fn a_planted_temp_name_is_never_written_through() {
+        let t = tempfile::tempdir().unwrap();
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let d = t.path().join("store");
+        let fd = open_private_dir(&d, Some(0o700), "test directory").unwrap();
+        let tmp = d.join(format!("f.jsonl.tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        replace_at(
+            fd.as_fd(),
+            OsStr::new("f.jsonl"),
+            b"new",
+            0o600,
+            &|_| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(d.join("f.jsonl")).unwrap(), b"new");
+        assert!(!tmp.exists() && tmp.symlink_metadata().is_err());
+    }
+
+    #[test]
     fn clearing_never_follows_links() {
         let t = tempfile::tempdir().unwrap();
         let outside = t.path().join("outside");
