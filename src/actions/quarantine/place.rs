@@ -61,7 +61,13 @@ pub(super) fn check_entry(i: &Intent, run: Option<&RunHeader>) -> Result<Place, 
         format!(
             "{} is not under a root its run cleaned ({})",
             display_path(&target),
-            run.roots.join(", ")
+            // The exact bytes, escaped: the text copy is not trusted for the terminal.
+            run.roots_hex
+                .iter()
+                .filter_map(|h| unhex(h))
+                .map(|b| display_path(Path::new(std::ffi::OsStr::from_bytes(&b))))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })?;
     let rel = target.strip_prefix(&root).map_err(|e| e.to_string())?;

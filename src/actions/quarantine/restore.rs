@@ -98,24 +98,33 @@ pub fn restore(dir: &Path) -> Result<Report, String> {
             }
         }
     }
+    for (number, text, torn) in &parsed.bad {
+        let why = if let Some(old) = legacy(text) {
+            // Written before manifests recorded their roots: nothing vouches for the path.
+            present.remove(OsStr::new(&old.file));
+            format!(
+                "line {number} is an entry of an older pycache that recorded no roots, so it is not restored: {} came from {}; move it back by hand",
+                shown_file(&old.file),
+                display_path(Path::new(&old.path))
+            )
+        } else if *torn {
+            format!(
+                "line {number} is torn (the run was cut off while writing it): kept; delete that line once the files are back"
+            )
+        } else {
+            format!(
+                "line {number} is not a manifest entry: kept; delete that line once the files are back"
+            )
+        };
+        job.fail(&dir.join(MANIFEST), why);
+        kept_lines.push(text.clone());
+    }
     for name in present {
         let shown = dir.join(FILES).join(&name);
         job.fail(
             &shown,
             "no manifest entry says where it came from: left in the quarantine; move it back by hand".into(),
         );
-    }
-    for (number, text, torn) in &parsed.bad {
-        let why = if *torn {
-            "is torn (the run was cut off while writing it)"
-        } else {
-            "is not a manifest entry"
-        };
-        job.fail(
-            &dir.join(MANIFEST),
-            format!("line {number} {why}: kept; delete that line once the files are back"),
-        );
-        kept_lines.push(text.clone());
     }
     let mut body: String = runs
         .values()
@@ -141,6 +150,17 @@ pub fn restore(dir: &Path) -> Result<Report, String> {
         job.outcomes,
         false,
     ))
+}
+
+/// An entry as pycache wrote them before the journal (no `kind`, no run).
+#[derive(serde::Deserialize)]
+struct Legacy {
+    file: String,
+    path: String,
+}
+
+fn legacy(text: &str) -> Option<Legacy> {
+    serde_json::from_str(text).ok()
 }
 
 fn line(r: &Record) -> String {

@@ -259,3 +259,29 @@ fn a_quarantine_on_another_filesystem_keeps_owner_mode_and_mtime() {
     assert_eq!(std::fs::read(&step.path).unwrap(), b"bytes");
     assert_eq!(std::fs::read_dir(qdir.join(FILES)).unwrap().count(), 0);
 }
+
+#[test]
+fn an_old_manifest_entry_is_explained_not_restored() {
+    let t = tempfile::tempdir().unwrap();
+    let qdir = t.path().join("q");
+    std::fs::create_dir_all(qdir.join(FILES)).unwrap();
+    std::fs::write(qdir.join("files/1-000001.pyc.quarantined"), b"old").unwrap();
+    let target = t.path().join("m.pyc");
+    let old = serde_json::json!({"file": "1-000001.pyc.quarantined", "path": target,
+        "path_hex": hex(target.as_os_str().as_bytes()), "size": 3, "mtime": 0,
+        "mode": 0o644, "uid": 0, "gid": 0});
+    std::fs::write(qdir.join(MANIFEST), format!("{old}\n")).unwrap();
+    for p in [qdir.clone(), qdir.join(FILES)] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::set_permissions(qdir.join(MANIFEST), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let report = restore(&qdir).unwrap();
+    let why = failures(&report);
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(
+        why[0].contains("older pycache") && why[0].contains("m.pyc"),
+        "{why:?}"
+    );
+    assert!(!target.exists());
+    assert!(manifest(&qdir).contains("1-000001"));
+}
