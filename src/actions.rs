@@ -87,7 +87,7 @@ pub fn execute(
     let mut quarantine = None;
     let mut quarantine_error = None;
     if let Some(dir) = &plan.quarantine {
-        match Quarantine::open(dir) {
+        match Quarantine::open(dir, &plan.roots) {
             Ok(q) => quarantine = Some(q),
             Err(e) => quarantine_error = Some(e),
         }
@@ -103,11 +103,17 @@ pub fn execute(
             Step::RemoveFile(_) if quarantine_error.is_some() => {
                 Outcome::Failed(quarantine_error.clone().unwrap_or_default())
             }
-            Step::RemoveFile(f) => remove::remove_file(&mut handles, f, quarantine.as_mut()),
+            Step::RemoveFile(f) => {
+                if let Some(q) = quarantine.as_mut() {
+                    q.plan_ahead(&plan.steps[index..]);
+                }
+                remove::remove_file(&mut handles, f, quarantine.as_mut())
+            }
             Step::RemoveDir(d) => remove::remove_dir(&mut handles, d),
         };
         emit(StepOutcome::new(index, step.path(), outcome));
     }
+    drop(quarantine);
     if !compiles.is_empty() {
         compile::run(plan, &compiles, opts.jobs, cancel, &mut emit);
     }

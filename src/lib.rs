@@ -13,4 +13,5 @@ pub mod demo;
 pub mod doctor;
 pub mod imports;
 pub mod pyc;
+pub(crate) mod safe_dir;
 pub mod scan;

@@ -2,12 +2,14 @@
 //! Each subcommand has its own module; shared helpers are in `support`.
 #![allow(clippy::unwrap_used)]
 
+mod attacks;
 mod basics;
 mod clean;
 mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+mod quarantine_crash;
 mod recompile;
 mod scan;
 mod support;
