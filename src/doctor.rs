@@ -147,7 +147,8 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         row.value = e.display().to_string();
     }
     let mut notes = std::mem::take(&mut ctx.notes);
-    let python = interpreter::choose_python(&ctx, &root, &mut notes)?;
+    let run = opts.measure || opts.measure_import;
+    let python = interpreter::choose_python(&ctx, &root, run, &mut notes)?;
     if let Some(p) = &ctx.prefix
         && !python.supports_prefix()
     {

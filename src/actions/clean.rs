@@ -121,7 +121,7 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
 }
 
 /// The scanned roots plus the prefix tree: removal never leaves these.
-fn removal_roots(model: &ScanModel) -> Vec<PathBuf> {
+pub(crate) fn removal_roots(model: &ScanModel) -> Vec<PathBuf> {
     let mut roots = model.roots.clone();
     if let Some(p) = &model.prefix
         && !roots.contains(p)

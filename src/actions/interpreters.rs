@@ -5,12 +5,16 @@
 //! prints its version, cache tag, magic and `sys.pycache_prefix` as JSON). Probing can be
 //! limited to the versions a plan needs, so a no-op recompile starts no interpreter at all.
 
+use super::child;
+use super::trust::trusted_program;
 use crate::pyc::PyVersion;
 use crate::scan::record::{display_path, ser_opt_path, ser_path};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 /// Where an interpreter was found (also its priority: earlier wins for a tag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,6 +53,9 @@ pub struct Interpreter {
     /// `sys.pycache_prefix` as the interpreter sees it here.
     #[serde(serialize_with = "ser_opt_path")]
     pub pycache_prefix: Option<PathBuf>,
+    /// Not run: described from its virtualenv's `pyvenv.cfg` (planning only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub described: bool,
 }
 
 impl Interpreter {
@@ -85,6 +92,9 @@ pub struct Interpreters {
     pub found: Vec<Interpreter>,
     /// Candidates that failed to answer, with why.
     pub problems: Vec<String>,
+    /// Planning only: the scanned roots, whose interpreters (and virtualenvs') are
+    /// described from `pyvenv.cfg` instead of run.
+    planning: Option<Vec<PathBuf>>,
 }
 
 const PROBE: &str = r#"import sys, json
@@ -113,14 +123,19 @@ struct ProbeAnswer {
     prefix: Option<String>,
 }
 
-/// Runs the probe script with one interpreter.
+/// How long an interpreter may take to answer the probe.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the probe script with one interpreter, if [`trusted_program`] allows running it
+/// (the resolved path is run, from `/`, with `-E -s -S -B`: nothing from the environment,
+/// the current directory or site-packages is imported).
 pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
-    let out = Command::new(path)
-        .args(["-s", "-S", "-B", "-c", PROBE])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| format!("{}: cannot run it: {e}", display_path(path)))?;
+    let real = trusted_program(path)?;
+    let mut cmd = Command::new(&real);
+    cmd.args(["-E", "-s", "-S", "-B", "-c", PROBE])
+        .current_dir("/");
+    let out = child::run(&mut cmd, path, None, PROBE_TIMEOUT, 64 * 1024)
+        .map_err(|e| format!("{}: {e} (the version probe)", display_path(path)))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let a: ProbeAnswer = serde_json::from_str(text.trim()).map_err(|_| {
         format!(
@@ -138,7 +153,87 @@ pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
         tag: a.tag,
         magic: a.magic,
         pycache_prefix: a.prefix.filter(|p| !p.is_empty()).map(PathBuf::from),
+        described: false,
     })
+}
+
+/// Describes a virtualenv's interpreter without running it: the version from the
+/// `pyvenv.cfg` two levels up (`version = 3.12.1` from venv, `version_info = 3.12.1.final.0`
+/// and `implementation = CPython` from virtualenv), else from the name its link resolves to
+/// (`python3.12`); the magic is that version's final release's.
+pub fn describe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
+    let cfg = path
+        .parent()
+        .and_then(Path::parent)
+        .map(|venv| venv.join("pyvenv.cfg"));
+    let text = cfg
+        .as_deref()
+        .and_then(|c| std::fs::File::open(c).ok())
+        .and_then(|f| {
+            use std::io::Read;
+            let mut s = String::new();
+            f.take(64 * 1024).read_to_string(&mut s).ok().map(|_| s)
+        })
+        .unwrap_or_default();
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    let full = field("version")
+        .or_else(|| field("version_info"))
+        .or_else(|| {
+            let real = std::fs::canonicalize(path).ok()?;
+            let name = real.file_name()?.to_str()?.to_string();
+            version_in_name(&name).map(|v| v.to_string())
+        });
+    let Some((full, python)) = full.and_then(|f| {
+        let v = version_in_name(&f)?;
+        let three: Vec<&str> = f.split('.').take(3).collect();
+        Some((three.join("."), v))
+    }) else {
+        return Err(format!(
+            "{}: not run (planning only), and neither its pyvenv.cfg nor its name tells its version",
+            display_path(path)
+        ));
+    };
+    let pypy = field("implementation").is_some_and(|i| i.eq_ignore_ascii_case("pypy"))
+        || path
+            .file_name()
+            .is_some_and(|n| n.as_bytes().starts_with(b"pypy"));
+    let implementation = if pypy { "pypy" } else { "cpython" }.to_string();
+    let tag = (python.major >= 3).then(|| {
+        if pypy {
+            format!("pypy{}{}", python.major, python.minor)
+        } else {
+            format!("cpython-{}{}", python.major, python.minor)
+        }
+    });
+    Ok(Interpreter {
+        path: path.to_path_buf(),
+        origin,
+        version: full,
+        python,
+        implementation,
+        tag,
+        magic: final_magic(python),
+        pycache_prefix: None,
+        described: true,
+    })
+}
+
+/// The magic number of a version's final release (0 when the table has none).
+fn final_magic(v: PyVersion) -> u16 {
+    (0..=u16::MAX)
+        .rev()
+        .find(|&m| {
+            let info = crate::pyc::magic::lookup(m);
+            info.python == Some(v)
+                && info.implementation == crate::pyc::magic::Implementation::CPython
+                && info.release == crate::pyc::magic::Release::Final
+        })
+        .unwrap_or(0)
 }
 
 impl Interpreters {
@@ -213,7 +308,27 @@ impl Interpreters {
             candidates: Vec::new(),
             found,
             problems: Vec::new(),
+            planning: None,
         }
+    }
+
+    /// For planning only (dry runs, the explorer's plan, `doctor --no-measure`): the
+    /// interpreters of virtualenvs and any candidate under one of `roots` are described
+    /// from `pyvenv.cfg`, never run; the others are probed (if trusted).
+    pub fn planning_only(mut self, roots: &[PathBuf]) -> Self {
+        self.planning = Some(roots.to_vec());
+        self
+    }
+
+    fn in_tree(&self, c: &Candidate) -> bool {
+        let Some(roots) = &self.planning else {
+            return false;
+        };
+        let real = std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone());
+        c.origin == Origin::Venv
+            || roots
+                .iter()
+                .any(|r| c.path.starts_with(r) || real.starts_with(r))
     }
 
     fn from_candidates(list: Vec<Candidate>) -> Self {
@@ -238,6 +353,7 @@ impl Interpreters {
             candidates,
             found: Vec::new(),
             problems: Vec::new(),
+            planning: None,
         }
     }
 
@@ -262,10 +378,23 @@ impl Interpreters {
             .into_iter()
             .partition(|c| pick(c));
         self.candidates = later;
+        let tree: Vec<bool> = now.iter().map(|c| self.in_tree(c)).collect();
         let results: Vec<(Origin, Result<Interpreter, String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = now
                 .iter()
-                .map(|c| (c.origin, s.spawn(|| probe(&c.path, c.origin))))
+                .zip(&tree)
+                .map(|(c, &tree)| {
+                    (
+                        c.origin,
+                        s.spawn(move || {
+                            if tree {
+                                describe(&c.path, c.origin)
+                            } else {
+                                probe(&c.path, c.origin)
+                            }
+                        }),
+                    )
+                })
                 .collect();
             handles
                 .into_iter()

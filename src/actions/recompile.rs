@@ -127,7 +127,7 @@ impl<'a> Prepared<'a> {
     /// The plan, with the interpreters found.
     pub fn plan(self, interps: &Interpreters) -> Plan {
         let (model, sel, opts) = (self.model, self.sel, self.opts);
-        let mut plan = Plan::new(ActionKind::Recompile, model.roots.clone());
+        let mut plan = Plan::new(ActionKind::Recompile, super::clean::removal_roots(model));
         let chosen = self.chosen.or_else(|| {
             chosen(model, sel, opts, Some(interps)).map(|(keys, scope)| {
                 let (targets, fresh) = targets(model, sel, opts, &keys, scope);
