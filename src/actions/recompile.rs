@@ -161,6 +161,16 @@ impl<'a> Prepared<'a> {
             .collect();
         plan.notes
             .push(format!("interpreters: {}", lines.join("; ")));
+        if !interps.problems.is_empty() {
+            // Refused (not trusted), timed out, or not a Python: say which and why.
+            plan.notes.push(format!(
+                "not used: {}",
+                interps.problems.join("; ")
+            ));
+        }
+        if interps.found.iter().any(|i| i.described) {
+            plan.notes.push("planning only: the tree's interpreters were not run; their versions come from their pyvenv.cfg".into());
+        }
         plan.notes.push(match scope {
             Scope::Whole => "every selected module gets a cache for each named tag".into(),
             Scope::PerDirectory => "tags chosen from the caches already in the tree; a module gets caches for the tags its directory (or nearest parent) already has (name others with --tag or --python)".into(),
