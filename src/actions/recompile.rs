@@ -163,10 +163,8 @@ impl<'a> Prepared<'a> {
             .push(format!("interpreters: {}", lines.join("; ")));
         if !interps.problems.is_empty() {
             // Refused (not trusted), timed out, or not a Python: say which and why.
-            plan.notes.push(format!(
-                "not used: {}",
-                interps.problems.join("; ")
-            ));
+            plan.notes
+                .push(format!("not used: {}", interps.problems.join("; ")));
         }
         if interps.found.iter().any(|i| i.described) {
             plan.notes.push("planning only: the tree's interpreters were not run; their versions come from their pyvenv.cfg".into());

@@ -68,7 +68,9 @@ pub fn measure(
 /// How long the measuring driver may run: 10 s, plus 0.2 s per module and repetition
 /// (a compile takes milliseconds; a hang must still end).
 fn driver_limit(modules: usize, repeat: usize) -> Duration {
-    Duration::from_secs(10) + Duration::from_millis(200) * u32::try_from(modules.saturating_mul(repeat.max(1))).unwrap_or(u32::MAX / 1000)
+    Duration::from_secs(10)
+        + Duration::from_millis(200)
+            * u32::try_from(modules.saturating_mul(repeat.max(1))).unwrap_or(u32::MAX / 1000)
 }
 
 fn run_driver(

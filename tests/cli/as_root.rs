@@ -132,47 +132,53 @@ fn import_as_root(dir: &Path, marker: &Path) {
     assert!(!marker.exists(), "the attacker's code ran as root");
 }
 
-/// 17.1: the tree's owner swaps `pkg/` for a symlink to a root-owned directory while the
-/// driver compiles; root must not write there (before: py_compile wrote by path).
+/// 17.1: the tree's owner swaps `pkg/` (or `pkg/__pycache__`) for a symlink to a
+/// root-owned directory while the driver compiles; root must not write there (before:
+/// py_compile wrote by path, after one symlink check).
 #[test]
 fn recompile_race_swapping_pkg_for_a_symlink_writes_nothing_outside() {
     let test = "recompile_race_swapping_pkg_for_a_symlink_writes_nothing_outside";
     if !ready(test) {
         return;
     }
-    let t = scratch();
-    let (rootcode, before) = root_dir(t.path());
-    let app = t.path().join("app");
-    let marker = pwned(t.path());
-    write(&app.join("pkg/__init__.py"), "");
-    write(&app.join("pkg/victim.py"), slow_source(&marker));
-    give_to_nobody(&app);
-    let pkg = app.join("pkg").display().to_string();
-    let swap = std::thread::spawn({
-        let target = rootcode.display().to_string();
-        move || {
-            assert!(
-                wait_for_driver(Duration::from_secs(60)),
-                "no driver started"
-            );
-            std::thread::sleep(Duration::from_millis(300));
-            as_nobody(&format!("mv {pkg} {pkg}.real && ln -s {target} {pkg}"));
-        }
-    });
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .env_remove("PYTHONDONTWRITEBYTECODE")
-        .args(["recompile", "--yes", "--python", "/usr/bin/python3"])
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
-    swap.join().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(list_tree(&rootcode), before, "{stdout}");
-    assert!(stdout.contains("not followed"), "{stdout}");
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    import_as_root(&rootcode, &marker);
+    for swapped in ["pkg", "pkg/__pycache__"] {
+        let t = scratch();
+        let (rootcode, before) = root_dir(t.path());
+        let app = t.path().join("app");
+        let marker = pwned(t.path());
+        write(&app.join("pkg/__init__.py"), "");
+        write(&app.join("pkg/victim.py"), slow_source(&marker));
+        std::fs::create_dir(app.join("pkg/__pycache__")).unwrap();
+        give_to_nobody(&app);
+        let victim = app.join(swapped).display().to_string();
+        let swap = std::thread::spawn({
+            let target = rootcode.display().to_string();
+            move || {
+                assert!(
+                    wait_for_driver(Duration::from_secs(60)),
+                    "no driver started"
+                );
+                std::thread::sleep(Duration::from_millis(300));
+                as_nobody(&format!(
+                    "mv {victim} {victim}.real && ln -s {target} {victim}"
+                ));
+            }
+        });
+        let out = pycache()
+            .env("XDG_CACHE_HOME", t.path().join("xdg"))
+            .env_remove("PYTHONDONTWRITEBYTECODE")
+            .args(["recompile", "--yes", "--python", "/usr/bin/python3"])
+            .arg(&app)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        swap.join().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(list_tree(&rootcode), before, "{swapped}: {stdout}");
+        assert!(stdout.contains("not followed"), "{swapped}: {stdout}");
+        assert_eq!(out.status.code(), Some(1), "{swapped}: {stdout}");
+        import_as_root(&rootcode, &marker);
+    }
 }
 
 /// 17.2: a symlink planted inside the prefix tree by its owner is never followed.
@@ -728,4 +734,41 @@ fn a_source_edited_mid_compile_gets_no_cache_of_the_old_code() {
         let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
         assert_eq!(doc["caches"][0]["status"], "fresh", "{doc:#}");
     }
+}
+
+/// 11.2: a compile driver that writes one endless line is stopped at the line cap, not
+/// buffered until memory runs out.
+#[test]
+fn a_compile_driver_writing_an_endless_line_is_stopped() {
+    let Some(py) = system_python() else {
+        return skip(
+            "a_compile_driver_writing_an_endless_line",
+            "no /usr/bin/python3",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    let fake = fake_python(
+        t.path(),
+        "python3",
+        &format!(
+            "case \"$*\" in *'compile driver'*) yes | tr -d '\\n';; *) exec {} \"$@\";; esac",
+            py.display()
+        ),
+    );
+    let app = t.path().join("app");
+    write(&app.join("m.py"), "x = 1\n");
+    let out = pycache()
+        .env("XDG_CACHE_HOME", t.path().join("xdg"))
+        .args(["recompile", "--yes", "--python"])
+        .arg(&fake)
+        .arg(&app)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("a line longer than 65536 bytes"),
+        "{stdout}"
+    );
 }
