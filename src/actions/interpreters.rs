@@ -7,11 +7,14 @@
 
 use super::child;
 use super::trust::trusted_program;
+mod describe;
+
+pub use describe::describe;
+
 use crate::pyc::PyVersion;
 use crate::scan::record::{display_path, ser_opt_path, ser_path};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -155,85 +158,6 @@ pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
         pycache_prefix: a.prefix.filter(|p| !p.is_empty()).map(PathBuf::from),
         described: false,
     })
-}
-
-/// Describes a virtualenv's interpreter without running it: the version from the
-/// `pyvenv.cfg` two levels up (`version = 3.12.1` from venv, `version_info = 3.12.1.final.0`
-/// and `implementation = CPython` from virtualenv), else from the name its link resolves to
-/// (`python3.12`); the magic is that version's final release's.
-pub fn describe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
-    let cfg = path
-        .parent()
-        .and_then(Path::parent)
-        .map(|venv| venv.join("pyvenv.cfg"));
-    let text = cfg
-        .as_deref()
-        .and_then(|c| std::fs::File::open(c).ok())
-        .and_then(|f| {
-            use std::io::Read;
-            let mut s = String::new();
-            f.take(64 * 1024).read_to_string(&mut s).ok().map(|_| s)
-        })
-        .unwrap_or_default();
-    let field = |name: &str| {
-        text.lines().find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            (k.trim() == name).then(|| v.trim().to_string())
-        })
-    };
-    let full = field("version")
-        .or_else(|| field("version_info"))
-        .or_else(|| {
-            let real = std::fs::canonicalize(path).ok()?;
-            let name = real.file_name()?.to_str()?.to_string();
-            version_in_name(&name).map(|v| v.to_string())
-        });
-    let Some((full, python)) = full.and_then(|f| {
-        let v = version_in_name(&f)?;
-        let three: Vec<&str> = f.split('.').take(3).collect();
-        Some((three.join("."), v))
-    }) else {
-        return Err(format!(
-            "{}: not run (planning only), and neither its pyvenv.cfg nor its name tells its version",
-            display_path(path)
-        ));
-    };
-    let pypy = field("implementation").is_some_and(|i| i.eq_ignore_ascii_case("pypy"))
-        || path
-            .file_name()
-            .is_some_and(|n| n.as_bytes().starts_with(b"pypy"));
-    let implementation = if pypy { "pypy" } else { "cpython" }.to_string();
-    let tag = (python.major >= 3).then(|| {
-        if pypy {
-            format!("pypy{}{}", python.major, python.minor)
-        } else {
-            format!("cpython-{}{}", python.major, python.minor)
-        }
-    });
-    Ok(Interpreter {
-        path: path.to_path_buf(),
-        origin,
-        version: full,
-        python,
-        implementation,
-        tag,
-        magic: final_magic(python),
-        pycache_prefix: None,
-        described: true,
-    })
-}
-
-/// The magic number of a version's final release (0 when the table has none).
-fn final_magic(v: PyVersion) -> u16 {
-    (0..=u16::MAX)
-        .rev()
-        .find(|&m| {
-            let info = crate::pyc::magic::lookup(m);
-            info.python == Some(v)
-                && info.implementation == crate::pyc::magic::Implementation::CPython
-                && info.release == crate::pyc::magic::Release::Final
-        })
-        .unwrap_or(0)
 }
 
 impl Interpreters {
@@ -509,64 +433,4 @@ pub fn venvs_under(dirs: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_and_names_give_versions() {
-        assert_eq!(version_of_key("cpython-312"), Some(PyVersion::new(3, 12)));
-        assert_eq!(version_of_key("pypy39"), Some(PyVersion::new(3, 9)));
-        assert_eq!(version_of_key("cpython-27"), Some(PyVersion::new(2, 7)));
-        assert_eq!(version_in_name("3.13.0"), Some(PyVersion::new(3, 13)));
-        assert_eq!(version_in_name("3"), None);
-    }
-
-    #[test]
-    fn planning_describes_a_virtualenv_without_running_it() {
-        use std::os::unix::fs::PermissionsExt;
-        let t = tempfile::tempdir().unwrap();
-        let venv = t.path().join(".venv");
-        std::fs::create_dir_all(venv.join("bin")).unwrap();
-        std::fs::write(
-            venv.join("pyvenv.cfg"),
-            "home = /usr/bin\nversion = 3.12.4\n",
-        )
-        .unwrap();
-        let marker = t.path().join("ran");
-        let py = venv.join("bin/python3");
-        std::fs::write(&py, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
-        std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // What the explorer's recompile does (`p`): discover, planning only, probe.
-        let mut found = Interpreters::discover(&[], std::slice::from_ref(&venv))
-            .planning_only(std::slice::from_ref(&venv));
-        found.probe_where(|c| c.origin == Origin::Venv);
-        assert!(!marker.exists(), "the virtualenv's interpreter ran");
-        let i = found
-            .found
-            .iter()
-            .find(|i| i.origin == Origin::Venv)
-            .unwrap();
-        assert_eq!((i.tag.as_deref(), i.described), (Some("cpython-312"), true));
-        assert_eq!(i.magic, 3531, "3.12's final magic");
-    }
-
-    #[test]
-    fn probing_a_real_interpreter_reports_its_tag_and_magic() {
-        let Some(p) = ["/usr/bin/python3"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-        else {
-            eprintln!("skipped: no /usr/bin/python3");
-            return;
-        };
-        let i = probe(&p, Origin::System).unwrap();
-        assert_eq!(
-            i.tag.as_deref(),
-            Some(format!("cpython-3{}", i.python.minor).as_str())
-        );
-        let info = crate::pyc::magic::lookup(i.magic);
-        assert_eq!(info.python, Some(i.python));
-        assert!(probe(Path::new("/bin/true"), Origin::Flag).is_err());
-    }
-}
+mod tests;
