@@ -34,7 +34,7 @@ pub fn choose_python(
             let i = interpreters::describe(p, Origin::Flag).map_err(DoctorError::new)?;
             notes.push(format!(
                 "{} was not run (--no-measure runs nothing from the project): Python {} read from its pyvenv.cfg",
-                p.display(),
+                crate::scan::record::display_path(p),
                 i.version
             ));
             i

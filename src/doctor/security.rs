@@ -11,6 +11,7 @@
 use super::access::describe_owner;
 use super::findings::{Facts, Finding, FindingKind, plain};
 use super::fixes::{Fix, Step, owner_group, shell_word};
+use crate::scan::record::display_path;
 use nix::unistd::{Gid, Group};
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
@@ -105,7 +106,7 @@ pub fn writable_by_others(f: &Facts<'_>) -> Option<Finding> {
                 p.clone(),
                 format!(
                     "{}: {} (writable by {who})",
-                    p.display(),
+                    display_path(&p),
                     describe_owner(&meta)
                 ),
                 chown,
