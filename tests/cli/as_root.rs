@@ -5,13 +5,24 @@
 //! timeout, so a regression fails instead of hanging.
 
 use crate::support::{list_tree, pycache, skip, write};
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// A hard limit for one pycache run in these tests.
 pub const LIMIT: Duration = Duration::from_secs(120);
+
+/// `pycache ARGS` with its compile-error memory in `xdg`, under the hard limit.
+pub fn run(xdg: &Path, args: &[&dyn AsRef<OsStr>]) -> Output {
+    pycache()
+        .env("XDG_CACHE_HOME", xdg)
+        .args(args.iter().map(|a| a.as_ref()))
+        .timeout(LIMIT)
+        .output()
+        .unwrap()
+}
 
 /// The system's `/usr/bin/python3` (which any user can run, unlike pyenv's under /root);
 /// under CI its absence is a failure.
@@ -164,14 +175,16 @@ fn recompile_race_swapping_pkg_for_a_symlink_writes_nothing_outside() {
                 ));
             }
         });
-        let out = pycache()
-            .env("XDG_CACHE_HOME", t.path().join("xdg"))
-            .env_remove("PYTHONDONTWRITEBYTECODE")
-            .args(["recompile", "--yes", "--python", "/usr/bin/python3"])
-            .arg(&app)
-            .timeout(LIMIT)
-            .output()
-            .unwrap();
+        let out = run(
+            &t.path().join("xdg"),
+            &[
+                &"recompile",
+                &"--yes",
+                &"--python",
+                &"/usr/bin/python3",
+                &app,
+            ],
+        );
         swap.join().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(list_tree(&rootcode), before, "{swapped}: {stdout}");
@@ -207,20 +220,18 @@ fn recompile_into_a_prefix_never_follows_a_planted_symlink() {
         rootcode.display(),
         mirror.display()
     ));
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args([
-            "recompile",
-            "--yes",
-            "--python",
-            "/usr/bin/python3",
-            "--pycache-prefix",
-        ])
-        .arg(&pfx)
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(
+        &t.path().join("xdg"),
+        &[
+            &"recompile",
+            &"--yes",
+            &"--python",
+            &"/usr/bin/python3",
+            &"--pycache-prefix",
+            &pfx,
+            &app,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(list_tree(&rootcode), before, "{stdout}");
     assert!(stdout.contains("not followed"), "{stdout}");
@@ -256,13 +267,7 @@ fn the_trees_own_interpreter_is_never_run_as_root() {
     }
     let t = scratch();
     let (app, marker) = tree_with_hostile_venv(t.path());
-    let dry = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--dry-run"])
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let dry = run(&t.path().join("xdg"), &[&"recompile", &"--dry-run", &app]);
     let stdout = String::from_utf8_lossy(&dry.stdout);
     assert!(
         !marker.exists(),
@@ -272,34 +277,36 @@ fn the_trees_own_interpreter_is_never_run_as_root() {
         stdout.contains("(Python 3.99.0)") && stdout.contains("planning only"),
         "the virtualenv is described from its pyvenv.cfg: {stdout}"
     );
-    let explicit = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--dry-run", "--python"])
-        .arg(app.join(".venv/bin/python3"))
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let explicit = run(
+        &t.path().join("xdg"),
+        &[
+            &"recompile",
+            &"--dry-run",
+            &"--python",
+            &app.join(".venv/bin/python3"),
+            &app,
+        ],
+    );
     assert!(explicit.status.success(), "{explicit:?}");
     assert!(!marker.exists(), "recompile --dry-run --python ran it");
-    let _ = pycache()
-        .args(["doctor", "--user", "nobody", "--no-measure"])
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let _ = run(
+        &t.path().join("xdg"),
+        &[&"doctor", &"--user", &"nobody", &"--no-measure", &app],
+    );
     assert!(
         !marker.exists(),
         "doctor --no-measure ran the tree's interpreter"
     );
-    let real = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--yes", "--python"])
-        .arg(app.join(".venv/bin/python3"))
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let real = run(
+        &t.path().join("xdg"),
+        &[
+            &"recompile",
+            &"--yes",
+            &"--python",
+            &app.join(".venv/bin/python3"),
+            &app,
+        ],
+    );
     let stderr = String::from_utf8_lossy(&real.stderr);
     assert!(
         !marker.exists(),
@@ -313,13 +320,17 @@ fn the_trees_own_interpreter_is_never_run_as_root() {
             && stderr.contains("--python"),
         "{stderr}"
     );
-    let measured = pycache()
-        .args(["doctor", "--user", "nobody", "--python"])
-        .arg(app.join(".venv/bin/python3"))
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let measured = run(
+        &t.path().join("xdg"),
+        &[
+            &"doctor",
+            &"--user",
+            &"nobody",
+            &"--python",
+            &app.join(".venv/bin/python3"),
+            &app,
+        ],
+    );
     assert!(!marker.exists(), "doctor ran the tree's interpreter");
     assert_eq!(measured.status.code(), Some(2));
 }
@@ -332,13 +343,10 @@ fn a_prefix_over_real_code_is_refused_or_spares_its_code() {
     let app = t.path().join("app");
     write(&app.join("m.py"), "x = 1\n");
     for prefix in [Path::new("/"), t.path()] {
-        let out = pycache()
-            .args(["clean", "--dry-run", "--pycache-prefix"])
-            .arg(prefix)
-            .arg(&app)
-            .timeout(LIMIT)
-            .output()
-            .unwrap();
+        let out = run(
+            &t.path().join("xdg"),
+            &[&"clean", &"--dry-run", &"--pycache-prefix", &prefix, &app],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("refusing the cache prefix"), "{stderr}");
@@ -363,13 +371,17 @@ py_compile.compile(d + '/gone.py', cfile=d + '/gone.' + sys.implementation.cache
     assert!(ok.success());
     std::fs::remove_file(pfx.join("lib/tool.py")).unwrap();
     std::fs::remove_file(pfx.join("lib/gone.py")).unwrap();
-    let out = pycache()
-        .args(["clean", "--yes", "--all", "--pycache-prefix"])
-        .arg(&pfx)
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(
+        &t.path().join("xdg"),
+        &[
+            &"clean",
+            &"--yes",
+            &"--all",
+            &"--pycache-prefix",
+            &pfx,
+            &app,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         pfx.join("lib/tool.pyc").exists(),

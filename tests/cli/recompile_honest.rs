@@ -1,7 +1,7 @@
 //! `recompile` reports the truth: a leftover `NAME.TAG.pyc.<digits>` is never written
 //! into (12.4), and a source edited while it compiles gets no cache of the old code (11.4).
 
-use crate::as_root::{LIMIT, slow_source, system_python, wait_for_driver};
+use crate::as_root::{run, slow_source, system_python, wait_for_driver};
 use crate::support::{pycache, skip, write};
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
@@ -25,14 +25,10 @@ fn a_leftover_temporary_cache_is_not_written_into() {
     let leftover = app.join(format!("__pycache__/m.{tag}.pyc.140234"));
     write(&leftover, b"half a cache");
     let ino = std::fs::metadata(&leftover).unwrap().ino();
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--yes", "--python"])
-        .arg(&py)
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(
+        &t.path().join("xdg"),
+        &[&"recompile", &"--yes", &"--python", &py, &app],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("compiled 1 file"), "{stdout}");
@@ -77,14 +73,10 @@ fn a_source_edited_mid_compile_gets_no_cache_of_the_old_code() {
             std::fs::write(&src, "print('genuine')\n").unwrap();
         }
     });
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--yes", "--python"])
-        .arg(&py)
-        .arg(&app)
-        .timeout(LIMIT)
-        .output()
-        .unwrap();
+    let out = run(
+        &t.path().join("xdg"),
+        &[&"recompile", &"--yes", &"--python", &py, &app],
+    );
     edit.join().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The cache, if any, is of the new code: importing it prints "genuine", runs nothing

@@ -4,7 +4,46 @@
 
 use crate::as_root::{fake_python, system_python};
 use crate::support::{pycache, skip, write};
+use std::process::Output;
 use std::time::{Duration, Instant};
+
+/// The hard limit of one run here: well above the limits under test.
+const HARD: Duration = Duration::from_secs(60);
+
+/// A project, and a fake `python3` that behaves like the real one except when its `-c`
+/// program contains `marker`: then it runs `misbehave`. None (skipped) without a Python.
+fn fake_that(test: &str, marker: &str, misbehave: &str) -> Option<tempfile::TempDir> {
+    let Some(py) = system_python() else {
+        skip(test, "no /usr/bin/python3");
+        return None;
+    };
+    let t = tempfile::tempdir().unwrap();
+    fake_python(
+        t.path(),
+        "python3",
+        &format!(
+            "case \"$*\" in *'{marker}'*) {misbehave};; *) exec {} \"$@\";; esac",
+            py.display()
+        ),
+    );
+    write(&t.path().join("app/m.py"), "x = 1\n");
+    Some(t)
+}
+
+/// `pycache ARGS --python FAKE APP` under the hard limit, and how long it took.
+fn run_with_fake(t: &tempfile::TempDir, args: &[&str]) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = pycache()
+        .env("XDG_CACHE_HOME", t.path().join("xdg"))
+        .args(args)
+        .arg("--python")
+        .arg(t.path().join("python3"))
+        .arg(t.path().join("app"))
+        .timeout(HARD)
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
 
 /// 11.1: an interpreter that hangs on the version probe is killed; the dry run finishes
 /// and names it.
@@ -22,7 +61,7 @@ fn a_hanging_interpreter_on_path_does_not_hang_a_dry_run() {
         .env("HOME", t.path())
         .args(["recompile", "--dry-run"])
         .arg(&app)
-        .timeout(Duration::from_secs(60))
+        .timeout(HARD)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -38,34 +77,13 @@ fn a_hanging_interpreter_on_path_does_not_hang_a_dry_run() {
 /// after the per-file limit, with an error naming it; exit 1.
 #[test]
 fn a_compile_driver_that_hangs_is_killed() {
-    let Some(py) = system_python() else {
-        return skip(
-            "a_compile_driver_that_hangs_is_killed",
-            "no /usr/bin/python3",
-        );
+    let test = "a_compile_driver_that_hangs_is_killed";
+    let Some(t) = fake_that(test, "compile driver", "sleep 600") else {
+        return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let fake = fake_python(
-        t.path(),
-        "python3",
-        &format!(
-            "case \"$*\" in *'compile driver'*) sleep 600;; *) exec {} \"$@\";; esac",
-            py.display()
-        ),
-    );
-    let app = t.path().join("app");
-    write(&app.join("m.py"), "x = 1\n");
-    let started = Instant::now();
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--yes", "--python"])
-        .arg(&fake)
-        .arg(&app)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let (out, took) = run_with_fake(&t, &["recompile", "--yes"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(started.elapsed() < Duration::from_secs(40), "{stdout}");
+    assert!(took < Duration::from_secs(40), "{stdout}");
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains("no answer within 10 s") && stdout.contains("killed"),
@@ -77,28 +95,11 @@ fn a_compile_driver_that_hangs_is_killed() {
 /// with an error naming the interpreter.
 #[test]
 fn a_measurement_that_hangs_is_killed() {
-    let Some(py) = system_python() else {
-        return skip("a_measurement_that_hangs_is_killed", "no /usr/bin/python3");
+    let test = "a_measurement_that_hangs_is_killed";
+    let Some(t) = fake_that(test, "measuring driver", "sleep 600") else {
+        return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let fake = fake_python(
-        t.path(),
-        "python3",
-        &format!(
-            "case \"$*\" in *'measuring driver'*) sleep 600;; *) exec {} \"$@\";; esac",
-            py.display()
-        ),
-    );
-    let app = t.path().join("app");
-    write(&app.join("m.py"), "x = 1\n");
-    let started = Instant::now();
-    let out = pycache()
-        .args(["doctor", "--user", "root", "--python"])
-        .arg(&fake)
-        .arg(&app)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let (out, took) = run_with_fake(&t, &["doctor", "--user", "root"]);
     // Words only: the human report wraps lines.
     let all = format!(
         "{}{}",
@@ -108,7 +109,8 @@ fn a_measurement_that_hangs_is_killed() {
     .split_whitespace()
     .collect::<Vec<_>>()
     .join(" ");
-    assert!(started.elapsed() < Duration::from_secs(40), "{all}");
+    assert!(took < Duration::from_secs(40), "{all}");
+    let fake = t.path().join("python3");
     assert!(
         all.contains(&format!("{} did not finish within", fake.display())),
         "{all}"
@@ -119,31 +121,11 @@ fn a_measurement_that_hangs_is_killed() {
 /// buffered until memory runs out.
 #[test]
 fn a_compile_driver_writing_an_endless_line_is_stopped() {
-    let Some(py) = system_python() else {
-        return skip(
-            "a_compile_driver_writing_an_endless_line",
-            "no /usr/bin/python3",
-        );
+    let test = "a_compile_driver_writing_an_endless_line_is_stopped";
+    let Some(t) = fake_that(test, "compile driver", "yes | tr -d '\\n'") else {
+        return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let fake = fake_python(
-        t.path(),
-        "python3",
-        &format!(
-            "case \"$*\" in *'compile driver'*) yes | tr -d '\\n';; *) exec {} \"$@\";; esac",
-            py.display()
-        ),
-    );
-    let app = t.path().join("app");
-    write(&app.join("m.py"), "x = 1\n");
-    let out = pycache()
-        .env("XDG_CACHE_HOME", t.path().join("xdg"))
-        .args(["recompile", "--yes", "--python"])
-        .arg(&fake)
-        .arg(&app)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let (out, _) = run_with_fake(&t, &["recompile", "--yes"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
