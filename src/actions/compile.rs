@@ -286,3 +286,58 @@ fn worker(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(size: u64, mtime: i64, nsec: i64) -> SourceId {
+        SourceId {
+            dev: 1,
+            ino: 2,
+            size,
+            mtime,
+            mtime_nsec: nsec,
+            mode: 0o100644,
+        }
+    }
+
+    #[test]
+    fn the_source_read_must_be_the_one_on_disk_before_and_after() {
+        let before = id(10, 100, 5);
+        assert!(same_source(
+            &before,
+            &before,
+            Some(&(1, 2, 10, Some(100_000_000_005), 100))
+        ));
+        // Python 2 gives no nanoseconds: seconds must still agree.
+        assert!(same_source(&before, &before, Some(&(1, 2, 10, None, 100))));
+        // Edited meanwhile, another file read (swapped), or no identity at all.
+        assert!(!same_source(
+            &before,
+            &id(11, 100, 5),
+            Some(&(1, 2, 10, None, 100))
+        ));
+        assert!(!same_source(&before, &before, Some(&(1, 3, 10, None, 100))));
+        assert!(!same_source(
+            &before,
+            &before,
+            Some(&(1, 2, 10, Some(100_000_000_006), 100))
+        ));
+        assert!(!same_source(&before, &before, None));
+    }
+
+    #[test]
+    fn the_longest_root_holds_a_path() {
+        let roots = [PathBuf::from("/srv/app"), PathBuf::from("/srv/app/.pfx")];
+        assert_eq!(
+            root_of(&roots, Path::new("/srv/app/.pfx/x")),
+            Some(Path::new("/srv/app/.pfx"))
+        );
+        assert_eq!(
+            root_of(&roots, Path::new("/srv/app/pkg")),
+            Some(Path::new("/srv/app"))
+        );
+        assert_eq!(root_of(&roots, Path::new("/etc")), None);
+    }
+}

@@ -93,12 +93,23 @@ fn walk_error(path: &Path, e: Errno) -> String {
 /// given the owner and group of the directory they are made in.
 pub fn open_dir(root: &Path, dir: &Path, create: bool, chown: bool) -> Result<Dir, String> {
     let names = names(root, dir)?;
-    // The root itself is the user's choice and may be reached through a link.
-    let mut fd = nix::fcntl::open(
-        root,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
+    // The root itself is the user's choice and may be reached through a link; a prefix
+    // tree that does not exist yet is created, as Python creates it.
+    let open_root = || {
+        nix::fcntl::open(
+            root,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+    };
+    let mut fd = match open_root() {
+        Err(Errno::ENOENT) if create => {
+            std::fs::create_dir_all(root)
+                .map_err(|e| format!("cannot create {}: {e}", display_path(root)))?;
+            open_root()
+        }
+        r => r,
+    }
     .map_err(|e| walk_error(root, e))?;
     let mut shown = root.to_path_buf();
     for name in names {
