@@ -58,6 +58,14 @@ pub fn choose_python(
             all = all.planning_only(&[root.to_path_buf()]);
         }
         all.probe_all();
+        // An interpreter pycache refused to run (another user could change it) is named,
+        // so a virtualenv that was skipped for that reason does not go unnoticed.
+        notes.extend(
+            all.problems
+                .iter()
+                .filter(|p| p.contains("refusing to run"))
+                .cloned(),
+        );
         let (runnable, barred): (Vec<_>, Vec<_>) = std::mem::take(&mut all.found)
             .into_iter()
             .partition(|i| access::check_exec(user, &i.path).is_none());
