@@ -16,6 +16,7 @@
 //! - [`recompile`]: the recompile planner (targets from [`targets`]); [`compile`]: running
 //!   the compile driver; [`failures`]: compile errors remembered between runs.
 
+pub mod child;
 pub mod clean;
 pub mod compile;
 pub mod failures;
@@ -28,6 +29,8 @@ pub mod remove;
 pub mod report;
 pub mod selection;
 pub mod targets;
+pub mod trust;
+pub mod write;
 
 pub use clean::plan_clean;
 pub use failures::KnownFailures;

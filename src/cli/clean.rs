@@ -172,6 +172,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.
 pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel> {
+    if let Some(p) = &prefix {
+        let root = path
+            .as_deref()
+            .map_or_else(|| std::env::current_dir().unwrap_or_default(), absolute);
+        pycache::actions::paths::check_prefix(&absolute(p), &[root])
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    }
     let args = super::scan::Args {
         paths: path.into_iter().collect(),
         pycache_prefix: prefix,
