@@ -16,5 +16,6 @@ pub mod doctor;
 pub mod fsread;
 pub mod imports;
 pub mod pyc;
+pub(crate) mod safe_dir;
 pub mod scan;
 pub mod text;

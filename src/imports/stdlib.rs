@@ -161,14 +161,21 @@ mod tests {
                 eprintln!("skipped {full}: {} not found", python.display());
                 continue;
             }
-            let out = Command::new(&python)
-                .args([
-                    "-I",
-                    "-c",
-                    "import sys; print('\\n'.join(sorted(sys.stdlib_module_names)))",
-                ])
-                .output()
-                .unwrap();
+            let mut cmd = Command::new(&python);
+            cmd.args([
+                "-I",
+                "-c",
+                "import sys; print('\\n'.join(sorted(sys.stdlib_module_names)))",
+            ]);
+            // A hard limit, so a broken interpreter fails the test instead of hanging it.
+            let out = crate::actions::child::run(
+                &mut cmd,
+                &python,
+                None,
+                std::time::Duration::from_secs(60),
+                1 << 20,
+            )
+            .unwrap();
             let names: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
             let list = Stdlib::for_version(PyVersion::new(version.0, version.1));
             assert_eq!(names, list.list().stdlib, "stdlib list of {full}");
