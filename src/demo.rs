@@ -247,7 +247,7 @@ mod tests {
         let info = write(&tmp.path().join("lernmanager")).unwrap();
         assert_eq!(info.files, FILES.len());
         let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
-        let model = scan(&opts);
+        let model = scan(&opts).unwrap();
         assert!(model.errors.is_empty(), "{:?}", model.errors);
         let mirror = prefix_cache_dir(&info.prefix, &info.root);
         let want = expected();

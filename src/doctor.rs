@@ -112,6 +112,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Repetitions per measurement.
     pub repeat: usize,
+    /// Parts of the tree the scan could not read, one line each (`path: why`): the
+    /// diagnosis may miss caches there, so it is not a success.
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -159,7 +162,13 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
             p.display()
         ));
     }
-    let model = scan_tree(&root, &ctx, &python);
+    let model = scan_tree(&root, &ctx, &python)?;
+    let skipped: Vec<String> = model
+        .errors
+        .iter()
+        .filter(|e| e.kind != crate::scan::ScanErrorKind::SymlinkLoop)
+        .map(|e| format!("{}: {}", crate::text::display_path(&e.path), e.message))
+        .collect();
     let imported = modules::imported_modules(&root, &ctx, &python, &model, &mut notes);
     let targets = targets::plan(&imported.modules, &python, &ctx);
     let costs = if opts.measure {
@@ -211,6 +220,7 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         findings,
         notes,
         repeat: opts.repeat,
+        skipped,
     })
 }
 
@@ -318,11 +328,15 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
         })
 }
 
-fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> ScanModel {
+fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> Result<ScanModel, DoctorError> {
     let mut opts = ScanOptions::new(vec![root.to_path_buf()]);
     opts.prefix = ctx
         .prefix
         .clone()
         .filter(|p| py.supports_prefix() && p.is_dir());
-    crate::scan::scan(&opts)
+    crate::scan::scan(&opts).map_err(|why| {
+        DoctorError::new(format!(
+            "the scanner crashed ({why}; its report is above): nothing was diagnosed; please report this bug"
+        ))
+    })
 }

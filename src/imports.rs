@@ -127,8 +127,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         }
     }
     // Names that are not UTF-8 are shown escaped (`caf\xe9.py`), as everywhere in pycache.
-    let rel =
-        |p: &Path| -> String { crate::scan::display_path(p.strip_prefix(&root).unwrap_or(p)) };
+    let rel = |p: &Path| -> String { crate::text::path_text(p.strip_prefix(&root).unwrap_or(p)) };
     let mut files: Vec<(String, PathBuf)> =
         tree.sources.iter().map(|p| (rel(p), p.clone())).collect();
     files.sort();
@@ -331,7 +330,7 @@ fn outside(
 
 fn stem(file: &Path) -> String {
     file.file_stem()
-        .map(|s| crate::scan::display_path(Path::new(s)))
+        .map(|s| crate::text::path_text(Path::new(s)))
         .unwrap_or_default()
 }
 

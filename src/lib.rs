@@ -6,12 +6,16 @@
 //! - [`doctor`]: why a service has no usable caches, what it costs per start, the fix.
 //! - [`imports`]: which project modules the entry points import, from the sources alone.
 //! - [`scan`]: the walker, the verdicts per cache, and the shared scan model.
+//! - [`fsread`]: opening files for reading: regular files only, never blocking, capped.
+//! - [`text`]: names as exact text (JSON) and as terminal-safe text (everything printed).
 //! - [`demo`]: the bundled demo project (`pycache demo`), written with designed mtimes.
 
 pub mod actions;
 pub mod demo;
 pub mod doctor;
+pub mod fsread;
 pub mod imports;
 pub mod pyc;
 pub(crate) mod safe_dir;
 pub mod scan;
+pub mod text;

@@ -122,10 +122,13 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
     })
 }
 
+/// The largest `scan --json` document read (a scan of a million caches is ~500 MiB).
+const SNAPSHOT_CAP: u64 = 1 << 30;
+
 /// Reads a `scan --json` document; the error is one line naming the file.
 pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
     let shown = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = pycache::fsread::read_string_capped(file, SNAPSHOT_CAP).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => {
                 format!("no such file (make one with 'pycache scan DIR --json > {shown}')")
@@ -316,17 +319,13 @@ fn start_scan(opts: &ScanOptions, generation: u64, tx: &Sender<Event>) -> Result
                     return;
                 }
             }
-            let why = handle.join().err().map(|p| panic_text(&p));
+            let why = handle
+                .join()
+                .err()
+                .map(|p| pycache::scan::walk::panic_message(p.as_ref()));
             let _ = tx.send(Event::ScanEnded(generation, why));
         })?;
     Ok(())
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Decodes a cache's code object on a short-lived thread.
@@ -340,7 +339,8 @@ fn load_code(path: PathBuf, tx: Sender<Event>) {
 /// Reads a `.pyc` and summarises its module code object.
 pub fn decode(path: &Path) -> Result<CodeView, String> {
     use pycache::pyc::code::CodeKind;
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes =
+        pycache::fsread::read_capped(path, pycache::fsread::PYC_CAP).map_err(|e| e.to_string())?;
     let header = pycache::pyc::header::parse(&bytes).map_err(|e| e.to_string())?;
     let body = bytes.get(header.header_size..).unwrap_or_default();
     let s = pycache::pyc::code::summarize(body, &header.magic).map_err(|e| e.to_string())?;

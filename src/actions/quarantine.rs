@@ -166,7 +166,7 @@ impl Quarantine {
             let Ok(st) = nix::sys::stat::stat(root) else {
                 continue;
             };
-            header.roots.push(display_path(root));
+            header.roots.push(crate::text::path_text(root));
             header.roots_hex.push(hex(root.as_os_str().as_bytes()));
             header.root_ids.push((st.st_dev, st.st_ino));
         }
@@ -190,7 +190,7 @@ impl Quarantine {
         Record::Intent(Intent {
             run: self.run.clone(),
             file: file.to_string(),
-            path: display_path(original),
+            path: crate::text::path_text(original),
             path_hex: hex(original.as_os_str().as_bytes()),
             size: id.size,
             mtime: id.mtime,

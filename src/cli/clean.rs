@@ -157,7 +157,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         "delete"
     };
-    run_plan(
+    let code = run_plan(
         &plan,
         &Flow {
             dry_run: args.dry_run,
@@ -167,7 +167,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             jobs: 1,
         },
         &mut |_| {},
-    )
+    )?;
+    Ok(incomplete(&model, "the clean plan").unwrap_or(code))
+}
+
+/// Exit 2 with a line on stderr when the scan behind a plan skipped part of the tree: the
+/// plan could not cover what was not read.
+pub fn incomplete(model: &ScanModel, what: &str) -> Option<ExitCode> {
+    super::scan::warn_skipped(model, what).then(|| ExitCode::from(2))
 }
 
 /// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.
@@ -189,7 +196,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         check: false,
     };
     let opts: ScanOptions = super::scan::options(&args)?;
-    Ok(scan_with_progress(opts))
+    scan_with_progress(opts)
 }
 
 /// How to run a plan from the CLI.
@@ -235,7 +242,7 @@ pub fn run_plan(plan: &Plan, flow: &Flow, learn: &mut dyn FnMut(&Report)) -> Res
         }
         if !confirm(&format!(
             "{}? [y/N] ",
-            plan.headline().trim_start_matches("plan: ")
+            pycache::text::terminal_safe(plan.headline().trim_start_matches("plan: "))
         ))? {
             print_quietly("cancelled: nothing was changed\n")?;
             return Ok(ExitCode::SUCCESS);
@@ -299,7 +306,7 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
         }
     } else {
         let mut text = lines(&report.problem_lines());
-        text.push_str(&report.summary_line());
+        text.push_str(&pycache::text::terminal_safe(&report.summary_line()));
         text.push('\n');
         print_quietly(&text)?;
     }
@@ -315,6 +322,10 @@ fn print_json(plan: &Plan, report: Option<&Report>, dry_run: bool) -> Result<()>
     print_quietly(&(serde_json::to_string_pretty(&doc)? + "\n"))
 }
 
+/// One line per item, each terminal-safe: a file name cannot end a plan line early or
+/// fake one, nor send escape sequences to the terminal of the admin who confirms.
 fn lines(v: &[String]) -> String {
-    v.iter().map(|l| format!("{l}\n")).collect()
+    v.iter()
+        .map(|l| format!("{}\n", pycache::text::terminal_safe(l)))
+        .collect()
 }

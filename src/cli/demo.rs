@@ -76,7 +76,7 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
         return Ok(code);
     }
     let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
-    let model = scan_with_progress(opts);
+    let model = scan_with_progress(opts)?;
     if args.json {
         let mut s = serde_json::to_string_pretty(&model.to_json())?;
         s.push('\n');

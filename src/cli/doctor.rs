@@ -129,12 +129,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         s.push('\n');
         s
     } else {
-        render::render(&report, super::wrap::width())
+        // Names in the report come from the disk and the unit files: no control
+        // character from them reaches the terminal (the renderer escapes names; this
+        // catches any that a message carries).
+        pycache::text::terminal_safe_lines(&render::render(&report, super::wrap::width()))
+            .into_owned()
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    if let Some(first) = report.skipped.first() {
+        let n = report.skipped.len();
+        super::scan::say_incomplete("the diagnosis", ("part", "parts"), n, first);
+        return Ok(ExitCode::from(2));
     }
     Ok(if report.needs_action() {
         ExitCode::from(1)

@@ -111,14 +111,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let scan_opts = pycache::scan::ScanOptions::new(vec![graph.root.clone()])
             .with_prefix(args.pycache_prefix.clone());
         prefix = scan_opts.prefix.clone();
-        let scan = pycache::scan::scan(&scan_opts);
+        let scan = pycache::scan::scan(&scan_opts).map_err(|why| super::scan::crashed(&why))?;
         findings.extend(cache_findings(&graph, &scan));
     }
     let text = if args.json {
         let report = Report {
             graph: &graph,
             cache_tag: pycache::imports::findings::cache_tag(&graph),
-            pycache_prefix: prefix.map(|p| pycache::scan::display_path(&p)),
+            pycache_prefix: prefix.map(|p| pycache::text::path_text(&p)),
             caches_checked,
             findings: &findings,
         };
@@ -129,7 +129,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             caches_checked,
             prefix: prefix.as_deref(),
         };
-        render::render(&graph, &shown, super::wrap::width())
+        // Module and file names come from the disk: no control character reaches the
+        // terminal (the renderer escapes names; this catches any a message carries).
+        pycache::text::terminal_safe_lines(&render::render(&graph, &shown, super::wrap::width()))
+            .into_owned()
     };
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -138,6 +141,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    // Directories the import walk could not read: the graph is incomplete, so not 0.
+    if let Some((path, why)) = graph.walk_errors.first() {
+        let n = graph.walk_errors.len();
+        let first = format!("{}: {why}", pycache::text::display_path(path));
+        super::scan::say_incomplete("the import graph", ("directory", "directories"), n, &first);
+        return Ok(ExitCode::from(2));
     }
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS

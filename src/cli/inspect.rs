@@ -28,7 +28,10 @@ Exit status:
   1  every file was decoded, and some verdict is a finding (stale, orphaned, shadowed,
      invalid, or a source that cannot be read)
   2  some file could not be read or decoded (one line on stderr names it, what is wrong
-     and at which byte)";
+     and at which byte)
+
+Only regular files are read, at most 64 MiB each (no real .pyc is that large); FIFOs,
+devices and larger files are refused with an error.";
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
@@ -60,7 +63,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let r = report::inspect(file, prefix.as_deref());
         if let Some(error) = &r.error {
             failed = true;
-            eprintln!("{} {}: {error}{}", super::error_prefix(), r.path, r.hint);
+            eprintln!(
+                "{} {}: {}{}",
+                super::error_prefix(),
+                pycache::text::terminal_safe(&r.path),
+                pycache::text::terminal_safe(error),
+                r.hint
+            );
         }
         findings |= r.status.is_problem() || r.status == Status::Unreadable;
         if args.json {
@@ -101,5 +110,14 @@ fn write_quietly(out: &mut impl Write, bytes: &[u8]) -> Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_states_the_size_limit_that_is_enforced() {
+        let limit = format!("at most {} MiB", super::report::MAX_PYC_BYTES >> 20);
+        assert!(super::AFTER_HELP.contains(&limit), "{}", super::AFTER_HELP);
     }
 }

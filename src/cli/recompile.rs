@@ -170,6 +170,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         not_written = report.summary.skipped;
     })?;
+    if let Some(code) = super::clean::incomplete(&model, "the recompile plan") {
+        return Ok(code);
+    }
     if not_written > 0 && code == ExitCode::SUCCESS {
         // Exit 0 means the work was done: a cache that was not written is not done.
         let why = if plan.totals.unavailable > 0 {

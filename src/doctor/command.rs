@@ -200,9 +200,10 @@ fn python_options(args: &[String], cmd: &mut PythonCommand, cwd: Option<&Path>) 
 }
 
 fn read_shebang(file: &Path) -> Option<String> {
-    use std::io::Read;
+    // Only a regular file is read (a FIFO named in ExecStart must not hang doctor).
     let mut buf = [0u8; 256];
-    let n = std::fs::File::open(file).ok()?.read(&mut buf).ok()?;
+    let (fd, _) = crate::fsread::open_regular(file, true).ok()?;
+    let n = crate::fsread::read_up_to(std::os::fd::AsFd::as_fd(&fd), &mut buf).ok()?;
     let head = buf.get(..n)?.strip_prefix(b"#!")?;
     let line = head.split(|&b| b == b'\n').next()?;
     Some(String::from_utf8_lossy(line).trim().to_string())

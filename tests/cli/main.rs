@@ -5,6 +5,7 @@
 mod as_root;
 mod attacks;
 mod basics;
+mod bounded;
 mod clean;
 mod demo;
 mod doctor;

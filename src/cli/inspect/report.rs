@@ -9,17 +9,19 @@ use pycache::pyc::{
     CodeSummary, Header, Location, PycError, PycErrorKind, SourceFound, SourceStat, Status,
     Verdict, summarize,
 };
+use pycache::scan::FileMeta;
 use pycache::scan::classify::{self, BytecodeName, CacheFacts};
-use pycache::scan::{FileMeta, display_path};
+use pycache::text::path_text;
 use serde::Serialize;
 use std::ffi::OsStr;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// Files larger than this are refused: CPython's biggest generated modules compile to a
-/// few MiB, and reading a multi-gigabyte file by mistake should not exhaust memory.
-const MAX_PYC_BYTES: u64 = 1 << 30;
+/// Files larger than this are refused (stated in `inspect --help`): CPython's biggest
+/// generated modules compile to a few MiB, and a file is read whole to be decoded, so
+/// inspecting a multi-gigabyte file by mistake must not take that much memory.
+pub const MAX_PYC_BYTES: u64 = pycache::fsread::PYC_CAP;
 
 /// The source's actual state, to compare with what the header recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -100,7 +102,7 @@ impl Report {
     /// A file that could not be read; `stat` facts when `stat` worked (not `open`).
     fn failed(path: &Path, error: String, meta: Option<FileMeta>) -> Self {
         Self {
-            path: display_path(path),
+            path: path_text(path),
             magic: None,
             describe: None,
             python: None,
@@ -154,11 +156,16 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
         meta,
     };
     let source_path = place.source.clone();
-    let read_source = || match &source_path {
-        Some(p) => std::fs::read(p),
+    // Hashed by streaming, from a regular file only: a sparse 4 GiB source or a link to
+    // /dev/zero costs no memory and cannot hang.
+    let hash_source = |magic: &pycache::pyc::MagicInfo| match &source_path {
+        Some(p) => {
+            let (fd, _) = pycache::fsread::open_regular(p, true)?;
+            pycache::pyc::validate::source_hash_of_file(magic, std::os::fd::AsFd::as_fd(&fd))
+        }
         None => Err(io::Error::from(io::ErrorKind::NotFound)),
     };
-    let record = classify::classify(facts, found, read_source);
+    let record = classify::classify(facts, found, hash_source);
     let parsed = header::parse(&bytes);
     let magic = header::read_magic(&bytes).ok();
     let mut verdict = record.verdict.clone();
@@ -188,7 +195,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     let meta = record.meta;
     let actual_present = actual.is_some();
     Report {
-        path: display_path(path),
+        path: path_text(path),
         magic: magic.as_ref().map(|m| m.magic),
         describe: magic.as_ref().map(|m| m.describe()),
         python: magic.as_ref().and_then(|m| m.python).map(|v| v.to_string()),
@@ -263,13 +270,19 @@ fn read_bytes(path: &Path) -> Result<(Vec<u8>, FileMeta), (String, Option<FileMe
         return refuse("not a regular file".into());
     }
     if meta.len() > MAX_PYC_BYTES {
-        return refuse(format!("{} bytes is too large for a .pyc", meta.len()));
+        return refuse(format!(
+            "{} bytes is larger than inspect's limit of {} MiB (no real .pyc is that large)",
+            meta.len(),
+            MAX_PYC_BYTES >> 20
+        ));
     }
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(path).and_then(|f| f.take(MAX_PYC_BYTES).read_to_end(&mut bytes));
+    // Opened again as a regular file, without blocking: the file may have been swapped
+    // since the stat, and a "regular" pseudo file (/proc/kmsg) would block a read.
+    let read = pycache::fsread::open_regular(path, true).and_then(|(fd, st)| {
+        pycache::fsread::read_all(std::os::fd::AsFd::as_fd(&fd), &st, MAX_PYC_BYTES)
+    });
     match read {
-        Ok(_) => Ok((bytes, FileMeta::from_metadata(&meta))),
+        Ok(bytes) => Ok((bytes, FileMeta::from_metadata(&meta))),
         Err(e) => refuse(io_error(e)),
     }
 }
@@ -378,8 +391,8 @@ fn stat_source(source: Option<&Path>) -> (SourceFound, Option<io::Error>) {
 /// cache path was given relative, absolute otherwise.
 fn display_source(given: &Path, cwd: &Path, source: &Path) -> String {
     match source.strip_prefix(cwd) {
-        Ok(rel) if given.is_relative() => display_path(rel),
-        _ => display_path(source),
+        Ok(rel) if given.is_relative() => path_text(rel),
+        _ => path_text(source),
     }
 }
 
