@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+pub mod path_arg;
 mod recompile;
 mod scan;
 mod wrap;

@@ -5,6 +5,7 @@
 //! - [`pyc`]: the `.pyc` format, CPython's magic numbers, cache names, and verdicts.
 //! - [`doctor`]: why a service has no usable caches, what it costs per start, the fix.
 //! - [`imports`]: which project modules the entry points import, from the sources alone.
+//! - [`paths`]: user-given paths made absolute and clean once, before any comparison.
 //! - [`scan`]: the walker, the verdicts per cache, and the shared scan model.
 //! - [`demo`]: the bundled demo project (`pycache demo`), written with designed mtimes.
 
@@ -12,5 +13,6 @@ pub mod actions;
 pub mod demo;
 pub mod doctor;
 pub mod imports;
+pub mod paths;
 pub mod pyc;
 pub mod scan;

@@ -26,8 +26,9 @@ pub struct ScanOptions {
 
 impl ScanOptions {
     /// Options for these roots with the defaults: no prefix, no symlinks, VCS skipped.
-    /// Relative roots are made absolute against the current directory (no symlink
-    /// resolution, as CPython does for the prefix mapping).
+    /// Roots are made absolute against the current directory and lexically clean
+    /// ([`crate::paths::normalize_in`]; no symlink resolution, as CPython does for the
+    /// prefix mapping), so that `.` and `/srv/app` are the same root.
     pub fn new(roots: Vec<PathBuf>) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         Self {
@@ -53,5 +54,5 @@ impl ScanOptions {
 }
 
 fn absolute(cwd: &std::path::Path, p: PathBuf) -> PathBuf {
-    if p.is_absolute() { p } else { cwd.join(p) }
+    crate::paths::normalize_in(cwd, &p)
 }
