@@ -382,6 +382,12 @@ fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
             venv: None,
             python: None,
             scope: pycache::imports::Scope::Project,
+            lazy_imports: pycache::imports::lazy::Mode::of_process(
+                &[],
+                std::env::var("PYTHON_LAZY_IMPORTS").ok().as_deref(),
+                false,
+            )
+            .unwrap_or_default(),
         };
         let result = pycache::imports::analyze(&options).map(|graph| {
             graph

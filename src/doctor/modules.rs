@@ -35,6 +35,18 @@ impl Imported {
     }
 }
 
+/// The service's PEP 810 mode: its `-X lazy_imports`, else its `PYTHON_LAZY_IMPORTS`
+/// (ignored under `-E`/`-I`); a value Python refuses is a note, and `normal` is assumed.
+fn lazy_mode(ctx: &RuntimeContext, notes: &mut Vec<String>) -> imports::lazy::Mode {
+    let cmd = ctx.command.clone().unwrap_or_default();
+    let x: Vec<&str> = cmd.x_options.iter().map(String::as_str).collect();
+    let env = ctx.env.get("PYTHON_LAZY_IMPORTS").map(String::as_str);
+    imports::lazy::Mode::of_process(&x, env, cmd.ignore_env).unwrap_or_else(|e| {
+        notes.push(e);
+        imports::lazy::Mode::Normal
+    })
+}
+
 /// The modules the entry imports (import graph), or every module with a source when no
 /// entry point can be followed.
 pub fn imported_modules(
@@ -51,6 +63,7 @@ pub fn imported_modules(
         venv: None,
         python: Some(py.python),
         scope: imports::Scope::Project,
+        lazy_imports: lazy_mode(ctx, notes),
     };
     let graph = match imports::analyze(&opts) {
         Ok(g) => g,
