@@ -174,7 +174,8 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     if let (Ok(h), Some(e)) = (&parsed, &decode_error)
         && h.magic.python.is_some()
     {
-        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()));
+        let raises = e.python_raises(&abs);
+        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()), &raises);
     }
     let header = parsed.as_ref().ok();
     let actual = match found {
@@ -301,13 +302,13 @@ fn decode(
 /// A file whose code objects do not decode is invalid. What that means depends on the
 /// verdict its header alone gets: CPython checks the header first, so a stale or orphaned
 /// file is simply not used, but a fresh one is loaded and its import fails.
-fn corrupt_verdict(before: &Verdict, e: &str) -> Verdict {
+fn corrupt_verdict(before: &Verdict, e: &str, raises: &str) -> Verdict {
     let loaded = matches!(before.status, Status::Fresh | Status::Sourceless)
         || (before.status == Status::Stale && before.runs_anyway);
     let effect = if loaded {
-        "importing the module fails (ValueError or EOFError) until it is removed or recompiled"
+        format!("importing the module fails with {raises} until it is removed or recompiled")
     } else {
-        "Python does not load it anyway"
+        "Python does not load it anyway".to_string()
     };
     let mut v = Verdict::new(Status::Invalid, format!("corrupt bytecode: {e}; {effect}"));
     v.actual_hash = before.actual_hash.clone();
