@@ -12,4 +12,5 @@ mod paths;
 mod recompile;
 mod scan;
 mod support;
+mod today;
 mod tui_pty;
