@@ -18,7 +18,7 @@ mod interpreters;
 /// Real interpreters for live tests: pyenv, 3.14/3.15 where `.ci/run` or
 /// `get-new-pythons.sh` put them, PyPy; a missing one fails under CI.
 #[allow(unused_imports)]
-pub use interpreters::{CPYTHONS, PYPY, absent, all, find, in_ci, python};
+pub use interpreters::{CPYTHONS, PYPY, absent, all, find, in_ci, path_var, python};
 
 /// Prints a skip reason in the test output.
 pub fn skip(test: &str, why: &str) {

@@ -75,6 +75,27 @@ pub fn absent() -> Vec<&'static str> {
         .collect()
 }
 
+/// `PATH` with the directory of every interpreter [`find`] sees outside pyenv first, for
+/// tools that look for `python3.N` and `pypy3` on `PATH` (the fixture matrix script,
+/// pycache's own interpreter discovery).
+pub fn path_var() -> std::ffi::OsString {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for v in CPYTHONS.iter().chain([PYPY].iter()) {
+        if pyenv(v).is_some() {
+            continue;
+        }
+        if let Some(dir) = find(v).and_then(|p| p.parent().map(Path::to_path_buf))
+            && !dirs.contains(&dir)
+        {
+            dirs.push(dir);
+        }
+    }
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
 fn pyenv(version: &str) -> Option<PathBuf> {
     let root = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
