@@ -56,3 +56,21 @@ impl ScanOptions {
 fn absolute(cwd: &std::path::Path, p: PathBuf) -> PathBuf {
     crate::paths::normalize_in(cwd, &p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The explorer, scan, clean and recompile all resolve their roots here: `.` and a
+    /// relative prefix get the one spelling the rest of pycache compares.
+    #[test]
+    fn roots_and_the_prefix_are_absolute_and_clean() {
+        let cwd = std::env::current_dir().unwrap();
+        let opts = ScanOptions::new(vec![PathBuf::from("."), PathBuf::from("./a/../b/")])
+            .with_prefix(Some(PathBuf::from("../pfx/.")));
+        assert_eq!(opts.roots, vec![cwd.clone(), cwd.join("b")]);
+        let parent = cwd.parent().unwrap_or(&cwd);
+        assert_eq!(opts.prefix, Some(parent.join("pfx")));
+        assert!(opts.roots.iter().all(|r| crate::paths::is_normal(r)));
+    }
+}
