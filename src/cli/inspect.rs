@@ -36,7 +36,8 @@ Exit status:
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The .pyc files to decode.
-    #[arg(value_parser = PathArg, required = true, value_name = "FILE")]
+    // Not PathArg: the report normalises each file itself and shows a relative one relative.
+    #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print a JSON array, one object per file, instead of text.
     #[arg(long, help_heading = super::OUTPUT)]

@@ -347,15 +347,27 @@ fn scan_and_inspect_print_one_clean_spelling_of_each_path() {
     ] {
         assert_eq!(paths(cwd, arg), want, "{arg}");
     }
-    let out = pycache()
-        .current_dir(&root)
-        .args([
-            "inspect",
-            "--json",
-            "./pkg/../__pycache__/./m.cpython-313.pyc",
-        ])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc[0]["path"], want.1[0].as_str(), "{doc}");
+    // inspect shows a file typed relative relative to here, but cleaned; typed absolute,
+    // absolute and cleaned. Either way the verdict sees the one clean path.
+    let inspect = |arg: &str| {
+        let out = pycache()
+            .current_dir(&root)
+            .args(["inspect", "--json", arg])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc[0].clone()
+    };
+    let rel = inspect("./pkg/../__pycache__/./m.cpython-313.pyc");
+    assert_eq!(rel["path"], "__pycache__/m.cpython-313.pyc", "{rel}");
+    assert_eq!(rel["source"], "m.py", "{rel}");
+    let messy = format!("{}/./pkg/../__pycache__//m.cpython-313.pyc", root.display());
+    let abs = inspect(&messy);
+    assert_eq!(abs["path"], want.1[0].as_str(), "{abs}");
+    assert_eq!(
+        abs["source"],
+        root.join("m.py").display().to_string(),
+        "{abs}"
+    );
+    assert_eq!(rel["status"], abs["status"]);
 }

@@ -134,13 +134,21 @@ impl Report {
 }
 
 /// Inspects one file; `prefix` is the absolute `PYTHONPYCACHEPREFIX` tree, if any.
-pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
-    let (bytes, meta) = match read_bytes(path) {
+/// `given` is the path as typed: it is normalised here, once (absolute and lexically
+/// clean, as every command-line path), and shown relative to the current directory when it
+/// was typed relative (`./pkg/../__pycache__/m.pyc` shows as `__pycache__/m.pyc`).
+pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = pycache::paths::normalize_in(&cwd, given);
+    let shown = match abs.strip_prefix(&cwd) {
+        Ok(rel) if given.is_relative() && !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => abs.clone(),
+    };
+    let path = shown.as_path();
+    let (bytes, meta) = match read_bytes(&abs) {
         Ok(read) => read,
         Err((why, meta)) => return Report::failed(path, why, meta),
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let abs = cwd.join(path);
     let place = locate(&abs, prefix);
     let head = bytes.get(..16).unwrap_or(&bytes);
     let (found, source_error) = stat_source(place.source.as_deref());
