@@ -362,3 +362,75 @@ fn lazy_imports_are_reported_as_3_15_runs_them() {
         "{err}"
     );
 }
+
+#[test]
+fn the_invalid_verdict_names_the_exception_the_import_raises() {
+    let mut checked = Vec::new();
+    for version in ["3.8", "3.13", "3.14", "3.15"] {
+        let Some(py) = python(version) else {
+            skip(
+                "invalid-verdict exceptions",
+                &format!("no Python {version}"),
+            );
+            continue;
+        };
+        let t = tempfile::tempdir().unwrap();
+        write(
+            &t.path().join("m.py"),
+            "\"\"\"Doc.\"\"\"\nVALUE = [1, 2, 3]\n",
+        );
+        let good = std::fs::read(compile(&py, t.path(), "m")).unwrap();
+        std::fs::remove_dir_all(t.path().join("__pycache__")).unwrap();
+        std::fs::remove_file(t.path().join("m.py")).unwrap();
+        // Sourceless legacy files: the import has nothing to fall back to, so it raises.
+        let mut cases: Vec<(String, Vec<u8>)> = (17..good.len())
+            .step_by(9)
+            .map(|n| (format!("cut{n}"), good[..n].to_vec()))
+            .collect();
+        cases.extend([
+            (
+                "bad_type".into(),
+                [&good[..16], b"\x01", &good[17..]].concat(),
+            ),
+            (
+                "not_code".into(),
+                [&good[..16], b"\xe9\x05\x00\x00\x00"].concat(),
+            ),
+        ]);
+        let mut messages = BTreeSet::new();
+        for (name, bytes) in cases {
+            let pyc = t.path().join(format!("{name}.pyc"));
+            std::fs::write(&pyc, bytes).unwrap();
+            let out = Command::new(&py)
+                .current_dir(t.path())
+                .args(["-B", "-c", &format!("import {name}")])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            let raised = err.lines().last().unwrap_or_default().to_string();
+            messages.insert(raised.split(':').next().unwrap_or_default().to_string());
+            let got = inspect(&pyc);
+            assert_eq!(got["status"], "invalid", "{version} {name}: {got}");
+            let reason = got["reason"].as_str().unwrap();
+            // The exception and its message exactly; for a truncation the exception (its
+            // message depends on where CPython's reader ran out).
+            let (kind, _) = raised.split_once(": ").unwrap_or((&raised, ""));
+            let named = if kind == "EOFError" {
+                "fails with EOFError (".to_string()
+            } else {
+                format!("fails with {raised} until")
+            };
+            assert!(
+                reason.contains(&named),
+                "{version} {name}: Python raised {raised:?}; pycache says {reason:?}"
+            );
+        }
+        assert_eq!(
+            messages.len(),
+            3,
+            "EOFError, ValueError, ImportError: {messages:?}"
+        );
+        checked.push(version);
+    }
+    eprintln!("exceptions checked on {}", checked.join(", "));
+}
