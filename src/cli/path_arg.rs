@@ -19,20 +19,35 @@ impl TypedValueParser for PathArg {
         arg: Option<&clap::Arg>,
         value: &OsStr,
     ) -> Result<PathBuf, clap::Error> {
+        let name = match arg {
+            Some(a) if a.is_positional() => a
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map_or_else(|| "PATH".to_string(), ToString::to_string),
+            Some(a) => a
+                .get_long()
+                .map_or_else(|| a.to_string(), |l| format!("--{l}")),
+            None => "PATH".to_string(),
+        };
         if value.is_empty() {
-            let name = arg.map_or_else(|| "PATH".to_string(), ToString::to_string);
             return Err(cmd.clone().error(
                 clap::error::ErrorKind::InvalidValue,
                 format!("{name} is empty; give a path ('.' for the current directory)"),
             ));
         }
         pycache::paths::normalize(Path::new(value)).map_err(|e| {
+            let text = e.to_string();
+            let why = text
+                .split(" (os error")
+                .next()
+                .unwrap_or(&text)
+                .to_lowercase();
             cmd.clone().error(
                 clap::error::ErrorKind::Io,
                 format!(
-                    "cannot resolve the relative path {}: the current directory is unreadable \
-                     ({e}); give an absolute path or cd to an existing directory",
-                    Path::new(value).display()
+                    "cannot resolve {name} {}: the current directory cannot be read ({why}); \
+                     give an absolute path or cd to an existing directory",
+                    pycache::scan::display_path(Path::new(value))
                 ),
             )
         })

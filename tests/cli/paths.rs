@@ -371,3 +371,36 @@ fn scan_and_inspect_print_one_clean_spelling_of_each_path() {
     );
     assert_eq!(rel["status"], abs["status"]);
 }
+
+#[test]
+fn empty_paths_and_a_vanished_current_directory_are_one_line_errors() {
+    let out = pycache().args(["scan", ""]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.starts_with("error: PATHS is empty; give a path"),
+        "{err}"
+    );
+    let t = tempfile::tempdir().unwrap();
+    let gone = t.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    // The child starts in the directory, which is removed before it resolves `x`.
+    let exe = assert_cmd::cargo::cargo_bin("pycache");
+    let out = std::process::Command::new("sh")
+        .current_dir(&gone)
+        .arg("-c")
+        .arg(format!(
+            "rmdir '{}' && exec \"$0\" clean --under x --dry-run",
+            gone.display()
+        ))
+        .arg(&exe)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.starts_with("error: cannot resolve --under x: the current directory cannot be read"),
+        "{err}"
+    );
+}
