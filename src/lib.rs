@@ -16,3 +16,9 @@ pub mod imports;
 pub mod paths;
 pub mod pyc;
 pub mod scan;
+
+/// The live tests' interpreter finder (pyenv, 3.14/3.15, PyPy; required under CI), shared
+/// with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/interpreters.rs"]
+pub(crate) mod test_interpreters;

@@ -122,15 +122,10 @@ impl Stdlib {
     }
 }
 
-/// The live tests' interpreter finder, shared with the integration tests.
-#[cfg(test)]
-#[path = "../../tests/common/interpreters.rs"]
-mod test_interpreters;
-
 #[cfg(test)]
 mod tests {
-    use super::test_interpreters as interpreters;
     use super::*;
+    use crate::test_interpreters as interpreters;
     use std::process::Command;
 
     #[test]
