@@ -20,6 +20,7 @@ pub mod identity;
 pub mod interpreter;
 pub mod modules;
 pub mod process;
+pub mod security;
 pub mod service;
 pub mod startup;
 pub mod syntax;
@@ -119,14 +120,14 @@ impl Report {
         self.findings.iter().any(|f| f.every_start)
     }
 
-    /// True when something needs fixing now (exit status 1): a per-start cost, or an
-    /// imported module that does not compile.
+    /// True when something needs fixing now (exit status 1): a per-start cost, an
+    /// imported module that does not compile, or files others can write (code injection).
     pub fn needs_action(&self) -> bool {
         self.costs_every_start()
             || self
                 .findings
                 .iter()
-                .any(|f| f.kind == FindingKind::CannotCompile)
+                .any(|f| matches!(f.kind, FindingKind::CannotCompile | FindingKind::Insecure))
     }
 
     /// The total measured per-start penalty, ms.
@@ -147,7 +148,8 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         row.value = e.display().to_string();
     }
     let mut notes = std::mem::take(&mut ctx.notes);
-    let python = interpreter::choose_python(&ctx, &root, &mut notes)?;
+    let run = opts.measure || opts.measure_import;
+    let python = interpreter::choose_python(&ctx, &root, run, &mut notes)?;
     if let Some(p) = &ctx.prefix
         && !python.supports_prefix()
     {

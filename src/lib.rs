@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod imports;
 pub mod paths;
 pub mod pyc;
+pub(crate) mod safe_dir;
 pub mod scan;
 
 /// The live tests' interpreter finder (pyenv, 3.14/3.15, PyPy; required under CI), shared

@@ -2,7 +2,8 @@
 //!
 //! Also holds what `clean` and `recompile` share: the selection flags, the confirmation
 //! rule (ask on a terminal unless --yes; refuse without one) and progress on stderr.
-//! Exit: 0 done (or nothing to do, or declined), 1 when a step failed, 2 usage or I/O error.
+//! Exit: 0 done (or nothing to do, or declined), 1 when a step failed or a signal stopped the
+//! run, 2 usage or I/O error.
 
 use super::scan::{print_quietly, scan_with_progress};
 use crate::cli::path_arg::PathArg;
@@ -15,6 +16,8 @@ use pycache::scan::{ScanModel, ScanOptions, display_path};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Arguments of `clean`.
 #[derive(Debug, clap::Args)]
@@ -32,9 +35,12 @@ Examples:
 
 The plan is shown first; on a terminal pycache asks before changing anything, elsewhere it
 needs --yes. Sourceless caches are kept unless named with --include-sourceless.
+A quarantine directory is pycache's own: a new one is created with mode 700; an existing
+one must belong to you and be writable by nobody else. SIGTERM or Ctrl-C finishes the
+current file and stops; --restore puts back every file the manifest accounts for.
 
 Exit status: 0 done, nothing to do, or declined; 1 a step failed (the report names it and
-why); 2 usage or I/O error.")]
+why), a file could not be restored, or a signal stopped the run; 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and clean (default: the current directory).
     #[arg(value_parser = PathArg)]
@@ -134,6 +140,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let report = actions::restore(dir).map_err(|e| eyre!(e))?;
         return finish(None, &report, args.json);
     }
+    if let Some(q) = &args.quarantine {
+        actions::Quarantine::check(&absolute(q)).map_err(|e| eyre!(e))?;
+    }
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
     let mut sel = args.select.selection();
     sel.include_sourceless = args
@@ -162,6 +171,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.
 pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel> {
+    if let Some(p) = &prefix {
+        let root = path
+            .as_deref()
+            .map_or_else(|| std::env::current_dir().unwrap_or_default(), absolute);
+        pycache::actions::paths::check_prefix(&absolute(p), &[root])
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    }
     let args = super::scan::Args {
         paths: path.into_iter().collect(),
         pycache_prefix: prefix,
@@ -242,7 +258,7 @@ fn execute_with_progress(plan: &Plan, jobs: usize) -> Report {
     let mut last = std::time::Instant::now();
     let opts = ExecOptions {
         jobs: jobs.max(1),
-        ..ExecOptions::default()
+        cancel: Some(stop_on_signal()),
     };
     let report = actions::execute(plan, &opts, &mut |p: &ProgressUpdate| {
         if draw && (p.done == p.total || last.elapsed().as_millis() >= 100) {
@@ -261,6 +277,17 @@ fn execute_with_progress(plan: &Plan, jobs: usize) -> Report {
     report
 }
 
+/// SIGTERM and SIGINT finish the current step and stop the run (a second one ends the
+/// process at once): a quarantine then holds whole steps only, all in its journal.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+    }
+    stop
+}
+
 fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> {
     if json {
         match plan {
@@ -275,7 +302,7 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
         text.push('\n');
         print_quietly(&text)?;
     }
-    Ok(if report.has_failures() {
+    Ok(if report.has_failures() || report.cancelled {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -27,7 +27,7 @@ Examples:
     pycache doctor /tmp/lernmanager --pycache-prefix /tmp/lernmanager/instance/tmp
 
 Exit status: 0 written (and the explorer quit normally), 2 usage or I/O error (e.g. DIR
-holds files that an earlier 'pycache demo' did not write).";
+holds files that an earlier 'pycache demo' did not write, or belongs to another user).";
 
 const EXPLORER: &str = "Explorer";
 
@@ -36,7 +36,8 @@ const EXPLORER: &str = "Explorer";
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Where to write the project (default: a new temporary directory). A non-empty
-    /// directory is refused unless an earlier `pycache demo` wrote it.
+    /// directory is refused unless an earlier `pycache demo` wrote it, and so is one that
+    /// belongs to another user or that others can write.
     #[arg(value_parser = PathArg)]
     pub dir: Option<PathBuf>,
     /// Print the scan summary instead of opening the explorer (the default without a terminal).

@@ -177,10 +177,17 @@ mod tests {
                 eprintln!("skipped {version}: no interpreter found");
                 continue;
             };
-            let out = Command::new(&python)
-                .args(["-I", "-c", PROBE])
-                .output()
-                .unwrap();
+            let mut cmd = Command::new(&python);
+            cmd.args(["-I", "-c", PROBE]);
+            // A hard limit, so a broken interpreter fails the test instead of hanging it.
+            let out = crate::actions::child::run(
+                &mut cmd,
+                &python,
+                None,
+                std::time::Duration::from_secs(60),
+                1 << 20,
+            )
+            .unwrap();
             let text = std::str::from_utf8(&out.stdout).unwrap();
             let (stdlib, preloaded) = text.split_once("[preloaded]\n").unwrap();
             let names: Vec<&str> = stdlib.lines().skip(1).collect();

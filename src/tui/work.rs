@@ -368,7 +368,8 @@ impl App {
 pub fn spawn(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
     std::thread::spawn(move || match work {
         Work::Probe => {
-            let mut found = actions::Interpreters::discover(&[], &venvs);
+            // Planning only: the tree's own interpreters are described, not run.
+            let mut found = actions::Interpreters::discover(&[], &venvs).planning_only(&venvs);
             found.probe_all();
             let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
         }

@@ -217,7 +217,10 @@ fn other_interpreters_orphans_and_world_writable_caches_are_reported() {
         py.to_str().unwrap(),
         "--no-measure",
     ]);
-    assert_eq!(code, 0, "none of these costs time at start: {doc:#}");
+    // None of these costs time at start, but a world-writable cache directory is a
+    // code-injection risk: that needs action (exit 1).
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["needs_action"], true);
     let k = kinds(&doc);
     for want in ["other-interpreter", "orphans", "insecure"] {
         assert!(k.contains(&want.to_string()), "{want} missing: {k:?}");
