@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+pub mod path_arg;
 mod recompile;
 mod scan;
 mod wrap;
@@ -187,7 +188,7 @@ fn parse_args() -> Cli {
         .map(ToString::to_string)
         .collect();
     let version = format!(
-        "{}\nreads .pyc files of CPython 3.15 (development), {}; PyPy 3.11 to 2.7",
+        "{}\nreads .pyc files of CPython {}; PyPy 3.11 to 2.7",
         env!("CARGO_PKG_VERSION"),
         cpython.join(", ")
     );

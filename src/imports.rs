@@ -17,6 +17,7 @@ pub mod entry;
 pub mod extract;
 pub mod findings;
 pub mod graph;
+pub mod lazy;
 pub mod parse;
 pub mod resolve;
 pub mod source;
@@ -50,10 +51,12 @@ pub struct Options {
     pub python: Option<PyVersion>,
     /// Which files to parse.
     pub scope: Scope,
+    /// The interpreter's PEP 810 mode (`-X lazy_imports`, `PYTHON_LAZY_IMPORTS`; 3.15+).
+    pub lazy_imports: lazy::Mode,
 }
 
 /// The newest version with a standard-library list: the default target.
-pub const DEFAULT_PYTHON: PyVersion = PyVersion::new(3, 13);
+pub const DEFAULT_PYTHON: PyVersion = stdlib::NEWEST;
 
 /// A usage or I/O problem that stops the analysis (per-file problems never do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +120,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     };
     let stdlib = stdlib::Stdlib::for_version(python);
     notes.extend(stdlib.fallback_note());
+    notes.extend(lazy::note(opts.lazy_imports, python));
     let (entries, detected) = entries_of(opts, &root, root_entry, &mut notes)?;
 
     let roots = search_roots(&root, &entries, &opts.paths)?;
@@ -148,9 +152,10 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     };
     // A mistyped module entry is a usage error: found before the (long) parse.
     check_module_entries(&entries, &resolver)?;
-    let parsed = parse::parse_all(&paths, python);
+    let mut parsed = parse::parse_all(&paths, python);
     let rel_of = |i: usize| files[i].0.clone();
-    let (mut modules, dynamic) = build_modules(&files, &parsed, &resolver, &rel_of);
+    let lazy = (opts.lazy_imports, python);
+    let (mut modules, dynamic) = build_modules(&files, &mut parsed, &resolver, &rel_of, lazy);
 
     let module_of = |p: &Path| index.get(p).copied();
     let mut points: Vec<EntryPoint> = entries
@@ -258,10 +263,21 @@ type Dynamic = Vec<(u32, String)>;
 /// dynamic imports.
 fn build_modules(
     files: &[(String, PathBuf)],
-    parsed: &[parse::ParsedFile],
+    parsed: &mut [parse::ParsedFile],
     resolver: &Resolver<'_>,
     rel_of: &dyn Fn(usize) -> String,
+    (lazy_mode, python): (lazy::Mode, PyVersion),
 ) -> (Vec<Module>, Vec<Dynamic>) {
+    // PEP 810 needs each module's own name (relative imports, `__lazy_modules__`).
+    for ((_, file), parsed) in files.iter().zip(parsed.iter_mut()) {
+        if !lazy::applies(&parsed.extracted, lazy_mode, python) {
+            continue;
+        }
+        let name = discover::module_name(file, resolver.roots).unwrap_or_else(|| stem(file));
+        let is_package = file.file_name().is_some_and(|n| n == "__init__.py");
+        lazy::mark(&mut parsed.extracted, &name, is_package, lazy_mode, python);
+    }
+    let parsed: &[parse::ParsedFile] = parsed;
     let all_names = |i: usize| parsed.get(i).and_then(|p| p.extracted.all_names.clone());
     let mut modules = Vec::with_capacity(files.len());
     let mut dynamic_by_module = Vec::with_capacity(files.len());
@@ -390,6 +406,7 @@ mod tests {
             venv: None,
             python: Some(PyVersion::new(3, 12)),
             scope: Scope::Project,
+            lazy_imports: lazy::Mode::Normal,
         }
     }
 

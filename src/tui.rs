@@ -28,6 +28,7 @@ mod fixture;
 #[cfg(test)]
 mod snapshots;
 
+use crate::cli::path_arg::PathArg;
 use app::{App, CodeView, Effect, Options};
 use color_eyre::eyre::{Result, bail, eyre};
 use event::Event;
@@ -59,11 +60,12 @@ const EXPLORER: &str = "Explorer";
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Directory to explore [default: the current directory]
-    #[arg(value_name = "PATH")]
+    #[arg(value_parser = PathArg, value_name = "PATH")]
     pub path: Option<PathBuf>,
     /// Open a saved 'pycache scan --json' instead of scanning: read-only, nothing is read
     /// from this machine (no rescan, code, owners or import analysis)
     #[arg(
+        value_parser = PathArg,
         long,
         value_name = "FILE",
         conflicts_with_all = ["path", "pycache_prefix"],
@@ -77,7 +79,7 @@ pub struct Args {
     #[arg(long, help_heading = EXPLORER)]
     pub read_only: bool,
     /// Also scan this PYTHONPYCACHEPREFIX tree [default: $PYTHONPYCACHEPREFIX]
-    #[arg(long, value_name = "DIR", help_heading = EXPLORER)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = EXPLORER)]
     pub pycache_prefix: Option<PathBuf>,
 }
 
@@ -380,6 +382,12 @@ fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
             venv: None,
             python: None,
             scope: pycache::imports::Scope::Project,
+            lazy_imports: pycache::imports::lazy::Mode::of_process(
+                &[],
+                std::env::var("PYTHON_LAZY_IMPORTS").ok().as_deref(),
+                false,
+            )
+            .unwrap_or_default(),
         };
         let result = pycache::imports::analyze(&options).map(|graph| {
             graph

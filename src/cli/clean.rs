@@ -6,6 +6,7 @@
 //! run, 2 usage or I/O error.
 
 use super::scan::{print_quietly, scan_with_progress};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail, eyre};
 use pycache::actions::{
     self, ExecOptions, Plan, ProgressUpdate, Report, Selection, parse_age, plan_clean,
@@ -42,20 +43,21 @@ Exit status: 0 done, nothing to do, or declined; 1 a step failed (the report nam
 why), a file could not be restored, or a signal stopped the run; 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and clean (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Also remove this sourceless cache (importable code, maybe the only copy); repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = PathArg, long, value_name = "PATH")]
     pub include_sourceless: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan and clean too (default: $PYTHONPYCACHEPREFIX).
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
     /// Move the files into DIR with a manifest instead of deleting them.
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub quarantine: Option<PathBuf>,
     /// Put the files quarantined in DIR back where they were, then exit.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "quarantine", "path"])]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["dry_run", "quarantine", "path"])]
     pub restore: Option<PathBuf>,
     /// Show the plan; change nothing.
     #[arg(long)]
@@ -84,7 +86,7 @@ pub struct SelectArgs {
     #[arg(long = "location", value_name = "LIST", value_delimiter = ',', value_parser = parse_location)]
     pub locations: Vec<Location>,
     /// Only caches under this path; repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = PathArg, long, value_name = "PATH")]
     pub under: Vec<PathBuf>,
     /// Only caches whose own file is older than AGE (30d, 12h, 2w; based on its mtime).
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
@@ -128,11 +130,8 @@ fn parse_location(s: &str) -> Result<Location, String> {
 
 /// A path made absolute against the current directory (no symlink resolution, as the scan).
 pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(p)
-    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    pycache::paths::normalize_in(&cwd, p)
 }
 
 /// Runs `clean`.

@@ -3,6 +3,7 @@
 
 use super::scan::{print_quietly, scan_with_progress, summary, verdict_word};
 use super::{ColorChoice, OUTPUT};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::Result;
 use pycache::pyc::{Location, Status};
 use pycache::scan::{ScanModel, ScanOptions, display_path};
@@ -37,6 +38,7 @@ pub struct Args {
     /// Where to write the project (default: a new temporary directory). A non-empty
     /// directory is refused unless an earlier `pycache demo` wrote it, and so is one that
     /// belongs to another user or that others can write.
+    #[arg(value_parser = PathArg)]
     pub dir: Option<PathBuf>,
     /// Print the scan summary instead of opening the explorer (the default without a terminal).
     #[arg(long, help_heading = OUTPUT)]

@@ -13,10 +13,11 @@
 
 mod render;
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
 use pycache::imports::findings::{Finding, cache_findings, source_findings};
 use pycache::imports::graph::ImportGraph;
-use pycache::imports::{Options, Scope, analyze, venv};
+use pycache::imports::{Options, Scope, analyze, lazy, venv};
 use pycache::pyc::PyVersion;
 use serde::Serialize;
 use std::io::Write as _;
@@ -45,6 +46,7 @@ const CACHES: &str = "Caches";
 pub struct Args {
     /// The project directory (default: the current one). A .py file means its directory,
     /// with that file as the entry point.
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     /// An entry point: a script (`python FILE`) or a module name (`python -m NAME`).
     /// Repeatable. Without it: run.py, wsgi.py, asgi.py, manage.py, app.py, __main__.py
@@ -52,18 +54,22 @@ pub struct Args {
     #[arg(long = "entry", value_name = "FILE|MODULE", help_heading = WHAT)]
     pub entries: Vec<String>,
     /// An extra import root, like PYTHONPATH. Repeatable.
-    #[arg(long = "path", value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long = "path", value_name = "DIR", help_heading = WHAT)]
     pub paths: Vec<PathBuf>,
     /// The virtualenv whose site-packages holds third-party modules (default: .venv,
     /// venv or env beside the project, if it has a pyvenv.cfg).
-    #[arg(long, value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub venv: Option<PathBuf>,
-    /// Target Python version, e.g. 3.12 (default: the virtualenv's, else 3.13).
+    /// Target Python version, e.g. 3.12 (default: the virtualenv's, else 3.15).
     #[arg(long, value_name = "VERSION", value_parser = parse_python, help_heading = WHAT)]
     pub python: Option<PyVersion>,
+    /// PEP 810 mode of the interpreter, as `-X lazy_imports=MODE` (3.15+): normal (only
+    /// `lazy import` and `__lazy_modules__` defer) or all (default: $PYTHON_LAZY_IMPORTS).
+    #[arg(long, value_name = "MODE", value_parser = ["normal", "all"], help_heading = WHAT)]
+    pub lazy_imports: Option<String>,
     /// The PYTHONPYCACHEPREFIX the service runs with (default: $PYTHONPYCACHEPREFIX):
     /// then only caches under it count, as for Python.
-    #[arg(long, value_name = "DIR", help_heading = CACHES)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CACHES)]
     pub pycache_prefix: Option<PathBuf>,
     /// Parse every .py under PATH, including virtualenvs and hidden directories, and skip
     /// the cache scan (for whole libraries and the benchmark).
@@ -72,6 +78,18 @@ pub struct Args {
     /// Print JSON instead of text (fields: see below).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--lazy-imports`, else `PYTHON_LAZY_IMPORTS` as the interpreter reads it.
+fn lazy_mode(flag: Option<&str>) -> Result<lazy::Mode> {
+    let x: Vec<String> = flag
+        .map(|m| format!("lazy_imports={m}"))
+        .into_iter()
+        .collect();
+    let x: Vec<&str> = x.iter().map(String::as_str).collect();
+    let env = std::env::var("PYTHON_LAZY_IMPORTS").ok();
+    lazy::Mode::of_process(&x, env.as_deref(), false)
+        .map_err(|e| eyre!("{e}; unset it or pass --lazy-imports normal|all"))
 }
 
 fn parse_python(text: &str) -> std::result::Result<PyVersion, String> {
@@ -102,6 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             Scope::Project
         },
+        lazy_imports: lazy_mode(args.lazy_imports.as_deref())?,
     };
     let graph = analyze(&opts).map_err(|e| eyre!("{e}"))?;
     let mut findings = source_findings(&graph);

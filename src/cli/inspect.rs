@@ -8,6 +8,7 @@
 mod human;
 mod report;
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::Result;
 use pycache::pyc::Status;
 use std::io::{self, Write};
@@ -38,6 +39,7 @@ devices and larger files are refused with an error.";
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The .pyc files to decode.
+    // Not PathArg: the report normalises each file itself and shows a relative one relative.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print a JSON array, one object per file, instead of text.
@@ -45,7 +47,7 @@ pub struct Args {
     pub json: bool,
     /// The PYTHONPYCACHEPREFIX tree the files may belong to (default: $PYTHONPYCACHEPREFIX
     /// when set): a file below it maps to the source at / + its path below the prefix.
-    #[arg(long, value_name = "DIR", help_heading = "Sources")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = "Sources")]
     pub pycache_prefix: Option<PathBuf>,
 }
 

@@ -6,6 +6,7 @@
 //! I/O error.
 
 use super::clean::{Flow, SelectArgs, absolute, run_plan, scan};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail};
 use pycache::actions::interpreters::venvs_under;
 use pycache::actions::{Interpreters, KnownFailures, Needed, Prepared, RecompileOptions};
@@ -40,12 +41,13 @@ cache was not written (no interpreter for its tag, a symlink in the way; the rep
 it); 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and recompile (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Compile with this interpreter (repeatable); its tag is then compiled for every
     /// selected module. Default: the interpreters whose tags already have caches in the tree.
-    #[arg(long = "python", value_name = "PATH")]
+    #[arg(value_parser = PathArg, long = "python", value_name = "PATH")]
     pub pythons: Vec<PathBuf>,
     /// Write this invalidation mode instead of keeping each cache's own.
     #[arg(long, value_enum, value_name = "MODE")]
@@ -68,7 +70,7 @@ pub struct Args {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// A PYTHONPYCACHEPREFIX tree: scanned too, and new caches are written there.
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
     /// Show the plan; change nothing.
     #[arg(long)]

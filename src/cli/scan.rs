@@ -5,6 +5,7 @@
 //! and prints. Exit: 0, or 1 with `--check` when a cache is stale, orphaned, shadowed or
 //! invalid; 2 for a bad root or flag, or when part of the tree could not be read.
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail};
 use pycache::pyc::Status;
 use pycache::scan::{CacheRecord, ScanEvent, ScanModel, ScanOptions, Totals, display_path};
@@ -39,9 +40,10 @@ const WHAT: &str = "What to scan";
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Directories to scan (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub paths: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan too (default: $PYTHONPYCACHEPREFIX when set).
-    #[arg(long, value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub pycache_prefix: Option<PathBuf>,
     /// Skip files and directories matching this glob (name or path below the root); repeatable.
     #[arg(long, value_name = "GLOB", help_heading = WHAT)]

@@ -28,6 +28,8 @@ pub struct PythonCommand {
     pub module: Option<String>,
     /// `VAR=value` words given to `env` before the command.
     pub env_assignments: Vec<(String, String)>,
+    /// Every `-X` option, in order (`lazy_imports=all`, ...).
+    pub x_options: Vec<String>,
 }
 
 /// True for names like `python`, `python3`, `python3.13`, `python3.13t`, `pypy3`.
@@ -183,6 +185,7 @@ fn python_options(args: &[String], cmd: &mut PythonCommand, cwd: Option<&Path>) 
                             if let Some(p) = value.strip_prefix("pycache_prefix=") {
                                 cmd.prefix = Some(p.to_string());
                             }
+                            cmd.x_options.push(value);
                         }
                         'm' => {
                             cmd.module = Some(value);

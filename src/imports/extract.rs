@@ -12,9 +12,13 @@ use serde::Serialize;
 /// Where an import sits, as far as that decides whether and when it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Context {
-    /// Inside a function or lambda: runs when called, not at import.
+    /// Runs on first use, not at import: inside a function or lambda, or deferred by PEP 810
+    /// (`lazy import`, `__lazy_modules__`, the `all` mode; see [`super::lazy`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lazy: bool,
+    /// Inside a class or a `try` (body, `except`, `else`): PEP 810 never defers it.
+    #[serde(skip)]
+    pub not_deferrable: bool,
     /// Under `if TYPE_CHECKING:`: never runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub type_checking: bool,
@@ -101,6 +105,8 @@ pub struct Extracted {
     pub first_error: Option<(u32, String)>,
     /// The first use of syntax newer than the target Python, if any.
     pub newer_syntax: Option<(u32, String)>,
+    /// The literal module-level `__lazy_modules__`: its line and names (PEP 810).
+    pub lazy_modules: Option<(u32, Vec<String>)>,
 }
 
 /// Parses `text` for the target version and lists its imports (also from a file with
@@ -140,6 +146,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     };
     walker.body(&module.body, Context::default());
     out.all_names = dunder_all(&module.body);
+    out.lazy_modules = super::lazy::declared(&module.body, text);
     out
 }
 
@@ -200,7 +207,13 @@ impl Walker<'_, '_> {
                 self.push(s.start(), statement, ctx);
             }
             Stmt::FunctionDef(f) => self.body(&f.body, Context { lazy: true, ..ctx }),
-            Stmt::ClassDef(c) => self.body(&c.body, ctx),
+            Stmt::ClassDef(c) => self.body(
+                &c.body,
+                Context {
+                    not_deferrable: true,
+                    ..ctx
+                },
+            ),
             Stmt::If(s) => self.if_stmt(s, ctx),
             Stmt::Try(t) => self.try_stmt(t, ctx),
             Stmt::For(s) => {
@@ -256,20 +269,25 @@ impl Walker<'_, '_> {
             self.next_group += 1;
             self.next_group
         });
+        // PEP 810 defers nothing in a try's body, handlers or else (its finally, yes).
+        let in_try = Context {
+            not_deferrable: true,
+            ..ctx
+        };
         let body_ctx = match group {
             Some(g) => Context {
                 optional: true,
                 try_group: Some(g),
-                ..ctx
+                ..in_try
             },
-            None => ctx,
+            None => in_try,
         };
         self.body(&t.body, body_ctx);
         for handler in &t.handlers {
             let ast::ExceptHandler::ExceptHandler(h) = handler;
             let mut handler_ctx = Context {
                 optional: true,
-                ..ctx
+                ..in_try
             };
             if catches_import_error(handler) {
                 handler_ctx.fallback_of = group;
@@ -280,7 +298,7 @@ impl Walker<'_, '_> {
             &t.orelse,
             Context {
                 optional: ctx.optional || guards,
-                ..ctx
+                ..in_try
             },
         );
         self.body(&t.finalbody, ctx);

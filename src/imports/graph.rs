@@ -18,7 +18,8 @@ pub enum Reachability {
     Entry,
     /// Imported at startup (a chain of module-level imports from an entry).
     Imported,
-    /// Reached only through imports inside functions (or `lazy import`).
+    /// Imported on first use only: through imports inside functions, or deferred by PEP 810
+    /// (`lazy import`, `__lazy_modules__`, the `all` mode).
     Lazy,
     /// Reached only through `if TYPE_CHECKING:` imports: never at run time.
     TypeCheckingOnly,

@@ -2,7 +2,7 @@
 //! by importing with that interpreter and seeing no rewrite), modes are kept or changed on
 //! request, syntax errors are reported per file, and missing interpreters are explained.
 
-use crate::support::{python, skip, write};
+use crate::support::{PYPY, python, skip, write};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -17,10 +17,16 @@ fn pycache_isolated() -> assert_cmd::Command {
     cmd
 }
 
-const VERSIONS: [&str; 8] = ["3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
+/// Python 3 interpreters with `__pycache__`, oldest first: CPython 3.6-3.15, then PyPy.
+const VERSIONS: [&str; 11] = [
+    "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15", PYPY,
+];
 
 fn newest() -> Option<PathBuf> {
-    VERSIONS.iter().rev().find_map(|v| python(v))
+    VERSIONS[..VERSIONS.len() - 1]
+        .iter()
+        .rev()
+        .find_map(|v| python(v))
 }
 
 fn project(root: &Path) {

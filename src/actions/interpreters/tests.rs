@@ -40,20 +40,35 @@ fn planning_describes_a_virtualenv_without_running_it() {
 
 #[test]
 fn probing_a_real_interpreter_reports_its_tag_and_magic() {
-    let Some(p) = ["/usr/bin/python3"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-    else {
-        eprintln!("skipped: no /usr/bin/python3");
+    // /usr/bin/python3 and every interpreter the live tests know (3.14, 3.15, PyPy...).
+    let mut found: Vec<PathBuf> = crate::test_interpreters::all()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    found.extend(Some(PathBuf::from("/usr/bin/python3")).filter(|p| p.exists()));
+    if found.is_empty() {
+        eprintln!("skipped: no interpreter found");
         return;
-    };
-    let i = probe(&p, Origin::System).unwrap();
-    assert_eq!(
-        i.tag.as_deref(),
-        Some(format!("cpython-3{}", i.python.minor).as_str())
-    );
-    let info = crate::pyc::magic::lookup(i.magic);
-    assert_eq!(info.python, Some(i.python));
+    }
+    for p in &found {
+        let i = probe(p, Origin::System).unwrap();
+        // The magic table names what each interpreter writes: its version, and the tag
+        // its caches carry (cpython-315, pypy39).
+        let info = crate::pyc::magic::lookup(i.magic);
+        assert_eq!(info.python, Some(i.python), "{}", p.display());
+        assert_eq!(
+            info.implementation.as_str(),
+            i.implementation,
+            "{}",
+            p.display()
+        );
+        assert_eq!(info.expected_tag(), i.tag, "{}", p.display());
+        assert!(
+            info.is_known(),
+            "{}: magic {} not in the table",
+            p.display(),
+            i.magic
+        );
+    }
     assert!(probe(Path::new("/bin/true"), Origin::Flag).is_err());
 }

@@ -33,7 +33,10 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
     import_tree(&mut w, graph);
     for (level, title) in [
         (Reachability::Imported, "imported at startup"),
-        (Reachability::Lazy, "lazy: imported only inside functions"),
+        (
+            Reachability::Lazy,
+            "lazy: imported on first use (in a function, or a PEP 810 lazy import)",
+        ),
         (
             Reachability::TypeCheckingOnly,
             "type-checking only: never imported at run time",

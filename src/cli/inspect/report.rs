@@ -136,13 +136,21 @@ impl Report {
 }
 
 /// Inspects one file; `prefix` is the absolute `PYTHONPYCACHEPREFIX` tree, if any.
-pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
-    let (bytes, meta) = match read_bytes(path) {
+/// `given` is the path as typed: it is normalised here, once (absolute and lexically
+/// clean, as every command-line path), and shown relative to the current directory when it
+/// was typed relative (`./pkg/../__pycache__/m.pyc` shows as `__pycache__/m.pyc`).
+pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = pycache::paths::normalize_in(&cwd, given);
+    let shown = match abs.strip_prefix(&cwd) {
+        Ok(rel) if given.is_relative() && !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => abs.clone(),
+    };
+    let path = shown.as_path();
+    let (bytes, meta) = match read_bytes(&abs) {
         Ok(read) => read,
         Err((why, meta)) => return Report::failed(path, why, meta),
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let abs = cwd.join(path);
     let place = locate(&abs, prefix);
     let head = bytes.get(..16).unwrap_or(&bytes);
     let (found, source_error) = stat_source(place.source.as_deref());
@@ -181,7 +189,8 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     if let (Ok(h), Some(e)) = (&parsed, &decode_error)
         && h.magic.python.is_some()
     {
-        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()));
+        let raises = e.python_raises(&abs);
+        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()), &raises);
     }
     let header = parsed.as_ref().ok();
     let actual = match found {
@@ -314,13 +323,13 @@ fn decode(
 /// A file whose code objects do not decode is invalid. What that means depends on the
 /// verdict its header alone gets: CPython checks the header first, so a stale or orphaned
 /// file is simply not used, but a fresh one is loaded and its import fails.
-fn corrupt_verdict(before: &Verdict, e: &str) -> Verdict {
+fn corrupt_verdict(before: &Verdict, e: &str, raises: &str) -> Verdict {
     let loaded = matches!(before.status, Status::Fresh | Status::Sourceless)
         || (before.status == Status::Stale && before.runs_anyway);
     let effect = if loaded {
-        "importing the module fails (ValueError or EOFError) until it is removed or recompiled"
+        format!("importing the module fails with {raises} until it is removed or recompiled")
     } else {
-        "Python does not load it anyway"
+        "Python does not load it anyway".to_string()
     };
     let mut v = Verdict::new(Status::Invalid, format!("corrupt bytecode: {e}; {effect}"));
     v.actual_hash = before.actual_hash.clone();
