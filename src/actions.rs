@@ -16,6 +16,7 @@
 //! - [`recompile`]: the recompile planner (targets from [`targets`]); [`compile`]: running
 //!   the compile driver; [`failures`]: compile errors remembered between runs.
 
+pub mod child;
 pub mod clean;
 pub mod compile;
 pub mod failures;
@@ -28,6 +29,8 @@ pub mod remove;
 pub mod report;
 pub mod selection;
 pub mod targets;
+pub mod trust;
+pub mod write;
 
 pub use clean::plan_clean;
 pub use failures::KnownFailures;
@@ -87,7 +90,7 @@ pub fn execute(
     let mut quarantine = None;
     let mut quarantine_error = None;
     if let Some(dir) = &plan.quarantine {
-        match Quarantine::open(dir) {
+        match Quarantine::open(dir, &plan.roots) {
             Ok(q) => quarantine = Some(q),
             Err(e) => quarantine_error = Some(e),
         }
@@ -103,11 +106,17 @@ pub fn execute(
             Step::RemoveFile(_) if quarantine_error.is_some() => {
                 Outcome::Failed(quarantine_error.clone().unwrap_or_default())
             }
-            Step::RemoveFile(f) => remove::remove_file(&mut handles, f, quarantine.as_mut()),
+            Step::RemoveFile(f) => {
+                if let Some(q) = quarantine.as_mut() {
+                    q.plan_ahead(&plan.steps[index..]);
+                }
+                remove::remove_file(&mut handles, f, quarantine.as_mut())
+            }
             Step::RemoveDir(d) => remove::remove_dir(&mut handles, d),
         };
         emit(StepOutcome::new(index, step.path(), outcome));
     }
+    drop(quarantine);
     if !compiles.is_empty() {
         compile::run(plan, &compiles, opts.jobs, cancel, &mut emit);
     }

@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+pub mod path_arg;
 mod recompile;
 mod scan;
 mod wrap;
@@ -187,7 +188,7 @@ fn parse_args() -> Cli {
         .map(ToString::to_string)
         .collect();
     let version = format!(
-        "{}\nreads .pyc files of CPython 3.15 (development), {}; PyPy 3.11 to 2.7",
+        "{}\nreads .pyc files of CPython {}; PyPy 3.11 to 2.7",
         env!("CARGO_PKG_VERSION"),
         cpython.join(", ")
     );
@@ -245,29 +246,54 @@ pub fn main() -> ExitCode {
 }
 
 /// color-eyre reports panics, in colour only when stderr may be coloured (its default
-/// colours pipes and ignores NO_COLOR). User errors never reach it: `report_error` prints
-/// them as one line, so `RUST_BACKTRACE` never turns a user error into a backtrace.
+/// colours pipes and ignores NO_COLOR). Only its panic hook is installed: user errors are
+/// printed as one line by `report_error`, so capturing and resolving a backtrace for each
+/// of them (color-eyre's error hook, ~200 ms with `RUST_BACKTRACE=1`) would be pure cost.
 fn install_error_hook(color: ColorChoice) {
     let theme = if color.enabled(std::io::stderr().is_terminal()) {
         color_eyre::config::Theme::dark()
     } else {
         color_eyre::config::Theme::new()
     };
-    // A second install (tests calling main twice) is harmless; ignore the error.
-    let _ = color_eyre::config::HookBuilder::default()
+    let hooks = color_eyre::config::HookBuilder::default()
         .theme(theme)
         .display_env_section(false)
-        .install();
+        .try_into_hooks();
+    // A second install (tests calling main twice) fails; the first one stays, harmless.
+    if let Ok((panic_hook, _)) = hooks {
+        panic_hook.install();
+    }
+    let _ = color_eyre::eyre::set_hook(Box::new(|_| Box::new(OneLineHandler)));
 }
 
-/// Prints `error: what went wrong: cause` on one line.
+/// The eyre handler of user errors: it captures nothing (no backtrace, no span trace) and
+/// prints the error and its causes, joined by `: ` as `report_error` does.
+struct OneLineHandler;
+
+impl color_eyre::eyre::EyreHandler for OneLineHandler {
+    fn debug(
+        &self,
+        error: &(dyn std::error::Error + 'static),
+        f: &mut std::fmt::Formatter<'_>,
+    ) -> std::fmt::Result {
+        write!(f, "{error}")?;
+        let mut cause = error.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
+/// Prints `error: what went wrong: cause` on one line, control characters escaped.
 pub fn report_error(err: &color_eyre::eyre::Report) {
     let mut line = err.to_string();
     for cause in err.chain().skip(1) {
         line.push_str(": ");
         line.push_str(&cause.to_string());
     }
-    eprintln!("{} {line}", error_prefix());
+    eprintln!("{} {}", error_prefix(), pycache::text::terminal_safe(&line));
 }
 
 #[cfg(test)]
@@ -311,6 +337,38 @@ mod tests {
         };
         install_error_hook(choice);
         panic!("a bug for the report");
+    }
+
+    /// Runs only as the child of `user_errors_capture_no_backtrace` (PYCACHE_ERROR_CHILD
+    /// set): installs the hooks and prints a user error as eyre's Debug would show it.
+    #[test]
+    fn error_child() {
+        if std::env::var_os("PYCACHE_ERROR_CHILD").is_none() {
+            return;
+        }
+        install_error_hook(ColorChoice::Never);
+        let err =
+            color_eyre::eyre::eyre!("cannot scan /x: no such directory").wrap_err("scan failed");
+        println!("debug<<{err:?}>>");
+    }
+
+    /// With RUST_BACKTRACE=1, color-eyre's error hook captured and resolved a backtrace for
+    /// every user error (~200 ms each); ours captures nothing and shows the one line.
+    #[test]
+    fn user_errors_capture_no_backtrace() {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new(&exe)
+            .args(["--exact", "cli::tests::error_child", "--nocapture"])
+            .env("PYCACHE_ERROR_CHILD", "1")
+            .env("RUST_BACKTRACE", "full")
+            .env("RUST_LIB_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("debug<<scan failed: cannot scan /x: no such directory>>"),
+            "{text}"
+        );
     }
 
     /// color-eyre colours pipes by default; ours colours only when asked or on a terminal.

@@ -12,12 +12,17 @@
 //! The sources import only the standard library and the local `microweb` stand-in for
 //! Flask; `python run.py --check` imports and initialises everything, then exits.
 
+use crate::safe_dir;
 use crate::scan::classify::prefix_cache_dir;
 use crate::scan::display_path;
+use nix::fcntl::{AtFlags, openat};
+use nix::sys::stat::{Mode, SFlag, fstat, fstatat};
+use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// The file that marks a directory as written by `pycache demo` (safe to rewrite).
@@ -73,6 +78,8 @@ pub struct DemoInfo {
 pub enum DemoError {
     /// The directory has files and no [`MARKER`]: it is not ours to overwrite.
     NotEmpty(PathBuf),
+    /// The directory is not safe to write into (another user's, or writable by others).
+    Refused(String),
     /// A file system error at a path.
     Io(PathBuf, io::Error),
 }
@@ -86,6 +93,7 @@ impl fmt::Display for DemoError {
                  directory, or run 'pycache demo' without one to use a temporary directory",
                 display_path(p)
             ),
+            DemoError::Refused(why) => write!(f, "cannot write the demo: {why}"),
             DemoError::Io(p, e) => write!(f, "cannot write the demo at {}: {e}", display_path(p)),
         }
     }
@@ -99,39 +107,58 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> DemoError + '_ {
 
 /// Writes the demo project into `dir` (created if missing). A non-empty `dir` is refused
 /// unless an earlier `pycache demo` made it, in which case its contents are replaced.
+///
+/// `dir` must be ours and writable by nobody else (else refused), and everything in it is
+/// written through its handle: links are removed as names, never followed, and new files
+/// are created `O_EXCL|O_NOFOLLOW` and renamed into place, so a user who planted links in a
+/// directory they prepared cannot make this overwrite anything outside it.
 pub fn write(dir: &Path) -> Result<DemoInfo, DemoError> {
-    fs::create_dir_all(dir).map_err(io_at(dir))?;
-    let mut entries = fs::read_dir(dir).map_err(io_at(dir))?.peekable();
-    if entries.peek().is_some() {
-        if !dir.join(MARKER).is_file() {
+    let fd = safe_dir::open_private_dir(dir, Some(0o755), "demo directory")
+        .map_err(DemoError::Refused)?;
+    let mut listing = nix::dir::Dir::openat(&fd, ".", safe_dir::DIR_NOFOLLOW, Mode::empty())
+        .map_err(|e| DemoError::Io(dir.to_path_buf(), e.into()))?;
+    let has_entries = listing
+        .iter()
+        .filter_map(Result::ok)
+        .any(|e| !matches!(e.file_name().to_bytes(), b"." | b".."));
+    drop(listing);
+    if has_entries {
+        let ours = fstatat(&fd, MARKER, AtFlags::AT_SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| st.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFREG.bits());
+        if !ours {
             return Err(DemoError::NotEmpty(dir.to_path_buf()));
         }
-        for entry in entries {
-            let path = entry.map_err(io_at(dir))?.path();
-            let removed = if path.is_dir() && !path.is_symlink() {
-                fs::remove_dir_all(&path)
-            } else {
-                fs::remove_file(&path)
-            };
-            removed.map_err(io_at(&path))?;
-        }
+        safe_dir::clear_dir(fd.as_fd()).map_err(|e| DemoError::Io(dir.to_path_buf(), e.into()))?;
     }
     // CPython mirrors the absolute source directory under the prefix (no symlinks resolved
     // there; resolving them here gives one unambiguous path for both).
     let root = fs::canonicalize(dir).map_err(io_at(dir))?;
+    let same = |a: &nix::sys::stat::FileStat, b: &nix::sys::stat::FileStat| {
+        (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    };
+    let opened = fstat(&fd).map_err(|e| DemoError::Io(dir.to_path_buf(), e.into()))?;
+    if !nix::sys::stat::stat(&root).is_ok_and(|st| same(&st, &opened)) {
+        return Err(DemoError::Refused(format!(
+            "{} changed while pycache opened it: run 'pycache demo' again",
+            display_path(dir)
+        )));
+    }
     let prefix = root.join(PREFIX_DIR);
     let mirror = prefix_cache_dir(&prefix, &root);
-    fs::write(
-        root.join(MARKER),
-        "written by 'pycache demo': rerunning it replaces everything in this directory\n",
-    )
-    .map_err(io_at(&root))?;
+    let mirror_rel = mirror.strip_prefix(&root).unwrap_or(&mirror).to_path_buf();
+    write_file(
+        fd.as_fd(),
+        &root,
+        Path::new(MARKER),
+        b"written by 'pycache demo': rerunning it replaces everything in this directory\n",
+        None,
+    )?;
     for file in FILES {
-        let path = match file.kind {
-            FileKind::Source | FileKind::Cache => root.join(file.dest),
-            FileKind::Prefix => mirror.join(file.dest),
+        let rel = match file.kind {
+            FileKind::Source | FileKind::Cache => PathBuf::from(file.dest),
+            FileKind::Prefix => mirror_rel.join(file.dest),
         };
-        write_file(&path, file.bytes, file.mtime)?;
+        write_file(fd.as_fd(), &root, &rel, file.bytes, Some(file.mtime))?;
     }
     Ok(DemoInfo {
         root,
@@ -164,17 +191,38 @@ pub fn write_temp() -> Result<DemoInfo, DemoError> {
     ))
 }
 
-fn write_file(path: &Path, bytes: &[u8], mtime: u64) -> Result<(), DemoError> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(io_at(parent))?;
+/// Writes `rel` (below the directory `root_fd`, shown as `root`) through handles: its
+/// directories made and opened without following links, the file renamed into place.
+fn write_file(
+    root_fd: BorrowedFd<'_>,
+    root: &Path,
+    rel: &Path,
+    bytes: &[u8],
+    mtime: Option<u64>,
+) -> Result<(), DemoError> {
+    let shown = root.join(rel);
+    let fail = |e: io::Error| DemoError::Io(shown.clone(), e);
+    let mut names: Vec<&OsStr> = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => names.push(n),
+            _ => return Err(fail(io::Error::other("not a plain relative path"))),
+        }
     }
-    fs::write(path, bytes).map_err(io_at(path))?;
-    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(mtime);
-    File::options()
-        .write(true)
-        .open(path)
-        .and_then(|f| f.set_modified(time))
-        .map_err(io_at(path))
+    let name = names
+        .pop()
+        .ok_or_else(|| fail(io::Error::other("no file name")))?;
+    let mut dir =
+        openat(root_fd, ".", safe_dir::DIR_NOFOLLOW, Mode::empty()).map_err(|e| fail(e.into()))?;
+    for n in names {
+        safe_dir::make_dir_at(dir.as_fd(), n, 0o755, &shown).map_err(DemoError::Refused)?;
+        dir = openat(&dir, n, safe_dir::DIR_NOFOLLOW, Mode::empty()).map_err(|e| fail(e.into()))?;
+    }
+    let set_time = |f: &File| match mtime {
+        Some(t) => f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(t)),
+        None => Ok(()),
+    };
+    safe_dir::replace_at(dir.as_fd(), name, bytes, 0o644, &set_time).map_err(fail)
 }
 
 #[cfg(test)]
@@ -199,7 +247,7 @@ mod tests {
         let info = write(&tmp.path().join("lernmanager")).unwrap();
         assert_eq!(info.files, FILES.len());
         let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
-        let model = scan(&opts);
+        let model = scan(&opts).unwrap();
         assert!(model.errors.is_empty(), "{:?}", model.errors);
         let mirror = prefix_cache_dir(&info.prefix, &info.root);
         let want = expected();

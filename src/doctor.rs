@@ -20,6 +20,7 @@ pub mod identity;
 pub mod interpreter;
 pub mod modules;
 pub mod process;
+pub mod security;
 pub mod service;
 pub mod startup;
 pub mod syntax;
@@ -111,6 +112,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Repetitions per measurement.
     pub repeat: usize,
+    /// Parts of the tree the scan could not read, one line each (`path: why`): the
+    /// diagnosis may miss caches there, so it is not a success.
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -119,14 +123,14 @@ impl Report {
         self.findings.iter().any(|f| f.every_start)
     }
 
-    /// True when something needs fixing now (exit status 1): a per-start cost, or an
-    /// imported module that does not compile.
+    /// True when something needs fixing now (exit status 1): a per-start cost, an
+    /// imported module that does not compile, or files others can write (code injection).
     pub fn needs_action(&self) -> bool {
         self.costs_every_start()
             || self
                 .findings
                 .iter()
-                .any(|f| f.kind == FindingKind::CannotCompile)
+                .any(|f| matches!(f.kind, FindingKind::CannotCompile | FindingKind::Insecure))
     }
 
     /// The total measured per-start penalty, ms.
@@ -147,7 +151,8 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         row.value = e.display().to_string();
     }
     let mut notes = std::mem::take(&mut ctx.notes);
-    let python = interpreter::choose_python(&ctx, &root, &mut notes)?;
+    let run = opts.measure || opts.measure_import;
+    let python = interpreter::choose_python(&ctx, &root, run, &mut notes)?;
     if let Some(p) = &ctx.prefix
         && !python.supports_prefix()
     {
@@ -157,7 +162,13 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
             p.display()
         ));
     }
-    let model = scan_tree(&root, &ctx, &python);
+    let model = scan_tree(&root, &ctx, &python)?;
+    let skipped: Vec<String> = model
+        .errors
+        .iter()
+        .filter(|e| e.kind != crate::scan::ScanErrorKind::SymlinkLoop)
+        .map(|e| format!("{}: {}", crate::text::display_path(&e.path), e.message))
+        .collect();
     let imported = modules::imported_modules(&root, &ctx, &python, &model, &mut notes);
     let targets = targets::plan(&imported.modules, &python, &ctx);
     let costs = if opts.measure {
@@ -209,6 +220,7 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
         findings,
         notes,
         repeat: opts.repeat,
+        skipped,
     })
 }
 
@@ -316,11 +328,15 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
         })
 }
 
-fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> ScanModel {
+fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> Result<ScanModel, DoctorError> {
     let mut opts = ScanOptions::new(vec![root.to_path_buf()]);
     opts.prefix = ctx
         .prefix
         .clone()
         .filter(|p| py.supports_prefix() && p.is_dir());
-    crate::scan::scan(&opts)
+    crate::scan::scan(&opts).map_err(|why| {
+        DoctorError::new(format!(
+            "the scanner crashed ({why}; its report is above): nothing was diagnosed; please report this bug"
+        ))
+    })
 }

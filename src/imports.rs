@@ -21,6 +21,7 @@ pub mod extract;
 pub mod findings;
 pub mod flow;
 pub mod graph;
+pub mod lazy;
 pub mod parse;
 pub mod reach;
 pub mod resolve;
@@ -57,10 +58,12 @@ pub struct Options {
     pub python: Option<PyVersion>,
     /// Which files to parse.
     pub scope: Scope,
+    /// The interpreter's PEP 810 mode (`-X lazy_imports`, `PYTHON_LAZY_IMPORTS`; 3.15+).
+    pub lazy_imports: lazy::Mode,
 }
 
 /// The newest version with a standard-library list: the default target.
-pub const DEFAULT_PYTHON: PyVersion = PyVersion::new(3, 13);
+pub const DEFAULT_PYTHON: PyVersion = stdlib::NEWEST;
 
 /// A usage or I/O problem that stops the analysis (per-file problems never do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +127,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     };
     let stdlib = stdlib::Stdlib::for_version(python);
     notes.extend(stdlib.fallback_note());
+    notes.extend(lazy::note(opts.lazy_imports, python));
     let (entries, detected) = entries_of(opts, &root, root_entry, &mut notes)?;
 
     let roots = search_roots(&root, &entries, &opts.paths)?;
@@ -134,8 +138,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         }
     }
     // Names that are not UTF-8 are shown escaped (`caf\xe9.py`), as everywhere in pycache.
-    let rel =
-        |p: &Path| -> String { crate::scan::display_path(p.strip_prefix(&root).unwrap_or(p)) };
+    let rel = |p: &Path| -> String { crate::text::path_text(p.strip_prefix(&root).unwrap_or(p)) };
     let mut files: Vec<(String, PathBuf)> =
         tree.sources.iter().map(|p| (rel(p), p.clone())).collect();
     files.sort();
@@ -162,7 +165,8 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         .map(|p| std::mem::take(&mut p.extracted.flow))
         .collect();
     let rel_of = |i: usize| files[i].0.clone();
-    let (mut modules, dynamic) = build_modules(&files, &parsed, &resolver, &rel_of);
+    let lazy = (opts.lazy_imports, python);
+    let (mut modules, dynamic) = build_modules(&files, &mut parsed, &resolver, &rel_of, lazy);
     for (m, flow) in modules.iter_mut().zip(flows) {
         m.flow = flow;
     }
@@ -277,10 +281,21 @@ type Dynamic = Vec<(u32, String)>;
 /// dynamic imports.
 fn build_modules(
     files: &[(String, PathBuf)],
-    parsed: &[parse::ParsedFile],
+    parsed: &mut [parse::ParsedFile],
     resolver: &Resolver<'_>,
     rel_of: &dyn Fn(usize) -> String,
+    (lazy_mode, python): (lazy::Mode, PyVersion),
 ) -> (Vec<Module>, Vec<Dynamic>) {
+    // PEP 810 needs each module's own name (relative imports, `__lazy_modules__`).
+    for ((_, file), parsed) in files.iter().zip(parsed.iter_mut()) {
+        if !lazy::applies(&parsed.extracted, lazy_mode, python) {
+            continue;
+        }
+        let name = discover::module_name(file, resolver.roots).unwrap_or_else(|| stem(file));
+        let is_package = file.file_name().is_some_and(|n| n == "__init__.py");
+        lazy::mark(&mut parsed.extracted, &name, is_package, lazy_mode, python);
+    }
+    let parsed: &[parse::ParsedFile] = parsed;
     let all_names = |i: usize| parsed.get(i).and_then(|p| p.extracted.all_names.clone());
     let mut modules = Vec::with_capacity(files.len());
     let mut dynamic_by_module = Vec::with_capacity(files.len());
@@ -350,7 +365,7 @@ fn outside(
 
 fn stem(file: &Path) -> String {
     file.file_stem()
-        .map(|s| crate::scan::display_path(Path::new(s)))
+        .map(|s| crate::text::path_text(Path::new(s)))
         .unwrap_or_default()
 }
 
@@ -410,6 +425,7 @@ mod tests {
             venv: None,
             python: Some(PyVersion::new(3, 12)),
             scope: Scope::Project,
+            lazy_imports: lazy::Mode::Normal,
         }
     }
 

@@ -28,6 +28,7 @@ mod fixture;
 #[cfg(test)]
 mod snapshots;
 
+use crate::cli::path_arg::PathArg;
 use app::{App, CodeView, Effect, Options};
 use color_eyre::eyre::{Result, bail, eyre};
 use event::Event;
@@ -59,11 +60,12 @@ const EXPLORER: &str = "Explorer";
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Directory to explore [default: the current directory]
-    #[arg(value_name = "PATH")]
+    #[arg(value_parser = PathArg, value_name = "PATH")]
     pub path: Option<PathBuf>,
     /// Open a saved 'pycache scan --json' instead of scanning: read-only, nothing is read
     /// from this machine (no rescan, code, owners or import analysis)
     #[arg(
+        value_parser = PathArg,
         long,
         value_name = "FILE",
         conflicts_with_all = ["path", "pycache_prefix"],
@@ -77,7 +79,7 @@ pub struct Args {
     #[arg(long, help_heading = EXPLORER)]
     pub read_only: bool,
     /// Also scan this PYTHONPYCACHEPREFIX tree [default: $PYTHONPYCACHEPREFIX]
-    #[arg(long, value_name = "DIR", help_heading = EXPLORER)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = EXPLORER)]
     pub pycache_prefix: Option<PathBuf>,
 }
 
@@ -122,10 +124,13 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
     })
 }
 
+/// The largest `scan --json` document read (a scan of a million caches is ~500 MiB).
+const SNAPSHOT_CAP: u64 = 1 << 30;
+
 /// Reads a `scan --json` document; the error is one line naming the file.
 pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
     let shown = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = pycache::fsread::read_string_capped(file, SNAPSHOT_CAP).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => {
                 format!("no such file (make one with 'pycache scan DIR --json > {shown}')")
@@ -316,17 +321,13 @@ fn start_scan(opts: &ScanOptions, generation: u64, tx: &Sender<Event>) -> Result
                     return;
                 }
             }
-            let why = handle.join().err().map(|p| panic_text(&p));
+            let why = handle
+                .join()
+                .err()
+                .map(|p| pycache::scan::walk::panic_message(p.as_ref()));
             let _ = tx.send(Event::ScanEnded(generation, why));
         })?;
     Ok(())
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Decodes a cache's code object on a short-lived thread.
@@ -340,7 +341,8 @@ fn load_code(path: PathBuf, tx: Sender<Event>) {
 /// Reads a `.pyc` and summarises its module code object.
 pub fn decode(path: &Path) -> Result<CodeView, String> {
     use pycache::pyc::code::CodeKind;
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes =
+        pycache::fsread::read_capped(path, pycache::fsread::PYC_CAP).map_err(|e| e.to_string())?;
     let header = pycache::pyc::header::parse(&bytes).map_err(|e| e.to_string())?;
     let body = bytes.get(header.header_size..).unwrap_or_default();
     let s = pycache::pyc::code::summarize(body, &header.magic).map_err(|e| e.to_string())?;
@@ -380,6 +382,12 @@ fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
             venv: None,
             python: None,
             scope: pycache::imports::Scope::Project,
+            lazy_imports: pycache::imports::lazy::Mode::of_process(
+                &[],
+                std::env::var("PYTHON_LAZY_IMPORTS").ok().as_deref(),
+                false,
+            )
+            .unwrap_or_default(),
         };
         let result = pycache::imports::analyze(&options).map(|graph| {
             graph

@@ -4,6 +4,7 @@
 //! scanned root (or the scanned prefix tree) are ever planned; sourceless caches only when
 //! named one by one.
 
+use super::paths::is_prefix_cache_name;
 use super::plan::{ActionKind, Identity, Plan, RemoveDir, RemoveFile, Step, count};
 use super::remove::is_bytecode;
 use super::selection::{CLEAN_DEFAULT, Selection};
@@ -11,6 +12,7 @@ use crate::pyc::Status;
 use crate::scan::record::display_path;
 use crate::scan::{CacheRecord, ScanModel};
 use std::collections::{BTreeMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 const S_IFMT: u32 = 0o170_000;
@@ -25,6 +27,7 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
     let mut outside = 0u64;
     let mut kept_sourceless = 0u64;
     let mut not_bytecode: Vec<PathBuf> = Vec::new();
+    let mut kept_in_prefix: Vec<PathBuf> = Vec::new();
     let mut kept_mirror: std::collections::BTreeMap<PathBuf, u64> = Default::default();
     for cache in &model.caches {
         if !sel.matches(cache, &CLEAN_DEFAULT) {
@@ -46,6 +49,19 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
             outside += 1;
             continue;
         };
+        // In a prefix tree only NAME.TAG[.opt-N].pyc files are caches; anything else there
+        // (a tagless NAME.pyc is importable code) stays unless named.
+        if let Some(prefix) = &model.prefix
+            && cache.path.starts_with(prefix)
+            && !sel.paths.contains(&cache.path)
+            && !cache
+                .path
+                .file_name()
+                .is_some_and(|n| is_prefix_cache_name(n.as_bytes(), cache.tag.as_deref()))
+        {
+            kept_in_prefix.push(cache.path.clone());
+            continue;
+        }
         if !sel.paths.contains(&cache.path)
             && let Some(prefix) = model.mirror_prefix_of(cache)
         {
@@ -88,6 +104,13 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
             display_path(first)
         ));
     }
+    if let Some(first) = kept_in_prefix.first() {
+        plan.notes.push(format!(
+            "{} in the prefix tree left alone: only NAME.TAG[.opt-N].pyc files are prefix caches, a tagless NAME.pyc is code (e.g. {}; name one to remove it)",
+            count(kept_in_prefix.len() as u64, "file"),
+            display_path(first)
+        ));
+    }
     for (prefix, n) in &kept_mirror {
         plan.notes.push(format!(
             "{} kept in {}: it mirrors this project's sources, so it looks like a live \
@@ -121,7 +144,7 @@ pub fn plan_clean(model: &ScanModel, sel: &Selection, quarantine: Option<PathBuf
 }
 
 /// The scanned roots plus the prefix tree: removal never leaves these.
-fn removal_roots(model: &ScanModel) -> Vec<PathBuf> {
+pub(crate) fn removal_roots(model: &ScanModel) -> Vec<PathBuf> {
     let mut roots = model.roots.clone();
     if let Some(p) = &model.prefix
         && !roots.contains(p)

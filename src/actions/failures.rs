@@ -7,19 +7,30 @@
 //! remembered (syntax errors, or the compiler refusing it: deterministic), not I/O errors;
 //! an entry applies while the source keeps its size and mtime.
 //! Stored as JSON lines in `$XDG_CACHE_HOME/pycache/compile-errors.jsonl`
-//! (`~/.cache/...`); `--retry-failed` ignores it.
+//! (`~/.cache/...`); `--retry-failed` ignores it. Under `sudo -E` that directory may be
+//! another user's: then it is not used (that user could plant links root would write
+//! through), and saving says so once.
 
 use super::plan::{Plan, Step};
 use super::report::{Outcome, Report};
+use crate::safe_dir;
 use crate::scan::FileMeta;
+use nix::fcntl::{OFlag, openat};
+use nix::sys::stat::{Mode, SFlag, fstat};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::Write;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// Entries kept at most (oldest dropped first); a few MiB.
 const MAX_ENTRIES: usize = 50_000;
+
+/// A store file larger than this is read only this far (its lines are about 300 bytes).
+const MAX_BYTES: u64 = 64 << 20;
 
 /// One remembered compile error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +59,8 @@ pub struct KnownFailures {
     order: Vec<(String, String)>,
     /// True when `learn` changed something that `save` must write.
     dirty: bool,
+    /// Why the store's directory is not used (another user's, or writable by others).
+    refused: Option<String>,
 }
 
 impl KnownFailures {
@@ -63,13 +76,27 @@ impl KnownFailures {
         }
     }
 
-    /// Loads a store; unreadable or malformed lines are ignored (it is only a cache).
+    /// Loads a store; unreadable or malformed lines are ignored (it is only a cache). A
+    /// store whose directory is not ours (or writable by others) is not used at all: see
+    /// [`KnownFailures::save`].
     pub fn load(file: &Path) -> Self {
         let mut me = Self {
             file: Some(file.to_path_buf()),
             ..Self::default()
         };
-        if let Ok(text) = std::fs::read_to_string(file) {
+        let Some((dir, name)) = split(file) else {
+            return me;
+        };
+        let fd = match safe_dir::open_private_dir(dir, None, "compile-error store directory") {
+            Ok(fd) => fd,
+            // Missing: `save` creates it.
+            Err(_) if !dir.exists() => return me,
+            Err(why) => {
+                me.refused = Some(why);
+                return me;
+            }
+        };
+        if let Some(text) = read_store(fd.as_fd(), name) {
             for e in text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<KnownFailure>(l).ok())
@@ -131,37 +158,61 @@ impl KnownFailures {
         }
     }
 
-    /// Writes the store back (atomically) when `learn` changed it; a no-op for a store that
-    /// was never loaded. No fsync: losing it only means compiling a broken file once more.
+    /// Writes the store back (atomically, through its directory's handle: a new temporary
+    /// file `O_EXCL|O_NOFOLLOW`, then `renameat`) when `learn` changed it; a no-op for a
+    /// store that was never loaded. No fsync: losing it only means compiling a broken file
+    /// once more. An error when the store's directory was refused, to say so once.
     pub fn save(&mut self) -> std::io::Result<()> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        if !self.dirty {
+        if !self.dirty && self.refused.is_none() {
             return Ok(());
         }
+        if let Some(why) = &self.refused {
+            return Err(std::io::Error::other(format!(
+                "{why}; carrying on without remembering compile errors"
+            )));
+        }
+        let Some((dir, name)) = split(file) else {
+            return Ok(());
+        };
         self.order.retain(|k| self.entries.contains_key(k));
         let skip = self.order.len().saturating_sub(MAX_ENTRIES);
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = file.with_extension(format!("tmp.{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut out = Vec::new();
         for k in &self.order[skip..] {
             if let Some(e) = self.entries.get(k) {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(e).map_err(std::io::Error::other)?
-                )?;
+                serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
+                out.push(b'\n');
             }
         }
-        out.flush()?;
-        drop(out);
-        std::fs::rename(&tmp, file)?;
+        let fd = safe_dir::open_private_dir(dir, Some(0o700), "compile-error store directory")
+            .map_err(std::io::Error::other)?;
+        safe_dir::replace_at(fd.as_fd(), name, &out, 0o600, &|_| Ok(()))?;
         self.dirty = false;
         Ok(())
     }
+}
+
+/// The store's directory and file name.
+fn split(file: &Path) -> Option<(&Path, &OsStr)> {
+    Some((file.parent()?, file.file_name()?))
+}
+
+/// Reads the store file (a regular file, not through a link, at most [`MAX_BYTES`]).
+fn read_store(dir: BorrowedFd<'_>, name: &OsStr) -> Option<String> {
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = openat(dir, name, flags, Mode::empty()).ok()?;
+    let st = fstat(&fd).ok()?;
+    if st.st_mode & SFlag::S_IFMT.bits() != SFlag::S_IFREG.bits() {
+        return None;
+    }
+    let mut text = String::new();
+    File::from(fd)
+        .take(MAX_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 #[cfg(test)]

@@ -5,12 +5,19 @@
 //! prints its version, cache tag, magic and `sys.pycache_prefix` as JSON). Probing can be
 //! limited to the versions a plan needs, so a no-op recompile starts no interpreter at all.
 
+use super::child;
+use super::trust::trusted_program;
+mod describe;
+
+pub use describe::describe;
+
 use crate::pyc::PyVersion;
 use crate::scan::record::{display_path, ser_opt_path, ser_path};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 /// Where an interpreter was found (also its priority: earlier wins for a tag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,6 +56,9 @@ pub struct Interpreter {
     /// `sys.pycache_prefix` as the interpreter sees it here.
     #[serde(serialize_with = "ser_opt_path")]
     pub pycache_prefix: Option<PathBuf>,
+    /// Not run: described from its virtualenv's `pyvenv.cfg` (planning only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub described: bool,
 }
 
 impl Interpreter {
@@ -85,6 +95,9 @@ pub struct Interpreters {
     pub found: Vec<Interpreter>,
     /// Candidates that failed to answer, with why.
     pub problems: Vec<String>,
+    /// Planning only: the scanned roots, whose interpreters (and virtualenvs') are
+    /// described from `pyvenv.cfg` instead of run.
+    planning: Option<Vec<PathBuf>>,
 }
 
 const PROBE: &str = r#"import sys, json
@@ -113,14 +126,19 @@ struct ProbeAnswer {
     prefix: Option<String>,
 }
 
-/// Runs the probe script with one interpreter.
+/// How long an interpreter may take to answer the probe.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the probe script with one interpreter, if [`trusted_program`] allows running it
+/// (the resolved path is run, from `/`, with `-E -s -S -B`: nothing from the environment,
+/// the current directory or site-packages is imported).
 pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
-    let out = Command::new(path)
-        .args(["-s", "-S", "-B", "-c", PROBE])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| format!("{}: cannot run it: {e}", display_path(path)))?;
+    let real = trusted_program(path)?;
+    let mut cmd = Command::new(&real);
+    cmd.args(["-E", "-s", "-S", "-B", "-c", PROBE])
+        .current_dir("/");
+    let out = child::run(&mut cmd, path, None, PROBE_TIMEOUT, 64 * 1024)
+        .map_err(|e| format!("{}: {e} (the version probe)", display_path(path)))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let a: ProbeAnswer = serde_json::from_str(text.trim()).map_err(|_| {
         format!(
@@ -138,6 +156,7 @@ pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
         tag: a.tag,
         magic: a.magic,
         pycache_prefix: a.prefix.filter(|p| !p.is_empty()).map(PathBuf::from),
+        described: false,
     })
 }
 
@@ -213,7 +232,27 @@ impl Interpreters {
             candidates: Vec::new(),
             found,
             problems: Vec::new(),
+            planning: None,
         }
+    }
+
+    /// For planning only (dry runs, the explorer's plan, `doctor --no-measure`): the
+    /// interpreters of virtualenvs and any candidate under one of `roots` are described
+    /// from `pyvenv.cfg`, never run; the others are probed (if trusted).
+    pub fn planning_only(mut self, roots: &[PathBuf]) -> Self {
+        self.planning = Some(roots.to_vec());
+        self
+    }
+
+    fn in_tree(&self, c: &Candidate) -> bool {
+        let Some(roots) = &self.planning else {
+            return false;
+        };
+        let real = std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone());
+        c.origin == Origin::Venv
+            || roots
+                .iter()
+                .any(|r| c.path.starts_with(r) || real.starts_with(r))
     }
 
     fn from_candidates(list: Vec<Candidate>) -> Self {
@@ -238,6 +277,7 @@ impl Interpreters {
             candidates,
             found: Vec::new(),
             problems: Vec::new(),
+            planning: None,
         }
     }
 
@@ -262,10 +302,23 @@ impl Interpreters {
             .into_iter()
             .partition(|c| pick(c));
         self.candidates = later;
+        let tree: Vec<bool> = now.iter().map(|c| self.in_tree(c)).collect();
         let results: Vec<(Origin, Result<Interpreter, String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = now
                 .iter()
-                .map(|c| (c.origin, s.spawn(|| probe(&c.path, c.origin))))
+                .zip(&tree)
+                .map(|(c, &tree)| {
+                    (
+                        c.origin,
+                        s.spawn(move || {
+                            if tree {
+                                describe(&c.path, c.origin)
+                            } else {
+                                probe(&c.path, c.origin)
+                            }
+                        }),
+                    )
+                })
                 .collect();
             handles
                 .into_iter()
@@ -380,35 +433,4 @@ pub fn venvs_under(dirs: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_and_names_give_versions() {
-        assert_eq!(version_of_key("cpython-312"), Some(PyVersion::new(3, 12)));
-        assert_eq!(version_of_key("pypy39"), Some(PyVersion::new(3, 9)));
-        assert_eq!(version_of_key("cpython-27"), Some(PyVersion::new(2, 7)));
-        assert_eq!(version_in_name("3.13.0"), Some(PyVersion::new(3, 13)));
-        assert_eq!(version_in_name("3"), None);
-    }
-
-    #[test]
-    fn probing_a_real_interpreter_reports_its_tag_and_magic() {
-        let Some(p) = ["/usr/bin/python3"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-        else {
-            eprintln!("skipped: no /usr/bin/python3");
-            return;
-        };
-        let i = probe(&p, Origin::System).unwrap();
-        assert_eq!(
-            i.tag.as_deref(),
-            Some(format!("cpython-3{}", i.python.minor).as_str())
-        );
-        let info = crate::pyc::magic::lookup(i.magic);
-        assert_eq!(info.python, Some(i.python));
-        assert!(probe(Path::new("/bin/true"), Origin::Flag).is_err());
-    }
-}
+mod tests;

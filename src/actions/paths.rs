@@ -99,3 +99,74 @@ pub fn target_path(prefix: Option<&Path>, source: &Path, tag: &str, opt: u8) -> 
     let mut out = Vec::new();
     cache_name(prefix, source, tag, opt, &mut out).then(|| PathBuf::from(OsStr::from_bytes(&out)))
 }
+
+/// Refuses a cache prefix that is `/` or holds a scanned root: a prefix is a directory of
+/// caches only, and over real code its `.pyc` files would be taken for prefix caches (and
+/// `/` would put every interpreter's own caches in the plan). Paths are compared as given
+/// and with links resolved.
+pub fn check_prefix(prefix: &Path, roots: &[PathBuf]) -> Result<(), String> {
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (given, resolved) = (prefix, real(prefix));
+    let shown = crate::scan::record::display_path(prefix);
+    if given == Path::new("/") || resolved == Path::new("/") {
+        return Err(format!(
+            "refusing the cache prefix {shown}: it is the whole file system; name the directory that holds only caches (e.g. /var/cache/app-pyc)"
+        ));
+    }
+    for root in roots {
+        if root.starts_with(given) || real(root).starts_with(&resolved) {
+            return Err(format!(
+                "refusing the cache prefix {shown}: it holds the scanned tree {}, so its code would be taken for caches; name the directory that holds only caches (e.g. /var/cache/app-pyc)",
+                crate::scan::record::display_path(root)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True when a file name in a prefix tree is a prefix cache's: `NAME.TAG.pyc` or
+/// `NAME.TAG.opt-N.pyc` for its tag. A tagless `NAME.pyc` there is code, not a cache.
+pub(crate) fn is_prefix_cache_name(name: &[u8], tag: Option<&str>) -> bool {
+    let Some(tag) = tag.filter(|t| !t.is_empty()) else {
+        return false;
+    };
+    let Some(stem) = name.strip_suffix(b".pyc") else {
+        return false;
+    };
+    let stem = match stem.iter().rposition(|&b| b == b'.') {
+        Some(i) if stem[i + 1..].starts_with(b"opt-") => &stem[..i],
+        _ => stem,
+    };
+    let mut dotted = b".".to_vec();
+    dotted.extend_from_slice(tag.as_bytes());
+    stem.len() > dotted.len() && stem.ends_with(&dotted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_names_and_ancestors() {
+        assert!(is_prefix_cache_name(
+            b"m.cpython-312.pyc",
+            Some("cpython-312")
+        ));
+        assert!(is_prefix_cache_name(
+            b"m.cpython-312.opt-2.pyc",
+            Some("cpython-312")
+        ));
+        assert!(!is_prefix_cache_name(b"m.pyc", None));
+        assert!(!is_prefix_cache_name(b"m.pyc", Some("cpython-312")));
+        assert!(!is_prefix_cache_name(
+            b".cpython-312.pyc",
+            Some("cpython-312")
+        ));
+        assert!(check_prefix(Path::new("/"), &[]).is_err());
+        let roots = [PathBuf::from("/srv/app")];
+        assert!(check_prefix(Path::new("/srv"), &roots).is_err());
+        assert!(check_prefix(Path::new("/srv/app"), &roots).is_err());
+        assert!(check_prefix(Path::new("/var/cache/pyc"), &roots).is_ok());
+        assert!(check_prefix(Path::new("/srv/app/.pyc"), &roots).is_ok());
+    }
+}

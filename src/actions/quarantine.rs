@@ -1,94 +1,237 @@
 //! Quarantine: move cache files aside instead of deleting them, with a manifest to put
 //! them back (`pycache clean --restore DIR`).
 //!
-//! Layout: `DIR/manifest.jsonl` (one JSON object per file: where it came from, its size,
-//! mtime, mode and owner) and `DIR/files/<run>-<n>.pyc.quarantined`. The suffix keeps the
-//! quarantined files from looking like bytecode to a later scan. Files move with `renameat`
-//! on the same filesystem and are copied (then unlinked) across filesystems.
+//! Layout: `DIR/manifest.jsonl` (a journal, see [`journal`]) and
+//! `DIR/files/<run>-<n>.pyc.quarantined`. The suffix keeps the quarantined files from
+//! looking like bytecode to a later scan. Files move with `renameat` on the same filesystem
+//! and are copied (then unlinked) across filesystems.
+//!
+//! The directory is pycache's own: created with mode 700, or already owned by the invoking
+//! user and writable by nobody else, reached without following links (see
+//! [`crate::safe_dir`]). Otherwise another user could plant a `manifest.jsonl` symlink (root
+//! appending file names to any file) or a manifest that makes `--restore` write anywhere.
 
-use super::plan::{ActionKind, Plan};
+mod journal;
+mod place;
+mod restore;
+
+pub use restore::restore;
+
+use super::plan::{Identity, RemoveFile, Step};
 use super::remove::errno_text;
-use super::report::{Outcome, Report, StepOutcome};
+use crate::safe_dir::{self, NEW_FILE};
 use crate::scan::record::display_path;
+use journal::{Intent, Journal, Record, RunHeader};
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, RenameFlags, open, openat, renameat, renameat2};
-use nix::sys::stat::{FileStat, Mode, fstat};
+use nix::fcntl::{Flock, FlockArg, OFlag, openat, renameat};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstat};
 use nix::sys::time::TimeSpec;
 use nix::unistd::{Gid, Uid, UnlinkatFlags, fchown, unlinkat};
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 const MANIFEST: &str = "manifest.jsonl";
 const FILES: &str = "files";
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY
-    .union(OFlag::O_DIRECTORY)
-    .union(OFlag::O_NOFOLLOW)
-    .union(OFlag::O_CLOEXEC);
-
-/// One quarantined file, as a manifest line.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    /// Name under `DIR/files/`.
-    file: String,
-    /// Original path (escaped text, for people).
-    path: String,
-    /// Original path bytes in hex (exact, for restoring).
-    path_hex: String,
-    size: u64,
-    mtime: i64,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-}
+const WHAT: &str = "quarantine directory";
 
 /// An open quarantine directory that files are moved into.
 pub struct Quarantine {
     files: OwnedFd,
-    manifest: File,
+    journal: Journal,
+    /// Held for the whole run: one pycache at a time per quarantine.
+    _lock: Flock<File>,
     run: String,
     next: u64,
+    /// Paths whose intents are on disk already, with their names under `files/`.
+    reserved: HashMap<PathBuf, String>,
+}
+
+/// File steps whose intents are written (and synced) together.
+const BATCH: usize = 256;
+
+/// Opens `files/` in an open quarantine directory, creating it (mode 700) if asked.
+fn open_files(qdir: BorrowedFd<'_>, dir: &Path, create: bool) -> Result<OwnedFd, String> {
+    let shown = dir.join(FILES);
+    if create {
+        safe_dir::make_dir_at(qdir, OsStr::new(FILES), 0o700, &shown)?;
+    }
+    let fd = safe_dir::open_dir_at(qdir, OsStr::new(FILES), &shown)?;
+    safe_dir::check_private(&fstat(&fd).map_err(errno_text)?, &shown, WHAT)?;
+    Ok(fd)
+}
+
+/// Opens the manifest in an open quarantine directory (never through a symlink), checks it
+/// is a private regular file, and locks it.
+fn open_manifest(qdir: BorrowedFd<'_>, dir: &Path, flags: OFlag) -> Result<Flock<File>, String> {
+    let shown = dir.join(MANIFEST);
+    let fd = openat(
+        qdir,
+        MANIFEST,
+        flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map_err(|e| match e {
+        Errno::ELOOP => format!(
+            "{} is a symlink: refused (a pycache manifest is a plain file); remove it",
+            display_path(&shown)
+        ),
+        Errno::ENOENT => format!(
+            "{} does not exist: is this a pycache quarantine directory?",
+            display_path(&shown)
+        ),
+        e => format!("cannot open {}: {}", display_path(&shown), e.desc()),
+    })?;
+    let st = fstat(&fd).map_err(errno_text)?;
+    if !is_regular(&st) || st.st_nlink != 1 {
+        return Err(format!(
+            "{} is not a plain file of its own (a device, FIFO or hard link): refused",
+            display_path(&shown)
+        ));
+    }
+    safe_dir::check_private(&st, &shown, "quarantine manifest")?;
+    Flock::lock(File::from(fd), FlockArg::LockExclusiveNonblock).map_err(|(_, e)| match e {
+        Errno::EWOULDBLOCK => format!(
+            "{} is in use by another pycache: wait for it to finish",
+            display_path(dir)
+        ),
+        e => format!("cannot lock {}: {}", display_path(&shown), e.desc()),
+    })
+}
+
+/// True for a regular file.
+pub(crate) fn is_regular(st: &FileStat) -> bool {
+    SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFREG
 }
 
 impl Quarantine {
-    /// Opens (creating) `dir`, its `files/` directory and its manifest.
-    pub fn open(dir: &Path) -> Result<Self, String> {
-        let files_path = dir.join(FILES);
-        std::fs::create_dir_all(&files_path)
-            .map_err(|e| format!("cannot create quarantine {}: {e}", display_path(dir)))?;
-        let files = open(&files_path, DIR_FLAGS, Mode::empty()).map_err(|e| {
+    /// Checks, before any planning, that `dir` can be used as a quarantine: missing (it will
+    /// be created), or ours and private with a plain manifest. Changes nothing.
+    pub fn check(dir: &Path) -> Result<(), String> {
+        if std::fs::symlink_metadata(dir).is_err() {
+            return Ok(());
+        }
+        let qdir = safe_dir::open_private_dir(dir, None, WHAT)?;
+        match nix::sys::stat::fstatat(&qdir, FILES, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(_) => drop(open_files(qdir.as_fd(), dir, false)?),
+            Err(Errno::ENOENT) => {}
+            Err(e) => {
+                return Err(format!(
+                    "cannot open {}: {}",
+                    display_path(&dir.join(FILES)),
+                    e.desc()
+                ));
+            }
+        }
+        match open_manifest(qdir.as_fd(), dir, OFlag::O_RDONLY) {
+            Err(e) if e.contains("does not exist") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Opens (creating, mode 700) `dir`, its `files/` directory and its manifest, and
+    /// starts a run that may move files out of `roots`.
+    pub fn open(dir: &Path, roots: &[std::path::PathBuf]) -> Result<Self, String> {
+        let qdir = safe_dir::open_private_dir(dir, Some(0o700), WHAT)?;
+        let files = open_files(qdir.as_fd(), dir, true)?;
+        let lock = open_manifest(
+            qdir.as_fd(),
+            dir,
+            OFlag::O_RDWR | OFlag::O_APPEND | OFlag::O_CREAT,
+        )?;
+        let file = lock
+            .try_clone()
+            .map_err(|e| format!("cannot open the quarantine manifest: {e}"))?;
+        let mut journal = Journal::new(file).map_err(|e| {
             format!(
-                "cannot open quarantine {}: {}",
-                display_path(&files_path),
-                e.desc()
+                "cannot write the quarantine manifest in {}: {e}",
+                display_path(dir)
             )
         })?;
-        let manifest = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(MANIFEST))
-            .map_err(|e| {
-                format!(
-                    "cannot open the quarantine manifest in {}: {e}",
-                    display_path(dir)
-                )
-            })?;
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let run = format!("{secs}-{}", std::process::id());
+        let mut header = RunHeader {
+            run: run.clone(),
+            roots: Vec::new(),
+            roots_hex: Vec::new(),
+            root_ids: Vec::new(),
+        };
+        for root in roots {
+            // The roots are the user's choice and may be reached through a link, as in clean.
+            let Ok(st) = nix::sys::stat::stat(root) else {
+                continue;
+            };
+            header.roots.push(crate::text::path_text(root));
+            header.roots_hex.push(hex(root.as_os_str().as_bytes()));
+            header.root_ids.push((st.st_dev, st.st_ino));
+        }
+        journal.append_all(&[Record::Run(header)], true)?;
         Ok(Self {
             files,
-            manifest,
-            run: format!("{secs}-{}", std::process::id()),
+            journal,
+            _lock: lock,
+            run,
             next: 0,
+            reserved: HashMap::new(),
         })
     }
 
-    /// Moves `name` (in the directory `from`) into the quarantine and records it.
+    fn new_name(&mut self) -> String {
+        self.next += 1;
+        format!("{}-{:06}.pyc.quarantined", self.run, self.next)
+    }
+
+    fn intent(&self, file: &str, original: &Path, id: &Identity) -> Record {
+        Record::Intent(Intent {
+            run: self.run.clone(),
+            file: file.to_string(),
+            path: crate::text::path_text(original),
+            path_hex: hex(original.as_os_str().as_bytes()),
+            size: id.size,
+            mtime: id.mtime,
+            dev: id.dev,
+            ino: id.ino,
+        })
+    }
+
+    /// Records the intents of the next file steps of `steps` (from the current one) in one
+    /// synced write, unless the current one already has its intent: one disk sync per
+    /// batch instead of one per file, and still every intent on disk before its move.
+    pub(crate) fn plan_ahead(&mut self, steps: &[Step]) {
+        let Some(Step::RemoveFile(first)) = steps.first() else {
+            return;
+        };
+        if self.reserved.contains_key(&first.path) {
+            return;
+        }
+        let batch: Vec<&RemoveFile> = steps
+            .iter()
+            .take(BATCH)
+            .filter_map(|s| match s {
+                Step::RemoveFile(f) if !self.reserved.contains_key(&f.path) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let mut records = Vec::with_capacity(batch.len());
+        let mut names = Vec::with_capacity(batch.len());
+        for f in batch {
+            let file = self.new_name();
+            records.push(self.intent(&file, &f.path, &f.expect));
+            names.push((f.path.clone(), file));
+        }
+        // On failure the journal is broken and every `take` says so.
+        if self.journal.append_all(&records, true).is_ok() {
+            self.reserved.extend(names);
+        }
+    }
+
+    /// Moves `name` (in the directory `from`) into the quarantine: the journal holds the
+    /// intent (on disk) before the move and marks it done after.
     pub(crate) fn take(
         &mut self,
         from: BorrowedFd<'_>,
@@ -96,37 +239,49 @@ impl Quarantine {
         original: &Path,
         st: &FileStat,
     ) -> Result<(), String> {
-        self.next += 1;
-        let file = format!("{}-{:06}.pyc.quarantined", self.run, self.next);
-        match renameat(from, name, self.files.as_fd(), file.as_str()) {
-            Ok(()) => {}
-            Err(Errno::EXDEV) => copy_then_unlink(from, name, self.files.as_fd(), &file, st)?,
-            Err(e) => return Err(errno_text(e)),
-        }
-        let entry = Entry {
-            file: file.clone(),
-            path: display_path(original),
-            path_hex: hex(original.as_os_str().as_bytes()),
-            size: u64::try_from(st.st_size).unwrap_or(0),
-            mtime: st.st_mtime,
-            mode: st.st_mode,
-            uid: st.st_uid,
-            gid: st.st_gid,
+        let file = match self.reserved.remove(original) {
+            Some(file) => file,
+            None => {
+                let file = self.new_name();
+                let id = Identity {
+                    dev: st.st_dev,
+                    ino: st.st_ino,
+                    size: u64::try_from(st.st_size).unwrap_or(0),
+                    mtime: st.st_mtime,
+                };
+                let record = self.intent(&file, original, &id);
+                self.journal.append_all(&[record], true)?;
+                file
+            }
         };
-        let line = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
-        if let Err(e) = writeln!(self.manifest, "{line}") {
-            // Without a manifest line the file could not be found again: put it back.
-            let back = renameat(self.files.as_fd(), file.as_str(), from, name);
-            return Err(format!(
-                "cannot write the quarantine manifest ({e}); {}",
-                if back.is_ok() {
-                    "the file was put back"
-                } else {
-                    "the file stays in the quarantine files/ directory"
-                }
-            ));
+        let moved = match renameat(from, name, self.files.as_fd(), file.as_str()) {
+            Ok(()) => Ok(()),
+            Err(Errno::EXDEV) => copy_then_unlink(from, name, self.files.as_fd(), &file, st),
+            Err(e) => Err(errno_text(e)),
+        };
+        if let Err(why) = moved {
+            let _ = self
+                .journal
+                .append_all(&[Record::Abandoned { file }], false);
+            return Err(why);
         }
+        // The intent alone is enough to restore the file: a lost mark costs nothing.
+        let _ = self.journal.append_all(&[Record::Done { file }], false);
         Ok(())
+    }
+}
+
+impl Drop for Quarantine {
+    /// Intents of steps that never ran (cancelled, skipped) are marked abandoned.
+    fn drop(&mut self) {
+        let records: Vec<Record> = self
+            .reserved
+            .drain()
+            .map(|(_, file)| Record::Abandoned { file })
+            .collect();
+        if !records.is_empty() {
+            let _ = self.journal.append_all(&records, true);
+        }
     }
 }
 
@@ -149,151 +304,26 @@ fn copy_then_unlink(
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) {
         return Err("changed while being quarantined: kept".into());
     }
-    copy_fd(src, to, file, Mode::from_bits_truncate(0o600))?;
+    let copy = copy_fd(src, to, file, Mode::from_bits_truncate(0o600))?;
+    // The copy carries the original's owner, mode and mtime back on restore.
+    let _ = fchown(
+        &copy,
+        Some(Uid::from_raw(st.st_uid)),
+        Some(Gid::from_raw(st.st_gid)),
+    );
+    let _ = nix::sys::stat::fchmod(&copy, Mode::from_bits_truncate(st.st_mode & 0o7777));
+    let t = TimeSpec::new(st.st_mtime, 0);
+    let _ = nix::sys::stat::futimens(&copy, &t, &t);
+    copy.sync_all().map_err(|e| e.to_string())?;
     unlinkat(from, name, UnlinkatFlags::NoRemoveDir).map_err(errno_text)
 }
 
 /// Copies an open file into a new file `name` in directory `to` (which must not exist).
 fn copy_fd(src: OwnedFd, to: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<File, String> {
-    let flags =
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let dst = openat(to, name, flags, mode).map_err(errno_text)?;
+    let dst = openat(to, name, NEW_FILE, mode).map_err(errno_text)?;
     let mut dst = File::from(dst);
     std::io::copy(&mut File::from(src), &mut dst).map_err(|e| e.to_string())?;
-    dst.sync_all().map_err(|e| e.to_string())?;
     Ok(dst)
-}
-
-/// Puts every quarantined file of `dir` back where it came from, unless something exists
-/// there now. Restored entries leave the manifest; the others stay for a later attempt.
-pub fn restore(dir: &Path) -> Result<Report, String> {
-    let manifest_path = dir.join(MANIFEST);
-    let text = File::open(&manifest_path).map_err(|e| {
-        format!(
-            "cannot read {} ({e}); is this a pycache quarantine directory?",
-            display_path(&manifest_path)
-        )
-    })?;
-    let files_path = dir.join(FILES);
-    let files = open(&files_path, DIR_FLAGS, Mode::empty())
-        .map_err(|e| format!("cannot open {}: {}", display_path(&files_path), e.desc()))?;
-    let mut outcomes = Vec::new();
-    let mut kept = Vec::new();
-    for (index, line) in std::io::BufReader::new(text).lines().enumerate() {
-        let line =
-            line.map_err(|e| format!("cannot read {}: {e}", display_path(&manifest_path)))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
-            outcomes.push(StepOutcome::new(
-                index,
-                &manifest_path,
-                Outcome::Failed(format!("line {} is not a manifest entry", index + 1)),
-            ));
-            kept.push(line);
-            continue;
-        };
-        let target = unhex(&entry.path_hex).map_or_else(
-            || PathBuf::from(&entry.path),
-            |b| PathBuf::from(std::ffi::OsString::from_vec(b)),
-        );
-        let outcome = restore_one(files.as_fd(), &entry, &target);
-        if outcome != Outcome::Done {
-            kept.push(line);
-        }
-        outcomes.push(StepOutcome::new(index, &target, outcome));
-    }
-    let tmp = dir.join("manifest.jsonl.tmp");
-    let body: String = kept.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(&tmp, body)
-        .and_then(|()| std::fs::rename(&tmp, &manifest_path))
-        .map_err(|e| format!("cannot rewrite {}: {e}", display_path(&manifest_path)))?;
-    Ok(Report::new(
-        &Plan::new(ActionKind::Restore, vec![dir.to_path_buf()]),
-        outcomes,
-        false,
-    ))
-}
-
-fn restore_one(files: BorrowedFd<'_>, e: &Entry, target: &Path) -> Outcome {
-    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-        return Outcome::Failed("the manifest path has no directory".into());
-    };
-    if !parent.exists() {
-        let grand_exists = parent.parent().is_some_and(Path::exists);
-        if parent.file_name() != Some(OsStr::new("__pycache__")) || !grand_exists {
-            return Outcome::Skipped(format!("its directory {} is gone", display_path(parent)));
-        }
-        if let Err(err) = std::fs::create_dir(parent) {
-            return Outcome::Failed(format!("cannot create {}: {err}", display_path(parent)));
-        }
-        // Best effort: the directory belongs to whoever owned the file.
-        let _ = nix::unistd::chown(
-            parent,
-            Some(Uid::from_raw(e.uid)),
-            Some(Gid::from_raw(e.gid)),
-        );
-    }
-    let dir = match open(parent, DIR_FLAGS, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::ELOOP | Errno::ENOTDIR) => {
-            return Outcome::Skipped(format!(
-                "{} is not a real directory now: not followed",
-                display_path(parent)
-            ));
-        }
-        Err(err) => {
-            return Outcome::Failed(format!(
-                "cannot open {}: {}",
-                display_path(parent),
-                err.desc()
-            ));
-        }
-    };
-    match renameat2(
-        files,
-        e.file.as_str(),
-        &dir,
-        name,
-        RenameFlags::RENAME_NOREPLACE,
-    ) {
-        Ok(()) => Outcome::Done,
-        Err(Errno::EEXIST) => {
-            Outcome::Skipped("a file exists there now: left in the quarantine".into())
-        }
-        Err(Errno::ENOENT) => {
-            Outcome::Skipped(format!("files/{} is missing from the quarantine", e.file))
-        }
-        Err(Errno::EXDEV) => match copy_back(files, e, dir.as_fd(), name) {
-            Ok(()) => Outcome::Done,
-            Err(why) => Outcome::Failed(why),
-        },
-        Err(err) => Outcome::Failed(errno_text(err)),
-    }
-}
-
-fn copy_back(
-    files: BorrowedFd<'_>,
-    e: &Entry,
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-) -> Result<(), String> {
-    let src = openat(
-        files,
-        e.file.as_str(),
-        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(errno_text)?;
-    let name = name
-        .to_str()
-        .ok_or("only UTF-8 names are copied across filesystems")?;
-    let dst = copy_fd(src, dir, name, Mode::from_bits_truncate(e.mode & 0o7777))?;
-    let _ = fchown(&dst, Some(Uid::from_raw(e.uid)), Some(Gid::from_raw(e.gid)));
-    let t = TimeSpec::new(e.mtime, 0);
-    let _ = nix::sys::stat::futimens(&dst, &t, &t);
-    unlinkat(files, e.file.as_str(), UnlinkatFlags::NoRemoveDir).map_err(errno_text)
 }
 
 /// Lower-case hex of bytes.
@@ -301,7 +331,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || text.is_empty() {
         return None;
     }
@@ -312,81 +342,4 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::actions::plan::Identity;
-    use crate::actions::remove::{Handles, remove_file};
-    use std::os::unix::fs::MetadataExt;
-
-    #[test]
-    fn quarantined_files_come_back_unchanged() {
-        let t = tempfile::tempdir().unwrap();
-        let root = t.path().join("root");
-        let cache = root.join("pkg/__pycache__/m.cpython-313.pyc");
-        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
-        std::fs::write(&cache, b"bytecode").unwrap();
-        let m = std::fs::metadata(&cache).unwrap();
-        let step = crate::actions::plan::RemoveFile {
-            path: cache.clone(),
-            root: root.clone(),
-            status: crate::pyc::Status::Orphaned,
-            tag: None,
-            expect: Identity {
-                dev: m.dev(),
-                ino: m.ino(),
-                size: m.size(),
-                mtime: m.mtime(),
-            },
-            disk_usage: 0,
-        };
-        let qdir = t.path().join("q");
-        let mut q = Quarantine::open(&qdir).unwrap();
-        assert_eq!(
-            remove_file(&mut Handles::default(), &step, Some(&mut q)),
-            Outcome::Done
-        );
-        assert!(!cache.exists());
-        std::fs::remove_dir(cache.parent().unwrap()).unwrap();
-        let manifest = std::fs::read_to_string(qdir.join(MANIFEST)).unwrap();
-        assert!(manifest.contains("m.cpython-313.pyc"));
-        let report = restore(&qdir).unwrap();
-        assert_eq!(report.summary.done, 1, "{:?}", report.outcomes);
-        assert_eq!(std::fs::read(&cache).unwrap(), b"bytecode");
-        assert_eq!(std::fs::metadata(&cache).unwrap().mtime(), m.mtime());
-        assert_eq!(std::fs::read_to_string(qdir.join(MANIFEST)).unwrap(), "");
-    }
-
-    #[test]
-    fn restore_never_overwrites() {
-        let t = tempfile::tempdir().unwrap();
-        let qdir = t.path().join("q");
-        std::fs::create_dir_all(qdir.join(FILES)).unwrap();
-        std::fs::write(qdir.join("files/1-000001.pyc.quarantined"), b"old").unwrap();
-        let target = t.path().join("m.pyc");
-        std::fs::write(&target, b"new").unwrap();
-        let entry = Entry {
-            file: "1-000001.pyc.quarantined".into(),
-            path: display_path(&target),
-            path_hex: hex(target.as_os_str().as_bytes()),
-            size: 3,
-            mtime: 0,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-        };
-        std::fs::write(
-            qdir.join(MANIFEST),
-            serde_json::to_string(&entry).unwrap() + "\n",
-        )
-        .unwrap();
-        let report = restore(&qdir).unwrap();
-        assert_eq!(report.summary.skipped, 1);
-        assert_eq!(std::fs::read(&target).unwrap(), b"new");
-        assert!(
-            std::fs::read_to_string(qdir.join(MANIFEST))
-                .unwrap()
-                .contains("1-000001")
-        );
-        assert_eq!(unhex(&hex(b"\xff/x")), Some(b"\xff/x".to_vec()));
-    }
-}
+mod tests;

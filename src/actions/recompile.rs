@@ -127,7 +127,7 @@ impl<'a> Prepared<'a> {
     /// The plan, with the interpreters found.
     pub fn plan(self, interps: &Interpreters) -> Plan {
         let (model, sel, opts) = (self.model, self.sel, self.opts);
-        let mut plan = Plan::new(ActionKind::Recompile, model.roots.clone());
+        let mut plan = Plan::new(ActionKind::Recompile, super::clean::removal_roots(model));
         let chosen = self.chosen.or_else(|| {
             chosen(model, sel, opts, Some(interps)).map(|(keys, scope)| {
                 let (targets, fresh) = targets(model, sel, opts, &keys, scope);
@@ -161,6 +161,14 @@ impl<'a> Prepared<'a> {
             .collect();
         plan.notes
             .push(format!("interpreters: {}", lines.join("; ")));
+        if !interps.problems.is_empty() {
+            // Refused (not trusted), timed out, or not a Python: say which and why.
+            plan.notes
+                .push(format!("not used: {}", interps.problems.join("; ")));
+        }
+        if interps.found.iter().any(|i| i.described) {
+            plan.notes.push("planning only: the tree's interpreters were not run; their versions come from their pyvenv.cfg".into());
+        }
         plan.notes.push(match scope {
             Scope::Whole => "every selected module gets a cache for each named tag".into(),
             Scope::PerDirectory => "tags chosen from the caches already in the tree; a module gets caches for the tags its directory (or nearest parent) already has (name others with --tag or --python)".into(),

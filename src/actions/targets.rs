@@ -198,6 +198,9 @@ pub(crate) fn targets(
             else {
                 continue;
             };
+            if !at_python_name(model, c, src, key, opt) {
+                continue;
+            }
             let Some(meta) = model.modules.get(src).and_then(|m: &Module| m.source_meta) else {
                 continue;
             };
@@ -258,10 +261,11 @@ pub(crate) fn targets(
         for &(key, profile) in &dir_keys {
             if py2.get(key).copied().unwrap_or(false) {
                 // Python 2 caches are only rewritten where they are (legacy, beside the source).
-                for c in model
-                    .caches_of(m)
-                    .filter(|c| c.location == Location::Legacy && cache_key(c) == Some(key))
-                {
+                for c in model.caches_of(m).filter(|c| {
+                    c.location == Location::Legacy
+                        && cache_key(c) == Some(key)
+                        && at_python_name(model, c, &m.source, key, 0)
+                }) {
                     consider(sel, opts, c, meta, key, &mut out, &mut fresh);
                 }
                 continue;
@@ -276,17 +280,19 @@ pub(crate) fn targets(
                 _ => default.to_vec(),
             };
             for opt in levels {
+                if !cache_name(model.prefix.as_deref(), &m.source, key, opt, &mut name) {
+                    continue;
+                }
                 // The module's own caches are linked in the model: no path lookup needed.
-                let existing = model.caches_of(m).find(|c| {
-                    c.location == location && cache_key(c) == Some(key) && opt_level(c) == Some(opt)
-                });
+                // Only the file at the very name Python reads counts: an interrupted
+                // write's leftover `NAME.TAG.pyc.<digits>` is never written into.
+                let existing = model
+                    .caches_of(m)
+                    .find(|c| c.location == location && bytes(&c.path) == name.as_slice());
                 if let Some(c) = existing {
                     if sel.path_ok(&m.source) || sel.path_ok(&c.path) {
                         consider(sel, opts, c, meta, key, &mut out, &mut fresh);
                     }
-                    continue;
-                }
-                if !cache_name(model.prefix.as_deref(), &m.source, key, opt, &mut name) {
                     continue;
                 }
                 let cache = Path::new(OsStr::from_bytes(&name));
@@ -311,6 +317,26 @@ pub(crate) fn targets(
     }
     out.sort_by(|a, b| (&a.key, &a.cache).cmp(&(&b.key, &b.cache)));
     (out, fresh)
+}
+
+/// True when a cache lies at the very name the interpreter reads for its source, tag and
+/// opt level (not a leftover `NAME.TAG.pyc.<digits>`, nor an odd name).
+fn at_python_name(model: &ScanModel, c: &CacheRecord, source: &Path, key: &str, opt: u8) -> bool {
+    let mut name = Vec::new();
+    match c.location {
+        Location::Legacy => {
+            let mut legacy = source.to_path_buf();
+            legacy.set_extension("pyc");
+            c.path == legacy
+        }
+        Location::Pycache => {
+            cache_name(None, source, key, opt, &mut name) && bytes(&c.path) == name.as_slice()
+        }
+        Location::Prefix => {
+            cache_name(model.prefix.as_deref(), source, key, opt, &mut name)
+                && bytes(&c.path) == name.as_slice()
+        }
+    }
 }
 
 fn target(

@@ -2,9 +2,11 @@
 //!
 //! Also holds what `clean` and `recompile` share: the selection flags, the confirmation
 //! rule (ask on a terminal unless --yes; refuse without one) and progress on stderr.
-//! Exit: 0 done (or nothing to do, or declined), 1 when a step failed, 2 usage or I/O error.
+//! Exit: 0 done (or nothing to do, or declined), 1 when a step failed or a signal stopped the
+//! run, 2 usage or I/O error.
 
 use super::scan::{print_quietly, scan_with_progress};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail, eyre};
 use pycache::actions::{
     self, ExecOptions, Plan, ProgressUpdate, Report, Selection, parse_age, plan_clean,
@@ -14,6 +16,8 @@ use pycache::scan::{ScanModel, ScanOptions, display_path};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Arguments of `clean`.
 #[derive(Debug, clap::Args)]
@@ -31,25 +35,29 @@ Examples:
 
 The plan is shown first; on a terminal pycache asks before changing anything, elsewhere it
 needs --yes. Sourceless caches are kept unless named with --include-sourceless.
+A quarantine directory is pycache's own: a new one is created with mode 700; an existing
+one must belong to you and be writable by nobody else. SIGTERM or Ctrl-C finishes the
+current file and stops; --restore puts back every file the manifest accounts for.
 
 Exit status: 0 done, nothing to do, or declined; 1 a step failed (the report names it and
-why); 2 usage or I/O error.")]
+why), a file could not be restored, or a signal stopped the run; 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and clean (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Also remove this sourceless cache (importable code, maybe the only copy); repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = PathArg, long, value_name = "PATH")]
     pub include_sourceless: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan and clean too (default: $PYTHONPYCACHEPREFIX).
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
     /// Move the files into DIR with a manifest instead of deleting them.
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub quarantine: Option<PathBuf>,
     /// Put the files quarantined in DIR back where they were, then exit.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "quarantine", "path"])]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["dry_run", "quarantine", "path"])]
     pub restore: Option<PathBuf>,
     /// Show the plan; change nothing.
     #[arg(long)]
@@ -78,7 +86,7 @@ pub struct SelectArgs {
     #[arg(long = "location", value_name = "LIST", value_delimiter = ',', value_parser = parse_location)]
     pub locations: Vec<Location>,
     /// Only caches under this path; repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(value_parser = PathArg, long, value_name = "PATH")]
     pub under: Vec<PathBuf>,
     /// Only caches whose own file is older than AGE (30d, 12h, 2w; based on its mtime).
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
@@ -122,11 +130,8 @@ fn parse_location(s: &str) -> Result<Location, String> {
 
 /// A path made absolute against the current directory (no symlink resolution, as the scan).
 pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(p)
-    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    pycache::paths::normalize_in(&cwd, p)
 }
 
 /// Runs `clean`.
@@ -134,6 +139,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(dir) = &args.restore {
         let report = actions::restore(dir).map_err(|e| eyre!(e))?;
         return finish(None, &report, args.json);
+    }
+    if let Some(q) = &args.quarantine {
+        actions::Quarantine::check(&absolute(q)).map_err(|e| eyre!(e))?;
     }
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
     let mut sel = args.select.selection();
@@ -148,7 +156,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         "delete"
     };
-    run_plan(
+    let code = run_plan(
         &plan,
         &Flow {
             dry_run: args.dry_run,
@@ -158,11 +166,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
             jobs: 1,
         },
         &mut |_| {},
-    )
+    )?;
+    Ok(incomplete(&model, "the clean plan").unwrap_or(code))
+}
+
+/// Exit 2 with a line on stderr when the scan behind a plan skipped part of the tree: the
+/// plan could not cover what was not read.
+pub fn incomplete(model: &ScanModel, what: &str) -> Option<ExitCode> {
+    super::scan::warn_skipped(model, what).then(|| ExitCode::from(2))
 }
 
 /// Scans one root (plus the prefix tree) with the same checks as `pycache scan`.
 pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel> {
+    if let Some(p) = &prefix {
+        let root = path
+            .as_deref()
+            .map_or_else(|| std::env::current_dir().unwrap_or_default(), absolute);
+        pycache::actions::paths::check_prefix(&absolute(p), &[root])
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    }
     let args = super::scan::Args {
         paths: path.into_iter().collect(),
         pycache_prefix: prefix,
@@ -173,7 +195,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         check: false,
     };
     let opts: ScanOptions = super::scan::options(&args)?;
-    Ok(scan_with_progress(opts))
+    scan_with_progress(opts)
 }
 
 /// How to run a plan from the CLI.
@@ -219,7 +241,7 @@ pub fn run_plan(plan: &Plan, flow: &Flow, learn: &mut dyn FnMut(&Report)) -> Res
         }
         if !confirm(&format!(
             "{}? [y/N] ",
-            plan.headline().trim_start_matches("plan: ")
+            pycache::text::terminal_safe(plan.headline().trim_start_matches("plan: "))
         ))? {
             print_quietly("cancelled: nothing was changed\n")?;
             return Ok(ExitCode::SUCCESS);
@@ -243,7 +265,7 @@ fn execute_with_progress(plan: &Plan, jobs: usize) -> Report {
     let mut last = std::time::Instant::now();
     let opts = ExecOptions {
         jobs: jobs.max(1),
-        ..ExecOptions::default()
+        cancel: Some(stop_on_signal()),
     };
     let report = actions::execute(plan, &opts, &mut |p: &ProgressUpdate| {
         if draw && (p.done == p.total || last.elapsed().as_millis() >= 100) {
@@ -262,6 +284,17 @@ fn execute_with_progress(plan: &Plan, jobs: usize) -> Report {
     report
 }
 
+/// SIGTERM and SIGINT finish the current step and stop the run (a second one ends the
+/// process at once): a quarantine then holds whole steps only, all in its journal.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+    }
+    stop
+}
+
 fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> {
     if json {
         match plan {
@@ -272,11 +305,11 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
         }
     } else {
         let mut text = lines(&report.problem_lines());
-        text.push_str(&report.summary_line());
+        text.push_str(&pycache::text::terminal_safe(&report.summary_line()));
         text.push('\n');
         print_quietly(&text)?;
     }
-    Ok(if report.has_failures() {
+    Ok(if report.has_failures() || report.cancelled {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -288,6 +321,10 @@ fn print_json(plan: &Plan, report: Option<&Report>, dry_run: bool) -> Result<()>
     print_quietly(&(serde_json::to_string_pretty(&doc)? + "\n"))
 }
 
+/// One line per item, each terminal-safe: a file name cannot end a plan line early or
+/// fake one, nor send escape sequences to the terminal of the admin who confirms.
 fn lines(v: &[String]) -> String {
-    v.iter().map(|l| format!("{l}\n")).collect()
+    v.iter()
+        .map(|l| format!("{}\n", pycache::text::terminal_safe(l)))
+        .collect()
 }

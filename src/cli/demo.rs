@@ -3,6 +3,7 @@
 
 use super::scan::{print_quietly, scan_with_progress, summary, verdict_word};
 use super::{ColorChoice, OUTPUT};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::Result;
 use pycache::pyc::{Location, Status};
 use pycache::scan::{ScanModel, ScanOptions, display_path};
@@ -26,7 +27,7 @@ Examples:
     pycache doctor /tmp/lernmanager --pycache-prefix /tmp/lernmanager/instance/tmp
 
 Exit status: 0 written (and the explorer quit normally), 2 usage or I/O error (e.g. DIR
-holds files that an earlier 'pycache demo' did not write).";
+holds files that an earlier 'pycache demo' did not write, or belongs to another user).";
 
 const EXPLORER: &str = "Explorer";
 
@@ -35,7 +36,9 @@ const EXPLORER: &str = "Explorer";
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Where to write the project (default: a new temporary directory). A non-empty
-    /// directory is refused unless an earlier `pycache demo` wrote it.
+    /// directory is refused unless an earlier `pycache demo` wrote it, and so is one that
+    /// belongs to another user or that others can write.
+    #[arg(value_parser = PathArg)]
     pub dir: Option<PathBuf>,
     /// Print the scan summary instead of opening the explorer (the default without a terminal).
     #[arg(long, help_heading = OUTPUT)]
@@ -75,7 +78,7 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
         return Ok(code);
     }
     let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
-    let model = scan_with_progress(opts);
+    let model = scan_with_progress(opts)?;
     if args.json {
         let mut s = serde_json::to_string_pretty(&model.to_json())?;
         s.push('\n');

@@ -24,6 +24,7 @@
 
 mod render;
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
 use pycache::doctor::context::ContextOptions;
 use pycache::doctor::{DoctorOptions, Report, diagnose};
@@ -53,12 +54,13 @@ const MEASURE: &str = "Measuring";
 pub struct Args {
     /// The project directory (default: the unit's or process's working directory, the
     /// entry's directory, or the current directory).
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     /// Read the runtime context from a systemd unit (a name, or a unit file path).
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "pid", help_heading = CONTEXT)]
     pub unit: Option<String>,
     /// Look for units and environment files under this root instead of / (as systemctl --root).
-    #[arg(long, value_name = "DIR", help_heading = CONTEXT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
     pub systemd_root: Option<PathBuf>,
     /// Read the runtime context from a running process.
     #[arg(long, value_name = "N", help_heading = CONTEXT)]
@@ -71,13 +73,15 @@ pub struct Args {
     pub group: Option<String>,
     /// The interpreter the service runs (default: the unit's or process's, a virtualenv in
     /// the project, else the newest one the user can run).
+    // Not normalised (PathArg): a bare name is looked up on PATH as the service would.
     #[arg(long, value_name = "PATH", help_heading = CONTEXT)]
     pub python: Option<PathBuf>,
     /// The script the service starts (default: the unit's ExecStart script, or detected).
+    // Not normalised (PathArg): a relative one is looked for here, then in the project.
     #[arg(long, value_name = "FILE", help_heading = CONTEXT)]
     pub entry: Option<PathBuf>,
     /// The PYTHONPYCACHEPREFIX in effect for the service.
-    #[arg(long, value_name = "DIR", help_heading = CONTEXT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
     pub pycache_prefix: Option<PathBuf>,
     /// An environment variable of the service (repeatable), e.g. PYTHONDONTWRITEBYTECODE=1.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env, help_heading = CONTEXT)]
@@ -129,12 +133,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         s.push('\n');
         s
     } else {
-        render::render(&report, super::wrap::width())
+        // Names in the report come from the disk and the unit files: no control
+        // character from them reaches the terminal (the renderer escapes names; this
+        // catches any that a message carries).
+        pycache::text::terminal_safe_lines(&render::render(&report, super::wrap::width()))
+            .into_owned()
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    if let Some(first) = report.skipped.first() {
+        let n = report.skipped.len();
+        super::scan::say_incomplete("the diagnosis", ("part", "parts"), n, first);
+        return Ok(ExitCode::from(2));
     }
     Ok(if report.needs_action() {
         ExitCode::from(1)

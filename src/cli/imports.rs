@@ -14,10 +14,11 @@
 
 mod render;
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
 use pycache::imports::findings::{Finding, cache_findings, source_findings};
 use pycache::imports::graph::ImportGraph;
-use pycache::imports::{Options, Scope, analyze, venv};
+use pycache::imports::{Options, Scope, analyze, lazy, venv};
 use pycache::pyc::PyVersion;
 use serde::Serialize;
 use std::io::Write as _;
@@ -46,6 +47,7 @@ const CACHES: &str = "Caches";
 pub struct Args {
     /// The project directory (default: the current one). A .py file means its directory,
     /// with that file as the entry point.
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     /// An entry point: a script (`python FILE`) or a module name (`python -m NAME`).
     /// Repeatable. Without it: run.py, wsgi.py, asgi.py, manage.py, app.py, __main__.py
@@ -53,18 +55,22 @@ pub struct Args {
     #[arg(long = "entry", value_name = "FILE|MODULE", help_heading = WHAT)]
     pub entries: Vec<String>,
     /// An extra import root, like PYTHONPATH. Repeatable.
-    #[arg(long = "path", value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long = "path", value_name = "DIR", help_heading = WHAT)]
     pub paths: Vec<PathBuf>,
     /// The virtualenv whose site-packages holds third-party modules (default: .venv,
     /// venv or env beside the project, if it has a pyvenv.cfg).
-    #[arg(long, value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub venv: Option<PathBuf>,
-    /// Target Python version, e.g. 3.12 (default: the virtualenv's, else 3.13).
+    /// Target Python version, e.g. 3.12 (default: the virtualenv's, else 3.15).
     #[arg(long, value_name = "VERSION", value_parser = parse_python, help_heading = WHAT)]
     pub python: Option<PyVersion>,
+    /// PEP 810 mode of the interpreter, as `-X lazy_imports=MODE` (3.15+): normal (only
+    /// `lazy import` and `__lazy_modules__` defer) or all (default: $PYTHON_LAZY_IMPORTS).
+    #[arg(long, value_name = "MODE", value_parser = ["normal", "all"], help_heading = WHAT)]
+    pub lazy_imports: Option<String>,
     /// The PYTHONPYCACHEPREFIX the service runs with (default: $PYTHONPYCACHEPREFIX):
     /// then only caches under it count, as for Python.
-    #[arg(long, value_name = "DIR", help_heading = CACHES)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CACHES)]
     pub pycache_prefix: Option<PathBuf>,
     /// Parse every .py under PATH, including virtualenvs and hidden directories, and skip
     /// the cache scan (for whole libraries and the benchmark).
@@ -73,6 +79,18 @@ pub struct Args {
     /// Print JSON instead of text (fields: see below).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--lazy-imports`, else `PYTHON_LAZY_IMPORTS` as the interpreter reads it.
+fn lazy_mode(flag: Option<&str>) -> Result<lazy::Mode> {
+    let x: Vec<String> = flag
+        .map(|m| format!("lazy_imports={m}"))
+        .into_iter()
+        .collect();
+    let x: Vec<&str> = x.iter().map(String::as_str).collect();
+    let env = std::env::var("PYTHON_LAZY_IMPORTS").ok();
+    lazy::Mode::of_process(&x, env.as_deref(), false)
+        .map_err(|e| eyre!("{e}; unset it or pass --lazy-imports normal|all"))
 }
 
 fn parse_python(text: &str) -> std::result::Result<PyVersion, String> {
@@ -103,6 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             Scope::Project
         },
+        lazy_imports: lazy_mode(args.lazy_imports.as_deref())?,
     };
     let graph = analyze(&opts).map_err(|e| eyre!("{e}"))?;
     let mut findings = source_findings(&graph);
@@ -112,14 +131,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let scan_opts = pycache::scan::ScanOptions::new(vec![graph.root.clone()])
             .with_prefix(args.pycache_prefix.clone());
         prefix = scan_opts.prefix.clone();
-        let scan = pycache::scan::scan(&scan_opts);
+        let scan = pycache::scan::scan(&scan_opts).map_err(|why| super::scan::crashed(&why))?;
         findings.extend(cache_findings(&graph, &scan));
     }
     let text = if args.json {
         let report = Report {
             graph: &graph,
             cache_tag: pycache::imports::findings::cache_tag(&graph),
-            pycache_prefix: prefix.map(|p| pycache::scan::display_path(&p)),
+            pycache_prefix: prefix.map(|p| pycache::text::path_text(&p)),
             caches_checked,
             findings: &findings,
         };
@@ -130,7 +149,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             caches_checked,
             prefix: prefix.as_deref(),
         };
-        render::render(&graph, &shown, super::wrap::width())
+        // Module and file names come from the disk: no control character reaches the
+        // terminal (the renderer escapes names; this catches any a message carries).
+        pycache::text::terminal_safe_lines(&render::render(&graph, &shown, super::wrap::width()))
+            .into_owned()
     };
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -139,6 +161,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    // Directories the import walk could not read: the graph is incomplete, so not 0.
+    if let Some((path, why)) = graph.walk_errors.first() {
+        let n = graph.walk_errors.len();
+        let first = format!("{}: {why}", pycache::text::display_path(path));
+        super::scan::say_incomplete("the import graph", ("directory", "directories"), n, &first);
+        return Ok(ExitCode::from(2));
     }
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS

@@ -8,6 +8,7 @@
 mod human;
 mod report;
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::Result;
 use pycache::pyc::Status;
 use std::io::{self, Write};
@@ -28,13 +29,17 @@ Exit status:
   1  every file was decoded, and some verdict is a finding (stale, orphaned, shadowed,
      invalid, or a source that cannot be read)
   2  some file could not be read or decoded (one line on stderr names it, what is wrong
-     and at which byte)";
+     and at which byte)
+
+Only regular files are read, at most 64 MiB each (no real .pyc is that large); FIFOs,
+devices and larger files are refused with an error.";
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The .pyc files to decode.
+    // Not PathArg: the report normalises each file itself and shows a relative one relative.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print a JSON array, one object per file, instead of text.
@@ -42,7 +47,7 @@ pub struct Args {
     pub json: bool,
     /// The PYTHONPYCACHEPREFIX tree the files may belong to (default: $PYTHONPYCACHEPREFIX
     /// when set): a file below it maps to the source at / + its path below the prefix.
-    #[arg(long, value_name = "DIR", help_heading = "Sources")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = "Sources")]
     pub pycache_prefix: Option<PathBuf>,
 }
 
@@ -60,7 +65,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let r = report::inspect(file, prefix.as_deref());
         if let Some(error) = &r.error {
             failed = true;
-            eprintln!("{} {}: {error}{}", super::error_prefix(), r.path, r.hint);
+            eprintln!(
+                "{} {}: {}{}",
+                super::error_prefix(),
+                pycache::text::terminal_safe(&r.path),
+                pycache::text::terminal_safe(error),
+                r.hint
+            );
         }
         findings |= r.status.is_problem() || r.status == Status::Unreadable;
         if args.json {
@@ -101,5 +112,14 @@ fn write_quietly(out: &mut impl Write, bytes: &[u8]) -> Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_states_the_size_limit_that_is_enforced() {
+        let limit = format!("at most {} MiB", super::report::MAX_PYC_BYTES >> 20);
+        assert!(super::AFTER_HELP.contains(&limit), "{}", super::AFTER_HELP);
     }
 }

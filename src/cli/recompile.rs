@@ -6,6 +6,7 @@
 //! I/O error.
 
 use super::clean::{Flow, SelectArgs, absolute, run_plan, scan};
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail};
 use pycache::actions::interpreters::venvs_under;
 use pycache::actions::{Interpreters, KnownFailures, Needed, Prepared, RecompileOptions};
@@ -31,16 +32,22 @@ Examples:
 Interpreters are started only when the plan has something for them to compile. Run as root,
 new files get the owner of their directory, so the service can still rewrite them.
 
-Exit status: 0 done, nothing to do, or declined; 1 a file failed to compile (the report
-names it and the error); 2 usage or I/O error.")]
+Interpreters are run only when nobody but root and you can change them (file and every
+directory above); a dry run runs none from the tree (a virtualenv's version comes from its
+pyvenv.cfg). Caches are written by directory handle, never through a symlink.
+
+Exit status: 0 done, nothing to do, or declined; 1 a file failed to compile or a planned
+cache was not written (no interpreter for its tag, a symlink in the way; the report names
+it); 2 usage or I/O error.")]
 pub struct Args {
     /// Directory to scan and recompile (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Compile with this interpreter (repeatable); its tag is then compiled for every
     /// selected module. Default: the interpreters whose tags already have caches in the tree.
-    #[arg(long = "python", value_name = "PATH")]
+    #[arg(value_parser = PathArg, long = "python", value_name = "PATH")]
     pub pythons: Vec<PathBuf>,
     /// Write this invalidation mode instead of keeping each cache's own.
     #[arg(long, value_enum, value_name = "MODE")]
@@ -63,7 +70,7 @@ pub struct Args {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// A PYTHONPYCACHEPREFIX tree: scanned too, and new caches are written there.
-    #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = PathArg, long, value_name = "DIR")]
     pub pycache_prefix: Option<PathBuf>,
     /// Show the plan; change nothing.
     #[arg(long)]
@@ -112,8 +119,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut stored = KnownFailures::load_default();
     let ignored = KnownFailures::default();
     let mut interps = Interpreters::default();
+    // A dry run executes nothing from the tree: its virtualenvs' interpreters are
+    // described from their pyvenv.cfg (see `Interpreters::planning_only`).
+    let discover = |explicit: &[PathBuf], venvs: &[PathBuf]| {
+        let found = Interpreters::discover(explicit, venvs);
+        if args.dry_run {
+            found.planning_only(&model.roots)
+        } else {
+            found
+        }
+    };
     if !pythons.is_empty() {
-        interps = Interpreters::discover(&pythons, &[]);
+        interps = discover(&pythons, &[]);
         interps.probe_all();
         if let Some(problem) = interps.problems.first() {
             bail!("--python {problem} (give the path of a python executable)");
@@ -127,11 +144,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         match prepared.needed() {
             Needed::Keys(keys) if keys.is_empty() => {}
             Needed::Keys(keys) => {
-                interps = Interpreters::discover(&[], &venvs(&model));
+                interps = discover(&[], &venvs(&model));
                 interps.probe_for(&keys);
             }
             Needed::Newest => {
-                interps = Interpreters::discover(&[], &venvs(&model));
+                interps = discover(&[], &venvs(&model));
                 interps.probe_all();
             }
         }
@@ -147,12 +164,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
         verb: "compile",
         jobs,
     };
-    run_plan(&plan, &flow, &mut |report| {
+    let mut not_written = 0u64;
+    let code = run_plan(&plan, &flow, &mut |report| {
         stored.learn(&plan, report);
         if let Err(e) = stored.save() {
             eprintln!("warning: cannot remember compile errors for the next run: {e}");
         }
-    })
+        not_written = report.summary.skipped;
+    })?;
+    if let Some(code) = super::clean::incomplete(&model, "the recompile plan") {
+        return Ok(code);
+    }
+    if not_written > 0 && code == ExitCode::SUCCESS {
+        // Exit 0 means the work was done: a cache that was not written is not done.
+        let why = if plan.totals.unavailable > 0 {
+            format!(
+                "{} had no interpreter for their tag",
+                plan.totals.unavailable
+            )
+        } else {
+            "see the reasons above".to_string()
+        };
+        eprintln!(
+            "error: {not_written} planned cache file{} not written ({why}); name an interpreter with --python PATH, or narrow the selection",
+            if not_written == 1 { " was" } else { "s were" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(code)
 }
 
 /// Virtualenvs of the project: the roots themselves, `.venv`/`venv` in them, and any

@@ -3,8 +3,9 @@
 //! The scan runs on the library's scanner thread; this file only resolves the flags,
 //! drains the events into the model (drawing a progress line when stderr is a terminal),
 //! and prints. Exit: 0, or 1 with `--check` when a cache is stale, orphaned, shadowed or
-//! invalid; 2 for a bad root or flag.
+//! invalid; 2 for a bad root or flag, or when part of the tree could not be read.
 
+use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail};
 use pycache::pyc::Status;
 use pycache::scan::{CacheRecord, ScanEvent, ScanModel, ScanOptions, Totals, display_path};
@@ -29,7 +30,8 @@ Examples:
 A progress line (counts and rate) is drawn on stderr when it is a terminal.
 
 Exit status: 0 scanned (with --check: no problem cache), 1 --check found a stale,
-orphaned, shadowed or invalid cache, 2 usage or I/O error (a missing path, a file).";
+orphaned, shadowed or invalid cache, 2 usage or I/O error (a missing path, a file, or a
+part of the tree that could not be read: one line on stderr says what was skipped).";
 
 const WHAT: &str = "What to scan";
 
@@ -38,9 +40,10 @@ const WHAT: &str = "What to scan";
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Directories to scan (default: the current directory).
+    #[arg(value_parser = PathArg)]
     pub paths: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan too (default: $PYTHONPYCACHEPREFIX when set).
-    #[arg(long, value_name = "DIR", help_heading = WHAT)]
+    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub pycache_prefix: Option<PathBuf>,
     /// Skip files and directories matching this glob (name or path below the root); repeatable.
     #[arg(long, value_name = "GLOB", help_heading = WHAT)]
@@ -62,7 +65,7 @@ pub struct Args {
 /// Runs `scan`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = options(&args)?;
-    let model = scan_with_progress(opts);
+    let model = scan_with_progress(opts)?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&model.to_json())?;
         s.push('\n');
@@ -71,7 +74,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         summary(&model, super::color_enabled(false))
     };
     print_quietly(&text)?;
-    let code = if args.check && model.has_problems() {
+    let code = if warn_skipped(&model, "the scan") {
+        ExitCode::from(2)
+    } else if args.check && model.has_problems() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -121,8 +126,17 @@ fn check_dir(p: &Path, what: &str) -> Result<()> {
     }
 }
 
-/// Runs the scan, with a progress line on stderr when it is a terminal.
-pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
+/// The error of a crashed scanner (a bug: the panic report is already on stderr).
+pub fn crashed(why: &str) -> color_eyre::eyre::Report {
+    color_eyre::eyre::eyre!(
+        "the scanner crashed ({why}; the report above says where): the scan is incomplete \
+         and nothing was done with it; please report this bug"
+    )
+}
+
+/// Runs the scan, with a progress line on stderr when it is a terminal; an error when the
+/// scanner crashed (never a partial model taken for a whole one).
+pub fn scan_with_progress(opts: ScanOptions) -> Result<ScanModel> {
     let mut model = ScanModel::new(opts.roots.clone(), opts.prefix.clone());
     let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
     let handle = pycache::scan::spawn(opts, tx);
@@ -150,8 +164,12 @@ pub fn scan_with_progress(opts: ScanOptions) -> ScanModel {
         });
     }
     progress.clear();
-    let _ = handle.join();
-    model
+    match handle.join() {
+        Ok(()) => Ok(model),
+        Err(payload) => Err(crashed(&pycache::scan::walk::panic_message(
+            payload.as_ref(),
+        ))),
+    }
 }
 
 /// Items per second, for progress lines.
@@ -220,6 +238,45 @@ impl Progress {
             self.drawn = false;
         }
     }
+}
+
+/// The errors that mean part of the tree was not judged: everything but a symlink loop
+/// (the directory it leads back to was scanned once).
+fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
+    use pycache::scan::ScanErrorKind;
+    model
+        .errors
+        .iter()
+        .filter(|e| e.kind != ScanErrorKind::SymlinkLoop)
+        .collect()
+}
+
+/// When part of the tree could not be read, says so on stderr (`what` is incomplete, how
+/// much, the first one) and returns true: the caller then exits 2, never 0, so a deploy
+/// check cannot pass on a tree it did not see.
+pub fn warn_skipped(model: &ScanModel, what: &str) -> bool {
+    let skipped = skipped(model);
+    let Some(first) = skipped.first() else {
+        return false;
+    };
+    let first = format!("{}: {}", display_path(&first.path), first.message);
+    say_incomplete(what, ("part", "parts"), skipped.len(), &first);
+    true
+}
+
+/// The one line saying that `what` is incomplete: `n` of `noun` (singular, plural) could
+/// not be read, `first` (`path: why`) the first of them.
+pub fn say_incomplete(what: &str, noun: (&str, &str), n: usize, first: &str) {
+    let one = n == 1;
+    eprintln!(
+        "{} {what} is incomplete: {n} {} of the tree could not be read and {} skipped \
+         (first: {}); run as the owner or with sudo to include {}",
+        super::error_prefix(),
+        if one { noun.0 } else { noun.1 },
+        if one { "was" } else { "were" },
+        pycache::text::terminal_safe(first),
+        if one { "it" } else { "them" },
+    );
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.
@@ -323,7 +380,7 @@ fn by_tag(model: &ScanModel, s: &mut String) {
             .sum();
         s.push_str(&format!(
             "  {:<12}{:>8} {:>8}  {:>8}  {:>10}\n",
-            tag,
+            pycache::text::terminal_safe(&tag),
             count(t.count),
             count(n(Status::Fresh)),
             count(problems),
@@ -379,7 +436,11 @@ fn errors(model: &ScanModel, s: &mut String) {
     }
     s.push_str(&format!("\nerrors ({})\n", model.errors.len()));
     for e in model.errors.iter().take(20) {
-        s.push_str(&format!("  {}: {}\n", relative(model, &e.path), e.message));
+        s.push_str(&format!(
+            "  {}: {}\n",
+            relative(model, &e.path),
+            pycache::text::terminal_safe(&e.message)
+        ));
     }
     if model.errors.len() > 20 {
         s.push_str(&format!(

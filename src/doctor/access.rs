@@ -158,8 +158,8 @@ pub fn check_replace(id: &Identity, file: &Path) -> Option<Blocker> {
             path: file.to_path_buf(),
             why: format!(
                 "{} is sticky and {} belongs to {}",
-                dir.display(),
-                file.display(),
+                crate::text::display_path(dir),
+                crate::text::display_path(file),
                 user_name(fmeta.uid())
             ),
         });

@@ -28,6 +28,8 @@ pub struct PythonCommand {
     pub module: Option<String>,
     /// `VAR=value` words given to `env` before the command.
     pub env_assignments: Vec<(String, String)>,
+    /// Every `-X` option, in order (`lazy_imports=all`, ...).
+    pub x_options: Vec<String>,
 }
 
 /// True for names like `python`, `python3`, `python3.13`, `python3.13t`, `pypy3`.
@@ -183,6 +185,7 @@ fn python_options(args: &[String], cmd: &mut PythonCommand, cwd: Option<&Path>) 
                             if let Some(p) = value.strip_prefix("pycache_prefix=") {
                                 cmd.prefix = Some(p.to_string());
                             }
+                            cmd.x_options.push(value);
                         }
                         'm' => {
                             cmd.module = Some(value);
@@ -200,9 +203,10 @@ fn python_options(args: &[String], cmd: &mut PythonCommand, cwd: Option<&Path>) 
 }
 
 fn read_shebang(file: &Path) -> Option<String> {
-    use std::io::Read;
+    // Only a regular file is read (a FIFO named in ExecStart must not hang doctor).
     let mut buf = [0u8; 256];
-    let n = std::fs::File::open(file).ok()?.read(&mut buf).ok()?;
+    let (fd, _) = crate::fsread::open_regular(file, true).ok()?;
+    let n = crate::fsread::read_up_to(std::os::fd::AsFd::as_fd(&fd), &mut buf).ok()?;
     let head = buf.get(..n)?.strip_prefix(b"#!")?;
     let line = head.split(|&b| b == b'\n').next()?;
     Some(String::from_utf8_lossy(line).trim().to_string())

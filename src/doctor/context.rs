@@ -163,8 +163,8 @@ fn from_unit(
     let file = unit::UnitFile::load(name, root)?;
     let svc = service::resolve(&file, root)?;
     ctx.unit = Some(svc.name.clone());
-    let mut files = vec![file.path.display().to_string()];
-    files.extend(file.dropins.iter().map(|d| d.display().to_string()));
+    let mut files = vec![crate::text::display_path(&file.path)];
+    files.extend(file.dropins.iter().map(|d| crate::text::display_path(d)));
     ctx.note("unit", &svc.name, files.join(" + "));
     apply_service(ctx, &svc, env_from, opts.user.is_some())?;
     let mut cmd_from = String::new();
@@ -204,7 +204,7 @@ fn from_process(
     if let Some(cwd) = &info.cwd {
         ctx.note(
             "working directory",
-            cwd.display().to_string(),
+            crate::text::display_path(cwd),
             format!("/proc/{pid}/cwd"),
         );
         ctx.working_dir = Some(cwd.clone());
@@ -222,7 +222,10 @@ fn from_process(
         ctx.note(
             "unit",
             &svc.name,
-            format!("/proc/{pid}/cgroup (sandbox from {})", u.path.display()),
+            format!(
+                "/proc/{pid}/cgroup (sandbox from {})",
+                crate::text::display_path(&u.path)
+            ),
         );
         ctx.unit = Some(svc.name);
         ctx.sandbox = svc.sandbox;
@@ -282,7 +285,7 @@ fn apply_service_settings(
     if let Some((dir, origin)) = &svc.working_dir {
         ctx.note(
             "working directory",
-            dir.display().to_string(),
+            crate::text::display_path(dir),
             format!("WorkingDirectory= at {origin}"),
         );
         ctx.working_dir = Some(dir.clone());
@@ -299,7 +302,7 @@ fn apply_service_settings(
             PathMode::ReadOnly => "read-only",
             PathMode::Inaccessible => "inaccessible",
         };
-        let path = rule.path.display().to_string();
+        let path = crate::text::display_path(&rule.path);
         match rows.last_mut() {
             Some((paths, why)) if *why == rule.why && paths.ends_with(mode) => {
                 let cut = paths.len() - mode.len();
@@ -319,21 +322,21 @@ fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &
     let cmd = ctx.command.clone().unwrap_or_default();
     if let Some(p) = &opts.python {
         ctx.python = Some(p.clone());
-        ctx.note("python", p.display().to_string(), "--python");
+        ctx.note("python", crate::text::display_path(p), "--python");
     } else if let Some(p) = &cmd.interpreter {
         ctx.python = Some(p.clone());
         ctx.note(
             "python",
-            p.display().to_string(),
+            crate::text::display_path(p),
             format!("{} ({cmd_from})", cmd.interpreter_via),
         );
     }
     if let Some(e) = &opts.entry {
         ctx.entry = Some(e.clone()); // resolved against the project once it is known
-        ctx.note("entry", e.display().to_string(), "--entry");
+        ctx.note("entry", crate::text::display_path(e), "--entry");
     } else if let Some(s) = &cmd.script {
         ctx.entry = Some(s.clone());
-        ctx.note("entry", s.display().to_string(), cmd_from);
+        ctx.note("entry", crate::text::display_path(s), cmd_from);
     } else if let (Some(m), Some(wd)) = (&cmd.module, &ctx.working_dir) {
         let rel = m.replace('.', "/");
         let candidates = [
@@ -343,7 +346,7 @@ fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &
         if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
             ctx.note(
                 "entry",
-                found.display().to_string(),
+                crate::text::display_path(&found),
                 format!("-m {m} in {cmd_from}"),
             );
             ctx.entry = Some(found);
@@ -397,7 +400,7 @@ fn cache_settings(
             .clone()
             .or_else(|| std::env::current_dir().ok());
         let abs = absolute(&p, cwd.as_deref());
-        ctx.note("pycache prefix", abs.display().to_string(), from);
+        ctx.note("pycache prefix", crate::text::display_path(&abs), from);
         ctx.prefix = Some(abs);
     }
     if cmd.dont_write {

@@ -7,9 +7,9 @@
 //! imports: `python -X importtime` with warm caches and with caches unavailable.
 
 use super::DoctorError;
+use crate::actions::child;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,7 +54,8 @@ pub fn measure(
         "optimize": optimize,
         "modules": modules.iter().map(|(s, c)| serde_json::json!({"source": s, "cache": c})).collect::<Vec<_>>(),
     });
-    let out = run_driver(python, Some(request.to_string()))?;
+    let limit = driver_limit(modules.len(), repeat);
+    let out = run_driver(python, Some(request.to_string()), limit)?;
     let answer: Answer = serde_json::from_str(&out).map_err(|e| {
         DoctorError::new(format!(
             "{} gave an unreadable measurement: {e}",
@@ -64,27 +65,34 @@ pub fn measure(
     Ok(answer.modules)
 }
 
-fn run_driver(python: &Path, stdin: Option<String>) -> Result<String, DoctorError> {
+/// How long the measuring driver may run: 10 s, plus 0.2 s per module and repetition
+/// (a compile takes milliseconds; a hang must still end).
+fn driver_limit(modules: usize, repeat: usize) -> Duration {
+    Duration::from_secs(10)
+        + Duration::from_millis(200)
+            * u32::try_from(modules.saturating_mul(repeat.max(1))).unwrap_or(u32::MAX / 1000)
+}
+
+fn run_driver(
+    python: &Path,
+    stdin: Option<String>,
+    limit: Duration,
+) -> Result<String, DoctorError> {
     let fail = |why: String| {
         DoctorError::new(format!(
             "cannot run {} to measure: {why}; pass --python with a working interpreter or --no-measure",
             python.display()
         ))
     };
-    // A neutral directory: with -S and -c, the current directory is first on sys.path.
-    let mut child = Command::new(python)
-        .args(["-E", "-s", "-S", "-B", "-c", DRIVER])
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(e.to_string()))?;
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.unwrap_or_default().as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+    // Only an interpreter nobody else can change is run (by its resolved path); from `/`,
+    // because with -S and -c the current directory is first on sys.path.
+    let real = crate::actions::trust::trusted_program(python).map_err(DoctorError::new)?;
+    let mut cmd = Command::new(real);
+    cmd.args(["-E", "-s", "-S", "-B", "-c", DRIVER])
+        .current_dir("/");
+    let input = stdin.unwrap_or_default();
+    let out =
+        child::run(&mut cmd, python, Some(input.as_bytes()), limit, 64 << 20).map_err(fail)?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err.lines().last().unwrap_or("no output").to_string();
@@ -235,7 +243,10 @@ fn importtime(
     let err_path = tmp.join("stderr.txt");
     let err_file = std::fs::File::create(&err_path)
         .map_err(|e| DoctorError::new(format!("cannot create {}: {e}", err_path.display())))?;
-    let mut child = Command::new(python)
+    let real = crate::actions::trust::trusted_program(python).map_err(DoctorError::new)?;
+    let mut cmd = Command::new(real);
+    child::own_group(&mut cmd);
+    let mut child = cmd
         .args(["-X", "importtime", "-c", code])
         .env_clear()
         .envs(env)
@@ -250,8 +261,7 @@ fn importtime(
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) if started.elapsed() > Duration::from_secs(60) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                child::kill(&mut child);
                 return Err(DoctorError::new(
                     "the entry's imports ran for 60 s (does importing it start the server?); measure without --measure-import",
                 ));

@@ -12,10 +12,12 @@ use crate::imports;
 use std::path::{Path, PathBuf};
 
 /// The interpreter whose caches count, and how it was chosen (in `Python::from`); remarks
-/// go to `notes`.
+/// go to `notes`. Without `run` (`--no-measure`) nothing from the tree is executed: a
+/// virtualenv's interpreter (or one under `root`) is described from its `pyvenv.cfg`.
 pub fn choose_python(
     ctx: &RuntimeContext,
     root: &Path,
+    run: bool,
     notes: &mut Vec<String>,
 ) -> Result<Python, DoctorError> {
     let user = &ctx.identity;
@@ -26,7 +28,19 @@ pub fn choose_python(
             .rev()
             .find(|d| d.what == "python")
             .map_or("--python".into(), |d| d.from.clone());
-        let i = probe_given(p, &from)?;
+        let in_tree = p.starts_with(root)
+            || std::fs::canonicalize(p).is_ok_and(|real| real.starts_with(root));
+        let i = if !run && in_tree {
+            let i = interpreters::describe(p, Origin::Flag).map_err(DoctorError::new)?;
+            notes.push(format!(
+                "{} was not run (--no-measure runs nothing from the project): Python {} read from its pyvenv.cfg",
+                crate::scan::record::display_path(p),
+                i.version
+            ));
+            i
+        } else {
+            probe_given(p, &from)?
+        };
         if let Some(b) = access::check_exec(user, p) {
             notes.push(format!(
                 "{} cannot run {} ({}: {})",
@@ -40,7 +54,18 @@ pub fn choose_python(
     } else {
         let venvs: Vec<PathBuf> = imports::venv::detect(root).into_iter().collect();
         let mut all = Interpreters::discover(&[], &venvs);
+        if !run {
+            all = all.planning_only(&[root.to_path_buf()]);
+        }
         all.probe_all();
+        // An interpreter pycache refused to run (another user could change it) is named,
+        // so a virtualenv that was skipped for that reason does not go unnoticed.
+        notes.extend(
+            all.problems
+                .iter()
+                .filter(|p| p.contains("refusing to run"))
+                .cloned(),
+        );
         let (runnable, barred): (Vec<_>, Vec<_>) = std::mem::take(&mut all.found)
             .into_iter()
             .partition(|i| access::check_exec(user, &i.path).is_none());
@@ -97,6 +122,7 @@ fn probe_given(p: &Path, from: &str) -> Result<interpreters::Interpreter, Doctor
         Ok(_) => match interpreters::probe(p, Origin::Flag) {
             Ok(i) => return Ok(i),
             // The probe's message starts with the path, which the error names already.
+            Err(e) if e.starts_with("refusing to run") => e,
             Err(e) if e.contains("did not answer") => {
                 "it does not answer like a Python interpreter".into()
             }

@@ -2,6 +2,7 @@
 //! `crate::imports`), or every module with a source when no entry can be followed; the
 //! imported modules that do not compile are set apart (no cache can exist for them).
 
+use super::command::PythonCommand;
 use super::context::RuntimeContext;
 use super::findings::Broken;
 use super::targets::Python;
@@ -35,6 +36,27 @@ impl Imported {
     }
 }
 
+/// The service's PEP 810 mode: its `-X lazy_imports`, else its `PYTHON_LAZY_IMPORTS`
+/// (ignored under `-E`/`-I`); a value Python refuses is a note, and `normal` is assumed.
+fn lazy_mode(ctx: &RuntimeContext, notes: &mut Vec<String>) -> imports::lazy::Mode {
+    lazy_mode_of(ctx.command.as_ref(), &ctx.env).unwrap_or_else(|e| {
+        notes.push(e);
+        imports::lazy::Mode::Normal
+    })
+}
+
+fn lazy_mode_of(
+    cmd: Option<&PythonCommand>,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<imports::lazy::Mode, String> {
+    let x: Vec<&str> = cmd.map_or_else(Vec::new, |c| {
+        c.x_options.iter().map(String::as_str).collect()
+    });
+    let ignore_env = cmd.is_some_and(|c| c.ignore_env);
+    let value = env.get("PYTHON_LAZY_IMPORTS").map(String::as_str);
+    imports::lazy::Mode::of_process(&x, value, ignore_env)
+}
+
 /// The modules the entry imports (import graph), or every module with a source when no
 /// entry point can be followed.
 pub fn imported_modules(
@@ -51,6 +73,7 @@ pub fn imported_modules(
         venv: None,
         python: Some(py.python),
         scope: imports::Scope::Project,
+        lazy_imports: lazy_mode(ctx, notes),
     };
     let graph = match imports::analyze(&opts) {
         Ok(g) => g,
@@ -118,5 +141,32 @@ pub fn imported_modules(
             .find(|m| m.reachability == Reachability::Entry)
             .map(|m| m.file.clone()),
         followed: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::command::parse;
+    use imports::lazy::Mode;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_services_lazy_imports_mode_comes_from_its_command_line_and_environment() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let mut env = BTreeMap::new();
+        assert_eq!(lazy_mode_of(None, &env), Ok(Mode::Normal));
+        env.insert("PYTHON_LAZY_IMPORTS".to_string(), "all".to_string());
+        assert_eq!(lazy_mode_of(None, &env), Ok(Mode::All));
+        let isolated = parse(&argv("/usr/bin/python3.15 -I run.py"), None, "/usr/bin");
+        assert_eq!(lazy_mode_of(Some(&isolated), &env), Ok(Mode::Normal));
+        let x = parse(
+            &argv("/usr/bin/python3.15 -X lazy_imports=normal run.py"),
+            None,
+            "/usr/bin",
+        );
+        assert_eq!(lazy_mode_of(Some(&x), &env), Ok(Mode::Normal));
+        env.insert("PYTHON_LAZY_IMPORTS".to_string(), "none".to_string());
+        assert!(lazy_mode_of(None, &env).is_err());
     }
 }

@@ -5,6 +5,7 @@
 use super::DoctorError;
 use super::command::{self, DEFAULT_PATH, PythonCommand, is_python_name};
 use super::identity::{Identity, user_name};
+use crate::fsread::{CONFIG_CAP, read_capped, read_string_capped};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -29,17 +30,21 @@ pub struct ProcessInfo {
     pub notes: Vec<String>,
 }
 
+/// `environ` and `cmdline` are bounded by the kernel's argument limit (a quarter of the
+/// stack limit, 2 MiB by default): 8 MiB leaves room and still bounds the read.
+const ARGS_CAP: u64 = 8 << 20;
+
 /// Reads `/proc/PID` (or another procfs root, for tests).
 pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
     let dir = proc_root.join(pid.to_string());
-    let status = std::fs::read_to_string(dir.join("status")).map_err(|e| {
+    let status = read_string_capped(&dir.join("status"), CONFIG_CAP).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such process".to_string(),
             _ => crate::imports::io_reason(&e),
         };
         DoctorError::new(format!(
             "cannot read {}: {why}; is process {pid} running? (pgrep -af python lists the Python processes)",
-            dir.join("status").display()
+            crate::text::display_path(&dir.join("status"))
         ))
     })?;
     let mut info = ProcessInfo {
@@ -47,17 +52,17 @@ pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
         identity: identity_from_status(&status),
         ..ProcessInfo::default()
     };
-    match std::fs::read(dir.join("environ")) {
+    match read_capped(&dir.join("environ"), ARGS_CAP) {
         Ok(bytes) => info.env = Some(nul_split(&bytes).filter_map(|kv| {
             kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
         }).collect()),
         Err(e) => info.notes.push(format!(
             "cannot read {} ({e}): environment variables unknown; run as root or as the process's user",
-            dir.join("environ").display()
+            crate::text::display_path(&dir.join("environ"))
         )),
     }
     info.cwd = std::fs::read_link(dir.join("cwd")).ok();
-    let argv: Vec<String> = std::fs::read(dir.join("cmdline"))
+    let argv: Vec<String> = read_capped(&dir.join("cmdline"), ARGS_CAP)
         .map(|b| nul_split(&b).map(String::from).collect())
         .unwrap_or_default();
     info.cmdline = argv.join(" ");
@@ -80,10 +85,10 @@ pub fn read(pid: u32, proc_root: &Path) -> Result<ProcessInfo, DoctorError> {
                 .is_none_or(|p| !p.exists())
         {
             info.command.interpreter = Some(exe);
-            info.command.interpreter_via = format!("{}", dir.join("exe").display());
+            info.command.interpreter_via = crate::text::display_path(&dir.join("exe"));
         }
     }
-    info.unit = std::fs::read_to_string(dir.join("cgroup"))
+    info.unit = read_string_capped(&dir.join("cgroup"), CONFIG_CAP)
         .ok()
         .and_then(|c| unit_from_cgroup(&c));
     Ok(info)

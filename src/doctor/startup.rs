@@ -42,7 +42,7 @@ pub(super) fn broken(f: &Facts<'_>) -> Option<Finding> {
         fd.details = f
             .broken
             .iter()
-            .map(|b| format!("{}: {}", b.source.display(), b.why))
+            .map(|b| format!("{}: {}", crate::text::display_path(&b.source), b.why))
             .collect();
     }
     Some(fd)
@@ -73,9 +73,10 @@ pub(super) fn cannot_write(f: &Facts<'_>, every: &[&Target]) -> Vec<Finding> {
         let title = cannot_write_title(&f.ctx.identity.name, group[0], dirs.len());
         let mut fd = f.finding(FindingKind::CannotWrite, title.clone(), group, true);
         for b in group.iter().flat_map(|t| &t.access.blockers) {
-            let line = format!("{}: {}", b.path.display(), b.why);
+            let line = format!("{}: {}", crate::text::display_path(&b.path), b.why);
             // The title already names the first blocker: repeat only what it does not say.
-            let said = title.contains(&b.why) && title.contains(&b.path.display().to_string());
+            let said =
+                title.contains(&b.why) && title.contains(&crate::text::display_path(&b.path));
             if !said && !fd.details.contains(&line) {
                 fd.details.push(line);
             }
@@ -101,7 +102,7 @@ pub(super) fn cannot_read(f: &Facts<'_>, every: &[&Target]) -> Option<Finding> {
     let title = format!(
         "{} cannot read the fresh caches ({}: {})",
         f.ctx.identity.name,
-        b.path.display(),
+        crate::text::display_path(&b.path),
         b.why
     );
     let mut fd = f.finding(FindingKind::CannotRead, title, &unreadable, true);
@@ -127,7 +128,7 @@ pub(super) fn writes_once(f: &Facts<'_>) -> Option<Finding> {
     fd.details = once
         .iter()
         .take(5)
-        .map(|t| format!("{}: {}", t.cache.display(), state_text(t)))
+        .map(|t| format!("{}: {}", crate::text::display_path(&t.cache), state_text(t)))
         .collect();
     fd.fixes = vec![fixes::note(
         "nothing to do: the next start writes them (precompile at deploy time to avoid that one slow start)",
@@ -153,7 +154,7 @@ fn cannot_write_title(user: &str, t: &Target, dirs: usize) -> String {
     if dirs > 1 {
         let because = match b.kind {
             BlockKind::Permission => format!("each {}", b.why),
-            _ => format!("{}: {}", b.path.display(), b.why),
+            _ => format!("{}: {}", crate::text::display_path(&b.path), b.why),
         };
         return format!(
             "{user} cannot create or write the caches of {dirs} directories ({because})"
@@ -161,23 +162,27 @@ fn cannot_write_title(user: &str, t: &Target, dirs: usize) -> String {
     }
     match b.kind {
         BlockKind::Permission if b.path == dir => {
-            format!("{user} cannot write {} ({})", dir.display(), b.why)
+            format!(
+                "{user} cannot write {} ({})",
+                crate::text::display_path(dir),
+                b.why
+            )
         }
         BlockKind::Permission => format!(
             "{user} cannot {verb} {} ({} is {})",
-            dir.display(),
-            b.path.display(),
+            crate::text::display_path(dir),
+            crate::text::display_path(&b.path),
             b.why
         ),
         BlockKind::Sticky => format!(
             "{user} cannot replace the caches in {} ({})",
-            dir.display(),
+            crate::text::display_path(dir),
             b.why
         ),
         _ => format!(
             "{user} cannot {verb} {} ({}: {})",
-            dir.display(),
-            b.path.display(),
+            crate::text::display_path(dir),
+            crate::text::display_path(&b.path),
             b.why
         ),
     }
@@ -195,7 +200,7 @@ pub(super) fn latent(f: &Facts<'_>) -> Option<Finding> {
     let first = stuck.first()?;
     let why = match (&f.ctx.dont_write, first.access.blockers.first()) {
         (Some(w), _) => w.clone(),
-        (None, Some(b)) => format!("{}: {}", b.path.display(), b.why),
+        (None, Some(b)) => format!("{}: {}", crate::text::display_path(&b.path), b.why),
         (None, None) => return None,
     };
     let mut fd = plain(

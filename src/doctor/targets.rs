@@ -125,12 +125,16 @@ pub fn cache_path(
 
 /// Judges the cache at `cache` for `source` exactly as the interpreter would.
 pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python) -> CacheState {
-    let bytes = match std::fs::read(cache) {
-        Ok(b) => b,
+    // The header is all the verdict needs: 16 bytes, from a regular file only.
+    let mut head = [0u8; 16];
+    let read = crate::fsread::open_regular(cache, true)
+        .and_then(|(fd, _)| crate::fsread::read_up_to(std::os::fd::AsFd::as_fd(&fd), &mut head));
+    let len = match read {
+        Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return CacheState::Missing,
         Err(e) => return CacheState::Invalid(format!("cannot be read: {e}")),
     };
-    let header = crate::pyc::header::parse(&bytes);
+    let header = crate::pyc::header::parse(&head[..len]);
     if let Ok(h) = &header
         && h.magic.magic != py.magic
     {
@@ -138,7 +142,7 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
             "written by {} (magic {}); {} {} expects magic {}",
             h.magic.describe(),
             h.magic.magic,
-            py.path.display(),
+            crate::text::display_path(&py.path),
             py.version,
             py.magic
         ));
@@ -147,8 +151,9 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
         return CacheState::Invalid("its source cannot be read".into());
     };
     let stat = SourceFound::Present(SourceStat::from_metadata(&meta));
-    let v = judge(&header, location, py.tag.as_deref(), stat, || {
-        std::fs::read(source)
+    let v = judge(&header, location, py.tag.as_deref(), stat, |magic| {
+        let (fd, _) = crate::fsread::open_regular(source, true)?;
+        crate::pyc::validate::source_hash_of_file(magic, std::os::fd::AsFd::as_fd(&fd))
     });
     let reason = v.reason.unwrap_or_default();
     match v.status {

@@ -51,7 +51,7 @@ pub fn insecure(f: &Facts<'_>) -> Vec<Finding> {
             FindingKind::Insecure,
             format!(
                 "{} is {why}: whoever can write there can plant bytecode the service runs",
-                dir.display()
+                crate::text::display_path(&dir)
             ),
             vec![fixes::secure_dir(f, &dir)],
         ));
@@ -127,7 +127,7 @@ pub fn from_scan(f: &Facts<'_>) -> Vec<Finding> {
     }
     out.extend(orphans(f, &unused));
     let runs_with = match f.ctx.prefix.as_deref().filter(|_| prefix_on) {
-        Some(p) => format!("its prefix is {}", p.display()),
+        Some(p) => format!("its prefix is {}", crate::text::display_path(p)),
         None => "it runs without a prefix".to_string(),
     };
     for (prefix, (n, bytes)) in &unused.mirrors {
@@ -135,12 +135,12 @@ pub fn from_scan(f: &Facts<'_>) -> Vec<Finding> {
             FindingKind::UnusedPrefixTree,
             format!(
                 "{} is a PYTHONPYCACHEPREFIX tree ({n} caches, {} of this project's modules) that the service does not use: {runs_with}",
-                prefix.display(),
+                crate::text::display_path(prefix),
                 size(*bytes)
             ),
             vec![fixes::note(format!(
                 "if the service does set PYTHONPYCACHEPREFIX={}, say so: rerun with --pycache-prefix {} (or --unit); otherwise it can go",
-                prefix.display(),
+                crate::text::display_path(prefix),
                 fixes::shell_word(prefix)
             ))],
         ));
@@ -152,7 +152,7 @@ pub fn from_scan(f: &Facts<'_>) -> Vec<Finding> {
             format!(
                 "{} caches in __pycache__ are ignored: while PYTHONPYCACHEPREFIX is set Python only reads {}",
                 unused.hidden,
-                prefix.display()
+                crate::text::display_path(prefix)
             ),
             vec![fixes::clean(
                 "remove them (or stop setting the prefix)",

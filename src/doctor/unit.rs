@@ -34,7 +34,7 @@ pub struct Origin {
 
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        write!(f, "{}:{}", crate::text::display_path(&self.file), self.line)
     }
 }
 
@@ -96,17 +96,18 @@ impl UnitFile {
         if std::fs::canonicalize(&path).is_ok_and(|p| p == Path::new("/dev/null")) {
             return Err(DoctorError::new(format!(
                 "{name} is masked ({} links to /dev/null)",
-                path.display()
+                crate::text::display_path(&path)
             )));
         }
         for file in std::iter::once(path).chain(unit.dropins.clone()) {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                DoctorError::new(format!(
-                    "cannot read unit file {}: {}; pass a unit name or an existing unit file",
-                    file.display(),
-                    crate::imports::io_reason(&e)
-                ))
-            })?;
+            let text = crate::fsread::read_string_capped(&file, crate::fsread::CONFIG_CAP)
+                .map_err(|e| {
+                    DoctorError::new(format!(
+                        "cannot read unit file {}: {}; pass a unit name or an existing unit file",
+                        crate::text::display_path(&file),
+                        crate::imports::io_reason(&e)
+                    ))
+                })?;
             unit.entries.extend(parse(&text, &file));
         }
         Ok(unit)
@@ -182,7 +183,7 @@ impl UnitFile {
                 None => (false, file),
             };
             let path = under_root(root, Path::new(&file));
-            match std::fs::read_to_string(&path) {
+            match crate::fsread::read_string_capped(&path, crate::fsread::CONFIG_CAP) {
                 Ok(text) => {
                     let parsed = parse_env_file(&text);
                     for (line, k, v) in parsed.vars {
@@ -191,7 +192,7 @@ impl UnitFile {
                     }
                     // The text itself is not echoed: environment files hold secrets.
                     for line in parsed.bad_lines {
-                        problems.push(format!("{}:{line}: not a KEY=VALUE line, ignored", path.display()));
+                        problems.push(format!("{}:{line}: not a KEY=VALUE line, ignored", crate::text::display_path(&path)));
                     }
                 }
                 Err(_) if optional => {}

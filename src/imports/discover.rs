@@ -170,7 +170,7 @@ pub fn module_name(file: &Path, search_roots: &[PathBuf]) -> Option<String> {
     let rel = file.strip_prefix(root).ok()?;
     let mut parts: Vec<String> = rel
         .components()
-        .map(|c| crate::scan::display_path(Path::new(c.as_os_str())))
+        .map(|c| crate::text::path_text(Path::new(c.as_os_str())))
         .collect();
     let last = parts.pop()?;
     let stem = last.strip_suffix(".py")?;

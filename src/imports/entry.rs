@@ -129,7 +129,9 @@ pub fn detect(root: &Path) -> Vec<Entry> {
             found.push(Entry::script(pkg.join("__main__.py"), Some(how)));
         }
     }
-    if let Ok(text) = std::fs::read_to_string(root.join("pyproject.toml")) {
+    if let Ok(text) =
+        crate::fsread::read_string_capped(&root.join("pyproject.toml"), crate::fsread::CONFIG_CAP)
+    {
         for (script, module) in pyproject_scripts(&text) {
             if !found
                 .iter()

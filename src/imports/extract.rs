@@ -14,9 +14,13 @@ use std::collections::HashSet;
 /// Where an import sits, as far as that decides whether and when it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Context {
-    /// Inside a function or lambda: runs when called, not at import.
+    /// Runs on first use, not at import: inside a function or lambda, or deferred by PEP 810
+    /// (`lazy import`, `__lazy_modules__`, the `all` mode; see [`super::lazy`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lazy: bool,
+    /// Inside a class or a `try` (body, `except`, `else`): PEP 810 never defers it.
+    #[serde(skip)]
+    pub not_deferrable: bool,
     /// Under `if TYPE_CHECKING:`: never runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub type_checking: bool,
@@ -38,9 +42,6 @@ pub struct Context {
     /// The function (id in the file's [`Flow`]) whose body holds this import.
     #[serde(skip)]
     pub function: Option<u32>,
-    /// A PEP 810 `lazy import` statement: it loads when its name is first used.
-    #[serde(skip)]
-    pub lazy_statement: bool,
     /// Inside a function, under a condition (`if`, `while`, `except`, `match`, a loop over
     /// something not constant): whether it runs when the function runs is not known.
     #[serde(skip)]
@@ -128,6 +129,8 @@ pub struct Extracted {
     pub newer_syntax: Option<(u32, String)>,
     /// Functions, calls and bindings, for what runs at start.
     pub flow: Flow,
+    /// The literal module-level `__lazy_modules__`: its line and names (PEP 810).
+    pub lazy_modules: Option<(u32, Vec<String>)>,
 }
 
 /// Parses `text` for the target version and lists its imports (also from a file with
@@ -169,6 +172,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
         consts: vec![consts::Scope::of_body(&module.body, &[], &[], scan_calls)],
         loops: Vec::new(),
         lazy_names: HashSet::new(),
+        lazy_listed: text.contains("__lazy_modules__"),
         interned: std::collections::HashMap::new(),
         found: super::flow::Sites::default(),
         buf: String::new(),
@@ -179,6 +183,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     out.flow.prune_uses(&lazy_names);
     out.flow.shrink();
     out.all_names = dunder_all(&module.body);
+    out.lazy_modules = super::lazy::declared(&module.body, text);
     out
 }
 

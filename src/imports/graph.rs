@@ -18,8 +18,9 @@ pub enum Reachability {
     Entry,
     /// Imported at startup (a chain of module-level imports from an entry).
     Imported,
-    /// Reached only through imports inside functions that do not run at start (or under a
-    /// condition in one that does), or a `lazy import` not used at start.
+    /// Imported on first use only: through imports inside functions that do not run at
+    /// start (or under a condition in one that does), or deferred by PEP 810 (`lazy import`,
+    /// `__lazy_modules__`, the `all` mode) and not used at start.
     Lazy,
     /// Reached only through `if TYPE_CHECKING:` imports: never at run time.
     TypeCheckingOnly,

@@ -84,7 +84,7 @@ pub struct ParsedFile {
 
 /// Reads and parses one file.
 pub fn parse_file(path: &std::path::Path, target: PyVersion) -> ParsedFile {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::fsread::read_capped(path, crate::fsread::SOURCE_CAP) {
         Ok(b) => b,
         Err(e) => {
             return ParsedFile {

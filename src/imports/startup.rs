@@ -240,6 +240,13 @@ fn binds_at_run_time(i: &Import) -> bool {
     !i.context.type_checking && !i.context.other_version && !i.fallback_unused
 }
 
+/// Whether PEP 810 defers an import (`lazy import`, `__lazy_modules__`, the `all` mode):
+/// a lazy import statement at module level (module-level imports are lazy for no other
+/// reason; import calls bind no names).
+fn deferred(i: &Import) -> bool {
+    i.context.lazy && i.context.function.is_none() && !i.binds.is_empty()
+}
+
 /// Whether an import in a called function runs when the function runs.
 fn runs_in_call(i: &Import) -> bool {
     binds_at_run_time(i) && !i.context.main_only && !i.context.conditional
@@ -271,7 +278,7 @@ fn reified<'m>(
         .imports
         .iter()
         .enumerate()
-        .filter(move |(_, i)| !hidden && i.context.lazy_statement && binds_at_run_time(i));
+        .filter(move |(_, i)| !hidden && deferred(i) && binds_at_run_time(i));
     lazy.flat_map(move |(k, imp)| {
         let mut hit = Vec::new();
         for b in &imp.binds {

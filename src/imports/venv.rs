@@ -37,7 +37,7 @@ pub fn detect(root: &Path) -> Option<PathBuf> {
 /// Reads a virtualenv; an error when `dir` is not one.
 pub fn open(dir: &Path) -> Result<Venv, String> {
     let cfg = dir.join("pyvenv.cfg");
-    let text = std::fs::read_to_string(&cfg).map_err(|e| {
+    let text = crate::fsread::read_string_capped(&cfg, crate::fsread::CONFIG_CAP).map_err(|e| {
         format!(
             "{} is not a virtualenv: cannot read {}: {e}",
             dir.display(),
@@ -149,7 +149,7 @@ fn index_pth_files(site_packages: &Path, names: &mut HashSet<String>) {
         if path.extension().is_none_or(|e| e != "pth") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Ok(text) = crate::fsread::read_string_capped(&path, crate::fsread::CONFIG_CAP) else {
             continue;
         };
         for line in text.lines().map(str::trim) {

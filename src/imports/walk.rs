@@ -26,8 +26,11 @@ pub(super) struct Walker<'t, 'o, 'a> {
     pub(super) consts: Vec<consts::Scope<'a>>,
     /// The constant loops around the statement, outermost first.
     pub(super) loops: Vec<Loop>,
-    /// Names bound by `lazy import` statements.
+    /// Names bound by `lazy import` statements (and by every module-level import when
+    /// the file has a `__lazy_modules__`, which may defer any of them).
     pub(super) lazy_names: HashSet<String>,
+    /// The file mentions `__lazy_modules__`.
+    pub(super) lazy_listed: bool,
     /// Index of each dotted name in the flow's names.
     pub(super) interned: HashMap<Box<str>, u32>,
     /// What one statement's expressions hold (reused).
@@ -126,12 +129,11 @@ impl<'a> Walker<'_, '_, 'a> {
                 // PEP 810 `lazy import` loads on first use, like an import in a function.
                 let ctx = Context {
                     lazy: ctx.lazy || s.is_lazy,
-                    lazy_statement: s.is_lazy,
                     ..ctx
                 };
                 for alias in &s.names {
                     let local = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
-                    if s.is_lazy {
+                    if s.is_lazy || (self.lazy_listed && ctx.function.is_none()) {
                         let head = local.split('.').next().unwrap_or_default();
                         self.lazy_names.insert(head.to_owned());
                     }
@@ -151,7 +153,6 @@ impl<'a> Walker<'_, '_, 'a> {
                 };
                 let ctx = Context {
                     lazy: ctx.lazy || s.is_lazy,
-                    lazy_statement: s.is_lazy,
                     ..ctx
                 };
                 let binds: Vec<String> = s
@@ -159,7 +160,7 @@ impl<'a> Walker<'_, '_, 'a> {
                     .iter()
                     .map(|a| a.asname.as_ref().unwrap_or(&a.name).to_string())
                     .collect();
-                if s.is_lazy {
+                if s.is_lazy || (self.lazy_listed && ctx.function.is_none()) {
                     self.lazy_names.extend(binds.iter().cloned());
                 }
                 self.push(s.start(), statement, ctx, binds);
@@ -259,20 +260,25 @@ impl<'a> Walker<'_, '_, 'a> {
             self.next_group += 1;
             self.next_group
         });
+        // PEP 810 defers nothing in a try's body, handlers or else (its finally, yes).
+        let in_try = Context {
+            not_deferrable: true,
+            ..ctx
+        };
         let body_ctx = match group {
             Some(g) => Context {
                 optional: true,
                 try_group: Some(g),
-                ..ctx
+                ..in_try
             },
-            None => ctx,
+            None => in_try,
         };
         self.body(&t.body, body_ctx);
         for handler in &t.handlers {
             let ast::ExceptHandler::ExceptHandler(h) = handler;
             let mut handler_ctx = Context {
                 optional: true,
-                ..ctx.branch()
+                ..in_try.branch()
             };
             if catches_import_error(handler) {
                 handler_ctx.fallback_of = group;
@@ -283,7 +289,7 @@ impl<'a> Walker<'_, '_, 'a> {
             &t.orelse,
             Context {
                 optional: ctx.optional || guards,
-                ..ctx
+                ..in_try
             },
         );
         self.body(&t.finalbody, ctx);
@@ -391,7 +397,13 @@ impl<'a> Walker<'_, '_, 'a> {
             id
         });
         let saved = self.class.replace(id);
-        self.body(&c.body, ctx);
+        self.body(
+            &c.body,
+            Context {
+                not_deferrable: true,
+                ..ctx
+            },
+        );
         self.class = saved;
     }
 }

@@ -132,6 +132,8 @@ enum ScopeKind {
     Module,
     Class,
     Function,
+    /// A comprehension or generator expression (its own code object before 3.12).
+    Comprehension,
 }
 
 struct Scope<'a> {
@@ -189,10 +191,10 @@ impl Walk {
             let scope = Scope {
                 code: child,
                 qualname: &qualname,
-                kind: if kind == CodeKind::Class {
-                    ScopeKind::Class
-                } else {
-                    ScopeKind::Function
+                kind: match kind {
+                    CodeKind::Class => ScopeKind::Class,
+                    CodeKind::Comprehension => ScopeKind::Comprehension,
+                    _ => ScopeKind::Function,
                 },
             };
             let children = self.nested(&scope, depth + 1)?;
@@ -230,12 +232,13 @@ fn kind_of(code: &Code) -> CodeKind {
 }
 
 /// The compiler's rule for `__qualname__` (CPython `compiler_set_qualname`): a module-level
-/// name stands alone; inside a class it is `Class.name`; inside a function it is
-/// `func.<locals>.name`, unless the function declares the name `global`.
+/// name stands alone; inside a class or a comprehension it is `parent.name`; inside a
+/// function or lambda it is `func.<locals>.name`, unless the function declares the name
+/// `global`. So a comprehension in a comprehension is `f.<locals>.<listcomp>.<listcomp>`.
 fn derive_qualname(parent: &Scope, name: &str, declared_global: bool) -> String {
     match parent.kind {
         ScopeKind::Module => name.to_string(),
-        ScopeKind::Class => format!("{}.{name}", parent.qualname),
+        ScopeKind::Class | ScopeKind::Comprehension => format!("{}.{name}", parent.qualname),
         ScopeKind::Function if declared_global => name.to_string(),
         ScopeKind::Function => format!("{}.<locals>.{name}", parent.qualname),
     }
@@ -252,9 +255,17 @@ fn declared_globals(code: &Code) -> HashSet<Cow<'_, str>> {
 }
 
 /// The module docstring: the compiler's first statement is `__doc__ = <first constant>`
-/// (names[0] is `__doc__`, consts[0] the string), the value `module.__doc__` gets.
+/// (names[0] is `__doc__`, consts[0] the string), the value `module.__doc__` gets. From
+/// 3.14 a module with annotations under a condition (`if`, `try`, a loop: PEP 649) first
+/// sets `__conditional_annotations__`, so `__doc__` is names[1] (consts[0] is still the
+/// docstring; checked on 3.14.10 and 3.15.2).
 fn module_docstring(code: &Code) -> Option<String> {
-    if code.name_at(0).as_deref() != Some("__doc__") {
+    let doc_first = match code.name_at(0).as_deref() {
+        Some("__doc__") => true,
+        Some("__conditional_annotations__") => code.name_at(1).as_deref() == Some("__doc__"),
+        _ => false,
+    };
+    if !doc_first {
         return None;
     }
     code.consts

@@ -298,18 +298,13 @@ pub fn lookup(magic: u16) -> MagicInfo {
         };
     }
     if let Some(v) = infer_cpython(magic) {
-        // 3.15's block is still being filled: call it a development value, not unknown.
-        let dev = v == PyVersion::new(3, 15);
+        let (release, label) = unlisted(magic, v);
         return MagicInfo {
             magic,
             implementation: Implementation::CPython,
             python: Some(v),
-            label: if dev {
-                Cow::Borrowed("3.15 (pre-release)")
-            } else {
-                Cow::Owned(format!("unknown, in the {v} range"))
-            },
-            release: if dev { Release::Dev } else { Release::Unknown },
+            label,
+            release,
             unicode_flag: false,
         };
     }
@@ -320,6 +315,33 @@ pub fn lookup(magic: u16) -> MagicInfo {
         label: Cow::Borrowed("not a known magic number"),
         release: Release::Unknown,
         unicode_flag: false,
+    }
+}
+
+/// What an unlisted number in `v`'s block is: below the final number of the newest
+/// released version, a pre-release of it; in the next version's block, that version's
+/// development; anything else unknown (a released series keeps its number).
+fn unlisted(magic: u16, v: PyVersion) -> (Release, Cow<'static, str>) {
+    let newest = CPYTHON
+        .iter()
+        .filter(|r| r.release == Release::Final)
+        .max_by_key(|r| (r.python, r.magic));
+    let Some(newest) = newest.filter(|r| r.python.is_some()) else {
+        return (
+            Release::Unknown,
+            Cow::Owned(format!("unknown, in the {v} range")),
+        );
+    };
+    let released = newest.python.unwrap_or(v);
+    if v == released && magic < newest.magic {
+        (Release::Interim, Cow::Borrowed("unlisted number"))
+    } else if v == PyVersion::new(released.major, released.minor + 1) {
+        (Release::Dev, Cow::Borrowed("unreleased branch"))
+    } else {
+        (
+            Release::Unknown,
+            Cow::Owned(format!("unknown, in the {v} range")),
+        )
     }
 }
 
@@ -347,8 +369,11 @@ mod tests {
             assert_eq!(info.python, Some(PyVersion::new(3, minor)));
             assert_eq!(info.release, Release::Final);
         }
-        for (magic, minor) in [(3495, 11), (3531, 12), (3571, 13), (3627, 14)] {
-            assert_eq!(lookup(magic).python, Some(PyVersion::new(3, minor)));
+        for (magic, minor) in [(3495, 11), (3531, 12), (3571, 13), (3627, 14), (3666, 15)] {
+            let info = lookup(magic);
+            assert_eq!(info.python, Some(PyVersion::new(3, minor)));
+            assert_eq!(info.release, Release::Final, "{magic}");
+            assert_eq!(info.describe(), format!("CPython 3.{minor}"));
         }
         assert_eq!(lookup(62211).python, Some(PyVersion::new(2, 7)));
         assert_eq!(lookup(20121).python, Some(PyVersion::new(1, 5)));
@@ -375,13 +400,26 @@ mod tests {
 
     #[test]
     fn unknown_magics_decode_with_the_nearest_version() {
+        // 3.15 is released (3666): an unseen number below it is one of its pre-releases.
         let info = lookup(3660);
         assert_eq!(info.python, Some(PyVersion::new(3, 15)));
-        assert_eq!(info.release, Release::Dev);
-        let info = lookup(3720);
+        assert_eq!(info.release, Release::Interim);
+        assert_eq!(
+            info.describe(),
+            "CPython 3.15 pre-release (unlisted number)"
+        );
+        // The next block is the branch in development; beyond it, nothing is known.
+        let info = lookup(3700);
         assert_eq!(info.python, Some(PyVersion::new(3, 16)));
+        assert_eq!(info.release, Release::Dev);
+        assert_eq!(
+            info.describe(),
+            "CPython 3.16 development (unreleased branch)"
+        );
+        let info = lookup(3760);
+        assert_eq!(info.python, Some(PyVersion::new(3, 17)));
         assert_eq!(info.release, Release::Unknown);
-        assert!(info.describe().contains("unknown magic 3720"));
+        assert!(info.describe().contains("unknown magic 3760"));
         let info = lookup(7);
         assert_eq!(info.implementation, Implementation::Unknown);
         assert_eq!(info.describe(), "unknown magic 7");
@@ -403,7 +441,7 @@ mod tests {
             .count();
         assert_eq!(CPYTHON.len(), rows);
         let versions = known_versions();
-        assert_eq!(versions.first(), Some(&PyVersion::new(3, 14)));
+        assert_eq!(versions.first(), Some(&PyVersion::new(3, 15)));
         assert!(versions.contains(&PyVersion::new(1, 5)));
     }
 }

@@ -83,19 +83,60 @@ pub enum Freshness {
 /// Key: the 4 magic bytes as a little-endian u32 (k0) and 0 (k1). SipHash-2-4 up to 3.10
 /// and in PyPy; SipHash-1-3 from CPython 3.11.
 pub fn source_hash(magic: &MagicInfo, data: &[u8]) -> [u8; 8] {
-    let k0 = u64::from(u32::from(magic.magic) | 0x0a0d_0000);
-    let siphash13 = magic.implementation == Implementation::CPython
-        && magic.python.is_some_and(|v| v >= PyVersion::new(3, 11));
-    let h = if siphash13 {
-        let mut s = SipHasher13::new_with_keys(k0, 0);
-        s.write(data);
-        s.finish()
-    } else {
-        let mut s = SipHasher24::new_with_keys(k0, 0);
-        s.write(data);
-        s.finish()
-    };
-    h.to_le_bytes()
+    let mut h = SourceHasher::new(magic);
+    h.write(data);
+    h.finish()
+}
+
+/// [`source_hash`] of the regular file behind `fd`, read in chunks: memory stays flat
+/// whatever the size of the source.
+pub fn source_hash_of_file(
+    magic: &MagicInfo,
+    fd: rustix::fd::BorrowedFd<'_>,
+) -> std::io::Result<[u8; 8]> {
+    let mut h = SourceHasher::new(magic);
+    crate::fsread::hash_stream(fd, |chunk| h.write(chunk))?;
+    Ok(h.finish())
+}
+
+/// The streaming form of [`source_hash`]: SipHash needs no more than its state, so a
+/// source is fed in pieces and never held whole.
+pub enum SourceHasher {
+    /// CPython 3.11 and later.
+    Sip13(SipHasher13),
+    /// Up to 3.10, and PyPy.
+    Sip24(SipHasher24),
+}
+
+impl SourceHasher {
+    /// The hasher CPython keys with `magic`.
+    pub fn new(magic: &MagicInfo) -> Self {
+        let k0 = u64::from(u32::from(magic.magic) | 0x0a0d_0000);
+        let siphash13 = magic.implementation == Implementation::CPython
+            && magic.python.is_some_and(|v| v >= PyVersion::new(3, 11));
+        if siphash13 {
+            SourceHasher::Sip13(SipHasher13::new_with_keys(k0, 0))
+        } else {
+            SourceHasher::Sip24(SipHasher24::new_with_keys(k0, 0))
+        }
+    }
+
+    /// Feeds the next piece of the source.
+    pub fn write(&mut self, data: &[u8]) {
+        match self {
+            SourceHasher::Sip13(s) => s.write(data),
+            SourceHasher::Sip24(s) => s.write(data),
+        }
+    }
+
+    /// The hash as stored in the pyc (8 bytes, LE).
+    pub fn finish(&self) -> [u8; 8] {
+        match self {
+            SourceHasher::Sip13(s) => s.finish(),
+            SourceHasher::Sip24(s) => s.finish(),
+        }
+        .to_le_bytes()
+    }
 }
 
 /// Compares a timestamp pyc with its source's stat, with the writing version's rules.
@@ -153,6 +194,19 @@ mod tests {
     use super::*;
     use crate::pyc::header::{hex, parse};
     use crate::pyc::magic::lookup;
+
+    #[test]
+    fn streaming_hash_equals_the_whole_hash() {
+        let data: Vec<u8> = (0..100_003u32).map(|i| (i % 253) as u8).collect();
+        for magic in [3571, 3439] {
+            let m = lookup(magic);
+            let mut h = SourceHasher::new(&m);
+            for piece in data.chunks(4099) {
+                h.write(piece);
+            }
+            assert_eq!(h.finish(), source_hash(&m, &data));
+        }
+    }
 
     #[test]
     fn source_hash_matches_cpython_for_every_version() {

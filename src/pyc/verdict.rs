@@ -7,7 +7,7 @@
 
 use super::error::PycError;
 use super::header::{Header, hex};
-use super::magic::{Implementation, PyVersion, Release};
+use super::magic::{Implementation, MagicInfo, PyVersion, Release};
 use super::name::Location;
 use super::validate::{Freshness, SourceStat, StaleReason, check_timestamp, compare_hash};
 use serde::Serialize;
@@ -119,14 +119,15 @@ pub enum SourceFound {
 
 /// Judges one cache file.
 ///
-/// `name_tag` is the tag in a PEP 3147 file name (None for legacy files); `read_source` is
-/// called only for hash-based pycs, so a scan stats sources but rarely reads them.
+/// `name_tag` is the tag in a PEP 3147 file name (None for legacy files); `hash_source`
+/// (the source's hash under a magic's key, streamed) is called only for hash-based pycs,
+/// so a scan stats sources but rarely reads them.
 pub fn judge(
     header: &Result<Header, PycError>,
     location: Location,
     name_tag: Option<&str>,
     source: SourceFound,
-    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    hash_source: impl FnOnce(&MagicInfo) -> io::Result<[u8; 8]>,
 ) -> Verdict {
     let header = match header {
         Ok(h) => h,
@@ -175,9 +176,8 @@ pub fn judge(
     }
     let mut actual_hash = None;
     let freshness = if header.source_hash.is_some() {
-        match read_source() {
-            Ok(bytes) => {
-                let actual = super::validate::source_hash(&header.magic, &bytes);
+        match hash_source(&header.magic) {
+            Ok(actual) => {
                 actual_hash = Some(hex(&actual));
                 compare_hash(header, actual)
             }
@@ -238,7 +238,7 @@ mod tests {
     fn present(mtime: i64, size: u64) -> SourceFound {
         SourceFound::Present(SourceStat { mtime, size })
     }
-    fn no_read() -> io::Result<Vec<u8>> {
+    fn no_read(_: &MagicInfo) -> io::Result<[u8; 8]> {
         panic!("timestamp pycs must not read the source")
     }
 
@@ -298,7 +298,7 @@ mod tests {
             Location::Pycache,
             Some("cpython-313"),
             present(0, 6),
-            || Ok(b"x = 2\n".to_vec()),
+            |m| Ok(source_hash(m, b"x = 2\n")),
         );
         assert_eq!(v.status, Status::Stale);
         assert_eq!(v.stale, Some(StaleReason::Hash));

@@ -4,14 +4,17 @@
 //! directory (from the listing) and read only for hash-based caches.
 
 use super::classify::{self, BytecodeName, CacheFacts};
+use super::record::ScanErrorKind;
 use super::record::SourceRecord;
 use super::visit::{Listing, What, dir_error, excluded, file_error, is, push, read_names};
 use super::walk::{Ctx, Job, Out};
-use crate::pyc::{Location, SourceFound, SourceStat};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, fstat, openat, statat};
+use crate::pyc::{Location, MagicInfo, SourceFound, SourceStat};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, openat, statat};
 use rustix::io::Errno;
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::AsFd;
+use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The `.py` sources of a directory, by stem, sorted for lookups.
@@ -75,30 +78,21 @@ struct Head {
     meta: crate::scan::FileMeta,
 }
 
-fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<Head, Errno> {
-    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    if !ctx.opts.follow_symlinks {
-        flags |= OFlags::NOFOLLOW;
-    }
-    let fd = openat(dirfd, name, flags, Mode::empty())?;
-    let st = fstat(&fd)?;
+/// Opens and reads the head of a cache: only a regular file is read (a FIFO or device
+/// named like a cache is refused before a byte, never waited on), at most 16 bytes.
+fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> io::Result<Head> {
+    let name = Path::new(std::ffi::OsStr::from_bytes(name));
+    let (fd, st) = crate::fsread::open_regular_at(dirfd, name, ctx.opts.follow_symlinks)?;
     let mut head = Head {
         bytes: [0; 16],
         len: 0,
         meta: classify::meta_from_stat(&st),
     };
-    while head.len < 16 {
-        match rustix::io::read(&fd, &mut head.bytes[head.len..]) {
-            Ok(0) => break,
-            Ok(n) => head.len += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    head.len = crate::fsread::read_up_to(fd.as_fd(), &mut head.bytes)?;
     Ok(head)
 }
 
-/// Judges one cache whose directory is open as `cache_dir`; `read_source` reads the source
+/// Judges one cache whose directory is open as `cache_dir`; `hash_source` hashes the source
 /// of hash-based caches.
 fn judge_one(
     ctx: &Ctx,
@@ -106,7 +100,7 @@ fn judge_one(
     facts: CacheFacts<'_>,
     raw_name: &[u8],
     found: SourceFound,
-    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    hash_source: impl FnOnce(&MagicInfo) -> io::Result<[u8; 8]>,
     out: &mut Out,
 ) {
     match read_head(ctx, cache_dir, raw_name) {
@@ -118,58 +112,35 @@ fn judge_one(
             };
             out.batch
                 .caches
-                .push(classify::classify(facts, found, read_source));
+                .push(classify::classify(facts, found, hash_source));
         }
-        Err(e @ (Errno::ACCESS | Errno::PERM)) => {
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
             let meta = statat(cache_dir, raw_name, AtFlags::SYMLINK_NOFOLLOW)
                 .map(|st| classify::meta_from_stat(&st))
                 .unwrap_or_default();
-            let err = io::Error::from(e);
             out.batch
                 .caches
                 .push(classify::unreadable(CacheFacts { meta, ..facts }, &err));
         }
-        Err(e) => file_error(out, &facts.path, e),
+        Err(e) => match e.raw_os_error() {
+            Some(n) => file_error(out, &facts.path, Errno::from_raw_os_error(n)),
+            None => out.error(&facts.path, ScanErrorKind::Io, e.to_string()),
+        },
     }
 }
 
-fn read_at(dirfd: BorrowedFd<'_>, name: &Path) -> io::Result<Vec<u8>> {
-    let fd = openat(dirfd, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    read_whole(&fd)
+/// The hash of the source `name` in `dirfd` under `magic`'s key, streamed: a source is
+/// read only when it is a regular file (a symlink to a FIFO or `/dev/zero` is refused)
+/// and never held whole (a sparse 4 GiB source costs 64 KiB of memory).
+fn hash_at(dirfd: BorrowedFd<'_>, name: &Path, magic: &MagicInfo) -> io::Result<[u8; 8]> {
+    let (fd, _) = crate::fsread::open_regular_at(dirfd, name, true)?;
+    crate::pyc::validate::source_hash_of_file(magic, fd.as_fd())
 }
 
-fn read_path(path: &Path) -> io::Result<Vec<u8>> {
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    read_whole(&fd)
-}
-
-/// Reads a whole source file (for hash-based caches) in as few system calls as it takes:
-/// one `fstat` to size the buffer, then reads until a short one. `std::fs::read` would
-/// also `statx` and `lseek`, and read once more to see the end.
-fn read_whole(fd: &OwnedFd) -> io::Result<Vec<u8>> {
-    let size = fstat(fd).map_or(0, |st| usize::try_from(st.st_size).unwrap_or(0));
-    // One byte more than the size, so a file that grew since the fstat reads in full.
-    let mut buf = vec![0u8; size + 1];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let room = buf.len() - len;
-        match rustix::io::read(fd, &mut buf[len..]) {
-            Ok(0) => break,
-            // A short read of a regular file is its end.
-            Ok(n) if n < room => {
-                len += n;
-                break;
-            }
-            Ok(n) => len += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    buf.truncate(len);
-    Ok(buf)
+/// [`hash_at`] by path (sources of a prefix tree).
+fn hash_path(path: &Path, magic: &MagicInfo) -> io::Result<[u8; 8]> {
+    let (fd, _) = crate::fsread::open_regular(path, true)?;
+    crate::pyc::validate::source_hash_of_file(magic, fd.as_fd())
 }
 
 /// A legacy `NAME.pyc`/`NAME.pyo` beside where `NAME.py` is (or was).
@@ -196,7 +167,15 @@ pub(super) fn legacy(
         meta: Default::default(),
     };
     let found = sources.get(bn.stem);
-    judge_one(ctx, fd, facts, name, found, || read_at(fd, &src_name), out);
+    judge_one(
+        ctx,
+        fd,
+        facts,
+        name,
+        found,
+        |m| hash_at(fd, &src_name, m),
+        out,
+    );
 }
 
 /// A directory's `__pycache__`, judged against the sources listed beside it.
@@ -288,7 +267,7 @@ pub(super) fn pycache(
             facts,
             name,
             found,
-            || read_at(parent, &src_name),
+            |m| hash_at(parent, &src_name, m),
             out,
         );
     }
@@ -334,7 +313,7 @@ pub(super) fn prefix_dir(ctx: &Ctx, fd: BorrowedFd<'_>, dir: &Path, l: &Listing,
             head: &[],
             meta: Default::default(),
         };
-        judge_one(ctx, fd, facts, name, found, || read_path(&src), out);
+        judge_one(ctx, fd, facts, name, found, |m| hash_path(&src, m), out);
     }
 }
 

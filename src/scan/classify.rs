@@ -1,7 +1,7 @@
 //! Classification rules: what a file name is to Python, which source a cache maps to, the
 //! module's dotted name, and the full [`CacheRecord`] of one cache from its first 16 bytes.
 //!
-//! Pure functions (the only I/O is the `read_source` closure the caller passes, called for
+//! Pure functions (the only I/O is the `hash_source` closure the caller passes, called for
 //! hash-based pycs alone). Names are bytes, so files whose names are not UTF-8 are judged
 //! like any other and shown escaped. The rules follow shared/docs/pyc-format.md §3-4:
 //!
@@ -14,7 +14,7 @@
 //!   `__pycache__`) can never be imported (module names have no dots): it is reported as
 //!   orphaned, with a hint that it probably belongs to a `PYTHONPYCACHEPREFIX` tree.
 
-use super::record::{CacheRecord, FileMeta, display_path};
+use super::record::{CacheRecord, FileMeta, path_text};
 use crate::pyc::header::{parse, read_magic};
 use crate::pyc::{Implementation, Location, MagicInfo, SourceFound, SourceStat, Status, judge};
 use std::ffi::OsStr;
@@ -191,7 +191,7 @@ pub fn dir_module(base: &Path, dir: &Path) -> String {
             if !out.is_empty() {
                 out.push('.');
             }
-            out.push_str(&display_path(Path::new(part)));
+            out.push_str(&path_text(Path::new(part)));
         }
     }
     out
@@ -206,7 +206,7 @@ pub fn join_module(dir_module: &str, stem: &[u8]) -> String {
     let stem_text = match std::str::from_utf8(stem) {
         Ok(s) => s,
         Err(_) => {
-            escaped = display_path(Path::new(OsStr::from_bytes(stem)));
+            escaped = path_text(Path::new(OsStr::from_bytes(stem)));
             &escaped
         }
     };
@@ -288,7 +288,7 @@ pub struct CacheFacts<'a> {
 pub fn classify(
     facts: CacheFacts<'_>,
     source: SourceFound,
-    read_source: impl FnOnce() -> io::Result<Vec<u8>>,
+    hash_source: impl FnOnce(&crate::pyc::MagicInfo) -> io::Result<[u8; 8]>,
 ) -> CacheRecord {
     let header = parse(facts.head);
     // Only undecodable headers need the magic read again (most caches decode).
@@ -304,7 +304,7 @@ pub fn classify(
             Status::Invalid,
             "the name has no interpreter tag: Python never maps it to a source",
         ),
-        _ => judge(&header, facts.location, name_tag, source, read_source),
+        _ => judge(&header, facts.location, name_tag, source, hash_source),
     };
     if facts.name.leftover {
         verdict = crate::pyc::Verdict::new(

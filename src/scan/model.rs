@@ -3,7 +3,7 @@
 //! It changes only through [`ScanModel::apply`], which does no I/O, so the TUI can own it
 //! on its thread while the scanner sends [`ScanEvent`]s, and tests can build it by hand.
 
-use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord, display_path};
+use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord, path_text};
 use crate::pyc::Status;
 use serde::Serialize;
 use std::collections::btree_map::Entry;
@@ -372,11 +372,11 @@ impl ScanModel {
             .map(|m| {
                 serde_json::json!({
                     "module": m.name,
-                    "source": display_path(&m.source),
+                    "source": path_text(&m.source),
                     "source_exists": m.source_exists(),
                     "is_package": m.is_package,
                     "source_meta": m.source_meta,
-                    "caches": self.caches_of(m).map(|c| display_path(&c.path)).collect::<Vec<_>>(),
+                    "caches": self.caches_of(m).map(|c| path_text(&c.path)).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -394,8 +394,8 @@ impl ScanModel {
             .collect();
         serde_json::json!({
             "schema": SCHEMA,
-            "roots": self.roots.iter().map(|r| display_path(r)).collect::<Vec<_>>(),
-            "prefix": self.prefix.as_deref().map(display_path),
+            "roots": self.roots.iter().map(|r| path_text(r)).collect::<Vec<_>>(),
+            "prefix": self.prefix.as_deref().map(path_text),
             "caches": self.caches,
             "modules": modules,
             "errors": self.errors,

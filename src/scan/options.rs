@@ -26,8 +26,9 @@ pub struct ScanOptions {
 
 impl ScanOptions {
     /// Options for these roots with the defaults: no prefix, no symlinks, VCS skipped.
-    /// Relative roots are made absolute against the current directory (no symlink
-    /// resolution, as CPython does for the prefix mapping).
+    /// Roots are made absolute against the current directory and lexically clean
+    /// ([`crate::paths::normalize_in`]; no symlink resolution, as CPython does for the
+    /// prefix mapping), so that `.` and `/srv/app` are the same root.
     pub fn new(roots: Vec<PathBuf>) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         Self {
@@ -53,5 +54,23 @@ impl ScanOptions {
 }
 
 fn absolute(cwd: &std::path::Path, p: PathBuf) -> PathBuf {
-    if p.is_absolute() { p } else { cwd.join(p) }
+    crate::paths::normalize_in(cwd, &p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The explorer, scan, clean and recompile all resolve their roots here: `.` and a
+    /// relative prefix get the one spelling the rest of pycache compares.
+    #[test]
+    fn roots_and_the_prefix_are_absolute_and_clean() {
+        let cwd = std::env::current_dir().unwrap();
+        let opts = ScanOptions::new(vec![PathBuf::from("."), PathBuf::from("./a/../b/")])
+            .with_prefix(Some(PathBuf::from("../pfx/.")));
+        assert_eq!(opts.roots, vec![cwd.clone(), cwd.join("b")]);
+        let parent = cwd.parent().unwrap_or(&cwd);
+        assert_eq!(opts.prefix, Some(parent.join("pfx")));
+        assert!(opts.roots.iter().all(|r| crate::paths::is_normal(r)));
+    }
 }

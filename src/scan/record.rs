@@ -125,24 +125,7 @@ pub enum ScanErrorKind {
     Io,
 }
 
-/// Paths as text; bytes that are not UTF-8 are shown escaped (`\xff`), never dropped.
-pub fn display_path(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => {
-            let mut out = String::with_capacity(bytes.len() + 8);
-            for chunk in bytes.utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            out
-        }
-    }
-}
+pub use crate::text::{display_path, path_text};
 
 /// The values a header recorded about its source, as `scan --json` shows them: what a
 /// snapshot needs to show recorded vs actual offline.
@@ -203,29 +186,15 @@ fn ser_recorded<S: Serializer>(h: &Option<Header>, s: S) -> Result<S::Ok, S::Err
     }
 }
 
-/// serde helper: a path as escaped text.
+/// serde helper: a path as exact text (serde escapes control characters in JSON).
 pub fn ser_path<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&display_path(p))
+    s.serialize_str(&path_text(p))
 }
 
-/// serde helper: an optional path as escaped text or null.
+/// serde helper: an optional path as exact text or null.
 pub fn ser_opt_path<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
     match p {
-        Some(p) => s.serialize_str(&display_path(p)),
+        Some(p) => s.serialize_str(&path_text(p)),
         None => s.serialize_none(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::ffi::OsStr;
-    use std::os::unix::ffi::OsStrExt;
-
-    #[test]
-    fn non_utf8_names_are_escaped_not_dropped() {
-        let p = Path::new(OsStr::from_bytes(b"/srv/caf\xe9/m.py"));
-        assert_eq!(display_path(p), "/srv/caf\\xe9/m.py");
-        assert_eq!(display_path(Path::new("/srv/naïve.py")), "/srv/naïve.py");
     }
 }

@@ -5,6 +5,10 @@
 //! records, so the UI thread wakes a few dozen times a second however large the tree.
 //! When a send fails the receiver is gone (the user quit): every worker stops quietly.
 //! What one directory holds is decided in [`super::visit`].
+//!
+//! A panic in a worker (a bug) stops every worker and ends the scanner thread with that
+//! panic, so `JoinHandle::join` returns it and no [`ScanEvent::Finished`] is sent: callers
+//! report an error, and never wait for a worker that is gone.
 
 use super::model::{ScanBatch, ScanEvent, ScanModel};
 use super::options::ScanOptions;
@@ -38,8 +42,9 @@ pub fn spawn<E: From<ScanEvent> + Send + 'static>(
         .expect("the operating system refused to start the scanner thread")
 }
 
-/// Scans to completion on the calling thread's behalf and returns the model (for the CLI).
-pub fn scan(opts: &ScanOptions) -> ScanModel {
+/// Scans to completion on the calling thread's behalf and returns the model (for the CLI);
+/// an error with the panic's message when the scanner crashed.
+pub fn scan(opts: &ScanOptions) -> Result<ScanModel, String> {
     let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
     let opts2 = opts.clone();
     let handle = std::thread::spawn(move || run(&opts2, &tx));
@@ -47,8 +52,19 @@ pub fn scan(opts: &ScanOptions) -> ScanModel {
     for event in rx {
         model.apply(event);
     }
-    let _ = handle.join();
-    model
+    match handle.join() {
+        Ok(()) => Ok(model),
+        Err(payload) => Err(panic_message(payload.as_ref())),
+    }
+}
+
+/// The message of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// How a directory is read.
@@ -122,6 +138,8 @@ struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     stop: AtomicBool,
+    /// The payload of the first worker panic, resumed on the scanner thread.
+    crash: Mutex<Option<Box<dyn std::any::Any + Send>>>,
 }
 
 impl Shared {
@@ -220,7 +238,38 @@ impl Out {
     }
 }
 
+/// What reads one directory: [`visit::visit`], or a stand-in in tests.
+type VisitFn = fn(&Ctx, Job, &mut Out);
+
 fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
+    run_with(opts, tx, visitor());
+}
+
+/// [`visit::visit`]; in debug builds, when `PYCACHE_DEBUG_PANIC_IN` names a directory, one
+/// that panics there, so the integration tests can check that a crashed worker is an
+/// error with exit 2, never a hang. Release builds ignore the variable.
+fn visitor() -> VisitFn {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("PYCACHE_DEBUG_PANIC_IN").is_some() {
+        return |ctx, job, out| {
+            let name = std::env::var_os("PYCACHE_DEBUG_PANIC_IN");
+            if job.path.file_name() == name.as_deref() {
+                panic!(
+                    "PYCACHE_DEBUG_PANIC_IN: a scan worker panicked in {}",
+                    display_path(&job.path)
+                );
+            }
+            visit::visit(ctx, job, out);
+        };
+    }
+    visit::visit
+}
+
+pub(super) fn run_with<E: From<ScanEvent> + Send>(
+    opts: &ScanOptions,
+    tx: &Sender<E>,
+    visit: VisitFn,
+) {
     let mut out = Out::new();
     let (ctx, jobs) = prepare(opts, &mut out);
     if !out.send(tx) {
@@ -234,6 +283,7 @@ fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
         }),
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
+        crash: Mutex::new(None),
     };
     let workers = std::thread::available_parallelism()
         .map_or(2, usize::from)
@@ -242,20 +292,38 @@ fn run<E: From<ScanEvent> + Send>(opts: &ScanOptions, tx: &Sender<E>) {
         for _ in 0..workers {
             let tx = tx.clone();
             let (ctx, shared) = (&ctx, &shared);
-            s.spawn(move || worker(ctx, shared, &tx));
+            s.spawn(move || worker(ctx, shared, &tx, visit));
         }
     });
+    let crash = shared
+        .crash
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(payload) = crash {
+        // The panic hook already printed the report; this ends the thread with it.
+        std::panic::resume_unwind(payload);
+    }
     if !shared.stop.load(Ordering::Relaxed) {
         let _ = tx.send(E::from(ScanEvent::Finished));
     }
 }
 
-fn worker<E: From<ScanEvent>>(ctx: &Ctx, shared: &Shared, tx: &Sender<E>) {
+fn worker<E: From<ScanEvent>>(ctx: &Ctx, shared: &Shared, tx: &Sender<E>, visit: VisitFn) {
     let mut out = Out::new();
     let mut finished_one = false;
     while let Some(job) = shared.pop(finished_one) {
         finished_one = true;
-        visit::visit(ctx, job, &mut out);
+        // A panic must not leave this job counted as busy: the other workers would wait
+        // for it forever. Caught, it stops everyone; `run` resumes it.
+        let visited =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| visit(ctx, job, &mut out)));
+        if let Err(payload) = visited {
+            let mut crash = shared.crash.lock().unwrap_or_else(PoisonError::into_inner);
+            crash.get_or_insert(payload);
+            drop(crash);
+            shared.stop.store(true, Ordering::Relaxed);
+            continue;
+        }
         shared.push(&mut out.children);
         if out.due() && !out.send(tx) {
             shared.stop.store(true, Ordering::Relaxed);

@@ -317,11 +317,13 @@ impl App {
         }
         match action {
             Action::Quit => self.quit = true,
+            // Esc backs out of a filter; it never quits, which would throw the scan away on
+            // a key pressed to close something.
             Action::Cancel => {
                 if self.tree.filter.is_some() {
                     self.apply_filter("");
                 } else {
-                    self.quit = true;
+                    self.message = Some("Esc does not quit: press q to quit".into());
                 }
             }
             Action::Suspend => self.push(Effect::Suspend),

@@ -219,3 +219,28 @@ pub fn model() -> ScanModel {
     m.apply(ScanEvent::Finished);
     m
 }
+
+/// The explorer on the fixture, sized 80x24.
+pub fn app() -> crate::tui::app::App {
+    let mut a = crate::tui::app::App::new(model(), crate::tui::app::Options::default());
+    a.resize(80, 24);
+    a
+}
+
+/// Feeds keys through the real key table, as the event loop does (`\n` Enter, `\x1b`
+/// Esc, `\t` Tab).
+pub fn keys(app: &mut crate::tui::app::App, keys: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        let ev = KeyEvent::new(code, KeyModifiers::NONE);
+        if let Some(a) = crate::tui::keymap::action_for(&ev, &app.contexts()) {
+            app.handle(a);
+        }
+    }
+}

@@ -188,7 +188,7 @@ pub static BINDINGS: &[Binding] = &[
         &[code(C::Esc)],
         Ctx::Global,
         A::Cancel,
-        "clear the filter, else quit",
+        "clear the filter (it never quits: q does)",
     ),
     b(
         &[ctrl('z')],

@@ -3,6 +3,8 @@
 
 mod doctor;
 mod recompile;
+#[cfg(test)]
+mod tests;
 
 use super::app::{ActionItem, App, Effect};
 use super::event::Event;
@@ -10,6 +12,7 @@ use super::keymap::Action;
 use super::tree::{NodeKind, Row, View};
 use pycache::actions::{self, ExecOptions, Plan, Selection};
 use pycache::pyc::Status;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -160,8 +163,28 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         }
         ActionItem::Rescan | ActionItem::Imports => return Err("this action needs no plan".into()),
     };
-    let sel = clean_selection(app, item);
+    // What the title names: the scope's caches this item applies to. Nothing there is
+    // nothing to do (an empty list of paths would select the whole project).
+    let scoped: HashSet<PathBuf> = app.scope_caches(|c| keeps(item, c)).into_iter().collect();
+    if scoped.is_empty() {
+        return Err(format!(
+            "nothing to {what} in {}: no cache there that this action removes",
+            app.scope.label
+        ));
+    }
+    let sel = clean_selection(app, item, &scoped);
     let plan = actions::plan_clean(&app.model, &sel, None);
+    // The plan never removes a file outside the scope its title names.
+    if let Some(outside) = plan.steps.iter().find_map(|s| match s {
+        actions::Step::RemoveFile(f) if !scoped.contains(&f.path) => Some(&f.path),
+        _ => None,
+    }) {
+        return Err(format!(
+            "refusing to {what} in {}: the plan would also remove {}, which is outside it (a bug; please report it)",
+            app.scope.label,
+            pycache::scan::display_path(outside)
+        ));
+    }
     if plan.is_empty() {
         // The planner's notes say why (kept sourceless files, names it refuses to touch).
         let why = plan
@@ -179,19 +202,22 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
     })
 }
 
+/// True when a clean item removes this cache (sourceless caches never, from the explorer).
+fn keeps(item: &ActionItem, c: &pycache::scan::CacheRecord) -> bool {
+    c.status != Status::Sourceless
+        && match item {
+            ActionItem::CleanProblems => actions::CLEAN_DEFAULT.contains(&c.status),
+            ActionItem::CleanStatus(s) => c.status == *s,
+            ActionItem::CleanTag(t) => c.tag.as_deref().unwrap_or("-") == t,
+            _ => true,
+        }
+}
+
 /// The library's selection for a clean item over the scope: a directory of the directory
-/// view is selected by path prefix (also its mirror in the prefix tree); anything else by
-/// the exact cache paths in the scope.
-fn clean_selection(app: &App, item: &ActionItem) -> Selection {
-    let keep = |c: &pycache::scan::CacheRecord| {
-        c.status != Status::Sourceless
-            && match item {
-                ActionItem::CleanProblems => c.status.is_problem(),
-                ActionItem::CleanStatus(s) => c.status == *s,
-                ActionItem::CleanTag(t) => c.tag.as_deref().unwrap_or("-") == t,
-                _ => true,
-            }
-    };
+/// view is selected by path prefix (also its mirror in the prefix tree: a list of every
+/// path would make the planner quadratic on a large tree); anything else by the exact
+/// cache paths in the scope, `scoped` (never empty: the caller says "nothing to clean").
+fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> Selection {
     let mut sel = Selection::default();
     match item {
         ActionItem::CleanProblems => sel.statuses = actions::CLEAN_DEFAULT.to_vec(),
@@ -220,7 +246,10 @@ fn clean_selection(app: &App, item: &ActionItem) -> Selection {
                 sel.under.push(abs);
             }
         }
-        _ => sel.paths = app.scope_caches(keep),
+        _ => {
+            sel.paths = scoped.iter().cloned().collect();
+            sel.paths.sort();
+        }
     }
     sel
 }
@@ -368,7 +397,8 @@ impl App {
 pub fn spawn(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
     std::thread::spawn(move || match work {
         Work::Probe => {
-            let mut found = actions::Interpreters::discover(&[], &venvs);
+            // Planning only: the tree's own interpreters are described, not run.
+            let mut found = actions::Interpreters::discover(&[], &venvs).planning_only(&venvs);
             found.probe_all();
             let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
         }

@@ -209,7 +209,8 @@ fn links_planted_before_the_scan_are_not_followed() {
 }
 
 fn scan_and_plan(root: &Path) -> (pycache::actions::Plan, pycache::scan::ScanModel) {
-    let model = pycache::scan::scan(&pycache::scan::ScanOptions::new(vec![root.to_path_buf()]));
+    let model =
+        pycache::scan::scan(&pycache::scan::ScanOptions::new(vec![root.to_path_buf()])).unwrap();
     let plan = pycache::actions::plan_clean(&model, &pycache::actions::Selection::default(), None);
     (plan, model)
 }

@@ -2,13 +2,22 @@
 //! Each subcommand has its own module; shared helpers are in `support`.
 #![allow(clippy::unwrap_used)]
 
+mod as_root;
+mod attacks;
 mod basics;
+mod bounded;
 mod clean;
 mod demo;
 mod doctor;
 mod imports;
+mod insecure;
 mod inspect;
+mod paths;
+mod quarantine_crash;
 mod recompile;
+mod recompile_honest;
 mod scan;
 mod support;
+mod timeouts;
+mod today;
 mod tui_pty;

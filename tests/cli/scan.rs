@@ -1,7 +1,7 @@
 //! `pycache scan`: summary, JSON, --check, bad roots, broken pipes, unreadable trees, odd
 //! names, symlink loops, the prefix, and the fixture matrix of every local interpreter.
 
-use crate::support::{pycache, skip, write};
+use crate::support::{PYPY, absent, all, in_ci, path_var, pycache, skip, write};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -353,6 +353,7 @@ fn verdicts_match_the_fixture_matrix_of_every_local_interpreter() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
     let script = shared.join("fixtures/make-pyc-matrix.sh");
     if !script.exists() {
+        assert!(!in_ci(), "CI=true but {} is missing", script.display());
         return skip(
             "fixture matrix",
             "shared/fixtures/make-pyc-matrix.sh not found",
@@ -360,9 +361,11 @@ fn verdicts_match_the_fixture_matrix_of_every_local_interpreter() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("matrix");
+    // The script finds python3.N and pypy3 on PATH: 3.14, 3.15 and PyPy come from there.
     let built = Command::new("bash")
         .arg(&script)
         .arg(&out_dir)
+        .env("PATH", path_var())
         .output()
         .unwrap();
     if !built.status.success() {
@@ -409,4 +412,18 @@ fn verdicts_match_the_fixture_matrix_of_every_local_interpreter() {
     }
     assert!(got.is_empty(), "caches not in the manifest: {got:?}");
     assert!(checked > 100, "only {checked} rows");
+    // Every interpreter the tests know of took part (all of them under CI).
+    let built = std::fs::read_to_string(out_dir.join("interpreters.tsv")).unwrap();
+    for (version, _) in all() {
+        let label = if version == PYPY {
+            "pypy-3".to_string()
+        } else {
+            format!("cpython-{version}.")
+        };
+        assert!(
+            built.contains(&label),
+            "{label} not in the matrix:\n{built}"
+        );
+    }
+    eprintln!("fixture matrix: {checked} verdicts; absent: {:?}", absent());
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the CLI tests: the binary, interpreters, and temp trees.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The `pycache` binary with a predictable environment: no colour, no backtraces, and no
 /// `PYTHONPYCACHEPREFIX` leaking in from the developer's shell.
@@ -13,25 +13,12 @@ pub fn pycache() -> assert_cmd::Command {
     cmd
 }
 
-/// The pyenv interpreter whose version starts with `version` (e.g. "3.13"), if installed.
-/// Tests that need it print why they skip when it is absent.
-pub fn python(version: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("PYENV_ROOT")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")))?;
-    let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            name == version || name.starts_with(&format!("{version}."))
-        })
-        .map(|e| e.path().join("bin/python"))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop()
-}
+#[path = "../common/interpreters.rs"]
+mod interpreters;
+/// Real interpreters for live tests: pyenv, 3.14/3.15 where `.ci/run` or
+/// `get-new-pythons.sh` put them, PyPy; a missing one fails under CI.
+#[allow(unused_imports)]
+pub use interpreters::{CPYTHONS, PYPY, absent, all, find, in_ci, path_var, python};
 
 /// Prints a skip reason in the test output.
 pub fn skip(test: &str, why: &str) {

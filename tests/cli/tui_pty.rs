@@ -243,7 +243,10 @@ fn help_lists_the_keys_and_closes() {
     s.wait("the help to close", |screen| {
         !screen.contains("show this help")
     });
+    // Esc on the main screen does not throw the scan away; q quits.
     s.keys("\x1b");
+    s.wait_for("Esc does not quit: press q to quit");
+    s.keys("q");
     assert_eq!(s.exit_code(), 0);
     assert!(!s.left_in_alternate_screen());
 }

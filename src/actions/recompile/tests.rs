@@ -63,6 +63,7 @@ fn python(tag: &str, minor: u8) -> Interpreter {
         tag: Some(tag.into()),
         magic: 0,
         pycache_prefix: None,
+        described: false,
     }
 }
 

@@ -7,6 +7,7 @@ use pycache::imports::entry::EntryKind;
 use pycache::imports::findings::Finding;
 use pycache::imports::graph::{ImportGraph, Reachability, Resolved, Via};
 use pycache::scan::display_path;
+use pycache::text::terminal_safe as safe;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -34,7 +35,7 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
         (Reachability::Imported, "imported at startup"),
         (
             Reachability::Lazy,
-            "lazy: imported later, when a function runs or a name is first used",
+            "lazy: imported on first use (a function not run at start, or PEP 810)",
         ),
         (
             Reachability::TypeCheckingOnly,
@@ -48,7 +49,7 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
     let _ = writeln!(w, "\nfindings ({})", shown.findings.len());
     for f in shown.findings {
         let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
-        let text = format!("{}{at}: {}", f.path, f.message);
+        let text = format!("{}{at}: {}", safe(&f.path), safe(&f.message));
         prose(&mut w, "  ", "      ", &text, width);
     }
     if !shown.caches_checked {
@@ -116,7 +117,7 @@ fn header(w: &mut String, graph: &ImportGraph, shown: &Shown<'_>, width: usize) 
             w,
             "entry: ",
             "  ",
-            &format!("{}{how}{problem}", e.label),
+            &safe(&format!("{}{how}{problem}", e.label)),
             width,
         );
     }
@@ -127,7 +128,7 @@ fn header(w: &mut String, graph: &ImportGraph, shown: &Shown<'_>, width: usize) 
             .take(5)
             .map(|(p, why)| {
                 let rel = p.strip_prefix(&graph.root).unwrap_or(p);
-                format!("{} ({why})", rel.display())
+                safe(&format!("{} ({why})", display_path(rel))).into_owned()
             })
             .collect();
         let more = graph.skipped.len().saturating_sub(shown.len());
@@ -164,10 +165,10 @@ fn import_tree(w: &mut String, graph: &ImportGraph) {
             let _ = writeln!(
                 w,
                 "{}  (entry script: runs as __main__; Python never caches it)",
-                entry.label
+                safe(&entry.label)
             );
         } else {
-            let _ = writeln!(w, "{}", entry.label);
+            let _ = writeln!(w, "{}", safe(&entry.label));
         }
         let mut roots: Vec<usize> = graph
             .modules
@@ -200,9 +201,9 @@ fn list(w: &mut String, graph: &ImportGraph, level: Reachability, title: &str) {
         let chain = if m.chain.is_empty() {
             String::new()
         } else {
-            format!("  {}", m.chain.join(" -> "))
+            format!("  {}", safe(&m.chain.join(" -> ")))
         };
-        let _ = writeln!(w, "  {:width$}  {}{chain}", m.name, m.path);
+        let _ = writeln!(w, "  {:width$}  {}{chain}", safe(&m.name), safe(&m.path));
     }
 }
 
@@ -218,9 +219,9 @@ fn problems(w: &mut String, graph: &ImportGraph, width: usize) {
             let _ = writeln!(
                 w,
                 "  {}:{}  {}  [{}]",
-                u.path,
+                safe(&u.path),
                 u.line,
-                u.code,
+                safe(&u.code),
                 u.reachability.describe()
             );
         }
@@ -236,7 +237,7 @@ fn problems(w: &mut String, graph: &ImportGraph, width: usize) {
                 .external
                 .iter()
                 .filter(|(_, k)| **k == kind)
-                .map(|(n, _)| format!("{n},"))
+                .map(|(n, _)| format!("{},", safe(n)))
                 .collect();
             let Some((last, rest)) = names.split_last() else {
                 continue;
@@ -255,7 +256,7 @@ fn problems(w: &mut String, graph: &ImportGraph, width: usize) {
             bad.len()
         );
         for m in bad {
-            let text = format!("{}: {}", m.path, m.health.describe());
+            let text = format!("{}: {}", safe(&m.path), safe(&m.health.describe()));
             prose(w, "  ", "      ", &text, width);
         }
     }
@@ -264,7 +265,7 @@ fn problems(w: &mut String, graph: &ImportGraph, width: usize) {
             w,
             "warning: ",
             "  ",
-            &format!("{}: {why}", path.display()),
+            &safe(&format!("{}: {why}", display_path(path))),
             width,
         );
     }
@@ -299,7 +300,12 @@ fn tree(
             _ => "",
         };
         let pad = width.saturating_sub(indent.chars().count());
-        let _ = writeln!(w, "{indent}{branch}{:pad$}  {}{tag}", m.name, m.path);
+        let _ = writeln!(
+            w,
+            "{indent}{branch}{:pad$}  {}{tag}",
+            safe(&m.name),
+            safe(&m.path)
+        );
         let next = format!("{indent}{}", if last { "    " } else { "│   " });
         if let Some(kids) = children.get(&i) {
             tree(w, graph, children, kids, &next, width);

@@ -161,17 +161,9 @@ fn docstring(doc: &str) -> String {
     s
 }
 
-/// Escapes control characters (`\n`, `\u{1b}`...) so file contents cannot drive the terminal.
+/// Escapes control characters (`\n`, `\x1b`...) so file contents cannot drive the terminal.
 fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    pycache::text::terminal_safe(s).into_owned()
 }
 
 /// `1700000000 (2023-11-14 22:13:20 UTC)`.
@@ -216,7 +208,7 @@ mod tests {
 
     #[test]
     fn file_text_cannot_reach_the_terminal_raw() {
-        assert_eq!(clean("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+        assert_eq!(clean("a\u{1b}[2Jb\n"), "a\\x1b[2Jb\\n");
         assert_eq!(
             docstring("\n  Title line.\n\n  More.\n"),
             "Title line. (+1 more line)"

@@ -9,17 +9,19 @@ use pycache::pyc::{
     CodeSummary, Header, Location, PycError, PycErrorKind, SourceFound, SourceStat, Status,
     Verdict, summarize,
 };
+use pycache::scan::FileMeta;
 use pycache::scan::classify::{self, BytecodeName, CacheFacts};
-use pycache::scan::{FileMeta, display_path};
+use pycache::text::path_text;
 use serde::Serialize;
 use std::ffi::OsStr;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// Files larger than this are refused: CPython's biggest generated modules compile to a
-/// few MiB, and reading a multi-gigabyte file by mistake should not exhaust memory.
-const MAX_PYC_BYTES: u64 = 1 << 30;
+/// Files larger than this are refused (stated in `inspect --help`): CPython's biggest
+/// generated modules compile to a few MiB, and a file is read whole to be decoded, so
+/// inspecting a multi-gigabyte file by mistake must not take that much memory.
+pub const MAX_PYC_BYTES: u64 = pycache::fsread::PYC_CAP;
 
 /// The source's actual state, to compare with what the header recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -100,7 +102,7 @@ impl Report {
     /// A file that could not be read; `stat` facts when `stat` worked (not `open`).
     fn failed(path: &Path, error: String, meta: Option<FileMeta>) -> Self {
         Self {
-            path: display_path(path),
+            path: path_text(path),
             magic: None,
             describe: None,
             python: None,
@@ -134,13 +136,21 @@ impl Report {
 }
 
 /// Inspects one file; `prefix` is the absolute `PYTHONPYCACHEPREFIX` tree, if any.
-pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
-    let (bytes, meta) = match read_bytes(path) {
+/// `given` is the path as typed: it is normalised here, once (absolute and lexically
+/// clean, as every command-line path), and shown relative to the current directory when it
+/// was typed relative (`./pkg/../__pycache__/m.pyc` shows as `__pycache__/m.pyc`).
+pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = pycache::paths::normalize_in(&cwd, given);
+    let shown = match abs.strip_prefix(&cwd) {
+        Ok(rel) if given.is_relative() && !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => abs.clone(),
+    };
+    let path = shown.as_path();
+    let (bytes, meta) = match read_bytes(&abs) {
         Ok(read) => read,
         Err((why, meta)) => return Report::failed(path, why, meta),
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let abs = cwd.join(path);
     let place = locate(&abs, prefix);
     let head = bytes.get(..16).unwrap_or(&bytes);
     let (found, source_error) = stat_source(place.source.as_deref());
@@ -154,11 +164,16 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
         meta,
     };
     let source_path = place.source.clone();
-    let read_source = || match &source_path {
-        Some(p) => std::fs::read(p),
+    // Hashed by streaming, from a regular file only: a sparse 4 GiB source or a link to
+    // /dev/zero costs no memory and cannot hang.
+    let hash_source = |magic: &pycache::pyc::MagicInfo| match &source_path {
+        Some(p) => {
+            let (fd, _) = pycache::fsread::open_regular(p, true)?;
+            pycache::pyc::validate::source_hash_of_file(magic, std::os::fd::AsFd::as_fd(&fd))
+        }
         None => Err(io::Error::from(io::ErrorKind::NotFound)),
     };
-    let record = classify::classify(facts, found, read_source);
+    let record = classify::classify(facts, found, hash_source);
     let parsed = header::parse(&bytes);
     let magic = header::read_magic(&bytes).ok();
     let mut verdict = record.verdict.clone();
@@ -174,7 +189,8 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     if let (Ok(h), Some(e)) = (&parsed, &decode_error)
         && h.magic.python.is_some()
     {
-        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()));
+        let raises = e.python_raises(&abs);
+        verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()), &raises);
     }
     let header = parsed.as_ref().ok();
     let actual = match found {
@@ -188,7 +204,7 @@ pub fn inspect(path: &Path, prefix: Option<&Path>) -> Report {
     let meta = record.meta;
     let actual_present = actual.is_some();
     Report {
-        path: display_path(path),
+        path: path_text(path),
         magic: magic.as_ref().map(|m| m.magic),
         describe: magic.as_ref().map(|m| m.describe()),
         python: magic.as_ref().and_then(|m| m.python).map(|v| v.to_string()),
@@ -263,13 +279,19 @@ fn read_bytes(path: &Path) -> Result<(Vec<u8>, FileMeta), (String, Option<FileMe
         return refuse("not a regular file".into());
     }
     if meta.len() > MAX_PYC_BYTES {
-        return refuse(format!("{} bytes is too large for a .pyc", meta.len()));
+        return refuse(format!(
+            "{} bytes is larger than inspect's limit of {} MiB (no real .pyc is that large)",
+            meta.len(),
+            MAX_PYC_BYTES >> 20
+        ));
     }
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(path).and_then(|f| f.take(MAX_PYC_BYTES).read_to_end(&mut bytes));
+    // Opened again as a regular file, without blocking: the file may have been swapped
+    // since the stat, and a "regular" pseudo file (/proc/kmsg) would block a read.
+    let read = pycache::fsread::open_regular(path, true).and_then(|(fd, st)| {
+        pycache::fsread::read_all(std::os::fd::AsFd::as_fd(&fd), &st, MAX_PYC_BYTES)
+    });
     match read {
-        Ok(_) => Ok((bytes, FileMeta::from_metadata(&meta))),
+        Ok(bytes) => Ok((bytes, FileMeta::from_metadata(&meta))),
         Err(e) => refuse(io_error(e)),
     }
 }
@@ -301,13 +323,13 @@ fn decode(
 /// A file whose code objects do not decode is invalid. What that means depends on the
 /// verdict its header alone gets: CPython checks the header first, so a stale or orphaned
 /// file is simply not used, but a fresh one is loaded and its import fails.
-fn corrupt_verdict(before: &Verdict, e: &str) -> Verdict {
+fn corrupt_verdict(before: &Verdict, e: &str, raises: &str) -> Verdict {
     let loaded = matches!(before.status, Status::Fresh | Status::Sourceless)
         || (before.status == Status::Stale && before.runs_anyway);
     let effect = if loaded {
-        "importing the module fails (ValueError or EOFError) until it is removed or recompiled"
+        format!("importing the module fails with {raises} until it is removed or recompiled")
     } else {
-        "Python does not load it anyway"
+        "Python does not load it anyway".to_string()
     };
     let mut v = Verdict::new(Status::Invalid, format!("corrupt bytecode: {e}; {effect}"));
     v.actual_hash = before.actual_hash.clone();
@@ -378,8 +400,8 @@ fn stat_source(source: Option<&Path>) -> (SourceFound, Option<io::Error>) {
 /// cache path was given relative, absolute otherwise.
 fn display_source(given: &Path, cwd: &Path, source: &Path) -> String {
     match source.strip_prefix(cwd) {
-        Ok(rel) if given.is_relative() => display_path(rel),
-        _ => display_path(source),
+        Ok(rel) if given.is_relative() => path_text(rel),
+        _ => path_text(source),
     }
 }
 

@@ -18,6 +18,7 @@ fn graph(version: (u8, u8), files: &[(&str, &str)]) -> crate::imports::ImportGra
         venv: None,
         python: Some(PyVersion::new(version.0, version.1)),
         scope: Scope::Project,
+        lazy_imports: crate::imports::lazy::Mode::Normal,
     })
     .unwrap();
     drop(dir);
@@ -198,4 +199,22 @@ fn lazy_imports_load_when_used_at_start() {
         used.at_start.as_deref(),
         Some("pkg.used.X is used at line 8 of run.py")
     );
+}
+
+#[test]
+fn lazy_modules_listed_load_when_used_at_start() {
+    let g = graph(
+        (3, 15),
+        &[
+            (
+                "run.py",
+                "__lazy_modules__ = ['pkg.a', 'pkg.b']\nimport pkg.a\nimport pkg.b\n\nprint(pkg.a.X)\n",
+            ),
+            ("pkg/__init__.py", ""),
+            ("pkg/a.py", "X = 1\n"),
+            ("pkg/b.py", ""),
+        ],
+    );
+    assert_eq!(level(&g, "pkg/a.py"), IMPORTED);
+    assert_eq!(level(&g, "pkg/b.py"), LAZY);
 }

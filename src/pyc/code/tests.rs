@@ -78,6 +78,21 @@ fn qualnames_follow_the_compiler_rule() {
         "C.f.<locals>.<lambda>"
     );
     assert_eq!(derive_qualname(&f, "g", true), "g");
+    // Comprehension scopes add no `<locals>` (3.3-3.10 store no co_qualname).
+    let listcomp = code("<listcomp>", 0x13, &[], &[]);
+    let lc = Scope {
+        code: &listcomp,
+        qualname: "C.f.<locals>.<listcomp>",
+        kind: ScopeKind::Comprehension,
+    };
+    assert_eq!(
+        derive_qualname(&lc, "<listcomp>", false),
+        "C.f.<locals>.<listcomp>.<listcomp>"
+    );
+    assert_eq!(
+        derive_qualname(&lc, "<lambda>", false),
+        "C.f.<locals>.<listcomp>.<lambda>"
+    );
     let globals = declared_globals(&func);
     assert!(globals.contains("g") && globals.contains("len") && !globals.contains("h"));
 }
@@ -88,6 +103,11 @@ fn docstrings_need_the_doc_store() {
     m.consts = Rc::from(vec![Value::Str(Rc::from("Doc.")), Value::None]);
     assert_eq!(module_docstring(&m).as_deref(), Some("Doc."));
     m.names = strings(&["x"]);
+    assert_eq!(module_docstring(&m), None);
+    // 3.14+: conditional annotations come first, then the docstring.
+    m.names = strings(&["__conditional_annotations__", "__doc__", "sys"]);
+    assert_eq!(module_docstring(&m).as_deref(), Some("Doc."));
+    m.names = strings(&["__conditional_annotations__", "x", "__annotate__"]);
     assert_eq!(module_docstring(&m), None);
 }
 

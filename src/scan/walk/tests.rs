@@ -34,7 +34,7 @@ fn ts_pyc(magic: u16, mtime: u64, size: usize) -> Vec<u8> {
 }
 
 fn scan_dir(opts: ScanOptions) -> ScanModel {
-    let model = scan(&opts);
+    let model = scan(&opts).unwrap();
     assert!(model.progress.finished);
     model
 }
@@ -365,4 +365,36 @@ fn one_file_system_stays_on_the_roots_device() {
     let mut opts = ScanOptions::new(vec![dev.to_path_buf()]);
     opts.one_file_system = true;
     assert!(scan_dir(opts).cache(&pyc).is_none());
+}
+
+/// A worker that panics (a bug) ends the scan with that panic, never a hang: the other
+/// workers stop, no `Finished` is sent, and `scan` returns the message as an error.
+#[test]
+fn a_worker_panic_ends_the_scan_as_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        source(&dir.path().join(format!("d{i}/m.py")), "x = 1\n", T);
+    }
+    source(&dir.path().join("boom/m.py"), "x = 1\n", T);
+    let opts = ScanOptions::new(vec![dir.path().to_path_buf()]);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (tx, rx) = std::sync::mpsc::channel::<ScanEvent>();
+        let scanner = std::thread::spawn(move || {
+            run_with(&opts, &tx, |ctx, job, out| {
+                if job.path.ends_with("boom") {
+                    panic!("injected bug in boom");
+                }
+                visit::visit(ctx, job, out);
+            });
+        });
+        let finished = rx.iter().any(|e| matches!(e, ScanEvent::Finished));
+        let joined = scanner.join().map_err(|p| panic_message(p.as_ref()));
+        let _ = done_tx.send((finished, joined));
+    });
+    let (finished, joined) = done_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the scan hung after a worker panic");
+    assert!(!finished, "a crashed scan must not claim to be finished");
+    assert_eq!(joined, Err("injected bug in boom".to_string()));
 }

@@ -1,34 +1,12 @@
 //! State transitions without a terminal: keys -> actions -> model.
 
 use super::*;
-use crate::tui::fixture::{self, ROOT};
+use crate::tui::fixture::{self, ROOT, app, keys};
 use crate::tui::keymap::action_for;
 use crate::tui::work::{Dialog, WorkEvent};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pycache::pyc::Status;
 use pycache::scan::ScanBatch;
-
-fn app() -> App {
-    let mut a = App::new(fixture::model(), Options::default());
-    a.resize(80, 24);
-    a
-}
-
-/// Feeds keys through the real key table, as the event loop does.
-fn keys(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        let ev = KeyEvent::new(code, KeyModifiers::NONE);
-        if let Some(a) = action_for(&ev, &app.contexts()) {
-            app.handle(a);
-        }
-    }
-}
 
 fn selected_name(app: &App) -> String {
     match app.selected() {
@@ -77,7 +55,7 @@ fn next_problem_jumps_into_closed_directories() {
 }
 
 #[test]
-fn filter_narrows_and_escape_clears_it_before_quitting() {
+fn filter_narrows_and_escape_clears_it_but_never_quits() {
     let mut a = app();
     keys(&mut a, "/old");
     assert_eq!(a.filter_edit.as_deref(), Some("old"));
@@ -90,6 +68,15 @@ fn filter_narrows_and_escape_clears_it_before_quitting() {
     assert!(a.tree.filter.is_none() && !a.quit);
     assert_eq!(selected_name(&a), "old_api.py");
     keys(&mut a, "\x1b");
+    assert!(
+        !a.quit,
+        "Esc on the main screen must not throw the scan away"
+    );
+    assert_eq!(
+        a.message.as_deref(),
+        Some("Esc does not quit: press q to quit")
+    );
+    keys(&mut a, "q");
     assert!(a.quit);
 }
 

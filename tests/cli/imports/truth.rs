@@ -92,14 +92,14 @@ pub(super) fn python_truth(py: &Path, doc: &Value) -> BTreeSet<String> {
 /// Compares pycache's `imported` set with Python's, for each interpreter present.
 /// `dynamic` lists files Python imports through names pycache cannot know.
 fn ground_truth(name: &str, extra_args: &[&str], dynamic: &[&str]) {
-    let versions: Vec<(&str, PathBuf)> = ["3.13", "3.8"]
+    let versions: Vec<(&str, PathBuf)> = ["3.15", "3.14", "3.13", "3.8"]
         .iter()
         .filter_map(|v| python(v).map(|p| (*v, p)))
         .collect();
     if versions.is_empty() {
         skip(
             &format!("ground truth of {name}"),
-            "no pyenv 3.13 or 3.8 interpreter",
+            "no 3.15, 3.14, 3.13 or 3.8 interpreter",
         );
         return;
     }
