@@ -5,24 +5,31 @@
 //! error-tolerant parser on all cores ([`parse`], [`extract`], PEP 263 decoding in
 //! [`source`]), resolves each import like CPython's path finder ([`resolve`], [`build`],
 //! the standard-library lists in [`stdlib`], the virtualenv in [`venv`]; import calls and
-//! `__all__` in [`calls`], guards in [`conditions`]), and follows the
-//! imports from the entry points ([`entry`]) to give every module a [`Reachability`] and
-//! the shortest chain that reaches it ([`graph`]). [`findings`] turns that into problems.
+//! `__all__` in [`calls`], guards in [`conditions`], the statement walk in [`walk`],
+//! constant names in [`consts`]), and follows the imports from the entry points ([`entry`])
+//! to give every module a [`Reachability`] and the shortest chain that reaches it
+//! ([`graph`], [`reach`]); what module bodies call at start ([`flow`], [`startup`]) counts
+//! as imported at start. [`findings`] turns that into problems.
 
 pub mod build;
 pub mod calls;
 pub mod conditions;
+pub mod consts;
 pub mod discover;
 pub mod entry;
 pub mod extract;
 pub mod findings;
+pub mod flow;
 pub mod graph;
 pub mod lazy;
 pub mod parse;
+pub mod reach;
 pub mod resolve;
 pub mod source;
+pub mod startup;
 pub mod stdlib;
 pub mod venv;
+pub mod walk;
 
 pub use discover::Scope;
 pub use graph::{ImportGraph, Module, Reachability, Resolved};
@@ -153,9 +160,16 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     // A mistyped module entry is a usage error: found before the (long) parse.
     check_module_entries(&entries, &resolver)?;
     let mut parsed = parse::parse_all(&paths, python);
+    let flows: Vec<flow::Flow> = parsed
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.extracted.flow))
+        .collect();
     let rel_of = |i: usize| files[i].0.clone();
     let lazy = (opts.lazy_imports, python);
     let (mut modules, dynamic) = build_modules(&files, &mut parsed, &resolver, &rel_of, lazy);
+    for (m, flow) in modules.iter_mut().zip(flows) {
+        m.flow = flow;
+    }
 
     let module_of = |p: &Path| index.get(p).copied();
     let mut points: Vec<EntryPoint> = entries
@@ -165,7 +179,11 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     if detected && points.len() > 1 {
         points = entry::drop_imported_candidates(&modules, points, &mut notes);
     }
-    let levels = graph::reach(&modules, &points);
+    let (levels, at_start) = graph::reach_at_start(&modules, &points);
+    for (j, k, why) in at_start {
+        let imp = &mut modules[j].imports[k];
+        imp.at_start.get_or_insert(why);
+    }
     for (m, (level, chain, via)) in modules.iter_mut().zip(levels) {
         m.reachability = level;
         m.chain = chain;
@@ -303,6 +321,7 @@ fn build_modules(
             health: parsed.health.clone(),
             newer_syntax: parsed.extracted.newer_syntax.clone(),
             imports,
+            flow: flow::Flow::default(),
         });
     }
     (modules, dynamic_by_module)

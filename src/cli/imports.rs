@@ -5,8 +5,9 @@
 //! `kind`, `module`, `path`, `detected`, `problem`), `notes`, `search_path`, `venv`,
 //! `modules[]` (`module`, `path`, `is_package`, `reachability`: `entry`, `imported`,
 //! `lazy`, `type-checking-only`, `not-imported`; `chain`, `health` with its `status`,
-//! `newer_syntax`, `imports[]` with `line`, `module`, `resolved`, `path`, `via` and where
-//! the statement sits), `unresolved[]`, `external` (name to `stdlib`, `third-party`,
+//! `newer_syntax`, `imports[]` with `line`, `module`, `resolved`, `path`, `via`, where
+//! the statement sits, and `at_start`: why an import in a function or a `lazy import` runs
+//! at start all the same, e.g. `wsgi.py line 4 calls create_app()`), `unresolved[]`, `external` (name to `stdlib`, `third-party`,
 //! `missing`), `skipped`, `walk_errors`, then `cache_tag`, `pycache_prefix`,
 //! `caches_checked`, and `findings[]` (`kind`: `missing-import`, `cannot-compile`,
 //! `no-fresh-cache`, `unused-cache`; `path`, `line`, `message`).

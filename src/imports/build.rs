@@ -3,7 +3,7 @@
 
 use super::entry::{Entry, EntryKind};
 use super::extract::{CallPackage, Context, Extracted, Statement};
-use super::graph::{EntryPoint, Import, Resolved};
+use super::graph::{Bind, EntryPoint, Import, Resolved};
 use super::resolve::{Found, Missing, Resolver, Steps};
 use std::collections::HashSet;
 use std::path::Path;
@@ -29,11 +29,16 @@ pub fn resolve_imports(
     let mut out = Vec::new();
     let mut dynamic = Vec::new();
     for raw in &extracted.imports {
+        let first = out.len();
+        let mut binds: Vec<Bind> = Vec::new();
         let mut add = |module: String, steps: &Steps, via: &'static str| {
             out.push(record(raw.line, raw.context, module, steps, via, rel));
         };
         match &raw.statement {
-            Statement::Import(dotted) => add(dotted.clone(), &resolver.absolute(dotted), "import"),
+            Statement::Import(dotted) => {
+                add(dotted.clone(), &resolver.absolute(dotted), "import");
+                binds = import_binds(dotted, &raw.binds);
+            }
             Statement::From {
                 level,
                 module,
@@ -80,6 +85,16 @@ pub fn resolve_imports(
                     }
                 };
                 add(full.clone(), &steps, "from");
+                binds = names
+                    .iter()
+                    .zip(&raw.binds)
+                    .filter(|(n, _)| *n != "*")
+                    .map(|(n, local)| Bind {
+                        alias: (local != n).then(|| local.as_str().into()),
+                        attr: Some(n.as_str().into()),
+                        plain: false,
+                    })
+                    .collect();
                 if steps.missing.is_some() {
                     continue;
                 }
@@ -122,6 +137,9 @@ pub fn resolve_imports(
                 Err(why) => dynamic.push((raw.line, format!("{function}({module:?}): {why}"))),
             },
             Statement::Dynamic(code) => dynamic.push((raw.line, code.clone())),
+        }
+        if let Some(r) = out.get_mut(first) {
+            r.binds = binds;
         }
     }
     mark_unused_fallbacks(&mut out);
@@ -178,9 +196,24 @@ fn record(
         context,
         fallback_unused: false,
         note,
+        at_start: None,
+        binds: Vec::new(),
         target,
         parents,
     }
+}
+
+/// What `import dotted` (`as local`) binds.
+fn import_binds(dotted: &str, locals: &[String]) -> Vec<Bind> {
+    let Some(local) = locals.first() else {
+        return Vec::new();
+    };
+    let plain = local == dotted;
+    vec![Bind {
+        attr: None,
+        alias: (!plain).then(|| local.as_str().into()),
+        plain,
+    }]
 }
 
 /// The absolute name `import_module(module, package)` imports.

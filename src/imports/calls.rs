@@ -1,14 +1,16 @@
 //! Imports that are calls, not statements: `importlib.import_module(...)` and
 //! `__import__(...)`, plus the literal `__all__` that `from pkg import *` follows.
 
+use super::consts::Env;
 use super::extract::{CallPackage, Statement};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
 /// The import calls in one statement's own expressions (not in its nested bodies):
-/// `(offset, inside a lambda, statement)`.
-pub fn import_calls(stmt: &Stmt, text: &str) -> Vec<(TextSize, bool, Statement)> {
+/// `(offset, inside a lambda, statement)`; a name built from constants (in a loop over
+/// constants: one statement per value) is known, anything else is dynamic.
+pub fn import_calls(stmt: &Stmt, text: &str, env: &Env<'_>) -> Vec<(TextSize, bool, Statement)> {
     let mut finder = CallFinder {
         found: Vec::new(),
         lambda_depth: 0,
@@ -17,7 +19,11 @@ pub fn import_calls(stmt: &Stmt, text: &str) -> Vec<(TextSize, bool, Statement)>
     finder
         .found
         .into_iter()
-        .map(|(at, lazy, call)| (at, lazy, call_statement(call, text)))
+        .flat_map(|(at, lazy, call)| {
+            call_statement(call, text, env)
+                .into_iter()
+                .map(move |s| (at, lazy, s))
+        })
         .collect()
 }
 
@@ -57,7 +63,7 @@ fn is_import_call(func: &Expr) -> bool {
     }
 }
 
-fn call_statement(call: &ast::ExprCall, text: &str) -> Statement {
+fn call_statement(call: &ast::ExprCall, text: &str, env: &Env<'_>) -> Vec<Statement> {
     let dynamic = || {
         let raw = &text[call.range()];
         let mut flat: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -68,10 +74,25 @@ fn call_statement(call: &ast::ExprCall, text: &str) -> Statement {
     };
     let is_dunder = matches!(&*call.func, Expr::Name(n) if n.id.as_str() == "__import__")
         || matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "__import__");
-    let Some(Expr::StringLiteral(name)) = call.arguments.find_argument_value("name", 0) else {
-        return dynamic();
+    let Some(names) = call
+        .arguments
+        .find_argument_value("name", 0)
+        .and_then(|e| env.strings(e))
+    else {
+        return vec![dynamic()];
     };
-    let module = name.value.to_str().to_owned();
+    names
+        .into_iter()
+        .map(|module| one_call(call, is_dunder, module, &dynamic))
+        .collect()
+}
+
+fn one_call(
+    call: &ast::ExprCall,
+    is_dunder: bool,
+    module: String,
+    dynamic: &dyn Fn() -> Statement,
+) -> Statement {
     if is_dunder {
         // `__import__(name, globals, locals, fromlist, level)`: a non-zero level is relative
         // to the caller's globals, which pycache does not evaluate.

@@ -1,13 +1,15 @@
 //! Parsing one source with ruff's error-tolerant parser and listing its imports, each with
 //! its line and the context that decides whether it runs.
 
-use super::calls::{dunder_all, import_calls};
-use super::conditions::{catches_import_error, is_main_check, is_type_checking, version_test};
+use super::calls::dunder_all;
+use super::consts;
+use super::flow::Flow;
+use super::walk::{LineCounter, Walker};
 use crate::pyc::magic::PyVersion;
-use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_python_ast as ast;
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
-use ruff_text_size::{Ranged, TextSize};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// Where an import sits, as far as that decides whether and when it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -37,6 +39,23 @@ pub struct Context {
     /// The `try` whose `except ImportError` branch holds this import (a fallback).
     #[serde(skip)]
     pub fallback_of: Option<u32>,
+    /// The function (id in the file's [`Flow`]) whose body holds this import.
+    #[serde(skip)]
+    pub function: Option<u32>,
+    /// Inside a function, under a condition (`if`, `while`, `except`, `match`, a loop over
+    /// something not constant): whether it runs when the function runs is not known.
+    #[serde(skip)]
+    pub conditional: bool,
+}
+
+impl Context {
+    /// The context of a branch that may or may not run.
+    pub(super) fn branch(self) -> Context {
+        Context {
+            conditional: self.function.is_some(),
+            ..self
+        }
+    }
 }
 
 /// One import as written, before resolution.
@@ -90,6 +109,9 @@ pub struct RawImport {
     pub statement: Statement,
     /// Where it sits.
     pub context: Context,
+    /// The names it binds: per imported name, the `as` name or the name itself (for
+    /// `import a.b` without `as`: "a.b", which binds `a`).
+    pub binds: Vec<String>,
 }
 
 /// Everything pycache needs from one source file.
@@ -105,6 +127,8 @@ pub struct Extracted {
     pub first_error: Option<(u32, String)>,
     /// The first use of syntax newer than the target Python, if any.
     pub newer_syntax: Option<(u32, String)>,
+    /// Functions, calls and bindings, for what runs at start.
+    pub flow: Flow,
     /// The literal module-level `__lazy_modules__`: its line and names (PEP 810).
     pub lazy_modules: Option<(u32, Vec<String>)>,
 }
@@ -122,7 +146,7 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     };
     let options = ParseOptions::from(Mode::Module).with_target_version(parser_version);
     let parsed = parse_unchecked(text, options);
-    let mut lines = LineCounter::new(text);
+    let lines = LineCounter::new(text);
     let mut out = Extracted {
         syntax_errors: parsed.errors().len(),
         ..Extracted::default()
@@ -136,221 +160,31 @@ pub fn extract(text: &str, target: PyVersion) -> Extracted {
     let ast::Mod::Module(module) = parsed.syntax() else {
         return out;
     };
+    let scan_calls = text.contains("import_module") || text.contains("__import__");
     let mut walker = Walker {
         text,
         target,
-        scan_calls: text.contains("import_module") || text.contains("__import__"),
-        lines: LineCounter::new(text),
+        scan_calls,
+        scan_uses: text.contains("lazy"),
+        lines,
         next_group: 0,
+        class: None,
+        consts: vec![consts::Scope::of_body(&module.body, &[], &[], scan_calls)],
+        loops: Vec::new(),
+        lazy_names: HashSet::new(),
+        lazy_listed: text.contains("__lazy_modules__"),
+        interned: std::collections::HashMap::new(),
+        found: super::flow::Sites::default(),
+        buf: String::new(),
         out: &mut out,
     };
     walker.body(&module.body, Context::default());
+    let lazy_names = std::mem::take(&mut walker.lazy_names);
+    out.flow.prune_uses(&lazy_names);
+    out.flow.shrink();
     out.all_names = dunder_all(&module.body);
     out.lazy_modules = super::lazy::declared(&module.body, text);
     out
-}
-
-struct Walker<'t, 'o> {
-    text: &'t str,
-    target: PyVersion,
-    scan_calls: bool,
-    lines: LineCounter<'t>,
-    next_group: u32,
-    out: &'o mut Extracted,
-}
-
-impl Walker<'_, '_> {
-    fn body(&mut self, body: &[Stmt], ctx: Context) {
-        for stmt in body {
-            self.stmt(stmt, ctx);
-        }
-    }
-
-    fn push(&mut self, at: TextSize, statement: Statement, context: Context) {
-        let line = self.lines.line(at);
-        self.out.imports.push(RawImport {
-            line,
-            statement,
-            context,
-        });
-    }
-
-    fn stmt(&mut self, stmt: &Stmt, ctx: Context) {
-        if self.scan_calls {
-            self.scan_header(stmt, ctx);
-        }
-        match stmt {
-            Stmt::Import(s) => {
-                // PEP 810 `lazy import` loads on first use, like an import in a function.
-                let ctx = Context {
-                    lazy: ctx.lazy || s.is_lazy,
-                    ..ctx
-                };
-                for alias in &s.names {
-                    self.push(
-                        alias.start(),
-                        Statement::Import(alias.name.to_string()),
-                        ctx,
-                    );
-                }
-            }
-            Stmt::ImportFrom(s) => {
-                let statement = Statement::From {
-                    level: s.level,
-                    module: s.module.as_ref().map(|m| m.to_string()),
-                    names: s.names.iter().map(|a| a.name.to_string()).collect(),
-                };
-                let ctx = Context {
-                    lazy: ctx.lazy || s.is_lazy,
-                    ..ctx
-                };
-                self.push(s.start(), statement, ctx);
-            }
-            Stmt::FunctionDef(f) => self.body(&f.body, Context { lazy: true, ..ctx }),
-            Stmt::ClassDef(c) => self.body(
-                &c.body,
-                Context {
-                    not_deferrable: true,
-                    ..ctx
-                },
-            ),
-            Stmt::If(s) => self.if_stmt(s, ctx),
-            Stmt::Try(t) => self.try_stmt(t, ctx),
-            Stmt::For(s) => {
-                self.body(&s.body, ctx);
-                self.body(&s.orelse, ctx);
-            }
-            Stmt::While(s) => {
-                self.body(&s.body, ctx);
-                self.body(&s.orelse, ctx);
-            }
-            Stmt::With(s) => self.body(&s.body, ctx),
-            Stmt::Match(m) => {
-                for case in &m.cases {
-                    self.body(&case.body, ctx);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn if_stmt(&mut self, s: &ast::StmtIf, ctx: Context) {
-        // Each branch runs only when the earlier tests failed; a taken version branch
-        // makes every later branch "other version".
-        let mut tests: Vec<(Option<&Expr>, &[Stmt])> = vec![(Some(&*s.test), &s.body[..])];
-        tests.extend(
-            s.elif_else_clauses
-                .iter()
-                .map(|c| (c.test.as_ref(), &c.body[..])),
-        );
-        let mut earlier_taken = false;
-        for (test, body) in tests {
-            let mut branch = ctx;
-            branch.other_version |= earlier_taken;
-            if let Some(test) = test {
-                if is_type_checking(test) {
-                    branch.type_checking = true;
-                } else if is_main_check(test) {
-                    branch.main_only = true;
-                }
-                match version_test(test, self.target) {
-                    Some(true) => earlier_taken = true,
-                    Some(false) => branch.other_version = true,
-                    None => {}
-                }
-            }
-            self.body(body, branch);
-        }
-    }
-
-    fn try_stmt(&mut self, t: &ast::StmtTry, ctx: Context) {
-        let guards = t.handlers.iter().any(catches_import_error);
-        let group = guards.then(|| {
-            self.next_group += 1;
-            self.next_group
-        });
-        // PEP 810 defers nothing in a try's body, handlers or else (its finally, yes).
-        let in_try = Context {
-            not_deferrable: true,
-            ..ctx
-        };
-        let body_ctx = match group {
-            Some(g) => Context {
-                optional: true,
-                try_group: Some(g),
-                ..in_try
-            },
-            None => in_try,
-        };
-        self.body(&t.body, body_ctx);
-        for handler in &t.handlers {
-            let ast::ExceptHandler::ExceptHandler(h) = handler;
-            let mut handler_ctx = Context {
-                optional: true,
-                ..in_try
-            };
-            if catches_import_error(handler) {
-                handler_ctx.fallback_of = group;
-            }
-            self.body(&h.body, handler_ctx);
-        }
-        self.body(
-            &t.orelse,
-            Context {
-                optional: ctx.optional || guards,
-                ..in_try
-            },
-        );
-        self.body(&t.finalbody, ctx);
-    }
-
-    /// Finds `import_module(...)` / `__import__(...)` in a statement's own expressions
-    /// (nested bodies are walked by `stmt`).
-    fn scan_header(&mut self, stmt: &Stmt, ctx: Context) {
-        for (at, lazy, statement) in import_calls(stmt, self.text) {
-            self.push(
-                at,
-                statement,
-                Context {
-                    lazy: ctx.lazy || lazy,
-                    ..ctx
-                },
-            );
-        }
-    }
-}
-
-/// Byte offset to 1-based line, counting forward from the last query (imports come in
-/// source order, so the whole file is scanned about once).
-struct LineCounter<'t> {
-    bytes: &'t [u8],
-    offset: usize,
-    line: u32,
-}
-
-impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
-        Self {
-            bytes: text.as_bytes(),
-            offset: 0,
-            line: 1,
-        }
-    }
-
-    fn line(&mut self, at: TextSize) -> u32 {
-        let at = at.to_usize().min(self.bytes.len());
-        if at < self.offset {
-            self.offset = 0;
-            self.line = 1;
-        }
-        let newlines = self.bytes[self.offset..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.line += u32::try_from(newlines).unwrap_or(u32::MAX);
-        self.offset = at;
-        self.line
-    }
 }
 
 /// The imports of a source as (line, statement, context), for tests.
@@ -450,5 +284,21 @@ else:
         );
         assert_eq!(ex.all_names, Some(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(ex.newer_syntax.map(|n| n.0), Some(3));
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn newer_syntax_per_target_version() {
+        let newer = |src: &str, minor: u8| extract(src, PyVersion::new(3, minor)).newer_syntax;
+        let tstring = "x = 1\ny = t'{x}'\n";
+        assert_eq!(newer(tstring, 13).map(|n| n.0), Some(2));
+        assert_eq!(newer(tstring, 14), None);
+        let lazy = "import os\nlazy import json\n";
+        assert_eq!(newer(lazy, 14).map(|n| n.0), Some(2));
+        assert_eq!(newer(lazy, 15), None);
     }
 }

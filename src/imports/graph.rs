@@ -7,7 +7,7 @@ use super::parse::Health;
 use super::venv::Venv;
 use crate::pyc::magic::PyVersion;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 /// How a module is reached from the entry points.
@@ -18,8 +18,9 @@ pub enum Reachability {
     Entry,
     /// Imported at startup (a chain of module-level imports from an entry).
     Imported,
-    /// Imported on first use only: through imports inside functions, or deferred by PEP 810
-    /// (`lazy import`, `__lazy_modules__`, the `all` mode).
+    /// Imported on first use only: through imports inside functions that do not run at
+    /// start (or under a condition in one that does), or deferred by PEP 810 (`lazy import`,
+    /// `__lazy_modules__`, the `all` mode) and not used at start.
     Lazy,
     /// Reached only through `if TYPE_CHECKING:` imports: never at run time.
     TypeCheckingOnly,
@@ -89,12 +90,50 @@ pub struct Import {
     /// Why it is missing, or other detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why an import in a function, or a `lazy import`, runs at start all the same (the call
+    /// or the use that runs it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_start: Option<String>,
+    /// The names it binds.
+    #[serde(skip)]
+    pub binds: Vec<Bind>,
     /// Target module index.
     #[serde(skip)]
     pub target: Option<usize>,
     /// Parent packages the import runs first (module indexes).
     #[serde(skip)]
     pub parents: Vec<usize>,
+}
+
+/// A name an import binds, and to what (small: a big tree has tens of thousands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// `from module import attr`: the attribute (or submodule).
+    pub attr: Option<Box<str>>,
+    /// The `as` name, when there is one.
+    pub alias: Option<Box<str>>,
+    /// `import a.b.c` without `as`: binds `a`, and `a.b.c` is reachable as attributes.
+    pub plain: bool,
+}
+
+impl Bind {
+    /// The local name, for an import whose (absolute) module is `module`.
+    pub fn local<'s>(&'s self, module: &'s str) -> &'s str {
+        match (&self.alias, &self.attr) {
+            (Some(alias), _) => alias,
+            (None, Some(attr)) => attr,
+            (None, None) => module.split('.').next().unwrap_or_default(),
+        }
+    }
+
+    /// The module the local name (or its attribute) comes from.
+    pub fn module<'s>(&self, module: &'s str) -> &'s str {
+        if self.plain {
+            module.split('.').next().unwrap_or_default()
+        } else {
+            module
+        }
+    }
 }
 
 /// One project source file.
@@ -124,6 +163,9 @@ pub struct Module {
     pub newer_syntax: Option<(u32, String)>,
     /// Its imports.
     pub imports: Vec<Import>,
+    /// Its functions and calls (what runs at start besides the body).
+    #[serde(skip)]
+    pub flow: super::flow::Flow,
 }
 
 /// An entry point, resolved.
@@ -235,129 +277,4 @@ pub enum Via {
     Module(usize),
 }
 
-type Parent = Via;
-
-/// One module's place in the graph: how it is reached, its chain, and the previous link.
-pub type Reached = (Reachability, Vec<String>, Option<Via>);
-
-/// Reachability and chain per module, from the entries' seeds.
-pub fn reach(modules: &[Module], entries: &[EntryPoint]) -> Vec<Reached> {
-    let n = modules.len();
-    let mut state: Vec<Option<(Reachability, Parent)>> = vec![None; n];
-    let mut runs_as_main = vec![false; n];
-    let mut order: Vec<usize> = Vec::new();
-    for (e, entry) in entries.iter().enumerate() {
-        for &p in &entry.parents {
-            if state[p].is_none() {
-                state[p] = Some((Reachability::Imported, Parent::Entry(e)));
-                order.push(p);
-            }
-        }
-        let Some(t) = entry.target else { continue };
-        let level = match entry.kind {
-            EntryKind::Script => Reachability::Entry,
-            _ => Reachability::Imported,
-        };
-        runs_as_main[t] |= matches!(entry.kind, EntryKind::Script | EntryKind::RunModule);
-        if state[t].is_none_or(|(r, _)| r > level) {
-            if state[t].is_none() {
-                order.push(t);
-            }
-            state[t] = Some((level, Parent::Entry(e)));
-        }
-    }
-    for level in [
-        Reachability::Imported,
-        Reachability::Lazy,
-        Reachability::TypeCheckingOnly,
-    ] {
-        let mut queue: VecDeque<usize> = order.iter().copied().collect();
-        while let Some(i) = queue.pop_front() {
-            if !modules[i].health.runs() {
-                continue;
-            }
-            for imp in &modules[i].imports {
-                if !follows(imp, level, runs_as_main[i]) {
-                    continue;
-                }
-                for &t in imp.parents.iter().chain(imp.target.iter()) {
-                    match state[t] {
-                        None => {
-                            state[t] = Some((level, Parent::Module(i)));
-                            order.push(t);
-                            queue.push_back(t);
-                        }
-                        // An entry script imported by name runs again, as a cached module.
-                        // Its chain stays its own label (a parent link here could loop).
-                        Some((Reachability::Entry, parent)) if level == Reachability::Imported => {
-                            state[t] = Some((level, parent));
-                        }
-                        Some(_) => {}
-                    }
-                }
-            }
-        }
-    }
-    let mut chains: Vec<Option<Vec<String>>> = vec![None; n];
-    (0..n)
-        .map(|i| match state[i] {
-            None => (Reachability::NotImported, Vec::new(), None),
-            Some((level, via)) => (
-                level,
-                chain(i, &state, modules, entries, &mut chains),
-                Some(via),
-            ),
-        })
-        .collect()
-}
-
-fn follows(imp: &Import, level: Reachability, importer_is_main: bool) -> bool {
-    let c = &imp.context;
-    if c.other_version || imp.fallback_unused || (c.main_only && !importer_is_main) {
-        return false;
-    }
-    match level {
-        Reachability::Imported => !c.lazy && !c.type_checking,
-        Reachability::Lazy => !c.type_checking,
-        _ => true,
-    }
-}
-
-fn chain(
-    i: usize,
-    state: &[Option<(Reachability, Parent)>],
-    modules: &[Module],
-    entries: &[EntryPoint],
-    memo: &mut [Option<Vec<String>>],
-) -> Vec<String> {
-    // Walk up the parent links (iteratively: chains can be long), then build downwards.
-    let mut path = vec![i];
-    let mut start: Vec<String> = Vec::new();
-    loop {
-        let cur = path[path.len() - 1];
-        if let Some(known) = &memo[cur] {
-            path.pop();
-            start = known.clone();
-            break;
-        }
-        match state[cur].map(|s| s.1) {
-            Some(Parent::Module(p)) if !path.contains(&p) => path.push(p),
-            Some(Parent::Entry(e)) => {
-                let entry = &entries[e];
-                start.push(entry.label.clone());
-                if entry.kind == EntryKind::Script && entry.target == Some(cur) {
-                    // The script itself: its chain is just its label.
-                    path.pop();
-                    memo[cur] = Some(start.clone());
-                }
-                break;
-            }
-            _ => break,
-        }
-    }
-    while let Some(m) = path.pop() {
-        start.push(modules[m].name.clone());
-        memo[m] = Some(start.clone());
-    }
-    start
-}
+pub use super::reach::{Reached, reach, reach_at_start};

@@ -3,6 +3,7 @@
 
 mod output;
 mod prefix;
+mod startup;
 mod truth;
 
 use crate::support::{pycache, python, skip, write};
@@ -19,6 +20,7 @@ fn project(name: &str) -> PathBuf {
 
 fn json(root: &Path, args: &[&str]) -> Value {
     let out = pycache()
+        .timeout(std::time::Duration::from_secs(60))
         .arg("imports")
         .arg(root)
         .args(args)

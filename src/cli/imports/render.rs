@@ -35,7 +35,7 @@ pub fn render(graph: &ImportGraph, shown: &Shown<'_>, width: usize) -> String {
         (Reachability::Imported, "imported at startup"),
         (
             Reachability::Lazy,
-            "lazy: imported on first use (in a function, or a PEP 810 lazy import)",
+            "lazy: imported on first use (a function not run at start, or PEP 810)",
         ),
         (
             Reachability::TypeCheckingOnly,

@@ -25,7 +25,7 @@ else:
 plugin = importlib.import_module("plugins_dyn.loaded")
 __import__("dunder_target")
 name = "plugins_dyn." + "other"
-other = importlib.import_module(name)  # dynamic: pycache lists it as unresolved
+other = importlib.import_module(name)  # a name built from constants: pycache follows it
 
 try:
     import broken  # noqa: F401  (a syntax error: Python cannot import it)
@@ -37,5 +37,10 @@ def later():
     import lazy_mod
     return lazy_mod
 
+
+# A name from the environment: pycache lists it as unresolved.
+import os  # noqa: E402
+
+backend = importlib.import_module(os.environ.get("GUARDS_BACKEND", "plugins_dyn.loaded"))
 
 print(json_impl.NAME, primary.NAME, plugin.NAME, other.NAME)

@@ -1,0 +1,2 @@
+def handlers():
+    return {404: lambda e: ("not found", 404)}

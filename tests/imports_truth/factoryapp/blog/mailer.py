@@ -1,0 +1,2 @@
+def deliver(message):
+    print("sending", message)

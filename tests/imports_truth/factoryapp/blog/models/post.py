@@ -1,0 +1,4 @@
+class Post:
+    def __init__(self, title, body):
+        self.title = title
+        self.body = body

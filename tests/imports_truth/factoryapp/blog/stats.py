@@ -1,0 +1,2 @@
+def summary():
+    return {"posts": 0}

@@ -1,0 +1,3 @@
+class FlaskClient:
+    def __init__(self, app):
+        self.app = app

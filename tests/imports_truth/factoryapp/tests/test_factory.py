@@ -1,0 +1,5 @@
+from blog.factory import create_test_app
+
+
+def test_app():
+    assert create_test_app().app.blueprints

@@ -1,0 +1,5 @@
+COUNTS = {}
+
+
+def count(path):
+    COUNTS[path] = COUNTS.get(path, 0) + 1

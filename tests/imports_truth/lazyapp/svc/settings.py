@@ -1,0 +1,2 @@
+LOG_LEVEL = "INFO"
+ROUTES = ("/", "/upload", "/reports")

@@ -1,0 +1,7 @@
+from dbtool.registry import output_format
+
+
+@output_format("csv")
+class Formatter:
+    def render(self, rows):
+        return str(rows)

@@ -1,0 +1,2 @@
+"""Enabled only through DBTOOL_PLUGINS."""
+NAME = "sentry"

@@ -1,0 +1,5 @@
+import cli
+
+
+def test_status():
+    assert cli.main(["status"]) == 0
