@@ -51,7 +51,9 @@ impl Selection {
         let status_ok = if self.all {
             true
         } else if self.statuses.is_empty() {
-            default.contains(&cache.status)
+            // pytest rewrites its own caches: by default only those of deleted tests go.
+            let pytest_kept = cache.kind.pytest.is_some() && cache.status != Status::Orphaned;
+            default.contains(&cache.status) && !pytest_kept
         } else {
             self.statuses.contains(&cache.status)
         };
@@ -121,6 +123,7 @@ mod tests {
             status,
             reason: None,
             verdict: Verdict::new(status, ""),
+            kind: Default::default(),
             meta: FileMeta {
                 mtime,
                 ..FileMeta::default()

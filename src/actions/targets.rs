@@ -278,7 +278,10 @@ pub(crate) fn targets(
             for opt in levels {
                 // The module's own caches are linked in the model: no path lookup needed.
                 let existing = model.caches_of(m).find(|c| {
-                    c.location == location && cache_key(c) == Some(key) && opt_level(c) == Some(opt)
+                    c.location == location
+                        && c.kind.pytest.is_none()
+                        && cache_key(c) == Some(key)
+                        && opt_level(c) == Some(opt)
                 });
                 if let Some(c) = existing {
                     if sel.path_ok(&m.source) || sel.path_ok(&c.path) {
@@ -352,7 +355,14 @@ fn consider(
     fresh: &mut u64,
 ) {
     let Some(opt) = opt_level(c) else { return };
-    if c.source.is_none() || sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut) {
+    // pytest's caches are pytest's to write (py_compile would write a plain cache there);
+    // Python 2's `.pyo` files are written by `python2 -O`, which recompile does not run.
+    let pyo = c.path.extension().is_some_and(|e| e == "pyo");
+    if c.kind.pytest.is_some()
+        || pyo
+        || c.source.is_none()
+        || sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut)
+    {
         return;
     }
     let mode = for_key(key, opts.mode.or(c.invalidation));

@@ -151,6 +151,15 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
         std::fs::read(source)
     });
     let reason = v.reason.unwrap_or_default();
+    let loaded = v.status == Status::Fresh || (v.status == Status::Stale && v.runs_anyway);
+    if loaded
+        && let Ok(h) = &header
+        && let Err(e) = crate::pyc::marshal::check_body(&bytes, h)
+    {
+        return CacheState::Invalid(format!(
+            "corrupt body: the import fails with {e}; Python does not recompile it"
+        ));
+    }
     match v.status {
         Status::Fresh => CacheState::Usable,
         Status::Stale if v.runs_anyway => CacheState::Usable,
@@ -279,6 +288,18 @@ mod tests {
         let mut bytes = vec![0xf3, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
         bytes.extend((stat.mtime as u32).to_le_bytes());
         bytes.extend((stat.size as u32).to_le_bytes());
+        // A header without a body: the import would fail (EOFError).
+        std::fs::write(&cache, &bytes).unwrap();
+        assert!(matches!(
+            cache_state(&cache, &src, Location::Pycache, &p),
+            CacheState::Invalid(why) if why.contains("EOFError")
+        ));
+        let body = "e30000000000000000000000000100000000000000f30800000095005300720067012902e9010000004e2901da0178a900f300000000da046d2e7079da083c6d6f64756c653e720700000001000000730a000000f003010101d8040581017205000000";
+        bytes.extend(
+            (0..body.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&body[i..i + 2], 16).unwrap()),
+        );
         std::fs::write(&cache, &bytes).unwrap();
         assert_eq!(
             cache_state(&cache, &src, Location::Pycache, &p),

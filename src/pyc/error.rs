@@ -33,6 +33,9 @@ pub enum PycErrorKind {
     NotCode,
     /// Anything else, described.
     Other(String),
+    /// The exception the interpreter raises reading it, as it prints it
+    /// (`EOFError: marshal data too short`).
+    Python(&'static str),
 }
 
 /// A decoding error at a byte offset.
@@ -91,6 +94,7 @@ impl fmt::Display for PycError {
                 )
             }
             PycErrorKind::Other(s) => write!(f, "{s} at byte {}", self.offset),
+            PycErrorKind::Python(s) => write!(f, "{s} (at byte {})", self.offset),
         }
     }
 }
