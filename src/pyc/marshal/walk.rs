@@ -12,6 +12,7 @@
 //! reused from one file to the next, so a scan allocates nothing per file once warm.
 
 use super::codeobj::{Field, PY2, PY30, PY38, PY311};
+
 use super::{CodeLayout, Dialect};
 use crate::pyc::error::{PycError, PycErrorKind};
 
@@ -165,13 +166,21 @@ impl BodyWalk {
 
     fn walk(&mut self, c: &mut Cursor<'_>, d: Dialect, spec: &[Field]) -> Result<Kind, PycError> {
         let py2 = d.python2();
+        // The code-object layout as the walk needs it: None for a raw i32, else the kind
+        // the field must have (computed once per file, not per code object).
+        let mut wants = [None::<Kind>; 16];
+        for (w, f) in wants.iter_mut().zip(spec) {
+            *w = f.map(|name| field_kind(name, py2));
+        }
+        let wants = &wants[..spec.len().min(16)];
+        let first_object = wants.iter().take_while(|w| w.is_none()).count();
         let mut interned: u64 = 0;
         loop {
             let at = c.pos;
             let Some(&byte) = c.data.get(at) else {
                 return Err(c.fail(at, EOF_OBJECT));
             };
-            c.pos += 1;
+            c.pos = at + 1;
             if self.frames.len() >= MARSHAL_MAX_DEPTH {
                 return Err(c.fail(at, TOO_DEEP));
             }
@@ -180,87 +189,90 @@ impl BodyWalk {
             } else {
                 (byte & 0x7f, byte & 0x80 != 0)
             };
-            let slot = |w: &mut Self, kind: Kind, reserve: bool| -> bool {
-                if !flagged {
-                    return false;
+            // One dispatch per object; containers open a frame and read on.
+            let mut kind = match code {
+                b'z' | b'Z' if !py2 => {
+                    let n = usize::from(c.u8()?);
+                    c.bytes(n)?;
+                    self.slot(flagged, Kind::Str);
+                    Kind::Str
                 }
-                let i = w.refs.len() as u32;
-                w.refs.push(kind);
-                if reserve {
-                    w.reserved.push(i);
+                b'r' if !py2 => {
+                    let ref_at = c.pos;
+                    let n = c.i32()? as u32;
+                    match self.refs.get(n as usize) {
+                        Some(&k) if !self.in_progress(n) => k,
+                        _ => return Err(c.fail(ref_at, BAD_REF)),
+                    }
                 }
-                reserve
-            };
-            let (seq_len, seq_kind) = match code {
-                b'(' => (Some(c.length(SIZE_TUPLE)?), Kind::Tuple),
-                b')' if !py2 => (Some(usize::from(c.u8()?)), Kind::Tuple),
-                b'[' => (Some(c.length(SIZE_LIST)?), Kind::Other),
-                b'<' | b'>' => (Some(c.length(SIZE_SET)?), Kind::Other),
-                _ => (None, Kind::Other),
-            };
-            let mut kind = if let Some(n) = seq_len {
-                // Each item takes at least one byte: more items than bytes is a short read.
-                if n > c.data.len() - c.pos {
-                    c.pos = c.data.len();
-                    return Err(c.fail(c.pos, EOF_OBJECT));
+                b')' if !py2 => {
+                    let n = usize::from(c.u8()?);
+                    if self.open_seq(c, n, Kind::Tuple, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Tuple
                 }
-                let reserved = slot(self, seq_kind, code == b'>' && n > 0);
-                if n > 0 {
-                    self.push(seq_kind, Frame::Seq { left: n as u32 }, reserved);
+                b'(' => {
+                    let n = c.length(SIZE_TUPLE)?;
+                    if self.open_seq(c, n, Kind::Tuple, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Tuple
+                }
+                b'[' => {
+                    let n = c.length(SIZE_LIST)?;
+                    if self.open_seq(c, n, Kind::Other, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Other
+                }
+                b'<' | b'>' => {
+                    let n = c.length(SIZE_SET)?;
+                    let reserve = code == b'>' && n > 0;
+                    if self.open_seq(c, n, Kind::Other, flagged, reserve)? {
+                        continue;
+                    }
+                    Kind::Other
+                }
+                b'{' => {
+                    self.slot(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, false);
                     continue;
                 }
-                seq_kind
-            } else {
-                match code {
-                    b'{' => {
-                        let reserved = slot(self, Kind::Other, false);
-                        self.push(Kind::Other, Frame::Dict { value_next: false }, reserved);
-                        continue;
+                b'}' if d.frozendict => {
+                    let reserved = self.reserve(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, reserved);
+                    continue;
+                }
+                b':' if d.slices => {
+                    let reserved = self.reserve(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Slice { left: 3 }, reserved);
+                    continue;
+                }
+                b'c' => {
+                    let reserved = self.reserve(flagged, Kind::Code);
+                    let next = first_object as u8;
+                    self.push(Kind::Code, Frame::Code { next }, reserved);
+                    c.skip(4 * first_object)?;
+                    continue;
+                }
+                b'R' if py2 => {
+                    let ref_at = c.pos;
+                    let n = c.i32()?;
+                    if n < 0 || n as u64 >= interned {
+                        return Err(c.fail(
+                            ref_at,
+                            "ValueError: bad marshal data (string ref out of range)",
+                        ));
                     }
-                    b'}' if d.frozendict => {
-                        let reserved = slot(self, Kind::Other, true);
-                        self.push(Kind::Other, Frame::Dict { value_next: false }, reserved);
-                        continue;
-                    }
-                    b':' if d.slices => {
-                        let reserved = slot(self, Kind::Other, true);
-                        self.push(Kind::Other, Frame::Slice { left: 3 }, reserved);
-                        continue;
-                    }
-                    b'c' => {
-                        let reserved = slot(self, Kind::Code, true);
-                        let first = spec.iter().take_while(|f| f.is_none()).count();
-                        self.push(Kind::Code, Frame::Code { next: first as u8 }, reserved);
-                        skip_ints(c, spec, 0)?;
-                        continue;
-                    }
-                    b'r' if !py2 => {
-                        let ref_at = c.pos;
-                        let n = c.i32()? as u32;
-                        let known = self.refs.get(n as usize).copied();
-                        match known {
-                            Some(k) if self.reserved.binary_search(&n).is_err() => k,
-                            _ => return Err(c.fail(ref_at, BAD_REF)),
-                        }
-                    }
-                    b'R' if py2 => {
-                        let ref_at = c.pos;
-                        let n = c.i32()?;
-                        if n < 0 || n as u64 >= interned {
-                            return Err(c.fail(
-                                ref_at,
-                                "ValueError: bad marshal data (string ref out of range)",
-                            ));
-                        }
-                        Kind::Bytes
-                    }
-                    _ => {
-                        let kind = scalar(c, code, byte, at, py2, &mut interned)?;
-                        if !matches!(code, b'0' | b'N' | b'F' | b'T' | b'S' | b'.') {
-                            slot(self, kind, false);
-                        }
-                        kind
-                    }
+                    Kind::Bytes
+                }
+                b'0' => Kind::Null,
+                b'N' | b'F' | b'T' | b'S' | b'.' => Kind::Other,
+                _ => {
+                    let kind = scalar(c, code, at, py2, &mut interned)?;
+                    self.slot(flagged, kind);
+                    kind
                 }
             };
             // Hand the finished value to the containers above, closing each that completes.
@@ -275,6 +287,20 @@ impl BodyWalk {
                         }
                         *left -= 1;
                         *left == 0
+                    }
+                    Frame::Code { next } => {
+                        let i = usize::from(*next);
+                        if wants.get(i).copied().flatten() != Some(kind) {
+                            return Err(c.fail(at, BAD_CODE));
+                        }
+                        // Past the raw i32 fields that follow, to the next object field.
+                        let mut j = i + 1;
+                        while j < wants.len() && wants[j].is_none() {
+                            j += 1;
+                        }
+                        c.skip(4 * (j - i - 1))?;
+                        *next = j as u8;
+                        j >= wants.len()
                     }
                     Frame::Dict { value_next } => {
                         if kind == Kind::Null {
@@ -291,37 +317,70 @@ impl BodyWalk {
                         *left -= 1;
                         *left == 0
                     }
-                    Frame::Code { next } => {
-                        let i = usize::from(*next);
-                        if let Some(Some(name)) = spec.get(i)
-                            && !field_accepts(name, kind, py2)
-                        {
-                            return Err(c.fail(at, BAD_CODE));
-                        }
-                        *next += 1;
-                        let i = usize::from(*next);
-                        skip_ints(c, spec, i)?;
-                        // Past the integer fields that followed: the next object field.
-                        let n = spec[i.min(spec.len())..]
-                            .iter()
-                            .take_while(|f| f.is_none())
-                            .count();
-                        *next += n as u8;
-                        usize::from(*next) >= spec.len()
-                    }
                 };
                 if !done {
                     break;
                 }
-                let closed = self.frames.pop().map(|o| (o.kind, o.reserved));
-                if let Some((k, reserved)) = closed {
-                    if reserved {
+                if let Some(closed) = self.frames.pop() {
+                    if closed.reserved {
                         self.reserved.pop();
                     }
-                    kind = k;
+                    kind = closed.kind;
                 }
             }
         }
+    }
+
+    /// Registers a `FLAG_REF` slot of a finished (or at once usable) object.
+    #[inline]
+    fn slot(&mut self, flagged: bool, kind: Kind) -> bool {
+        if flagged {
+            self.refs.push(kind);
+        }
+        false
+    }
+
+    /// Registers a slot that may be named only once its object is complete.
+    #[inline]
+    fn reserve(&mut self, flagged: bool, kind: Kind) -> bool {
+        if flagged {
+            self.reserved.push(self.refs.len() as u32);
+            self.refs.push(kind);
+        }
+        flagged
+    }
+
+    /// True when slot `n` belongs to an object still being read.
+    #[inline]
+    fn in_progress(&self, n: u32) -> bool {
+        !self.reserved.is_empty() && self.reserved.binary_search(&n).is_ok()
+    }
+
+    /// Starts a sequence of `n` items; false when it is empty (complete at once).
+    #[inline]
+    fn open_seq(
+        &mut self,
+        c: &mut Cursor<'_>,
+        n: usize,
+        kind: Kind,
+        flagged: bool,
+        reserve: bool,
+    ) -> Result<bool, PycError> {
+        // Each item takes at least one byte: more items than bytes is a short read.
+        if n > c.data.len() - c.pos {
+            c.pos = c.data.len();
+            return Err(c.fail(c.pos, EOF_OBJECT));
+        }
+        let reserved = if reserve {
+            self.reserve(flagged, kind)
+        } else {
+            self.slot(flagged, kind)
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        self.push(kind, Frame::Seq { left: n as u32 }, reserved);
+        Ok(true)
     }
 
     fn push(&mut self, kind: Kind, frame: Frame, reserved: bool) {
@@ -333,40 +392,27 @@ impl BodyWalk {
     }
 }
 
-/// Skips the raw i32 fields of a code object from field `from` up to its next object field.
-fn skip_ints(c: &mut Cursor<'_>, spec: &[Field], from: usize) -> Result<(), PycError> {
-    for f in spec.iter().skip(from) {
-        if f.is_some() {
-            break;
-        }
-        c.i32()?;
-    }
-    Ok(())
-}
-
-/// The types `PyCode_New` (and 3.11's `_PyCode_Validate`) require of each field.
-fn field_accepts(name: &str, kind: Kind, py2: bool) -> bool {
+/// The kind `PyCode_New` (and 3.11's `_PyCode_Validate`) requires of a field.
+fn field_kind(name: &str, py2: bool) -> Kind {
     match name {
         "co_consts" | "co_names" | "co_varnames" | "co_freevars" | "co_cellvars"
-        | "co_localsplusnames" => kind == Kind::Tuple,
-        "co_filename" | "co_name" | "co_qualname" if py2 => kind == Kind::Bytes,
-        "co_filename" | "co_name" | "co_qualname" => kind == Kind::Str,
-        _ => kind == Kind::Bytes,
+        | "co_localsplusnames" => Kind::Tuple,
+        "co_filename" | "co_name" | "co_qualname" if py2 => Kind::Bytes,
+        "co_filename" | "co_name" | "co_qualname" => Kind::Str,
+        _ => Kind::Bytes,
     }
 }
 
 /// Reads a value without children; returns its kind.
+#[inline]
 fn scalar(
     c: &mut Cursor<'_>,
     code: u8,
-    byte: u8,
     at: usize,
     py2: bool,
     interned: &mut u64,
 ) -> Result<Kind, PycError> {
     Ok(match code {
-        b'0' => Kind::Null,
-        b'N' | b'F' | b'T' | b'S' | b'.' => Kind::Other,
         b'i' => {
             c.skip(4)?;
             Kind::Other
@@ -422,15 +468,7 @@ fn scalar(
             c.bytes(n)?;
             Kind::Str
         }
-        b'z' | b'Z' if !py2 => {
-            let n = usize::from(c.u8()?);
-            c.bytes(n)?;
-            Kind::Str
-        }
-        _ => {
-            let _ = byte;
-            return Err(c.fail(at, BAD_TYPE));
-        }
+        _ => return Err(c.fail(at, BAD_TYPE)),
     })
 }
 

@@ -157,3 +157,44 @@ fn code_fields_must_have_the_types_pycode_new_requires() {
     let e = w.check_module(&body, 16, v313).unwrap_err();
     assert_eq!(e.kind, PycErrorKind::Python(BAD_CODE), "{e}");
 }
+
+/// Throughput of the walk over real caches held in memory (not a timed test: run it by
+/// hand with `PYCACHE_WALK_BENCH=DIR cargo test --release -- --ignored walk_throughput`).
+#[test]
+#[ignore]
+fn walk_throughput() {
+    let Some(dir) = std::env::var_os("PYCACHE_WALK_BENCH") else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(dir)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                dirs.push(p);
+            } else if ft.is_file()
+                && p.extension().is_some_and(|x| x == "pyc")
+                && files.len() < 20000
+            {
+                files.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut w = BodyWalk::new();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let t = std::time::Instant::now();
+    let mut ok = 0;
+    for f in &files {
+        ok += usize::from(matches!(check(f, &mut w), Some(Ok(()))));
+    }
+    let s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "{} files, {ok} ok, {:.1} MB in {s:.3}s: {:.2} GB/s, {:.2} us/file",
+        files.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / s / 1e9,
+        s * 1e6 / files.len() as f64
+    );
+}
