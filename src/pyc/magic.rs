@@ -416,7 +416,7 @@ mod tests {
             .count();
         assert_eq!(CPYTHON.len(), rows);
         let versions = known_versions();
-        assert_eq!(versions.first(), Some(&PyVersion::new(3, 14)));
+        assert_eq!(versions.first(), Some(&PyVersion::new(3, 15)));
         assert!(versions.contains(&PyVersion::new(1, 5)));
     }
 }

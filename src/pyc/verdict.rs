@@ -205,7 +205,12 @@ pub fn judge_with(
     }
     // importlib compares the whole magic word with its own MAGIC_NUMBER: a pre-release
     // number of the same version is a "bad magic number" to the final interpreter.
-    if name_tag.is_some()
+    // A legacy file is read by its version's interpreter when it is Python 2's cache or
+    // has no source (Python 3 ignores it beside a source: shadowed, below).
+    let read_by_its_version = name_tag.is_some()
+        || (location == Location::Legacy
+            && (python2_layout || matches!(source, SourceFound::Missing)));
+    if read_by_its_version
         && let Some(v) = header.magic.python
         && let Some(want) = super::magic::final_magic(header.magic.implementation, v)
         && want != header.magic.magic

@@ -8,6 +8,7 @@ mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+mod oracle;
 mod recompile;
 mod scan;
 mod support;
