@@ -311,3 +311,144 @@ fn every_verdict_is_what_each_interpreter_does() {
         failures.join("\n")
     );
 }
+
+/// A `__pycache__` with mode 711 (traversable, not listable): Python opens its caches by
+/// name, so pycache judges them by the names `cache_from_source` gives. Run as an
+/// unprivileged user (root can list anything), against that interpreter's own outcome.
+#[test]
+fn an_unlistable_pycache_is_judged_by_name_like_the_interpreter() {
+    use std::os::unix::fs::PermissionsExt;
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let python = PathBuf::from("/usr/bin/python3");
+    let root_user = nix::unistd::geteuid().is_root();
+    if !python.exists() || !root_user || !Path::new("/usr/bin/setpriv").exists() {
+        assert!(!ci, "CI=true needs root, setpriv and /usr/bin/python3");
+        return skip("oracle 711", "needs root, setpriv and /usr/bin/python3");
+    }
+    let Some(py) = describe("Debian python3", python.clone()) else {
+        return skip("oracle 711", "/usr/bin/python3 does not run");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = tmp.path().join("tree");
+    std::fs::create_dir(&root).unwrap();
+    let script = tmp.path().join("oracle.py");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let made = python_cmd(&python)
+        .arg(&script)
+        .arg("make")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let names: Vec<String> = String::from_utf8_lossy(&made.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+                stack.push(p);
+            } else if meta.is_file() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+    let pc = root.join("__pycache__");
+    std::fs::set_permissions(&pc, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let nobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    let bin = assert_cmd::cargo::cargo_bin("pycache");
+    let out = assert_cmd::Command::new("/usr/bin/setpriv")
+        .args(nobody)
+        .arg(&bin)
+        .args(["scan", "--json"])
+        .arg(&root)
+        .env("NO_COLOR", "1")
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .timeout(CHILD_TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("cannot list this __pycache__")),
+        "{}",
+        doc["errors"]
+    );
+    let scanned: BTreeMap<PathBuf, String> = doc["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                PathBuf::from(c["path"].as_str().unwrap()),
+                c["outcome"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let probe = assert_cmd::Command::new("/usr/bin/setpriv")
+        .args(nobody)
+        .arg(&python)
+        .arg(&script)
+        .arg("probe")
+        .arg(&root)
+        .args(&names)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .timeout(CHILD_TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let (mut agree, mut total) = (0, 0);
+    for line in String::from_utf8_lossy(&probe.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(cache) = v["cache"].as_str() else {
+            continue;
+        };
+        let cache = PathBuf::from(cache);
+        // Only caches that exist (the interpreter also looks for missing ones).
+        if cache.parent() != Some(pc.as_path()) || std::fs::symlink_metadata(&cache).is_err() {
+            continue;
+        }
+        total += 1;
+        let want = v["outcome"].as_str().unwrap_or_default();
+        let got = scanned
+            .get(&cache)
+            .map(String::as_str)
+            .unwrap_or("not found");
+        assert_eq!(
+            got,
+            want,
+            "{} ({}): {}",
+            cache.display(),
+            py.label,
+            v["error"]
+        );
+        agree += 1;
+    }
+    assert!(total > 10, "only {total} caches read by the interpreter");
+    eprintln!("oracle 711 ({}): {agree}/{total} agree", py.label);
+}
