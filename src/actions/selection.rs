@@ -132,6 +132,28 @@ mod tests {
     }
 
     #[test]
+    fn pytest_caches_go_by_default_only_when_their_test_is_gone() {
+        let pytest = |status| {
+            let mut c = cache(
+                "/p/__pycache__/test_a.cpython-314-pytest-8.4.2.pyc",
+                status,
+                "t",
+                0,
+            );
+            c.kind.pytest = Some("8.4.2".into());
+            c
+        };
+        let s = Selection::default();
+        assert!(!s.matches(&pytest(Status::Stale), &CLEAN_DEFAULT));
+        assert!(s.matches(&pytest(Status::Orphaned), &CLEAN_DEFAULT));
+        let asked = Selection {
+            statuses: vec![Status::Stale],
+            ..Selection::default()
+        };
+        assert!(asked.matches(&pytest(Status::Stale), &CLEAN_DEFAULT));
+    }
+
+    #[test]
     fn default_selects_problems_only_and_never_sourceless() {
         let s = Selection::default();
         assert!(s.matches(&cache("/p/a", Status::Stale, "t", 0), &CLEAN_DEFAULT));
