@@ -277,6 +277,7 @@ impl BodyWalk {
             };
             // Hand the finished value to the containers above, closing each that completes.
             loop {
+                let depth_ok = self.frames.len() < MARSHAL_MAX_DEPTH;
                 let Some(top) = self.frames.last_mut() else {
                     return Ok(kind);
                 };
@@ -286,6 +287,9 @@ impl BodyWalk {
                             return Err(c.fail(at, NULL_ITEM));
                         }
                         *left -= 1;
+                        if *left > 0 && depth_ok && !py2 {
+                            *left = names_run(c, *left, &mut self.refs, &self.reserved);
+                        }
                         *left == 0
                     }
                     Frame::Code { next } => {
@@ -390,6 +394,71 @@ impl BodyWalk {
             reserved,
         });
     }
+}
+
+/// The bulk of a Python 3 code object is tuples of short strings and references (names,
+/// consts): reads a run of those items of a sequence without the general dispatch, and
+/// returns how many items are left. Anything else, or anything wrong, is left to the
+/// general path, which reads the same bytes again and raises the right error.
+#[inline]
+fn names_run(c: &mut Cursor<'_>, mut left: u32, refs: &mut Vec<Kind>, reserved: &[u32]) -> u32 {
+    while left > 0 {
+        let pos = c.pos;
+        match c.data.get(pos) {
+            Some(&b @ (b'Z' | b'z' | 0xda | 0xfa)) => {
+                let Some(&n) = c.data.get(pos + 1) else { break };
+                let end = pos + 2 + usize::from(n);
+                if end > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                c.pos = end;
+            }
+            Some(&b @ (b'a' | b'A' | 0xe1 | 0xc1)) => {
+                let Some(l) = c.data.get(pos + 1..pos + 5) else {
+                    break;
+                };
+                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
+                    break;
+                };
+                let end = pos + 5 + n;
+                if end > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                c.pos = end;
+            }
+            Some(b'N' | b'T' | b'F') => c.pos = pos + 1,
+            Some(&b @ (b'i' | 0xe9)) => {
+                if pos + 5 > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Other);
+                }
+                c.pos = pos + 5;
+            }
+            Some(b'r') => {
+                let Some(b) = c.data.get(pos + 1..pos + 5) else {
+                    break;
+                };
+                let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                if n as usize >= refs.len()
+                    || (!reserved.is_empty() && reserved.binary_search(&n).is_ok())
+                {
+                    break;
+                }
+                c.pos = pos + 5;
+            }
+            _ => break,
+        }
+        left -= 1;
+    }
+    left
 }
 
 /// The kind `PyCode_New` (and 3.11's `_PyCode_Validate`) requires of a field.
