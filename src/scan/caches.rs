@@ -161,7 +161,14 @@ struct Head {
     meta: crate::scan::FileMeta,
 }
 
-fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8], link: bool) -> Result<Head, Errno> {
+/// Opens a cache and `fstat`s it. A link is opened through (non-blocking, so a link to a
+/// FIFO cannot hang the scan) and must reach a regular file.
+fn open_cache(
+    ctx: &Ctx,
+    dirfd: BorrowedFd<'_>,
+    name: &[u8],
+    link: bool,
+) -> Result<(OwnedFd, rustix::fs::Stat), Errno> {
     let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     if link {
         flags |= OFlags::NONBLOCK;
@@ -173,6 +180,11 @@ fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8], link: bool) -> Resul
     if link && !is(&st, FileType::RegularFile) {
         return Err(Errno::INVAL);
     }
+    Ok((fd, st))
+}
+
+fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8], link: bool) -> Result<Head, Errno> {
+    let (fd, st) = open_cache(ctx, dirfd, name, link)?;
     let mut head = Head {
         bytes: [0; 16],
         len: 0,
@@ -195,9 +207,7 @@ const MAX_BODY: usize = 64 << 20;
 
 /// Reads a whole cache file into `buf` (reused): one `fstat` to size it, then reads until
 /// a short one. Returns its `stat`, the bytes read, and whether they are the whole file
-/// (false when it exceeds [`MAX_BODY`]: then only the header was read). A link is opened
-/// through (non-blocking, so a link to a FIFO cannot hang the scan) and must reach a
-/// regular file.
+/// (false when it exceeds [`MAX_BODY`]: then only the header was read).
 fn read_cache(
     ctx: &Ctx,
     dirfd: BorrowedFd<'_>,
@@ -205,14 +215,7 @@ fn read_cache(
     link: bool,
     buf: &mut Vec<u8>,
 ) -> Result<(crate::scan::FileMeta, usize, bool), Errno> {
-    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    if link {
-        flags |= OFlags::NONBLOCK;
-    } else if !ctx.opts.follow_symlinks {
-        flags |= OFlags::NOFOLLOW;
-    }
-    let fd = openat(dirfd, name, flags, Mode::empty())?;
-    let st = fstat(&fd)?;
+    let (fd, st) = open_cache(ctx, dirfd, name, link)?;
     if !is(&st, FileType::RegularFile) {
         return Err(Errno::INVAL);
     }

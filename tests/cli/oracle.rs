@@ -132,21 +132,36 @@ struct Scanned {
     reason: String,
 }
 
-fn scan(root: &Path, mode: &str) -> BTreeMap<PathBuf, Scanned> {
-    let out = pycache()
-        .args(["scan", "--json", "--check-hash-based-pycs", mode])
-        .arg(root)
-        .timeout(CHILD_TIMEOUT)
-        .output()
-        .unwrap();
+/// Runs a child (its timeout set by the caller) and returns its stdout; fails with stderr.
+fn stdout_of(mut cmd: assert_cmd::Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn scan(root: &Path, mode: &str) -> BTreeMap<PathBuf, Scanned> {
+    let mut cmd = pycache();
+    cmd.args(["scan", "--json", "--check-hash-based-pycs", mode])
+        .arg(root)
+        .timeout(CHILD_TIMEOUT);
+    parse_scan(&stdout_of(cmd, "pycache scan")).1
+}
+
+/// `scan --json`'s caches by path, and its errors' messages.
+fn parse_scan(json: &str) -> (Vec<String>, BTreeMap<PathBuf, Scanned>) {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    doc["caches"]
+    let errors = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| text(&e["message"]))
+        .collect();
+    let caches = doc["caches"]
         .as_array()
         .unwrap()
         .iter()
@@ -162,7 +177,23 @@ fn scan(root: &Path, mode: &str) -> BTreeMap<PathBuf, Scanned> {
                 },
             )
         })
-        .collect()
+        .collect();
+    (errors, caches)
+}
+
+/// Writes the script and has the interpreter build its tree: (tree, script, module names).
+fn make_tree(python: &Path, label: &str, dir: &Path) -> (PathBuf, PathBuf, Vec<String>) {
+    let root = dir.join("tree");
+    std::fs::create_dir(&root).unwrap();
+    let script = dir.join("oracle.py");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let mut cmd = python_cmd(python);
+    cmd.arg(&script).arg("make").arg(&root);
+    let names = stdout_of(cmd, &format!("{label} make"))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    (root, script, names)
 }
 
 /// What the interpreter did, per cache it read: outcome (and the error it raised).
@@ -173,21 +204,18 @@ fn probe(
     names: &[String],
     flags: &[&str],
 ) -> BTreeMap<PathBuf, (String, String)> {
-    let out = python_cmd(&py.path)
-        .args(flags)
+    let mut cmd = python_cmd(&py.path);
+    cmd.args(flags)
         .arg(script)
         .arg("probe")
         .arg(root)
-        .args(names)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} probe {flags:?}: {}",
-        py.label,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+        .args(names);
+    parse_probe(&stdout_of(cmd, &format!("{} probe {flags:?}", py.label)))
+}
+
+/// The probe's lines: per cache the interpreter read, its outcome and the error raised.
+fn parse_probe(lines: &str) -> BTreeMap<PathBuf, (String, String)> {
+    lines
         .lines()
         .filter_map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -232,26 +260,7 @@ fn every_verdict_is_what_each_interpreter_does() {
     let mut failures = Vec::new();
     for py in &found {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("tree");
-        std::fs::create_dir(&root).unwrap();
-        let script = tmp.path().join("oracle.py");
-        std::fs::write(&script, SCRIPT).unwrap();
-        let made = python_cmd(&py.path)
-            .arg(&script)
-            .arg("make")
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "{} make: {}",
-            py.label,
-            String::from_utf8_lossy(&made.stderr)
-        );
-        let names: Vec<String> = String::from_utf8_lossy(&made.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
+        let (root, script, names) = make_tree(&py.path, &py.label, tmp.path());
         let modes: &[&str] = if py.hash_modes {
             &["default", "always", "never"]
         } else {
@@ -330,25 +339,7 @@ fn an_unlistable_pycache_is_judged_by_name_like_the_interpreter() {
     };
     let tmp = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let root = tmp.path().join("tree");
-    std::fs::create_dir(&root).unwrap();
-    let script = tmp.path().join("oracle.py");
-    std::fs::write(&script, SCRIPT).unwrap();
-    let made = python_cmd(&python)
-        .arg(&script)
-        .arg("make")
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let names: Vec<String> = String::from_utf8_lossy(&made.stdout)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let (root, script, names) = make_tree(&python, &py.label, tmp.path());
     let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
@@ -364,89 +355,39 @@ fn an_unlistable_pycache_is_judged_by_name_like_the_interpreter() {
     }
     let pc = root.join("__pycache__");
     std::fs::set_permissions(&pc, std::fs::Permissions::from_mode(0o711)).unwrap();
-    let nobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
-    let bin = assert_cmd::cargo::cargo_bin("pycache");
-    let out = assert_cmd::Command::new("/usr/bin/setpriv")
-        .args(nobody)
-        .arg(&bin)
-        .args(["scan", "--json"])
-        .arg(&root)
-        .env("NO_COLOR", "1")
-        .env_remove("PYTHONPYCACHEPREFIX")
-        .timeout(CHILD_TIMEOUT)
-        .output()
-        .unwrap();
+    let as_nobody = |program: &Path| {
+        let mut cmd = assert_cmd::Command::new("/usr/bin/setpriv");
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(program)
+            .env("NO_COLOR", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env_remove("PYTHONPYCACHEPREFIX")
+            .timeout(CHILD_TIMEOUT);
+        cmd
+    };
+    let mut cmd = as_nobody(&assert_cmd::cargo::cargo_bin("pycache"));
+    cmd.args(["scan", "--json"]).arg(&root);
+    let (errors, scanned) = parse_scan(&stdout_of(cmd, "pycache scan as nobody"));
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        doc["errors"]
-            .as_array()
-            .unwrap()
+        errors
             .iter()
-            .any(|e| e["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("cannot list this __pycache__")),
-        "{}",
-        doc["errors"]
+            .any(|e| e.contains("cannot list this __pycache__")),
+        "{errors:?}"
     );
-    let scanned: BTreeMap<PathBuf, String> = doc["caches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                PathBuf::from(c["path"].as_str().unwrap()),
-                c["outcome"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    let probe = assert_cmd::Command::new("/usr/bin/setpriv")
-        .args(nobody)
-        .arg(&python)
-        .arg(&script)
-        .arg("probe")
-        .arg(&root)
-        .args(&names)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PYTHONPYCACHEPREFIX")
-        .timeout(CHILD_TIMEOUT)
-        .output()
-        .unwrap();
-    assert!(
-        probe.status.success(),
-        "{}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
+    let mut cmd = as_nobody(&python);
+    cmd.arg(&script).arg("probe").arg(&root).args(&names);
+    let did = parse_probe(&stdout_of(cmd, "probe as nobody"));
     let (mut agree, mut total) = (0, 0);
-    for line in String::from_utf8_lossy(&probe.stdout).lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let Some(cache) = v["cache"].as_str() else {
-            continue;
-        };
-        let cache = PathBuf::from(cache);
+    for (cache, (want, error)) in &did {
         // Only caches that exist (the interpreter also looks for missing ones).
-        if cache.parent() != Some(pc.as_path()) || std::fs::symlink_metadata(&cache).is_err() {
+        if cache.parent() != Some(pc.as_path()) || std::fs::symlink_metadata(cache).is_err() {
             continue;
         }
         total += 1;
-        let want = v["outcome"].as_str().unwrap_or_default();
         let got = scanned
-            .get(&cache)
-            .map(String::as_str)
-            .unwrap_or("not found");
-        assert_eq!(
-            got,
-            want,
-            "{} ({}): {}",
-            cache.display(),
-            py.label,
-            v["error"]
-        );
+            .get(cache)
+            .map_or("not found", |c| c.outcome.as_str());
+        assert_eq!(got, want, "{} ({}): {error}", cache.display(), py.label);
         agree += 1;
     }
     assert!(total > 10, "only {total} caches read by the interpreter");
