@@ -10,6 +10,7 @@ pub mod header;
 pub mod magic;
 pub mod marshal;
 pub mod name;
+pub mod rules;
 pub mod validate;
 pub mod verdict;
 
@@ -18,5 +19,6 @@ pub use error::{PycError, PycErrorKind};
 pub use header::{Header, Invalidation};
 pub use magic::{Implementation, MagicInfo, PyVersion};
 pub use name::{CacheName, Location};
+pub use rules::{HashCheck, Outcome};
 pub use validate::{Freshness, SourceStat, StaleReason};
-pub use verdict::{SourceFound, Status, Verdict, judge};
+pub use verdict::{SourceFound, Status, Verdict, judge, judge_with};

@@ -231,6 +231,7 @@ mod tests {
             status,
             reason: None,
             verdict: Verdict::new(status, ""),
+            kind: Default::default(),
             meta: FileMeta {
                 size: 10,
                 mode: S_IFREG | 0o644,

@@ -51,7 +51,9 @@ impl Selection {
         let status_ok = if self.all {
             true
         } else if self.statuses.is_empty() {
-            default.contains(&cache.status)
+            // pytest rewrites its own caches: by default only those of deleted tests go.
+            let pytest_kept = cache.kind.pytest.is_some() && cache.status != Status::Orphaned;
+            default.contains(&cache.status) && !pytest_kept
         } else {
             self.statuses.contains(&cache.status)
         };
@@ -121,11 +123,34 @@ mod tests {
             status,
             reason: None,
             verdict: Verdict::new(status, ""),
+            kind: Default::default(),
             meta: FileMeta {
                 mtime,
                 ..FileMeta::default()
             },
         }
+    }
+
+    #[test]
+    fn pytest_caches_go_by_default_only_when_their_test_is_gone() {
+        let pytest = |status| {
+            let mut c = cache(
+                "/p/__pycache__/test_a.cpython-314-pytest-8.4.2.pyc",
+                status,
+                "t",
+                0,
+            );
+            c.kind.pytest = Some("8.4.2".into());
+            c
+        };
+        let s = Selection::default();
+        assert!(!s.matches(&pytest(Status::Stale), &CLEAN_DEFAULT));
+        assert!(s.matches(&pytest(Status::Orphaned), &CLEAN_DEFAULT));
+        let asked = Selection {
+            statuses: vec![Status::Stale],
+            ..Selection::default()
+        };
+        assert!(asked.matches(&pytest(Status::Stale), &CLEAN_DEFAULT));
     }
 
     #[test]

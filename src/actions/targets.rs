@@ -285,10 +285,13 @@ pub(crate) fn targets(
                 }
                 // The module's own caches are linked in the model: no path lookup needed.
                 // Only the file at the very name Python reads counts: an interrupted
-                // write's leftover `NAME.TAG.pyc.<digits>` is never written into.
-                let existing = model
-                    .caches_of(m)
-                    .find(|c| c.location == location && bytes(&c.path) == name.as_slice());
+                // write's leftover `NAME.TAG.pyc.<digits>` is never written into, and
+                // pytest's own caches are not the import system's.
+                let existing = model.caches_of(m).find(|c| {
+                    c.location == location
+                        && c.kind.pytest.is_none()
+                        && bytes(&c.path) == name.as_slice()
+                });
                 if let Some(c) = existing {
                     if sel.path_ok(&m.source) || sel.path_ok(&c.path) {
                         consider(sel, opts, c, meta, key, &mut out, &mut fresh);
@@ -378,7 +381,14 @@ fn consider(
     fresh: &mut u64,
 ) {
     let Some(opt) = opt_level(c) else { return };
-    if c.source.is_none() || sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut) {
+    // pytest's caches are pytest's to write (py_compile would write a plain cache there);
+    // Python 2's `.pyo` files are written by `python2 -O`, which recompile does not run.
+    let pyo = c.path.extension().is_some_and(|e| e == "pyo");
+    if c.kind.pytest.is_some()
+        || pyo
+        || c.source.is_none()
+        || sel.mtime_before.is_some_and(|cut| c.meta.mtime >= cut)
+    {
         return;
     }
     let mode = for_key(key, opts.mode.or(c.invalidation));

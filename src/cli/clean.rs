@@ -193,6 +193,8 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         one_file_system: false,
         json: false,
         check: false,
+        header_only: false,
+        check_hash_based_pycs: Default::default(),
     };
     let opts: ScanOptions = super::scan::options(&args)?;
     scan_with_progress(opts)

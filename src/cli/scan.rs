@@ -60,16 +60,40 @@ pub struct Args {
     /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
     #[arg(long, help_heading = super::OUTPUT)]
     pub check: bool,
+    /// Judge each cache by its 16-byte header alone (faster; a corrupt body is then
+    /// not seen). By default every cache Python would load is read whole.
+    #[arg(long, help_heading = WHAT)]
+    pub header_only: bool,
+    /// The interpreter's --check-hash-based-pycs the verdicts assume.
+    #[arg(long, value_name = "MODE", default_value = "default", value_parser = parse_hash_check, help_heading = WHAT)]
+    pub check_hash_based_pycs: pycache::pyc::HashCheck,
 }
+
+fn parse_hash_check(s: &str) -> Result<pycache::pyc::HashCheck, String> {
+    pycache::pyc::HashCheck::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a mode (use default, always or never)"))
+}
+
+/// The line that says a scan judged headers only.
+pub const HEADER_ONLY_NOTE: &str =
+    "header only (--header-only): marshal bodies were not checked, a corrupt one looks fresh\n";
 
 /// Runs `scan`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = options(&args)?;
     let model = scan_with_progress(opts)?;
     let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&model.to_json())?;
+        let mut json = model.to_json();
+        json["header_only"] = serde_json::Value::Bool(args.header_only);
+        let mut s = serde_json::to_string_pretty(&json)?;
         s.push('\n');
         s
+    } else if args.header_only {
+        let text = summary(&model, super::color_enabled(false));
+        match text.split_once('\n') {
+            Some((first, rest)) => format!("{first}\n  {HEADER_ONLY_NOTE}{rest}"),
+            None => text,
+        }
     } else {
         summary(&model, super::color_enabled(false))
     };
@@ -108,6 +132,8 @@ pub fn options(args: &Args) -> Result<ScanOptions> {
     opts.excludes = args.exclude.clone();
     opts.follow_symlinks = args.follow_symlinks;
     opts.one_file_system = args.one_file_system;
+    opts.header_only = args.header_only;
+    opts.hash_check = args.check_hash_based_pycs;
     Ok(opts)
 }
 

@@ -125,16 +125,14 @@ pub fn cache_path(
 
 /// Judges the cache at `cache` for `source` exactly as the interpreter would.
 pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python) -> CacheState {
-    // The header is all the verdict needs: 16 bytes, from a regular file only.
-    let mut head = [0u8; 16];
-    let read = crate::fsread::open_regular(cache, true)
-        .and_then(|(fd, _)| crate::fsread::read_up_to(std::os::fd::AsFd::as_fd(&fd), &mut head));
-    let len = match read {
-        Ok(n) => n,
+    // The whole file, as the import reads it (the body is checked too), from a regular
+    // file only and capped.
+    let bytes = match crate::fsread::read_capped(cache, crate::fsread::PYC_CAP) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return CacheState::Missing,
         Err(e) => return CacheState::Invalid(format!("cannot be read: {e}")),
     };
-    let header = crate::pyc::header::parse(&head[..len]);
+    let header = crate::pyc::header::parse(&bytes);
     if let Ok(h) = &header
         && h.magic.magic != py.magic
     {
@@ -156,6 +154,15 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
         crate::pyc::validate::source_hash_of_file(magic, std::os::fd::AsFd::as_fd(&fd))
     });
     let reason = v.reason.unwrap_or_default();
+    let loaded = v.status == Status::Fresh || (v.status == Status::Stale && v.runs_anyway);
+    if loaded
+        && let Ok(h) = &header
+        && let Err(e) = crate::pyc::marshal::check_body(&bytes, h)
+    {
+        return CacheState::Invalid(format!(
+            "corrupt body: the import fails with {e}; Python does not recompile it"
+        ));
+    }
     match v.status {
         Status::Fresh => CacheState::Usable,
         Status::Stale if v.runs_anyway => CacheState::Usable,
@@ -284,6 +291,18 @@ mod tests {
         let mut bytes = vec![0xf3, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
         bytes.extend((stat.mtime as u32).to_le_bytes());
         bytes.extend((stat.size as u32).to_le_bytes());
+        // A header without a body: the import would fail (EOFError).
+        std::fs::write(&cache, &bytes).unwrap();
+        assert!(matches!(
+            cache_state(&cache, &src, Location::Pycache, &p),
+            CacheState::Invalid(why) if why.contains("EOFError")
+        ));
+        let body = "e30000000000000000000000000100000000000000f30800000095005300720067012902e9010000004e2901da0178a900f300000000da046d2e7079da083c6d6f64756c653e720700000001000000730a000000f003010101d8040581017205000000";
+        bytes.extend(
+            (0..body.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&body[i..i + 2], 16).unwrap()),
+        );
         std::fs::write(&cache, &bytes).unwrap();
         assert_eq!(
             cache_state(&cache, &src, Location::Pycache, &p),

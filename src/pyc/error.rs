@@ -33,6 +33,9 @@ pub enum PycErrorKind {
     NotCode,
     /// Anything else, described.
     Other(String),
+    /// The exception the interpreter raises reading it, as it prints it
+    /// (`EOFError: marshal data too short`).
+    Python(&'static str),
 }
 
 /// A decoding error at a byte offset.
@@ -91,6 +94,7 @@ impl fmt::Display for PycError {
                 )
             }
             PycErrorKind::Other(s) => write!(f, "{s} at byte {}", self.offset),
+            PycErrorKind::Python(s) => write!(f, "{s} (at byte {})", self.offset),
         }
     }
 }
@@ -122,6 +126,8 @@ impl PycError {
             PycErrorKind::TooDeep => "ValueError: recursion limit exceeded".into(),
             PycErrorKind::NotCode => format!("ImportError: Non-code object in {path}"),
             PycErrorKind::Other(_) => "ValueError: bad marshal data".into(),
+            // Already the interpreter's own words.
+            PycErrorKind::Python(text) => (*text).into(),
         }
     }
 }

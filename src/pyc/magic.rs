@@ -345,6 +345,19 @@ fn unlisted(magic: u16, v: PyVersion) -> (Release, Cow<'static, str>) {
     }
 }
 
+/// The magic number importlib of CPython `v` compares caches with (its `MAGIC_NUMBER`:
+/// the newest final number of that version), when the table marks one. PyPy: None.
+pub fn final_magic(implementation: Implementation, v: PyVersion) -> Option<u16> {
+    if implementation != Implementation::CPython {
+        return None;
+    }
+    CPYTHON
+        .iter()
+        .filter(|r| r.release == Release::Final && r.python == Some(v))
+        .map(|r| r.magic)
+        .max()
+}
+
 /// Python versions with a final magic number, newest first (for `--version`).
 pub fn known_versions() -> Vec<PyVersion> {
     let mut v: Vec<PyVersion> = CPYTHON

@@ -8,9 +8,11 @@
 mod codeobj;
 mod reader;
 mod value;
+mod walk;
 
 pub use reader::{Reader, WORK_PER_BYTE};
 pub use value::{Code, Long, Value, VarKind, Vars, flags};
+pub use walk::{BodyWalk, MARSHAL_MAX_DEPTH};
 
 use super::error::{PycError, PycErrorKind};
 use super::magic::PyVersion;
@@ -99,6 +101,20 @@ pub fn read_module_code(
         }),
         _ => Err(PycError::new(base, PycErrorKind::NotCode)),
     }
+}
+
+/// Checks the marshal body of a whole `.pyc` file whose header decoded, as `marshal.loads`
+/// and importlib would (see [`BodyWalk`]); a version without a known layout passes.
+pub fn check_body(file: &[u8], header: &crate::pyc::Header) -> Result<(), PycError> {
+    let Some(dialect) = header
+        .magic
+        .python
+        .and_then(|v| Dialect::for_version(v).ok())
+    else {
+        return Ok(());
+    };
+    let body = file.get(header.header_size..).unwrap_or_default();
+    BodyWalk::new().check_module(body, header.header_size, dialect)
 }
 
 #[cfg(test)]

@@ -14,28 +14,46 @@ use std::hash::Hasher;
 /// What pycache knows of a source file from `stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SourceStat {
-    /// `int(st_mtime)`: seconds, truncated toward zero as Python's `int()` does.
+    /// `int(os.stat(p).st_mtime)`, as Python 3's importlib compares it (see [`python_mtime`]).
     pub mtime: i64,
+    /// `st_mtime` as C's `time_t` (whole seconds), as Python 2's `import.c` compares it.
+    #[serde(skip)]
+    pub c_mtime: i64,
     /// `st_size`.
     pub size: u64,
 }
 
 impl SourceStat {
+    /// A stat whose mtime is a whole second (both rules agree).
+    pub fn new(mtime: i64, size: u64) -> Self {
+        Self {
+            mtime,
+            c_mtime: mtime,
+            size,
+        }
+    }
+
+    /// From the raw seconds and nanoseconds of `st_mtim`.
+    pub fn from_parts(sec: i64, nsec: i64, size: u64) -> Self {
+        Self {
+            mtime: python_mtime(sec, nsec),
+            c_mtime: sec,
+            size,
+        }
+    }
+
     /// From metadata, reproducing `int(os.stat(p).st_mtime)`.
     pub fn from_metadata(meta: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
-        let secs = meta.mtime();
-        // st_mtime is secs + nsec/1e9 with secs floored; int() truncates toward zero.
-        let mtime = if secs < 0 && meta.mtime_nsec() > 0 {
-            secs + 1
-        } else {
-            secs
-        };
-        Self {
-            mtime,
-            size: meta.size(),
-        }
+        Self::from_parts(meta.mtime(), meta.mtime_nsec(), meta.size())
     }
+}
+
+/// `int(st_mtime)` exactly as CPython 3 (and PyPy) compute it: `os.stat` builds the float
+/// `sec + nsec * 1e-9` (posixmodule.c `fill_time`), which rounds up to the next second for
+/// nsec above ~999999880, and `int()` truncates it toward zero.
+pub fn python_mtime(sec: i64, nsec: i64) -> i64 {
+    (sec as f64 + nsec as f64 * 1e-9) as i64
 }
 
 /// Why a cache is stale.
@@ -144,8 +162,8 @@ pub fn check_timestamp(header: &Header, stat: SourceStat) -> Freshness {
     let version = header.magic.python.unwrap_or(PyVersion::new(3, 13));
     let recorded_mtime = header.source_mtime.unwrap_or(0);
     let mtime_ok = if version.major < 3 {
-        // 2.x: header value sign-extended, source mtime masked to 32 bits.
-        i64::from(recorded_mtime as i32) == (stat.mtime as u64 & 0xFFFF_FFFF) as i64
+        // 2.x (import.c): header value sign-extended, the C `time_t` masked to 32 bits.
+        i64::from(recorded_mtime as i32) == (stat.c_mtime as u64 & 0xFFFF_FFFF) as i64
     } else if version < PyVersion::new(3, 7) && version >= PyVersion::new(3, 3) {
         // 3.3-3.6: unmasked comparison with int(st_mtime).
         i64::from(recorded_mtime) == stat.mtime
@@ -258,7 +276,7 @@ mod tests {
     #[test]
     fn timestamp_rules_follow_each_version() {
         let h = ts_header("f30d0d0a", 1_700_000_000, 6);
-        let st = |mtime, size| SourceStat { mtime, size };
+        let st = SourceStat::new;
         assert_eq!(check_timestamp(&h, st(1_700_000_000, 6)), Freshness::Fresh);
         assert_eq!(
             check_timestamp(&h, st(1_700_000_010, 6)),
@@ -292,6 +310,18 @@ mod tests {
         );
         let h = ts_header("03f30d0a", 1000, 0);
         assert_eq!(check_timestamp(&h, st(big, 1)), Freshness::Fresh);
+    }
+
+    #[test]
+    fn mtimes_round_as_python_3_floats_and_truncate_as_python_2() {
+        let s = SourceStat::from_parts(1_700_000_000, 999_999_999, 6);
+        assert_eq!((s.mtime, s.c_mtime), (1_700_000_001, 1_700_000_000));
+        assert_eq!(python_mtime(1_700_000_000, 999_999_800), 1_700_000_000);
+        assert_eq!(python_mtime(-1, 500_000_000), 0);
+        let h = ts_header("f30d0d0a", 1_700_000_001, 6);
+        assert_eq!(check_timestamp(&h, s), Freshness::Fresh);
+        let h = ts_header("03f30d0a", 1_700_000_000, 0);
+        assert_eq!(check_timestamp(&h, s), Freshness::Fresh);
     }
 
     #[test]

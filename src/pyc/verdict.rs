@@ -6,9 +6,11 @@
 //! (shadowed) but is the normal cache of Python 2; everything else is fresh or stale.
 
 use super::error::PycError;
+use super::header::Invalidation;
 use super::header::{Header, hex};
 use super::magic::{Implementation, MagicInfo, PyVersion, Release};
 use super::name::Location;
+use super::rules::{HashCheck, Outcome};
 use super::validate::{Freshness, SourceStat, StaleReason, check_timestamp, compare_hash};
 use serde::Serialize;
 use std::io;
@@ -93,10 +95,12 @@ pub struct Verdict {
     pub runs_anyway: bool,
     /// The hash of the current source, when it was computed (16 hex digits).
     pub actual_hash: Option<String>,
+    /// What the owning interpreter's import does with it.
+    pub outcome: Outcome,
 }
 
 impl Verdict {
-    /// A verdict with a reason.
+    /// A verdict with a reason, and the usual outcome of its status.
     pub fn new(status: Status, reason: impl Into<String>) -> Self {
         Self {
             status,
@@ -104,7 +108,14 @@ impl Verdict {
             stale: None,
             runs_anyway: false,
             actual_hash: None,
+            outcome: Outcome::of(status),
         }
+    }
+
+    /// The same verdict with another outcome.
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
     }
 }
 
@@ -117,7 +128,7 @@ pub enum SourceFound {
     Missing,
 }
 
-/// Judges one cache file.
+/// Judges one cache file, with the interpreter's default `--check-hash-based-pycs`.
 ///
 /// `name_tag` is the tag in a PEP 3147 file name (None for legacy files); `hash_source`
 /// (the source's hash under a magic's key, streamed) is called only for hash-based pycs,
@@ -129,25 +140,88 @@ pub fn judge(
     source: SourceFound,
     hash_source: impl FnOnce(&MagicInfo) -> io::Result<[u8; 8]>,
 ) -> Verdict {
+    judge_with(
+        header,
+        location,
+        name_tag,
+        source,
+        HashCheck::Default,
+        hash_source,
+    )
+}
+
+/// What importlib does with a cache it cannot classify (`_classify_pyc` raises): a source
+/// beside it is compiled instead; without one, only a legacy (sourceless) file is loaded,
+/// and its import fails. Python 3 never opens a legacy file when the source exists.
+fn unusable(
+    location: Location,
+    source: SourceFound,
+    python2: bool,
+    status: Status,
+    reason: String,
+) -> Verdict {
+    let present = matches!(source, SourceFound::Present(_));
+    let outcome = match (location, present) {
+        (Location::Legacy, false) => Outcome::ImportError,
+        (Location::Legacy, true) if !python2 => Outcome::NeverConsulted,
+        (_, true) => Outcome::Recompiled,
+        (_, false) => Outcome::NeverConsulted,
+    };
+    Verdict::new(status, reason).with_outcome(outcome)
+}
+
+/// Judges one cache file under a `--check-hash-based-pycs` mode.
+pub fn judge_with(
+    header: &Result<Header, PycError>,
+    location: Location,
+    name_tag: Option<&str>,
+    source: SourceFound,
+    hash_check: HashCheck,
+    hash_source: impl FnOnce(&MagicInfo) -> io::Result<[u8; 8]>,
+) -> Verdict {
     let header = match header {
         Ok(h) => h,
-        Err(e) => return Verdict::new(Status::Invalid, e.to_string()),
+        Err(e) => {
+            return unusable(location, source, false, Status::Invalid, e.to_string());
+        }
     };
+    let python2_layout = header
+        .magic
+        .python
+        .is_some_and(|v| v < PyVersion::new(3, 2));
+    let bad = |reason: String| unusable(location, source, python2_layout, Status::Invalid, reason);
     if header.magic.implementation == Implementation::Unknown
         || (header.magic.release == Release::Unknown && header.magic.python.is_none())
     {
-        return Verdict::new(Status::Invalid, header.magic.describe());
+        return bad(header.magic.describe());
     }
     if let (Some(tag), Some(expected)) = (name_tag, header.magic.expected_tag())
         && tag != expected
     {
-        return Verdict::new(
-            Status::Invalid,
-            format!(
-                "name says {tag} but the bytecode is {} ({expected})",
-                header.magic.describe()
-            ),
-        );
+        return bad(format!(
+            "name says {tag} but the bytecode is {} ({expected}): \
+             bad magic number for {tag}",
+            header.magic.describe()
+        ));
+    }
+    // importlib compares the whole magic word with its own MAGIC_NUMBER: a pre-release
+    // number of the same version is a "bad magic number" to the final interpreter.
+    // A legacy file is read by its version's interpreter when it is Python 2's cache or
+    // has no source (Python 3 ignores it beside a source: shadowed, below).
+    let read_by_its_version = name_tag.is_some()
+        || (location == Location::Legacy
+            && (python2_layout || matches!(source, SourceFound::Missing)));
+    if read_by_its_version
+        && let Some(v) = header.magic.python
+        && let Some(want) = super::magic::final_magic(header.magic.implementation, v)
+        && want != header.magic.magic
+    {
+        return bad(format!(
+            "bad magic number: written by {} (magic {}), but Python {v} reads only magic \
+             {want}: recompiled on import",
+            header.magic.describe(),
+            header.magic.magic
+        ));
     }
     let stat = match source {
         SourceFound::Present(stat) => stat,
@@ -164,10 +238,6 @@ pub fn judge(
             };
         }
     };
-    let python2_layout = header
-        .magic
-        .python
-        .is_some_and(|v| v < PyVersion::new(3, 2));
     if location == Location::Legacy && !python2_layout {
         return Verdict::new(
             Status::Shadowed,
@@ -179,7 +249,14 @@ pub fn judge(
         match hash_source(&header.magic) {
             Ok(actual) => {
                 actual_hash = Some(hex(&actual));
-                compare_hash(header, actual)
+                let checked = header.invalidation == Invalidation::CheckedHash;
+                match compare_hash(header, actual) {
+                    Freshness::Stale { reason, .. } => Freshness::Stale {
+                        reason,
+                        runs_anyway: !hash_check.validates(checked),
+                    },
+                    fresh => fresh,
+                }
             }
             Err(e) => {
                 return Verdict::new(Status::Unreadable, format!("cannot read the source: {e}"));
@@ -195,6 +272,7 @@ pub fn judge(
             stale: None,
             runs_anyway: false,
             actual_hash,
+            outcome: Outcome::Used,
         },
         Freshness::Stale {
             reason,
@@ -206,7 +284,11 @@ pub fn judge(
                 StaleReason::MtimeAndSize => "source mtime and size differ from the recorded ones",
                 StaleReason::Hash => "source hash differs from the recorded one",
             };
-            let text = if runs_anyway {
+            let text = if runs_anyway && header.invalidation == Invalidation::CheckedHash {
+                format!(
+                    "{words}; --check-hash-based-pycs never: Python runs this old bytecode anyway"
+                )
+            } else if runs_anyway {
                 format!("{words}; unchecked-hash: Python runs this old bytecode anyway")
             } else {
                 format!("{words}: recompiled on import")
@@ -217,6 +299,11 @@ pub fn judge(
                 stale: Some(reason),
                 runs_anyway,
                 actual_hash,
+                outcome: if runs_anyway {
+                    Outcome::Used
+                } else {
+                    Outcome::Recompiled
+                },
             }
         }
     }
@@ -236,7 +323,7 @@ mod tests {
         parse(&b)
     }
     fn present(mtime: i64, size: u64) -> SourceFound {
-        SourceFound::Present(SourceStat { mtime, size })
+        SourceFound::Present(SourceStat::new(mtime, size))
     }
     fn no_read(_: &MagicInfo) -> io::Result<[u8; 8]> {
         panic!("timestamp pycs must not read the source")

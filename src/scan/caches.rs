@@ -14,12 +14,16 @@ use rustix::io::Errno;
 use std::io;
 use std::os::fd::AsFd;
 use std::os::fd::BorrowedFd;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// The `.py` sources of a directory, by stem, sorted for lookups.
+/// The `.py` sources of a directory, by stem, sorted for lookups, and what shadows them.
 pub(super) struct Sources {
     stems: Vec<(Vec<u8>, SourceStat)>,
+    /// Stems the import system may find as an extension module or a package first, with
+    /// those entries' names (rare: built only when such a name exists).
+    shadows: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 impl Sources {
@@ -29,6 +33,80 @@ impl Sources {
             Err(_) => SourceFound::Missing,
         }
     }
+
+    fn shadows_of(&self, stem: &[u8]) -> &[Vec<u8>] {
+        match self
+            .shadows
+            .binary_search_by(|(s, _)| s.as_slice().cmp(stem))
+        {
+            Ok(i) => &self.shadows[i].1,
+            Err(_) => &[],
+        }
+    }
+
+    /// The stems a directory's sources and legacy caches have, for the `__pycache__` of a
+    /// directory that cannot be listed.
+    fn source_stems(&self) -> impl Iterator<Item = &[u8]> {
+        self.stems.iter().map(|(s, _)| s.as_slice())
+    }
+}
+
+/// Extension modules and package directories named like a source or a legacy cache of
+/// the directory: what the import system may pick first (see `classify::import_order`).
+fn shadowing_entries(
+    fd: BorrowedFd<'_>,
+    l: &Listing,
+    stems: &[(Vec<u8>, SourceStat)],
+) -> Vec<(Vec<u8>, Vec<Vec<u8>>)> {
+    let mut wanted: Vec<&[u8]> = stems.iter().map(|(s, _)| s.as_slice()).collect();
+    for i in 0..l.items.len() {
+        if matches!(l.items[i].2, What::Bytecode | What::LinkedBytecode)
+            && let Some(bn) = classify::bytecode_name(l.name(i), false)
+        {
+            wanted.push(bn.stem);
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
+    let mut add = |stem: &[u8], entry: Vec<u8>| {
+        if wanted.binary_search(&stem).is_err() {
+            return;
+        }
+        match out.iter_mut().find(|(s, _)| s.as_slice() == stem) {
+            Some((_, v)) => v.push(entry),
+            None => out.push((stem.to_vec(), vec![entry])),
+        }
+    };
+    for i in 0..l.items.len() {
+        let name = l.name(i);
+        match l.items[i].2 {
+            What::Extension => {
+                let first = name.iter().position(|&c| c == b'.').unwrap_or(name.len());
+                add(&name[..first], name.to_vec());
+                if let Some(py2) = name.strip_suffix(b"module.so")
+                    && !py2.contains(&b'.')
+                {
+                    add(py2, name.to_vec());
+                }
+            }
+            What::Dir if wanted.binary_search(&name).is_ok() => {
+                for init in [&b"/__init__.py"[..], b"/__init__.pyc"] {
+                    let mut path = name.to_vec();
+                    path.extend_from_slice(init);
+                    if statat(fd, &path[..], AtFlags::empty())
+                        .is_ok_and(|st| is(&st, FileType::RegularFile))
+                    {
+                        add(name, path);
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Stats every source once, records it, and returns the `.py` ones for cache lookups.
@@ -68,7 +146,16 @@ pub(super) fn sources(
         });
     }
     stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Sources { stems }
+    let has_rivals = l
+        .items
+        .iter()
+        .any(|&(_, _, w)| matches!(w, What::Extension | What::Dir));
+    let shadows = if has_rivals {
+        shadowing_entries(fd, l, &stems)
+    } else {
+        Vec::new()
+    };
+    Sources { stems, shadows }
 }
 
 /// The first 16 bytes and the `stat` of a cache file.
@@ -78,11 +165,22 @@ struct Head {
     meta: crate::scan::FileMeta,
 }
 
-/// Opens and reads the head of a cache: only a regular file is read (a FIFO or device
-/// named like a cache is refused before a byte, never waited on), at most 16 bytes.
-fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> io::Result<Head> {
+/// Opens a cache and `fstat`s it: only a regular file is opened for reading (a FIFO or
+/// device named like a cache is refused before a byte, never waited on). A link (a
+/// symlinked cache, judged as Python reads it) is opened through.
+fn open_cache(
+    ctx: &Ctx,
+    dirfd: BorrowedFd<'_>,
+    name: &[u8],
+    link: bool,
+) -> io::Result<(OwnedFd, rustix::fs::Stat)> {
     let name = Path::new(std::ffi::OsStr::from_bytes(name));
-    let (fd, st) = crate::fsread::open_regular_at(dirfd, name, ctx.opts.follow_symlinks)?;
+    crate::fsread::open_regular_at(dirfd, name, link || ctx.opts.follow_symlinks)
+}
+
+/// Reads the first 16 bytes of a cache (the `--header-only` path).
+fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8], link: bool) -> io::Result<Head> {
+    let (fd, st) = open_cache(ctx, dirfd, name, link)?;
     let mut head = Head {
         bytes: [0; 16],
         len: 0,
@@ -90,6 +188,45 @@ fn read_head(ctx: &Ctx, dirfd: BorrowedFd<'_>, name: &[u8]) -> io::Result<Head> 
     };
     head.len = crate::fsread::read_up_to(fd.as_fd(), &mut head.bytes)?;
     Ok(head)
+}
+
+/// Largest cache read whole for the body check (real ones stay far below); a larger file
+/// is judged by its header alone.
+const MAX_BODY: usize = 64 << 20;
+
+/// Reads a whole cache file into `buf` (reused): one `fstat` to size it, then reads until
+/// a short one. Returns its `stat`, the bytes read, and whether they are the whole file
+/// (false when it exceeds [`MAX_BODY`]: then only the header was read).
+fn read_cache(
+    ctx: &Ctx,
+    dirfd: BorrowedFd<'_>,
+    name: &[u8],
+    link: bool,
+    buf: &mut Vec<u8>,
+) -> io::Result<(crate::scan::FileMeta, usize, bool)> {
+    let (fd, st) = open_cache(ctx, dirfd, name, link)?;
+    let size = usize::try_from(st.st_size).unwrap_or(usize::MAX);
+    let whole = size < MAX_BODY;
+    // One byte more than the size, so a file that grew since the fstat is seen whole.
+    let want = if whole { size + 1 } else { 16 };
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut len = 0;
+    while len < want {
+        match crate::fsread::read_some(fd.as_fd(), &mut buf[len..want])? {
+            0 => break,
+            n => {
+                len += n;
+                // A short read of a regular file is its end.
+                if whole && len < want {
+                    break;
+                }
+            }
+        }
+    }
+    // Filled to the last byte asked: the file grew since the fstat, so it is not whole.
+    Ok((classify::meta_from_stat(&st), len, whole && len < want))
 }
 
 /// Judges one cache whose directory is open as `cache_dir`; `hash_source` hashes the source
@@ -103,16 +240,38 @@ fn judge_one(
     hash_source: impl FnOnce(&MagicInfo) -> io::Result<[u8; 8]>,
     out: &mut Out,
 ) {
-    match read_head(ctx, cache_dir, raw_name) {
-        Ok(head) => {
+    out.judging.hash_check = ctx.opts.hash_check;
+    let mut buf = std::mem::take(&mut out.filebuf);
+    let read = if ctx.opts.header_only {
+        read_head(ctx, cache_dir, raw_name, facts.link).map(|head| {
+            buf.clear();
+            buf.extend_from_slice(&head.bytes[..head.len]);
+            (head.meta, head.len, false)
+        })
+    } else {
+        read_cache(ctx, cache_dir, raw_name, facts.link, &mut buf)
+    };
+    match read {
+        Ok((meta, len, whole)) => {
+            // A link's own identity is what a removal re-checks (it removes the link).
+            let meta = if facts.link {
+                statat(cache_dir, raw_name, AtFlags::SYMLINK_NOFOLLOW)
+                    .map(|st| classify::meta_from_stat(&st))
+                    .unwrap_or(meta)
+            } else {
+                meta
+            };
+            if whole && out.judging.walk.is_none() {
+                out.judging.walk = Some(crate::pyc::marshal::BodyWalk::new());
+            }
             let facts = CacheFacts {
-                head: &head.bytes[..head.len],
-                meta: head.meta,
+                head: &buf[..len],
+                whole,
+                meta,
                 ..facts
             };
-            out.batch
-                .caches
-                .push(classify::classify(facts, found, hash_source));
+            let record = classify::classify(facts, found, &mut out.judging, hash_source);
+            out.batch.caches.push(record);
         }
         Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
             let meta = statat(cache_dir, raw_name, AtFlags::SYMLINK_NOFOLLOW)
@@ -122,11 +281,21 @@ fn judge_one(
                 .caches
                 .push(classify::unreadable(CacheFacts { meta, ..facts }, &err));
         }
+        Err(e) if facts.link && e.kind() == io::ErrorKind::NotFound => {
+            let meta = statat(cache_dir, raw_name, AtFlags::SYMLINK_NOFOLLOW)
+                .map(|st| classify::meta_from_stat(&st))
+                .unwrap_or_default();
+            let err = io::Error::other(format!("a symbolic link to nothing Python can read ({e})"));
+            out.batch
+                .caches
+                .push(classify::unreadable(CacheFacts { meta, ..facts }, &err));
+        }
         Err(e) => match e.raw_os_error() {
             Some(n) => file_error(out, &facts.path, Errno::from_raw_os_error(n)),
             None => out.error(&facts.path, ScanErrorKind::Io, e.to_string()),
         },
     }
+    out.filebuf = buf;
 }
 
 /// The hash of the source `name` in `dirfd` under `magic`'s key, streamed: a source is
@@ -144,11 +313,13 @@ fn hash_path(path: &Path, magic: &MagicInfo) -> io::Result<[u8; 8]> {
 }
 
 /// A legacy `NAME.pyc`/`NAME.pyo` beside where `NAME.py` is (or was).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn legacy(
     ctx: &Ctx,
     fd: BorrowedFd<'_>,
     dir: &Path,
     name: &[u8],
+    link: bool,
     sources: &Sources,
     dir_module: &str,
     out: &mut Out,
@@ -164,7 +335,10 @@ pub(super) fn legacy(
         location: Location::Legacy,
         name: bn,
         head: &[],
+        whole: false,
         meta: Default::default(),
+        link,
+        shadows: sources.shadows_of(bn.stem),
     };
     let found = sources.get(bn.stem);
     judge_one(
@@ -176,6 +350,107 @@ pub(super) fn legacy(
         |m| hash_at(fd, &src_name, m),
         out,
     );
+}
+
+/// The cache names a `__pycache__` listing holds; symlinks to regular files are kept as
+/// linked caches.
+fn list_pycache(ctx: &Ctx, pc: &OwnedFd, path: &Path, out: &mut Out) -> Listing {
+    let mut names = Listing::default();
+    let mut unresolved: Vec<(usize, usize)> = Vec::new();
+    read_names(pc, path, out, |name, kind, out| {
+        let regular = match kind {
+            FileType::RegularFile => true,
+            FileType::Symlink | FileType::Unknown => {
+                let s = names.names.len();
+                names.names.extend_from_slice(name);
+                unresolved.push((s, names.names.len()));
+                false
+            }
+            _ => false,
+        };
+        if regular && classify::bytecode_name(name, false).is_some() {
+            push(&mut names, name, What::Bytecode);
+        } else if regular {
+            out.batch.files_seen += 1;
+        }
+    });
+    for (s, e) in unresolved {
+        let name = names.names[s..e].to_vec();
+        let Ok(st) = statat(pc, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        let what = if is(&st, FileType::RegularFile) {
+            What::Bytecode
+        } else if is(&st, FileType::Symlink)
+            && (ctx.opts.follow_symlinks || classify::bytecode_name(&name, false).is_some())
+            && statat(pc, &name[..], AtFlags::empty()).is_ok()
+        {
+            // Judged through the link, as Python opens it; a link to a FIFO or a device is
+            // kept too, so the open refuses it and the scan says so (never a silent skip).
+            What::LinkedBytecode
+        } else {
+            continue;
+        };
+        if classify::bytecode_name(&name, false).is_some() {
+            push(&mut names, &name, what);
+        } else {
+            out.batch.files_seen += 1;
+        }
+    }
+    names
+}
+
+/// Interpreter tags whose cache names are tried in a `__pycache__` that cannot be listed.
+const TAGS_BY_NAME: &[&str] = &[
+    "cpython-32",
+    "cpython-33",
+    "cpython-34",
+    "cpython-35",
+    "cpython-36",
+    "cpython-37",
+    "cpython-38",
+    "cpython-39",
+    "cpython-310",
+    "cpython-311",
+    "cpython-312",
+    "cpython-313",
+    "cpython-314",
+    "cpython-315",
+    "pypy36",
+    "pypy37",
+    "pypy38",
+    "pypy39",
+    "pypy310",
+    "pypy311",
+];
+
+/// The caches of an unlistable `__pycache__`, found as the import system finds them: by
+/// the name `cache_from_source` gives each source beside it (every tag and opt level).
+fn by_name(pc: &OwnedFd, sources: &Sources) -> Listing {
+    let mut names = Listing::default();
+    for stem in sources.source_stems() {
+        for tag in TAGS_BY_NAME {
+            for opt in ["", ".opt-1", ".opt-2"] {
+                let mut name = stem.to_vec();
+                name.push(b'.');
+                name.extend_from_slice(tag.as_bytes());
+                name.extend_from_slice(opt.as_bytes());
+                name.extend_from_slice(b".pyc");
+                let Ok(st) = statat(pc, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
+                    continue;
+                };
+                if is(&st, FileType::RegularFile) {
+                    push(&mut names, &name, What::Bytecode);
+                } else if is(&st, FileType::Symlink)
+                    && statat(pc, &name[..], AtFlags::empty())
+                        .is_ok_and(|t| is(&t, FileType::RegularFile))
+                {
+                    push(&mut names, &name, What::LinkedBytecode);
+                }
+            }
+        }
+    }
+    names
 }
 
 /// A directory's `__pycache__`, judged against the sources listed beside it.
@@ -190,43 +465,31 @@ pub(super) fn pycache(
     let dir = job.path.as_path();
     let path = dir.join("__pycache__");
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    let pc = match openat(parent, "__pycache__", flags, Mode::empty()) {
-        Ok(d) => d,
+    let (pc, listable) = match openat(parent, "__pycache__", flags, Mode::empty()) {
+        Ok(d) => (d, true),
+        Err(e @ (Errno::ACCESS | Errno::PERM)) => {
+            // Traversable but not listable (mode 711): Python still opens caches by name.
+            let by_path = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+            match openat(parent, "__pycache__", by_path, Mode::empty()) {
+                Ok(d) => (d, false),
+                Err(_) => return dir_error(out, &path, e),
+            }
+        }
         Err(e) => return dir_error(out, &path, e),
     };
     out.batch.dirs_seen += 1;
-    let mut names = Listing::default();
-    let mut unknown: Vec<(usize, usize)> = Vec::new();
-    read_names(&pc, &path, out, |name, kind, out| {
-        let regular = match kind {
-            FileType::RegularFile => true,
-            FileType::Symlink => ctx.opts.follow_symlinks,
-            FileType::Unknown => {
-                let s = names.names.len();
-                names.names.extend_from_slice(name);
-                unknown.push((s, names.names.len()));
-                false
-            }
-            _ => false,
-        };
-        if regular && classify::bytecode_name(name, false).is_some() {
-            push(&mut names, name, What::Bytecode);
-        } else if regular {
-            out.batch.files_seen += 1;
-        }
-    });
-    for (s, e) in unknown {
-        let name = names.names[s..e].to_vec();
-        if statat(&pc, &name[..], AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|st| is(&st, FileType::RegularFile))
-        {
-            if classify::bytecode_name(&name, false).is_some() {
-                push(&mut names, &name, What::Bytecode);
-            } else {
-                out.batch.files_seen += 1;
-            }
-        }
-    }
+    let mut names = if listable {
+        list_pycache(ctx, &pc, &path, out)
+    } else {
+        out.error(
+            &path,
+            crate::scan::ScanErrorKind::Unreadable,
+            "cannot list this __pycache__ (traversable only, as with mode 711): its caches \
+             are judged by the names Python opens; others in it (pytest's, leftovers) are \
+             not seen (list it as its owner or with sudo)",
+        );
+        by_name(&pc, sources)
+    };
     out.batch.files_seen += names.items.len() as u64;
     if ctx.excludes.is_some() {
         let keep: Vec<bool> = (0..names.items.len())
@@ -241,6 +504,7 @@ pub(super) fn pycache(
     let pcfd = rustix::fd::AsFd::as_fd(&pc);
     for i in 0..names.items.len() {
         let name = names.name(i);
+        let link = names.items[i].2 == What::LinkedBytecode;
         let Some(bn) = classify::bytecode_name(name, true) else {
             continue;
         };
@@ -259,7 +523,10 @@ pub(super) fn pycache(
             location: Location::Pycache,
             name: bn,
             head: &[],
+            whole: false,
             meta: Default::default(),
+            link,
+            shadows: sources.shadows_of(bn.stem),
         };
         judge_one(
             ctx,
@@ -285,7 +552,7 @@ pub(super) fn prefix_dir(ctx: &Ctx, fd: BorrowedFd<'_>, dir: &Path, l: &Listing,
     };
     let dir_module = classify::dir_module(base, &src_dir);
     let mut order: Vec<usize> = (0..l.items.len())
-        .filter(|&i| l.items[i].2 == What::Bytecode)
+        .filter(|&i| matches!(l.items[i].2, What::Bytecode | What::LinkedBytecode))
         .collect();
     order.sort_unstable_by(|&a, &b| l.name(a).cmp(l.name(b)));
     let mut last: Option<(Vec<u8>, SourceFound)> = None;
@@ -311,7 +578,10 @@ pub(super) fn prefix_dir(ctx: &Ctx, fd: BorrowedFd<'_>, dir: &Path, l: &Listing,
             location: Location::Prefix,
             name: bn,
             head: &[],
+            whole: false,
             meta: Default::default(),
+            link: l.items[i].2 == What::LinkedBytecode,
+            shadows: &[],
         };
         judge_one(ctx, fd, facts, name, found, |m| hash_path(&src, m), out);
     }

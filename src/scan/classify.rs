@@ -14,11 +14,9 @@
 //!   `__pycache__`) can never be imported (module names have no dots): it is reported as
 //!   orphaned, with a hint that it probably belongs to a `PYTHONPYCACHEPREFIX` tree.
 
-use super::record::{CacheRecord, FileMeta, path_text};
-use crate::pyc::header::{parse, read_magic};
-use crate::pyc::{Implementation, Location, MagicInfo, SourceFound, SourceStat, Status, judge};
+use super::record::{FileMeta, path_text};
+use crate::pyc::{Implementation, MagicInfo, SourceStat};
 use std::ffi::OsStr;
-use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -33,6 +31,9 @@ pub struct BytecodeName<'a> {
     pub opt: Option<&'a str>,
     /// True for a temporary leftover `NAME.pyc.<digits>`.
     pub leftover: bool,
+    /// pytest's assertion-rewrite cache (`NAME.TAG-pytest-VERSION.pyc`): the pytest
+    /// version, or "" for the old `NAME.TAG-PYTEST.pyc` names that carry none.
+    pub pytest: Option<&'a str>,
 }
 
 /// Splits a `.pyc`/`.pyo` name (or a leftover `NAME.pyc.<digits>`) into its parts; None for
@@ -52,9 +53,13 @@ pub fn bytecode_name(name: &[u8], tagged: bool) -> Option<BytecodeName<'_>> {
         tag: None,
         opt: None,
         leftover,
+        pytest: None,
     };
     if !tagged {
         return (!base.is_empty()).then_some(plain);
+    }
+    if let Some(name) = pytest_name(base, leftover) {
+        return Some(name);
     }
     let (rest, opt) = match rsplit_dot(base) {
         Some((rest, last)) if last.starts_with(b"opt-") => {
@@ -72,9 +77,35 @@ pub fn bytecode_name(name: &[u8], tagged: bool) -> Option<BytecodeName<'_>> {
             tag: std::str::from_utf8(tag).ok(),
             opt,
             leftover,
+            pytest: None,
         }),
         _ => Some(plain),
     }
+}
+
+/// `NAME.TAG-pytest-VERSION` (pytest's `PYTEST_TAG`, with dots in the version) or the old
+/// `NAME.TAG-PYTEST`, split into stem, tag and version.
+fn pytest_name(base: &[u8], leftover: bool) -> Option<BytecodeName<'_>> {
+    const NEW: &[u8] = b"-pytest-";
+    let (head, version) = match base.strip_suffix(b"-PYTEST") {
+        Some(head) => (head, ""),
+        None => {
+            let i = base.windows(NEW.len()).rposition(|w| w == NEW)?;
+            let version = std::str::from_utf8(&base[i + NEW.len()..]).ok()?;
+            (&base[..i], version)
+        }
+    };
+    let (stem, tag) = rsplit_dot(head)?;
+    let tag = std::str::from_utf8(tag)
+        .ok()
+        .filter(|t| looks_like_tag(t))?;
+    (!stem.is_empty()).then_some(BytecodeName {
+        stem,
+        tag: Some(tag),
+        opt: None,
+        leftover,
+        pytest: Some(version),
+    })
 }
 
 fn rsplit_dot(b: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -252,134 +283,17 @@ pub fn meta_from_stat(st: &rustix::fs::Stat) -> FileMeta {
 /// [`SourceStat`] from a raw `stat`, reproducing `int(os.stat(p).st_mtime)`.
 #[allow(clippy::unnecessary_cast)]
 pub fn source_stat_from(st: &rustix::fs::Stat) -> SourceStat {
-    // st_mtime is floored seconds plus nanoseconds; Python's int() truncates toward zero.
-    let secs = st.st_mtime as i64;
-    let mtime = if secs < 0 && st.st_mtime_nsec > 0 {
-        secs + 1
-    } else {
-        secs
-    };
-    SourceStat {
-        mtime,
-        size: (st.st_size as i64).max(0) as u64,
-    }
+    SourceStat::from_parts(
+        st.st_mtime as i64,
+        st.st_mtime_nsec as i64,
+        (st.st_size as i64).max(0) as u64,
+    )
 }
 
-/// Everything known about one cache file before its verdict.
-#[derive(Debug, Clone)]
-pub struct CacheFacts<'a> {
-    /// Absolute path of the cache.
-    pub path: PathBuf,
-    /// The source it maps to (None: CPython maps it to nothing).
-    pub source: Option<PathBuf>,
-    /// Dotted module name.
-    pub module: String,
-    /// Where the cache lives.
-    pub location: Location,
-    /// Its parsed name.
-    pub name: BytecodeName<'a>,
-    /// The first bytes of the file (up to 16).
-    pub head: &'a [u8],
-    /// Its `stat`.
-    pub meta: FileMeta,
-}
+pub use judge::{CacheFacts, Judging, classify, unreadable};
 
-/// Judges one cache from its first bytes and its source's `stat`, and fills its record.
-pub fn classify(
-    facts: CacheFacts<'_>,
-    source: SourceFound,
-    hash_source: impl FnOnce(&crate::pyc::MagicInfo) -> io::Result<[u8; 8]>,
-) -> CacheRecord {
-    let header = parse(facts.head);
-    // Only undecodable headers need the magic read again (most caches decode).
-    let fallback = header
-        .is_err()
-        .then(|| read_magic(facts.head).ok())
-        .flatten();
-    let magic_info = header.as_ref().ok().map(|h| &h.magic).or(fallback.as_ref());
-    let python = magic_info.and_then(|m| m.python);
-    let name_tag = facts.name.tag;
-    let mut verdict = match (&facts.source, facts.location) {
-        (None, _) => crate::pyc::Verdict::new(
-            Status::Invalid,
-            "the name has no interpreter tag: Python never maps it to a source",
-        ),
-        _ => judge(&header, facts.location, name_tag, source, hash_source),
-    };
-    if facts.name.leftover {
-        verdict = crate::pyc::Verdict::new(
-            Status::Invalid,
-            "temporary file left by an interrupted write: Python never reads it",
-        );
-    } else if facts.location == Location::Legacy
-        && verdict.status == Status::Sourceless
-        && named_like_tagged(facts.name.stem)
-    {
-        verdict = crate::pyc::Verdict::new(
-            Status::Orphaned,
-            "named like a tagged cache outside __pycache__: Python never imports it \
-             (part of a PYTHONPYCACHEPREFIX tree? scan with --pycache-prefix)",
-        );
-    }
-    let tag = match (name_tag, facts.location) {
-        (Some(t), Location::Pycache | Location::Prefix) => Some(t.to_string()),
-        _ => magic_info.and_then(legacy_tag),
-    };
-    let (invalidation, header) = match header {
-        Ok(h) => (Some(h.invalidation), Some(h)),
-        Err(_) => (None, None),
-    };
-    let magic = (facts.head.len() >= 4).then(|| u16::from_le_bytes([facts.head[0], facts.head[1]]));
-    CacheRecord {
-        path: facts.path,
-        source: facts.source,
-        module: facts.module,
-        tag,
-        opt: facts.name.opt.map(str::to_string),
-        location: facts.location,
-        header,
-        magic,
-        python,
-        invalidation,
-        status: verdict.status,
-        reason: verdict.reason.clone(),
-        verdict,
-        meta: facts.meta,
-    }
-}
-
-/// True when a legacy stem is itself `NAME.TAG[.opt-N]` (`app.cpython-313`).
-fn named_like_tagged(stem: &[u8]) -> bool {
-    let mut name = stem.to_vec();
-    name.extend_from_slice(b".pyc");
-    bytecode_name(&name, true)
-        .and_then(|n| n.tag)
-        .is_some_and(looks_like_tag)
-}
-
-/// The record of a cache that could not be opened (permission denied).
-pub fn unreadable(facts: CacheFacts<'_>, err: &io::Error) -> CacheRecord {
-    let verdict = crate::pyc::Verdict::new(
-        Status::Unreadable,
-        format!("cannot read it: {err} (run as its owner, or with sudo)"),
-    );
-    CacheRecord {
-        path: facts.path,
-        source: facts.source,
-        module: facts.module,
-        tag: facts.name.tag.map(str::to_string),
-        opt: facts.name.opt.map(str::to_string),
-        location: facts.location,
-        header: None,
-        magic: None,
-        python: None,
-        invalidation: None,
-        status: Status::Unreadable,
-        reason: verdict.reason.clone(),
-        verdict,
-        meta: facts.meta,
-    }
-}
+mod import_order;
+mod judge;
 
 #[cfg(test)]
 mod tests;

@@ -496,6 +496,7 @@ mod tests {
             status,
             reason: None,
             verdict: Verdict::new(status, ""),
+            kind: Default::default(),
             meta: FileMeta {
                 size,
                 disk_usage: 4096,

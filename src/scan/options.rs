@@ -22,6 +22,12 @@ pub struct ScanOptions {
     pub excludes: Vec<String>,
     /// Skip version-control directories ([`VCS_DIRS`]). On by default.
     pub skip_vcs: bool,
+    /// Judge caches from their 16-byte header alone (the fast path): a corrupt marshal
+    /// body is then not seen. Off by default: every cache Python would load is read whole
+    /// and its body checked as `marshal.loads` would.
+    pub header_only: bool,
+    /// The interpreter's `--check-hash-based-pycs` the verdicts assume.
+    pub hash_check: crate::pyc::HashCheck,
 }
 
 impl ScanOptions {
@@ -38,6 +44,8 @@ impl ScanOptions {
             one_file_system: false,
             excludes: Vec::new(),
             skip_vcs: true,
+            header_only: false,
+            hash_check: crate::pyc::HashCheck::Default,
         }
     }
 

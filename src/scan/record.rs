@@ -89,12 +89,33 @@ pub struct CacheRecord {
     pub status: Status,
     /// Why (None for plain fresh caches).
     pub reason: Option<String>,
-    /// Full verdict details (stale reason, runs-anyway, actual hash).
-    #[serde(skip)]
+    /// Full verdict details (stale reason, runs-anyway, actual hash); JSON shows its
+    /// `outcome`: what the owning interpreter's import does with the file.
+    #[serde(rename = "outcome", serialize_with = "ser_outcome")]
     pub verdict: Verdict,
+    /// Link, pytest cache, body checked.
+    #[serde(flatten)]
+    pub kind: CacheKind,
     /// `stat` facts of the cache file.
     #[serde(flatten)]
     pub meta: FileMeta,
+}
+
+/// What kind of cache file it is, beyond its location.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CacheKind {
+    /// The cache file is a symbolic link: judged through it, never followed to delete.
+    pub link: bool,
+    /// pytest's assertion-rewrite cache: the pytest version in its name ("" for the old
+    /// `-PYTEST` names). Judged by pytest's rule; the import system never reads it.
+    pub pytest: Option<String>,
+    /// The whole marshal body was checked (not with `--header-only`, nor for files Python
+    /// would not load anyway).
+    pub body_checked: bool,
+}
+
+fn ser_outcome<S: Serializer>(v: &Verdict, s: S) -> Result<S::Ok, S::Error> {
+    v.outcome.serialize(s)
 }
 
 /// A problem met while scanning: a finding, not an abort.

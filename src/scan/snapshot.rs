@@ -114,6 +114,7 @@ pub fn load(json: &str) -> Result<ScanModel, String> {
                 status: c.status,
                 reason: c.reason,
                 verdict,
+                kind: Default::default(),
                 meta: c.meta,
             }
         })
@@ -181,6 +182,7 @@ mod tests {
                 status: Status::Stale,
                 reason: Some("source hash differs".into()),
                 verdict: Verdict::new(Status::Stale, "source hash differs"),
+                kind: Default::default(),
                 meta,
             }],
             errors: vec![],

@@ -29,6 +29,10 @@ pub(super) enum What {
     Pycache,
     Source,
     Bytecode,
+    /// A symbolic link to a regular file named like a cache: judged through the link.
+    LinkedBytecode,
+    /// A `.so` file: an extension module, which the import system tries before sources.
+    Extension,
 }
 
 /// A directory's interesting entries; names live in one buffer to spare allocations.
@@ -92,9 +96,10 @@ pub(super) fn visit(ctx: &Ctx, job: Job, out: &mut Out) {
     match job.kind {
         Kind::Tree => {
             for i in 0..listing.items.len() {
-                if listing.items[i].2 == What::Bytecode {
+                if matches!(listing.items[i].2, What::Bytecode | What::LinkedBytecode) {
                     let name = listing.name(i);
-                    caches::legacy(ctx, fd, &job.path, name, &sources, &dir_module, out);
+                    let link = listing.items[i].2 == What::LinkedBytecode;
+                    caches::legacy(ctx, fd, &job.path, name, link, &sources, &dir_module, out);
                 }
             }
         }
@@ -152,8 +157,9 @@ fn list(ctx: &Ctx, dir: &OwnedFd, job: &Job, tree: bool, out: &mut Out) -> Listi
         }
         _ => {}
     });
-    // Entries of unknown type, and symlinks: a symlinked source counts (CPython stats
-    // through links), symlinked directories and caches only with --follow-symlinks.
+    // Entries of unknown type, and symlinks: a symlinked source or cache counts (CPython
+    // reads through links; a linked cache is judged, never followed to delete), symlinked
+    // directories only with --follow-symlinks.
     for (s, e) in unresolved {
         let name = l.names[s..e].to_vec();
         let Ok(lst) = statat(dir, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
@@ -161,8 +167,10 @@ fn list(ctx: &Ctx, dir: &OwnedFd, job: &Job, tree: bool, out: &mut Out) -> Listi
         };
         let link = is(&lst, FileType::Symlink);
         let st = if link {
-            let is_source = classify::source_stem(&name).is_some();
-            if !ctx.opts.follow_symlinks && !is_source {
+            let is_file_kind = classify::source_stem(&name).is_some()
+                || classify::bytecode_name(&name, false).is_some()
+                || name.ends_with(b".so");
+            if !ctx.opts.follow_symlinks && !is_file_kind {
                 continue;
             }
             match statat(dir, &name[..], AtFlags::empty()) {
@@ -175,7 +183,14 @@ fn list(ctx: &Ctx, dir: &OwnedFd, job: &Job, tree: bool, out: &mut Out) -> Listi
         if is(&st, FileType::Directory) && (ctx.opts.follow_symlinks || !link) {
             add_dir(ctx, job, tree, &name, &mut l);
         } else if is(&st, FileType::RegularFile) {
+            let before = l.items.len();
             add_file(ctx, job, &name, &mut l, out);
+            if link
+                && let Some(item) = l.items.get_mut(before)
+                && item.2 == What::Bytecode
+            {
+                item.2 = What::LinkedBytecode;
+            }
         }
     }
     l
@@ -250,6 +265,8 @@ fn add_file(ctx: &Ctx, job: &Job, name: &[u8], l: &mut Listing, out: &mut Out) {
         What::Source
     } else if classify::bytecode_name(name, false).is_some() {
         What::Bytecode
+    } else if name.ends_with(b".so") {
+        What::Extension
     } else {
         return;
     };

@@ -194,6 +194,10 @@ pub(super) struct Out {
     pub children: Vec<Job>,
     /// The worker's `getdents64` buffer, reused for every directory.
     pub dirbuf: Vec<u8>,
+    /// The worker's buffer for whole cache files, reused for every cache.
+    pub filebuf: Vec<u8>,
+    /// The worker's verdict settings and body walker (reused stacks).
+    pub judging: super::classify::Judging,
     last_send: Instant,
 }
 
@@ -204,6 +208,8 @@ impl Out {
             batch: ScanBatch::default(),
             children: Vec::new(),
             dirbuf: Vec::new(),
+            filebuf: Vec::new(),
+            judging: Default::default(),
             last_send: Instant::now(),
         }
     }

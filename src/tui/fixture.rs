@@ -105,6 +105,7 @@ pub fn cache(
             Some(r) => Verdict::new(status, r),
             None => Verdict::new(status, ""),
         },
+        kind: Default::default(),
         meta: meta(size, T0),
     }
 }

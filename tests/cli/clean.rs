@@ -13,7 +13,7 @@ fn pyc313(mtime: u64, size: u32) -> Vec<u8> {
     let mut b = vec![0xf3, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
     b.extend((mtime as u32).to_le_bytes());
     b.extend(size.to_le_bytes());
-    b.extend([0xe3, 0, 0, 0, 0]);
+    b.extend(crate::support::BODY_313);
     b
 }
 

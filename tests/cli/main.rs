@@ -12,6 +12,7 @@ mod doctor;
 mod imports;
 mod insecure;
 mod inspect;
+mod oracle;
 mod paths;
 mod quarantine_crash;
 mod recompile;

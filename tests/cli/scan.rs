@@ -18,12 +18,12 @@ fn source(path: &Path, text: &str) {
         .unwrap();
 }
 
-/// A CPython 3.13 timestamp header recording (mtime, size), plus a token body.
+/// A CPython 3.13 timestamp header recording (mtime, size), plus a real body.
 fn pyc(mtime: u64, size: usize) -> Vec<u8> {
     let mut b = vec![0xf3, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0];
     b.extend((mtime as u32).to_le_bytes());
     b.extend((size as u32).to_le_bytes());
-    b.extend([0xe3, 0, 0, 0]);
+    b.extend(crate::support::BODY_313);
     b
 }
 

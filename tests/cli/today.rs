@@ -416,9 +416,9 @@ fn the_invalid_verdict_names_the_exception_the_import_raises() {
             // message depends on where CPython's reader ran out).
             let (kind, _) = raised.split_once(": ").unwrap_or((&raised, ""));
             let named = if kind == "EOFError" {
-                "fails with EOFError (".to_string()
+                "fails with EOFError".to_string()
             } else {
-                format!("fails with {raised} until")
+                format!("fails with {raised}")
             };
             assert!(
                 reason.contains(&named),

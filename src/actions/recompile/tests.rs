@@ -38,6 +38,7 @@ fn pyc(path: &str, source: &str, tag: &str, status: Status, mode: Invalidation) 
         status,
         reason: None,
         verdict: Verdict::new(status, ""),
+        kind: Default::default(),
         meta: FileMeta::default(),
     }
 }

@@ -152,16 +152,19 @@ pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
         Err((why, meta)) => return Report::failed(path, why, meta),
     };
     let place = locate(&abs, prefix);
-    let head = bytes.get(..16).unwrap_or(&bytes);
     let (found, source_error) = stat_source(place.source.as_deref());
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let facts = CacheFacts {
         path: abs.clone(),
         source: place.source.clone(),
         module: place.module.clone(),
         location: place.location,
         name: place.name,
-        head,
+        head: &bytes,
+        whole: true,
         meta,
+        link,
+        shadows: &[],
     };
     let source_path = place.source.clone();
     // Hashed by streaming, from a regular file only: a sparse 4 GiB source or a link to
@@ -173,7 +176,11 @@ pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
         }
         None => Err(io::Error::from(io::ErrorKind::NotFound)),
     };
-    let record = classify::classify(facts, found, hash_source);
+    let mut judging = classify::Judging {
+        walk: Some(pycache::pyc::marshal::BodyWalk::new()),
+        ..Default::default()
+    };
+    let record = classify::classify(facts, found, &mut judging, hash_source);
     let parsed = header::parse(&bytes);
     let magic = header::read_magic(&bytes).ok();
     let mut verdict = record.verdict.clone();
@@ -188,6 +195,7 @@ pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
     let (code, decode_error) = decode(&bytes, &parsed);
     if let (Ok(h), Some(e)) = (&parsed, &decode_error)
         && h.magic.python.is_some()
+        && record.verdict.outcome != pycache::pyc::Outcome::ImportError
     {
         let raises = e.python_raises(&abs);
         verdict = corrupt_verdict(&verdict, &describe_error(e, bytes.len()), &raises);
@@ -368,6 +376,7 @@ fn locate<'a>(abs: &'a Path, prefix: Option<&Path>) -> Place<'a> {
         tag: None,
         opt: None,
         leftover: false,
+        pytest: None,
     });
     let source = (location == Location::Legacy || name.tag.is_some())
         .then(|| src_dir.join(classify::source_file_name(name.stem)));

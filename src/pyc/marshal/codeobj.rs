@@ -11,9 +11,9 @@ use crate::pyc::error::{PycError, PycErrorKind};
 use std::rc::Rc;
 
 /// One field in stream order: a raw i32 (`None`) or an object with its `co_` name.
-type Field = Option<&'static str>;
+pub(super) type Field = Option<&'static str>;
 
-const PY2: &[Field] = &[
+pub(super) const PY2: &[Field] = &[
     None, // argcount
     None, // nlocals
     None, // stacksize
@@ -29,7 +29,7 @@ const PY2: &[Field] = &[
     None, // firstlineno
     Some("co_lnotab"),
 ];
-const PY30: &[Field] = &[
+pub(super) const PY30: &[Field] = &[
     None, // argcount
     None, // kwonlyargcount
     None, // nlocals
@@ -46,7 +46,7 @@ const PY30: &[Field] = &[
     None, // firstlineno
     Some("co_lnotab"),
 ];
-const PY38: &[Field] = &[
+pub(super) const PY38: &[Field] = &[
     None, // argcount
     None, // posonlyargcount
     None, // kwonlyargcount
@@ -64,7 +64,7 @@ const PY38: &[Field] = &[
     None, // firstlineno
     Some("co_linetable"),
 ];
-const PY311: &[Field] = &[
+pub(super) const PY311: &[Field] = &[
     None, // argcount
     None, // posonlyargcount
     None, // kwonlyargcount

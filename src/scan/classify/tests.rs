@@ -2,6 +2,9 @@
 
 use super::*;
 use crate::pyc::name::parse_tagged;
+use crate::pyc::{Location, SourceFound, Status};
+use std::io;
+use std::path::PathBuf;
 
 fn tagged(name: &str) -> Option<(String, Option<String>, Option<String>, bool)> {
     bytecode_name(name.as_bytes(), true).map(|n| {
@@ -127,7 +130,10 @@ fn facts<'a>(location: Location, name: &'a [u8], head: &'a [u8]) -> CacheFacts<'
         location,
         name: bytecode_name(name, tagged).unwrap(),
         head,
+        whole: false,
         meta: FileMeta::default(),
+        link: false,
+        shadows: &[],
     }
 }
 
@@ -139,7 +145,7 @@ fn ts313(mtime: u32, size: u32) -> Vec<u8> {
 }
 
 fn present(mtime: i64, size: u64) -> SourceFound {
-    SourceFound::Present(SourceStat { mtime, size })
+    SourceFound::Present(SourceStat::new(mtime, size))
 }
 
 fn never(_: &crate::pyc::MagicInfo) -> io::Result<[u8; 8]> {
@@ -152,6 +158,7 @@ fn records_carry_every_field() {
     let r = classify(
         facts(Location::Pycache, b"x.cpython-313.opt-1.pyc", &head),
         present(100, 6),
+        &mut Judging::default(),
         never,
     );
     assert_eq!(r.status, Status::Fresh);
@@ -164,6 +171,7 @@ fn records_carry_every_field() {
     let r = classify(
         facts(Location::Pycache, b"x.cpython-313.pyc", &head),
         present(101, 6),
+        &mut Judging::default(),
         never,
     );
     assert_eq!(r.status, Status::Stale);
@@ -176,6 +184,7 @@ fn special_names_get_their_own_verdicts() {
     let leftover = classify(
         facts(Location::Pycache, b"x.cpython-313.pyc.4711", &head),
         present(100, 6),
+        &mut Judging::default(),
         never,
     );
     assert_eq!(leftover.status, Status::Invalid);
@@ -183,12 +192,19 @@ fn special_names_get_their_own_verdicts() {
     let mut untagged = facts(Location::Pycache, b"x.pyc", &head);
     untagged.source = None;
     assert_eq!(
-        classify(untagged, SourceFound::Missing, never).status,
+        classify(
+            untagged,
+            SourceFound::Missing,
+            &mut Judging::default(),
+            never
+        )
+        .status,
         Status::Invalid
     );
     let stray = classify(
         facts(Location::Legacy, b"app.cpython-313.pyc", &head),
         SourceFound::Missing,
+        &mut Judging::default(),
         never,
     );
     assert_eq!(stray.status, Status::Orphaned);
@@ -196,6 +212,7 @@ fn special_names_get_their_own_verdicts() {
     let sourceless = classify(
         facts(Location::Legacy, b"x.pyc", &head),
         SourceFound::Missing,
+        &mut Judging::default(),
         never,
     );
     assert_eq!(sourceless.status, Status::Sourceless);
@@ -211,6 +228,7 @@ fn short_or_foreign_files_are_invalid_and_keep_what_was_read() {
             &[0xf3, 0x0d, 0x0d, 0x0a, 0],
         ),
         present(1, 1),
+        &mut Judging::default(),
         never,
     );
     assert_eq!(r.status, Status::Invalid);
@@ -219,6 +237,7 @@ fn short_or_foreign_files_are_invalid_and_keep_what_was_read() {
     let empty = classify(
         facts(Location::Pycache, b"x.cpython-313.pyc", &[]),
         present(1, 1),
+        &mut Judging::default(),
         never,
     );
     assert_eq!((empty.status, empty.magic), (Status::Invalid, None));
@@ -233,6 +252,7 @@ fn hash_caches_read_the_source_once() {
     let r = classify(
         facts(Location::Pycache, b"x.cpython-313.pyc", &head),
         present(0, 6),
+        &mut Judging::default(),
         |m| Ok(crate::pyc::validate::source_hash(m, b"x = 1\n")),
     );
     assert_eq!(r.status, Status::Fresh);

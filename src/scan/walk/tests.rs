@@ -23,13 +23,23 @@ fn source(path: &Path, text: &str, mtime: u64) {
         .unwrap();
 }
 
-/// A timestamp pyc header (16 bytes, 3.7+ layout) plus a token body.
+/// CPython 3.13's module code object for `x = 1` (3.11+ layout, so 3.12 files take it too).
+const BODY: &str = "e30000000000000000000000000100000000000000f30800000095005300720067012902e9010000004e2901da0178a900f300000000da046d2e7079da083c6d6f64756c653e720700000001000000730a000000f003010101d8040581017205000000";
+
+fn body() -> Vec<u8> {
+    (0..BODY.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&BODY[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A timestamp pyc header (16 bytes, 3.7+ layout) plus a real module body.
 fn ts_pyc(magic: u16, mtime: u64, size: usize) -> Vec<u8> {
     let mut b = magic.to_le_bytes().to_vec();
     b.extend([0x0d, 0x0a, 0, 0, 0, 0]);
     b.extend((mtime as u32).to_le_bytes());
     b.extend((size as u32).to_le_bytes());
-    b.extend([0xe3, 0, 0, 0]);
+    b.extend(body());
     b
 }
 
@@ -71,6 +81,7 @@ fn every_verdict_in_one_tree() {
     source(&r.join("h.py"), "x = 1\n", T);
     let mut hashed = vec![0xf3, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0];
     hashed.extend(source_hash(&lookup(3571), b"x = 1\n"));
+    hashed.extend(body());
     write(&pc.join("h.cpython-313.pyc"), &hashed);
     let model = scan_dir(ScanOptions::new(vec![r.to_path_buf()]));
     let expect = [
@@ -90,7 +101,7 @@ fn every_verdict_in_one_tree() {
     let m = model.cache(&pc.join("m.cpython-313.pyc")).unwrap();
     assert_eq!(m.source.as_deref(), Some(r.join("m.py").as_path()));
     assert_eq!(m.module, "m");
-    assert_eq!(m.meta.size, 20);
+    assert_eq!(m.meta.size, 16 + body().len() as u64);
     assert_eq!(model.modules[&r.join("m.py")].caches.len(), 3);
     assert!(model.modules[&r.join("m.py")].source_exists());
     assert!(!model.modules[&r.join("gone.py")].source_exists());
@@ -397,4 +408,178 @@ fn a_worker_panic_ends_the_scan_as_an_error_not_a_hang() {
         .expect("the scan hung after a worker panic");
     assert!(!finished, "a crashed scan must not claim to be finished");
     assert_eq!(joined, Err("injected bug in boom".to_string()));
+}
+
+#[test]
+fn the_import_systems_rules_decide_each_verdict() {
+    use crate::pyc::Outcome;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let pc = r.join("__pycache__");
+    let good = ts_pyc(3571, T, 6);
+    // Corrupt bodies after a valid header: the import fails.
+    source(&r.join("cut.py"), "x = 1\n", T);
+    write(&pc.join("cut.cpython-313.pyc"), &good[..good.len() - 9]);
+    source(&r.join("junk.py"), "x = 1\n", T);
+    let mut junk = good[..16].to_vec();
+    junk.push(b'?');
+    write(&pc.join("junk.cpython-313.pyc"), &junk);
+    source(&r.join("none.py"), "x = 1\n", T);
+    let mut none = good[..16].to_vec();
+    none.push(b'N');
+    write(&pc.join("none.cpython-313.pyc"), &none);
+    // 3.13a6's magic under the 3.13 tag: "bad magic number", recompiled.
+    source(&r.join("alpha.py"), "x = 1\n", T);
+    write(&pc.join("alpha.cpython-313.pyc"), &ts_pyc(3570, T, 6));
+    // Shadowed by an extension module of 3.13 (not of 3.12), and by a package.
+    source(&r.join("md.py"), "x = 1\n", T);
+    write(&r.join("md.cpython-313-x86_64-linux-gnu.so"), b"\x7fELF");
+    write(&pc.join("md.cpython-313.pyc"), &good);
+    write(&pc.join("md.cpython-312.pyc"), &ts_pyc(3531, T, 6));
+    source(&r.join("pk.py"), "x = 1\n", T);
+    source(&r.join("pk/__init__.py"), "", T);
+    write(&pc.join("pk.cpython-313.pyc"), &good);
+    // A plain directory (namespace portion) does not beat the module.
+    source(&r.join("ns.py"), "x = 1\n", T);
+    std::fs::create_dir(r.join("ns")).unwrap();
+    write(&pc.join("ns.cpython-313.pyc"), &good);
+    // A symlinked cache is judged through the link.
+    source(&r.join("ln.py"), "x = 1\n", T);
+    write(&r.join("store/ln.pyc"), &good);
+    std::os::unix::fs::symlink(r.join("store/ln.pyc"), pc.join("ln.cpython-313.pyc")).unwrap();
+    // pytest's caches: its own kind, judged by pytest's rule.
+    source(&r.join("test_a.py"), "x = 1\n", T);
+    write(&pc.join("test_a.cpython-313-pytest-8.4.2.pyc"), &good);
+    write(&pc.join("test_a.cpython-313-PYTEST.pyc"), &junk);
+    write(&pc.join("test_gone.cpython-313-pytest-8.4.2.pyc"), &good);
+    let model = scan_dir(ScanOptions::new(vec![r.to_path_buf()]));
+    let expect = [
+        (
+            "__pycache__/cut.cpython-313.pyc",
+            Status::Invalid,
+            Outcome::ImportError,
+        ),
+        (
+            "__pycache__/junk.cpython-313.pyc",
+            Status::Invalid,
+            Outcome::ImportError,
+        ),
+        (
+            "__pycache__/none.cpython-313.pyc",
+            Status::Invalid,
+            Outcome::ImportError,
+        ),
+        (
+            "__pycache__/alpha.cpython-313.pyc",
+            Status::Invalid,
+            Outcome::Recompiled,
+        ),
+        (
+            "__pycache__/md.cpython-313.pyc",
+            Status::Shadowed,
+            Outcome::NeverConsulted,
+        ),
+        (
+            "__pycache__/md.cpython-312.pyc",
+            Status::Fresh,
+            Outcome::Used,
+        ),
+        (
+            "__pycache__/pk.cpython-313.pyc",
+            Status::Shadowed,
+            Outcome::NeverConsulted,
+        ),
+        (
+            "__pycache__/ns.cpython-313.pyc",
+            Status::Fresh,
+            Outcome::Used,
+        ),
+        (
+            "__pycache__/ln.cpython-313.pyc",
+            Status::Fresh,
+            Outcome::Used,
+        ),
+        (
+            "__pycache__/test_a.cpython-313-pytest-8.4.2.pyc",
+            Status::Fresh,
+            Outcome::NeverConsulted,
+        ),
+        (
+            "__pycache__/test_a.cpython-313-PYTEST.pyc",
+            Status::Stale,
+            Outcome::NeverConsulted,
+        ),
+        (
+            "__pycache__/test_gone.cpython-313-pytest-8.4.2.pyc",
+            Status::Orphaned,
+            Outcome::NeverConsulted,
+        ),
+    ];
+    for (rel, status, outcome) in expect {
+        let c = model
+            .cache(&r.join(rel))
+            .unwrap_or_else(|| panic!("{rel} not found; have {:?}", paths(&model)));
+        assert_eq!(
+            (c.status, c.verdict.outcome),
+            (status, outcome),
+            "{rel}: {:?}",
+            c.reason
+        );
+    }
+    let reason = |rel: &str| model.cache(&r.join(rel)).unwrap().reason.clone().unwrap();
+    assert!(reason("__pycache__/cut.cpython-313.pyc").contains("EOFError"));
+    assert!(
+        reason("__pycache__/junk.cpython-313.pyc")
+            .contains("ValueError: bad marshal data (unknown type code)")
+    );
+    assert!(reason("__pycache__/none.cpython-313.pyc").contains("ImportError: Non-code object"));
+    assert!(reason("__pycache__/alpha.cpython-313.pyc").contains("bad magic number"));
+    assert!(
+        reason("__pycache__/md.cpython-313.pyc").contains("md.cpython-313-x86_64-linux-gnu.so")
+    );
+    let ln = model.cache(&pc.join("ln.cpython-313.pyc")).unwrap();
+    assert!(ln.kind.link);
+    let pt = model
+        .cache(&pc.join("test_a.cpython-313-pytest-8.4.2.pyc"))
+        .unwrap();
+    assert_eq!(pt.kind.pytest.as_deref(), Some("8.4.2"));
+    assert_eq!(pt.source.as_deref(), Some(r.join("test_a.py").as_path()));
+    // --header-only keeps the 16-byte fast path: the corrupt bodies look fresh.
+    let mut opts = ScanOptions::new(vec![r.to_path_buf()]);
+    opts.header_only = true;
+    let fast = scan_dir(opts);
+    let cut = fast.cache(&pc.join("cut.cpython-313.pyc")).unwrap();
+    assert_eq!(cut.status, Status::Fresh);
+    assert!(!cut.kind.body_checked);
+}
+
+#[test]
+fn mtimes_round_like_python_floats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    source(&r.join("m.py"), "x = 1\n", T);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(r.join("m.py"))
+        .unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::new(T, 999_999_999))
+        .unwrap();
+    // int(st_mtime) is T + 1: the float T.999999999 rounds up.
+    write(
+        &r.join("__pycache__/m.cpython-313.pyc"),
+        &ts_pyc(3571, T + 1, 6),
+    );
+    write(
+        &r.join("__pycache__/m.cpython-312.pyc"),
+        &ts_pyc(3531, T, 6),
+    );
+    let model = scan_dir(ScanOptions::new(vec![r.to_path_buf()]));
+    assert_eq!(
+        status_of(&model, &r.join("__pycache__/m.cpython-313.pyc")),
+        Status::Fresh
+    );
+    assert_eq!(
+        status_of(&model, &r.join("__pycache__/m.cpython-312.pyc")),
+        Status::Stale
+    );
 }

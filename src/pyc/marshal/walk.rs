@@ -1,0 +1,602 @@
+//! Whole-body validation: does `marshal.loads` accept the bytes after a `.pyc` header, and
+//! is the object a code object? A structural walk that builds no values, so the scanner can
+//! check every cache of a large tree at close to the speed of reading it.
+//!
+//! The walk follows CPython's `r_object` (Python/marshal.c): the same type codes per
+//! dialect, the same depth limit (`MAX_MARSHAL_STACK_DEPTH`, counted per object read), the
+//! same reference rules (a `FLAG_REF` slot per object-building type, in pre-order; code
+//! objects, non-empty frozensets and slices are only usable once complete), every length
+//! checked against the bytes present before it is skipped, and the field types
+//! `PyCode_New` insists on. Errors carry the exception the interpreter raises, as it
+//! prints it, at the file offset where it stops. Only the walker's own stacks are kept,
+//! reused from one file to the next, so a scan allocates nothing per file once warm.
+
+use super::codeobj::{Field, PY2, PY30, PY38, PY311};
+
+use super::{CodeLayout, Dialect};
+use crate::pyc::error::{PycError, PycErrorKind};
+
+/// CPython's `MAX_MARSHAL_STACK_DEPTH` (2.7 and 3.x on Linux).
+pub const MARSHAL_MAX_DEPTH: usize = 2000;
+
+/// What a value is, as far as code-object field checks need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Bytes,
+    Str,
+    Tuple,
+    Code,
+    Other,
+}
+
+/// A container being read.
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    /// Tuple, list, set or frozenset with this many items left.
+    Seq { left: u32 },
+    /// Dict or frozendict: true when the next object is a value.
+    Dict { value_next: bool },
+    /// Code object: index of the next field in the layout.
+    Code { next: u8 },
+    /// Slice (3.14+): parts left.
+    Slice { left: u8 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    frame: Frame,
+    kind: Kind,
+    /// True when it holds a reserved reference slot (popped when it completes).
+    reserved: bool,
+}
+
+/// The reusable state of the walk (keep one per thread).
+#[derive(Debug, Default)]
+pub struct BodyWalk {
+    frames: Vec<Open>,
+    /// The kind of each `FLAG_REF` slot, in order.
+    refs: Vec<Kind>,
+    /// Slots of objects still being read (increasing), which a reference may not name.
+    reserved: Vec<u32>,
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+    python2: bool,
+}
+
+const EOF_OBJECT: &str = "EOFError: EOF read where object expected";
+
+impl Cursor<'_> {
+    fn fail(&self, at: usize, text: &'static str) -> PycError {
+        PycError::new(self.base.saturating_add(at), PycErrorKind::Python(text))
+    }
+    fn short(&self) -> PycError {
+        let text = if self.python2 {
+            EOF_OBJECT
+        } else {
+            "EOFError: marshal data too short"
+        };
+        self.fail(self.pos, text)
+    }
+    fn skip(&mut self, n: usize) -> Result<&[u8], PycError> {
+        let start = self.pos;
+        match start
+            .checked_add(n)
+            .and_then(|end| self.data.get(start..end))
+        {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(self.short()),
+        }
+    }
+    fn u8(&mut self) -> Result<u8, PycError> {
+        Ok(self.skip(1)?[0])
+    }
+    fn i32(&mut self) -> Result<i32, PycError> {
+        let b = self.skip(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// A length that must be non-negative (CPython: "... size out of range").
+    fn length(&mut self, what: &'static str) -> Result<usize, PycError> {
+        let at = self.pos;
+        let n = self.i32()?;
+        usize::try_from(n).map_err(|_| self.fail(at, what))
+    }
+    /// `n` bytes of a string body.
+    fn bytes(&mut self, n: usize) -> Result<&[u8], PycError> {
+        self.skip(n)
+    }
+}
+
+const SIZE_BYTES: &str = "ValueError: bad marshal data (bytes object size out of range)";
+const SIZE_STR: &str = "ValueError: bad marshal data (string size out of range)";
+const SIZE_TUPLE: &str = "ValueError: bad marshal data (tuple size out of range)";
+const SIZE_LIST: &str = "ValueError: bad marshal data (list size out of range)";
+const SIZE_SET: &str = "ValueError: bad marshal data (set size out of range)";
+const BAD_REF: &str = "ValueError: bad marshal data (invalid reference)";
+const BAD_TYPE: &str = "ValueError: bad marshal data (unknown type code)";
+const TOO_DEEP: &str = "ValueError: recursion limit exceeded";
+const NULL_ITEM: &str = "TypeError: NULL object in marshal data for object";
+const BAD_CODE: &str = "SystemError: bad argument to internal function";
+const BAD_UTF8: &str = "UnicodeDecodeError: 'utf-8' codec can't decode the marshalled string";
+
+impl BodyWalk {
+    /// A walker with empty stacks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks that `after_header` (starting at file offset `base`) holds one marshalled code
+    /// object that `marshal.loads` reads and `importlib` accepts. Trailing bytes are
+    /// ignored, as CPython ignores them.
+    pub fn check_module(
+        &mut self,
+        after_header: &[u8],
+        base: usize,
+        dialect: Dialect,
+    ) -> Result<(), PycError> {
+        self.frames.clear();
+        self.refs.clear();
+        self.reserved.clear();
+        let mut c = Cursor {
+            data: after_header,
+            pos: 0,
+            base,
+            python2: dialect.python2(),
+        };
+        let spec: &[Field] = match dialect.layout {
+            CodeLayout::Py2 => PY2,
+            CodeLayout::Py30 => PY30,
+            CodeLayout::Py38 => PY38,
+            CodeLayout::Py311 => PY311,
+        };
+        let top = self.walk(&mut c, dialect, spec)?;
+        match top {
+            Kind::Code => Ok(()),
+            Kind::Null => Err(c.fail(0, NULL_ITEM)),
+            _ => Err(PycError::new(base, PycErrorKind::NotCode)),
+        }
+    }
+
+    fn walk(&mut self, c: &mut Cursor<'_>, d: Dialect, spec: &[Field]) -> Result<Kind, PycError> {
+        let py2 = d.python2();
+        // The code-object layout as the walk needs it: None for a raw i32, else the kind
+        // the field must have (computed once per file, not per code object).
+        let mut wants = [None::<Kind>; 16];
+        for (w, f) in wants.iter_mut().zip(spec) {
+            *w = f.map(|name| field_kind(name, py2));
+        }
+        let wants = &wants[..spec.len().min(16)];
+        let first_object = wants.iter().take_while(|w| w.is_none()).count();
+        let mut interned: u64 = 0;
+        loop {
+            let at = c.pos;
+            let Some(&byte) = c.data.get(at) else {
+                return Err(c.fail(at, EOF_OBJECT));
+            };
+            c.pos = at + 1;
+            if self.frames.len() >= MARSHAL_MAX_DEPTH {
+                return Err(c.fail(at, TOO_DEEP));
+            }
+            let (code, flagged) = if py2 {
+                (byte, false)
+            } else {
+                (byte & 0x7f, byte & 0x80 != 0)
+            };
+            // One dispatch per object; containers open a frame and read on.
+            let mut kind = match code {
+                b'z' | b'Z' if !py2 => {
+                    let n = usize::from(c.u8()?);
+                    c.bytes(n)?;
+                    self.slot(flagged, Kind::Str);
+                    Kind::Str
+                }
+                b'r' if !py2 => {
+                    let ref_at = c.pos;
+                    let n = c.i32()? as u32;
+                    match self.refs.get(n as usize) {
+                        Some(&k) if !self.in_progress(n) => k,
+                        _ => return Err(c.fail(ref_at, BAD_REF)),
+                    }
+                }
+                b')' if !py2 => {
+                    let n = usize::from(c.u8()?);
+                    if self.open_seq(c, n, Kind::Tuple, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Tuple
+                }
+                b'(' => {
+                    let n = c.length(SIZE_TUPLE)?;
+                    if self.open_seq(c, n, Kind::Tuple, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Tuple
+                }
+                b'[' => {
+                    let n = c.length(SIZE_LIST)?;
+                    if self.open_seq(c, n, Kind::Other, flagged, false)? {
+                        continue;
+                    }
+                    Kind::Other
+                }
+                b'<' | b'>' => {
+                    let n = c.length(SIZE_SET)?;
+                    let reserve = code == b'>' && n > 0;
+                    if self.open_seq(c, n, Kind::Other, flagged, reserve)? {
+                        continue;
+                    }
+                    Kind::Other
+                }
+                b'{' => {
+                    self.slot(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, false);
+                    continue;
+                }
+                b'}' if d.frozendict => {
+                    let reserved = self.reserve(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, reserved);
+                    continue;
+                }
+                b':' if d.slices => {
+                    let reserved = self.reserve(flagged, Kind::Other);
+                    self.push(Kind::Other, Frame::Slice { left: 3 }, reserved);
+                    continue;
+                }
+                b'c' => {
+                    let reserved = self.reserve(flagged, Kind::Code);
+                    let next = first_object as u8;
+                    self.push(Kind::Code, Frame::Code { next }, reserved);
+                    c.skip(4 * first_object)?;
+                    continue;
+                }
+                b'R' if py2 => {
+                    let ref_at = c.pos;
+                    let n = c.i32()?;
+                    if n < 0 || n as u64 >= interned {
+                        return Err(c.fail(
+                            ref_at,
+                            "ValueError: bad marshal data (string ref out of range)",
+                        ));
+                    }
+                    Kind::Bytes
+                }
+                b'0' => Kind::Null,
+                b'N' | b'F' | b'T' | b'S' | b'.' => Kind::Other,
+                _ => {
+                    let kind = scalar(c, code, at, py2, &mut interned)?;
+                    self.slot(flagged, kind);
+                    kind
+                }
+            };
+            // Hand the finished value to the containers above, closing each that completes.
+            loop {
+                let depth_ok = self.frames.len() < MARSHAL_MAX_DEPTH;
+                let Some(top) = self.frames.last_mut() else {
+                    return Ok(kind);
+                };
+                let done = match &mut top.frame {
+                    Frame::Seq { left } => {
+                        if kind == Kind::Null {
+                            return Err(c.fail(at, NULL_ITEM));
+                        }
+                        *left -= 1;
+                        if *left > 0 && depth_ok && !py2 {
+                            *left = names_run(c, *left, &mut self.refs, &self.reserved);
+                        }
+                        *left == 0
+                    }
+                    Frame::Code { next } => {
+                        let i = usize::from(*next);
+                        if wants.get(i).copied().flatten() != Some(kind) {
+                            return Err(c.fail(at, BAD_CODE));
+                        }
+                        // Past the raw i32 fields that follow, to the next object field.
+                        let mut j = i + 1;
+                        while j < wants.len() && wants[j].is_none() {
+                            j += 1;
+                        }
+                        c.skip(4 * (j - i - 1))?;
+                        *next = j as u8;
+                        j >= wants.len()
+                    }
+                    Frame::Dict { value_next } => {
+                        if kind == Kind::Null {
+                            true
+                        } else {
+                            *value_next = !*value_next;
+                            false
+                        }
+                    }
+                    Frame::Slice { left } => {
+                        if kind == Kind::Null {
+                            return Err(c.fail(at, NULL_ITEM));
+                        }
+                        *left -= 1;
+                        *left == 0
+                    }
+                };
+                if !done {
+                    break;
+                }
+                if let Some(closed) = self.frames.pop() {
+                    if closed.reserved {
+                        self.reserved.pop();
+                    }
+                    kind = closed.kind;
+                }
+            }
+        }
+    }
+
+    /// Registers a `FLAG_REF` slot of a finished (or at once usable) object.
+    #[inline]
+    fn slot(&mut self, flagged: bool, kind: Kind) -> bool {
+        if flagged {
+            self.refs.push(kind);
+        }
+        false
+    }
+
+    /// Registers a slot that may be named only once its object is complete.
+    #[inline]
+    fn reserve(&mut self, flagged: bool, kind: Kind) -> bool {
+        if flagged {
+            self.reserved.push(self.refs.len() as u32);
+            self.refs.push(kind);
+        }
+        flagged
+    }
+
+    /// True when slot `n` belongs to an object still being read.
+    #[inline]
+    fn in_progress(&self, n: u32) -> bool {
+        !self.reserved.is_empty() && self.reserved.binary_search(&n).is_ok()
+    }
+
+    /// Starts a sequence of `n` items; false when it is empty (complete at once).
+    #[inline]
+    fn open_seq(
+        &mut self,
+        c: &mut Cursor<'_>,
+        n: usize,
+        kind: Kind,
+        flagged: bool,
+        reserve: bool,
+    ) -> Result<bool, PycError> {
+        // Each item takes at least one byte: more items than bytes is a short read.
+        if n > c.data.len() - c.pos {
+            c.pos = c.data.len();
+            return Err(c.fail(c.pos, EOF_OBJECT));
+        }
+        let reserved = if reserve {
+            self.reserve(flagged, kind)
+        } else {
+            self.slot(flagged, kind)
+        };
+        if n == 0 {
+            return Ok(false);
+        }
+        self.push(kind, Frame::Seq { left: n as u32 }, reserved);
+        Ok(true)
+    }
+
+    fn push(&mut self, kind: Kind, frame: Frame, reserved: bool) {
+        self.frames.push(Open {
+            frame,
+            kind,
+            reserved,
+        });
+    }
+}
+
+/// The bulk of a Python 3 code object is tuples of short strings and references (names,
+/// consts): reads a run of those items of a sequence without the general dispatch, and
+/// returns how many items are left. Anything else, or anything wrong, is left to the
+/// general path, which reads the same bytes again and raises the right error.
+#[inline]
+fn names_run(c: &mut Cursor<'_>, mut left: u32, refs: &mut Vec<Kind>, reserved: &[u32]) -> u32 {
+    while left > 0 {
+        let pos = c.pos;
+        match c.data.get(pos) {
+            Some(&b @ (b'Z' | b'z' | 0xda | 0xfa)) => {
+                let Some(&n) = c.data.get(pos + 1) else { break };
+                let end = pos + 2 + usize::from(n);
+                if end > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                c.pos = end;
+            }
+            Some(&b @ (b'a' | b'A' | 0xe1 | 0xc1)) => {
+                let Some(l) = c.data.get(pos + 1..pos + 5) else {
+                    break;
+                };
+                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
+                    break;
+                };
+                let end = pos + 5 + n;
+                if end > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                c.pos = end;
+            }
+            Some(b'N' | b'T' | b'F') => c.pos = pos + 1,
+            Some(&b @ (b'i' | 0xe9)) => {
+                if pos + 5 > c.data.len() {
+                    break;
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Other);
+                }
+                c.pos = pos + 5;
+            }
+            Some(b'r') => {
+                let Some(b) = c.data.get(pos + 1..pos + 5) else {
+                    break;
+                };
+                let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                if n as usize >= refs.len()
+                    || (!reserved.is_empty() && reserved.binary_search(&n).is_ok())
+                {
+                    break;
+                }
+                c.pos = pos + 5;
+            }
+            _ => break,
+        }
+        left -= 1;
+    }
+    left
+}
+
+/// The kind `PyCode_New` (and 3.11's `_PyCode_Validate`) requires of a field.
+fn field_kind(name: &str, py2: bool) -> Kind {
+    match name {
+        "co_consts" | "co_names" | "co_varnames" | "co_freevars" | "co_cellvars"
+        | "co_localsplusnames" => Kind::Tuple,
+        "co_filename" | "co_name" | "co_qualname" if py2 => Kind::Bytes,
+        "co_filename" | "co_name" | "co_qualname" => Kind::Str,
+        _ => Kind::Bytes,
+    }
+}
+
+/// Reads a value without children; returns its kind.
+#[inline]
+fn scalar(
+    c: &mut Cursor<'_>,
+    code: u8,
+    at: usize,
+    py2: bool,
+    interned: &mut u64,
+) -> Result<Kind, PycError> {
+    Ok(match code {
+        b'i' => {
+            c.skip(4)?;
+            Kind::Other
+        }
+        b'I' => {
+            c.skip(8)?;
+            Kind::Other
+        }
+        b'l' => {
+            long(c)?;
+            Kind::Other
+        }
+        b'g' => {
+            c.skip(8)?;
+            Kind::Other
+        }
+        b'y' => {
+            c.skip(16)?;
+            Kind::Other
+        }
+        b'f' => {
+            text_float(c)?;
+            Kind::Other
+        }
+        b'x' => {
+            text_float(c)?;
+            text_float(c)?;
+            Kind::Other
+        }
+        b's' => {
+            let n = c.length(if py2 { SIZE_STR } else { SIZE_BYTES })?;
+            c.bytes(n)?;
+            Kind::Bytes
+        }
+        b't' if py2 => {
+            let n = c.length(SIZE_STR)?;
+            c.bytes(n)?;
+            *interned += 1;
+            Kind::Bytes
+        }
+        b't' | b'u' => {
+            let n = c.length(SIZE_STR)?;
+            let body_at = c.pos;
+            let b = c.bytes(n)?;
+            if !utf8_surrogatepass(b) {
+                return Err(c.fail(body_at, BAD_UTF8));
+            }
+            // Python 2's `u` is `unicode`, which code objects do not take for names.
+            if py2 { Kind::Other } else { Kind::Str }
+        }
+        b'a' | b'A' if !py2 => {
+            let n = c.length(SIZE_STR)?;
+            c.bytes(n)?;
+            Kind::Str
+        }
+        _ => return Err(c.fail(at, BAD_TYPE)),
+    })
+}
+
+fn long(c: &mut Cursor<'_>) -> Result<(), PycError> {
+    let at = c.pos;
+    let n = c.i32()?;
+    let count = n.unsigned_abs() as usize;
+    let digits = c.skip(count.saturating_mul(2))?;
+    for (i, d) in digits.chunks_exact(2).enumerate() {
+        if d[1] & 0x80 != 0 {
+            return Err(c.fail(
+                at + 4 + 2 * i,
+                "ValueError: bad marshal data (digit out of range in long)",
+            ));
+        }
+    }
+    if count > 0 && digits[digits.len() - 2..] == [0, 0] {
+        return Err(c.fail(at, "ValueError: bad marshal data (unnormalized long data)"));
+    }
+    Ok(())
+}
+
+/// Marshal versions 0-1 wrote floats as text: a length byte and the repr.
+fn text_float(c: &mut Cursor<'_>) -> Result<(), PycError> {
+    let at = c.pos;
+    let n = usize::from(c.u8()?);
+    let text = c.bytes(n)?;
+    let ok = std::str::from_utf8(text)
+        .ok()
+        .is_some_and(|s| s.trim().parse::<f64>().is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(c.fail(
+            at,
+            "ValueError: could not convert string to float in marshal data",
+        ))
+    }
+}
+
+/// UTF-8 as CPython's `surrogatepass` decoder takes it: lone surrogates (ED A0-BF xx) pass.
+fn utf8_surrogatepass(mut b: &[u8]) -> bool {
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(_) => return true,
+            Err(e) => {
+                let rest = &b[e.valid_up_to()..];
+                let surrogate = rest.len() >= 3
+                    && rest[0] == 0xed
+                    && (0xa0..=0xbf).contains(&rest[1])
+                    && (0x80..=0xbf).contains(&rest[2]);
+                if !surrogate {
+                    return false;
+                }
+                b = &rest[3..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
