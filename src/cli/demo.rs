@@ -77,9 +77,8 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
     let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
     let model = scan_with_progress(opts);
     if args.json {
-        let mut s = serde_json::to_string_pretty(&model.to_json())?;
-        s.push('\n');
-        print_quietly(&s)?;
+        let origin = pycache::scan::json::Origin::here_and_now();
+        super::scan::write_quietly(|out| model.write_snapshot(out, &origin, false))?;
         return Ok(ExitCode::SUCCESS);
     }
     let root = display_path(&info.root);

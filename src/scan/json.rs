@@ -1,0 +1,716 @@
+//! The machine outputs of a scan, written record by record straight from the model into
+//! a writer (no `serde_json::Value` tree, no copy of the model): the snapshot
+//! (`scan --json`), one object per cache (`scan --jsonl`) and the fleet summary
+//! (`scan --summary --json`). The layouts are documented in `docs/json.md`; the snapshot
+//! is read back by [`super::snapshot`].
+//!
+//! The snapshot states its roots once and lists directories once, in a table; sources and
+//! caches are rows (arrays, their columns named once) pointing at their directory by index
+//! and holding only their own name. Field names and absolute paths repeated per cache made
+//! up most of the old document (1.25 KB per cache; now ~200 B).
+
+use super::model::{SCHEMA, ScanModel, Totals};
+use super::record::{CacheRecord, FileMeta, display_path};
+use crate::pyc::Status;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
+use serde::{Serialize, Serializer};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Columns of the snapshot's `dirs` table.
+pub const DIR_COLUMNS: &[&str] = &["base", "path", "package"];
+
+/// Columns of the snapshot's `sources` table.
+pub const SOURCE_COLUMNS: &[&str] = &[
+    "dir",
+    "name",
+    "module",
+    "is_package",
+    "size",
+    "disk_usage",
+    "mtime",
+    "uid",
+    "gid",
+    "mode",
+    "dev",
+    "ino",
+];
+
+/// Columns of the snapshot's `caches` table.
+pub const CACHE_COLUMNS: &[&str] = &[
+    "dir",
+    "name",
+    "source_dir",
+    "source",
+    "module",
+    "tag",
+    "opt",
+    "location",
+    "status",
+    "reason",
+    "magic",
+    "python",
+    "invalidation",
+    "header_size",
+    "flags",
+    "source_mtime",
+    "source_size",
+    "source_hash",
+    "size",
+    "disk_usage",
+    "mtime",
+    "uid",
+    "gid",
+    "mode",
+    "dev",
+    "ino",
+];
+
+/// How many problem directories the summary names.
+pub const TOP_FINDINGS: usize = 10;
+
+/// Where and when a document was made: the header every scan document carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The host name.
+    pub host: String,
+    /// UTC time the document was written, RFC 3339 (`2026-12-04T18:55:00Z`).
+    pub time: String,
+}
+
+impl Origin {
+    /// This host, now.
+    pub fn here_and_now() -> Self {
+        let host = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            host,
+            time: rfc3339_utc(i64::try_from(secs).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+pub fn rfc3339_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Writes `value` as JSON, compact or indented, and a final newline.
+pub fn write_value<W: Write, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+    pretty: bool,
+) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+    } else {
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    out.write_all(b"\n")
+}
+
+/// The snapshot document (`scan --json`), serialized from the model as it is written.
+pub struct Snapshot<'a> {
+    model: &'a ScanModel,
+    origin: &'a Origin,
+    dirs: Vec<(&'a Path, Option<usize>, &'a Path)>,
+    /// Per directory: the dotted package its modules are named under, when one is.
+    packages: Vec<Option<&'a str>>,
+    dir_index: HashMap<&'a [u8], usize>,
+    /// (directory, source's directory, record), in output order.
+    caches: Vec<(usize, Option<usize>, &'a CacheRecord)>,
+}
+
+impl<'a> Snapshot<'a> {
+    /// Prepares the tables: every directory once, in path order, and the caches in
+    /// directory then name order, so two snapshots of the same tree are the same text.
+    pub fn new(model: &'a ScanModel, origin: &'a Origin) -> Self {
+        let mut bases: Vec<&Path> = model.roots.iter().map(|r| r.as_path()).collect();
+        bases.extend(model.prefix.as_deref());
+        let mut dir_paths: Vec<&Path> = Vec::new();
+        {
+            let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+            let mut note = |p: &'a [u8]| {
+                if seen.insert(p) {
+                    dir_paths.push(Path::new(OsStr::from_bytes(p)));
+                }
+            };
+            for c in &model.caches {
+                note(parent(&c.path));
+                if let Some(s) = &c.source {
+                    note(parent(s));
+                }
+            }
+            for m in model.modules.values().filter(|m| m.source_exists()) {
+                note(parent(&m.source));
+            }
+        }
+        dir_paths.sort_unstable();
+        let dirs: Vec<(&Path, Option<usize>, &Path)> = dir_paths
+            .iter()
+            .map(|&d| {
+                let (base, rel) = split_base(&bases, d);
+                (d, base, rel)
+            })
+            .collect();
+        let dir_index: HashMap<&[u8], usize> = dirs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.0.as_os_str().as_bytes(), i))
+            .collect();
+        // A directory's package, from the first module that names one; rows whose module
+        // is that package + their stem then leave the module out (null).
+        let mut packages: Vec<Option<&str>> = vec![None; dirs.len()];
+        let sources = model.modules.values().filter(|m| m.source_exists());
+        let named = sources
+            .map(|m| (m.source.as_path(), m.name.as_str()))
+            .chain(
+                model
+                    .caches
+                    .iter()
+                    .filter_map(|c| Some((c.source.as_deref()?, c.module.as_str()))),
+            );
+        for (source, module) in named {
+            if let Some(&d) = dir_index.get(parent(source))
+                && let Some(slot @ None) = packages.get_mut(d)
+            {
+                *slot = package_of(module, source);
+            }
+        }
+        let mut caches: Vec<(usize, Option<usize>, &CacheRecord)> = model
+            .caches
+            .iter()
+            .map(|c| {
+                let dir = dir_index.get(parent(&c.path)).copied().unwrap_or(0);
+                let source_dir = c
+                    .source
+                    .as_deref()
+                    .and_then(|s| dir_index.get(parent(s)).copied());
+                (dir, source_dir, c)
+            })
+            .collect();
+        caches.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| name_bytes(&a.2.path).cmp(name_bytes(&b.2.path)))
+        });
+        Self {
+            model,
+            origin,
+            dirs,
+            packages,
+            dir_index,
+            caches,
+        }
+    }
+
+    fn dir_of(&self, path: &Path) -> Option<usize> {
+        self.dir_index.get(parent(path)).copied()
+    }
+
+    /// The module as a row writes it: None when the package of the source's directory and
+    /// the source's name give it ([`module_from`]).
+    fn module_cell<'m>(
+        &self,
+        module: &'m str,
+        source: Option<&Path>,
+        source_dir: Option<usize>,
+    ) -> Option<&'m str> {
+        let derived = || {
+            let package = self.packages.get(source_dir?).copied().flatten()?;
+            let stem = source?.file_stem()?.to_str()?;
+            Some(if stem == "__init__" {
+                module == package
+            } else if package.is_empty() {
+                module == stem
+            } else {
+                module
+                    .strip_prefix(package)
+                    .and_then(|m| m.strip_prefix('.'))
+                    .is_some_and(|m| m == stem)
+            })
+        };
+        if derived() == Some(true) {
+            None
+        } else {
+            Some(module)
+        }
+    }
+}
+
+/// The package a module's name puts its source's directory in: `a.b` for `a.b.c` from
+/// `c.py` and for `a.b` from `__init__.py`. None when the name does not end that way.
+fn package_of<'m>(module: &'m str, source: &Path) -> Option<&'m str> {
+    let stem = source.file_stem()?.to_str()?;
+    if stem == "__init__" {
+        return Some(module);
+    }
+    if module == stem {
+        return Some("");
+    }
+    module.strip_suffix(stem)?.strip_suffix('.')
+}
+
+/// A module's dotted name from its directory's package and its source's file name: the
+/// inverse of [`package_of`], shared by the writer and the snapshot reader.
+pub fn module_from(package: &str, source_name: &str) -> String {
+    let stem = Path::new(source_name)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    if stem == "__init__" {
+        package.to_string()
+    } else if package.is_empty() {
+        stem
+    } else {
+        format!("{package}.{stem}")
+    }
+}
+
+/// The source name CPython maps a cache name to, when it is the usual one: the name up to
+/// its first dot, plus `.py` (`m.cpython-313.opt-1.pyc` and `m.pyc` -> `m.py`).
+pub fn usual_source_name(cache_name: &str) -> String {
+    let stem = cache_name.split('.').next().unwrap_or_default();
+    format!("{stem}.py")
+}
+
+/// The directory of a path (`/` for a bare name, which the scanner never produces).
+/// As bytes, so hashing is one write rather than a walk over components (the scanner's
+/// paths are absolute and normalised: no `.`, `..`, doubled or trailing slashes).
+fn parent(p: &Path) -> &[u8] {
+    let b = p.as_os_str().as_bytes();
+    match b.iter().rposition(|&c| c == b'/') {
+        Some(0) => b"/",
+        Some(i) => &b[..i],
+        None => b"",
+    }
+}
+
+/// The last component, as bytes (see [`parent`]).
+fn name_bytes(p: &Path) -> &[u8] {
+    let b = p.as_os_str().as_bytes();
+    b.iter()
+        .rposition(|&c| c == b'/')
+        .map_or(b, |i| &b[i + 1..])
+}
+
+/// The base (root or prefix, longest match) a directory lies under, and the rest.
+fn split_base<'p>(bases: &[&Path], dir: &'p Path) -> (Option<usize>, &'p Path) {
+    bases
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| dir.starts_with(b))
+        .max_by_key(|(_, b)| b.as_os_str().len())
+        .and_then(|(i, b)| Some((Some(i), dir.strip_prefix(b).ok()?)))
+        .unwrap_or((None, dir))
+}
+
+impl Serialize for Snapshot<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.model;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("schema", &SCHEMA)?;
+        map.serialize_entry("kind", "scan")?;
+        map.serialize_entry("pycache", env!("CARGO_PKG_VERSION"))?;
+        map.serialize_entry("host", &self.origin.host)?;
+        map.serialize_entry("time", &self.origin.time)?;
+        map.serialize_entry("roots", &Paths(&m.roots))?;
+        map.serialize_entry("prefix", &m.prefix.as_deref().map(display_path))?;
+        map.serialize_entry("summary", &SummaryJson(m))?;
+        map.serialize_entry("dirs", &Table(DIR_COLUMNS, DirRows(self)))?;
+        map.serialize_entry("sources", &Table(SOURCE_COLUMNS, SourceRows(self)))?;
+        map.serialize_entry("caches", &Table(CACHE_COLUMNS, CacheRows(self)))?;
+        map.serialize_entry("errors", &m.errors)?;
+        map.end()
+    }
+}
+
+struct Paths<'a>(&'a [std::path::PathBuf]);
+
+impl Serialize for Paths<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|p| display_path(p)))
+    }
+}
+
+/// `{"columns": [...], "rows": [...]}`.
+struct Table<R>(&'static [&'static str], R);
+
+impl<R: Serialize> Serialize for Table<R> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("columns", self.0)?;
+        map.serialize_entry("rows", &self.1)?;
+        map.end()
+    }
+}
+
+struct DirRows<'a, 'b>(&'b Snapshot<'a>);
+
+impl Serialize for DirRows<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.dirs.len()))?;
+        for ((_, base, rel), package) in self.0.dirs.iter().zip(&self.0.packages) {
+            seq.serialize_element(&(base, display_path(rel), package))?;
+        }
+        seq.end()
+    }
+}
+
+struct SourceRows<'a, 'b>(&'b Snapshot<'a>);
+
+impl Serialize for SourceRows<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let snap = self.0;
+        let mut seq = s.serialize_seq(None)?;
+        for m in snap.model.modules.values() {
+            if let Some(meta) = &m.source_meta {
+                seq.serialize_element(&SourceRow(snap, m, meta))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct SourceRow<'a, 'b>(&'b Snapshot<'a>, &'b super::model::Module, &'b FileMeta);
+
+impl Serialize for SourceRow<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let SourceRow(snap, m, meta) = *self;
+        let mut t = s.serialize_tuple(SOURCE_COLUMNS.len())?;
+        let dir = snap.dir_of(&m.source);
+        t.serialize_element(&dir)?;
+        t.serialize_element(&Name(&m.source))?;
+        t.serialize_element(&snap.module_cell(&m.name, Some(&m.source), dir))?;
+        t.serialize_element(&m.is_package)?;
+        meta_cells(&mut t, meta)?;
+        t.end()
+    }
+}
+
+struct CacheRows<'a, 'b>(&'b Snapshot<'a>);
+
+impl Serialize for CacheRows<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let snap = self.0;
+        s.collect_seq(
+            snap.caches
+                .iter()
+                .map(|&(dir, source_dir, c)| CacheRow(snap, dir, source_dir, c)),
+        )
+    }
+}
+
+struct CacheRow<'a, 'b>(&'b Snapshot<'a>, usize, Option<usize>, &'b CacheRecord);
+
+impl Serialize for CacheRow<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let CacheRow(snap, dir, source_dir, c) = *self;
+        let header = c.header.as_ref();
+        let mut t = s.serialize_tuple(CACHE_COLUMNS.len())?;
+        t.serialize_element(&dir)?;
+        t.serialize_element(&Name(&c.path))?;
+        t.serialize_element(&source_dir)?;
+        let source_name = c
+            .source
+            .as_deref()
+            .map(Name)
+            .filter(|n| !n.is_usual_for(&c.path));
+        t.serialize_element(&source_name)?;
+        t.serialize_element(&snap.module_cell(&c.module, c.source.as_deref(), source_dir))?;
+        t.serialize_element(&c.tag)?;
+        t.serialize_element(&c.opt)?;
+        t.serialize_element(&c.location)?;
+        t.serialize_element(&c.status)?;
+        t.serialize_element(&c.reason)?;
+        t.serialize_element(&c.magic)?;
+        t.serialize_element(&c.python)?;
+        t.serialize_element(&c.invalidation)?;
+        t.serialize_element(&header.map(|h| h.header_size))?;
+        t.serialize_element(&header.and_then(|h| h.flags))?;
+        t.serialize_element(&header.and_then(|h| h.source_mtime))?;
+        t.serialize_element(&header.and_then(|h| h.source_size))?;
+        t.serialize_element(&header.and_then(|h| h.source_hash_hex()))?;
+        meta_cells(&mut t, &c.meta)?;
+        t.end()
+    }
+}
+
+/// The `stat` cells every source and cache row ends with.
+fn meta_cells<T: SerializeTuple>(t: &mut T, m: &FileMeta) -> Result<(), T::Error> {
+    t.serialize_element(&m.size)?;
+    t.serialize_element(&m.disk_usage)?;
+    t.serialize_element(&m.mtime)?;
+    t.serialize_element(&m.uid)?;
+    t.serialize_element(&m.gid)?;
+    t.serialize_element(&m.mode)?;
+    t.serialize_element(&m.dev)?;
+    t.serialize_element(&m.ino)
+}
+
+/// A path's file name as text, escaped like [`display_path`] only when it is not UTF-8.
+struct Name<'a>(&'a Path);
+
+impl Name<'_> {
+    /// True when this source name is the usual one for that cache ([`usual_source_name`]).
+    fn is_usual_for(&self, cache: &Path) -> bool {
+        let (Some(name), Some(cache)) = (
+            std::str::from_utf8(name_bytes(self.0)).ok(),
+            std::str::from_utf8(name_bytes(cache)).ok(),
+        ) else {
+            return false;
+        };
+        let stem = cache.split('.').next().unwrap_or_default();
+        name.strip_prefix(stem) == Some(".py")
+    }
+}
+
+impl Serialize for Name<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let name = name_bytes(self.0);
+        match std::str::from_utf8(name) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.serialize_str(&display_path(Path::new(OsStr::from_bytes(name)))),
+        }
+    }
+}
+
+/// The snapshot's `summary`: totals, by verdict, by tag, and how much was walked.
+struct SummaryJson<'a>(&'a ScanModel);
+
+impl Serialize for SummaryJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let m = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("total", &m.summary.total())?;
+        map.serialize_entry("by_status", &by_status(m))?;
+        map.serialize_entry("by_tag", &by_tag(m))?;
+        map.serialize_entry("dirs", &m.progress.dirs)?;
+        map.serialize_entry("files", &m.progress.files)?;
+        map.serialize_entry("finished", &m.progress.finished)?;
+        map.end()
+    }
+}
+
+fn by_status(m: &ScanModel) -> BTreeMap<&'static str, Totals> {
+    m.summary
+        .by_status()
+        .into_iter()
+        .map(|(s, t)| (s.as_str(), t))
+        .collect()
+}
+
+fn by_tag(m: &ScanModel) -> BTreeMap<String, Totals> {
+    m.summary.by_tag().into_iter().collect()
+}
+
+impl ScanModel {
+    /// Writes the snapshot (`scan --json`) to `out`, record by record.
+    pub fn write_snapshot<W: Write>(
+        &self,
+        out: &mut W,
+        origin: &Origin,
+        pretty: bool,
+    ) -> io::Result<()> {
+        write_value(out, &Snapshot::new(self, origin), pretty)
+    }
+
+    /// The snapshot as compact text (for tests and small models; the CLI streams).
+    pub fn to_json_string(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to memory fails only if serialization does, which these types never do.
+        let _ = self.write_snapshot(&mut out, &Origin::here_and_now(), false);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Writes one compact object per cache per line (`scan --jsonl`), in snapshot order,
+    /// with absolute paths.
+    pub fn write_jsonl<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        let origin = Origin {
+            host: String::new(),
+            time: String::new(),
+        };
+        let snap = Snapshot::new(self, &origin);
+        for &(_, _, c) in &snap.caches {
+            write_value(out, &CacheObject(c), false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the fleet summary (`scan --summary --json`): one small object.
+    pub fn write_summary<W: Write>(
+        &self,
+        out: &mut W,
+        origin: &Origin,
+        pretty: bool,
+    ) -> io::Result<()> {
+        write_value(out, &SummaryDoc(self, origin), pretty)
+    }
+}
+
+/// One cache as an object, for `--jsonl`.
+struct CacheObject<'a>(&'a CacheRecord);
+
+impl Serialize for CacheObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let m = &c.meta;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("schema", &SCHEMA)?;
+        map.serialize_entry("kind", "cache")?;
+        map.serialize_entry("path", &display_path(&c.path))?;
+        map.serialize_entry("source", &c.source.as_deref().map(display_path))?;
+        map.serialize_entry("module", &c.module)?;
+        map.serialize_entry("tag", &c.tag)?;
+        map.serialize_entry("opt", &c.opt)?;
+        map.serialize_entry("location", &c.location)?;
+        map.serialize_entry("status", &c.status)?;
+        map.serialize_entry("reason", &c.reason)?;
+        map.serialize_entry("magic", &c.magic)?;
+        map.serialize_entry("python", &c.python)?;
+        map.serialize_entry("invalidation", &c.invalidation)?;
+        map.serialize_entry("recorded", &c.header.as_ref().map(super::Recorded::of))?;
+        map.serialize_entry("size", &m.size)?;
+        map.serialize_entry("disk_usage", &m.disk_usage)?;
+        map.serialize_entry("mtime", &m.mtime)?;
+        map.serialize_entry("uid", &m.uid)?;
+        map.serialize_entry("gid", &m.gid)?;
+        map.serialize_entry("mode", &m.mode)?;
+        map.serialize_entry("dev", &m.dev)?;
+        map.serialize_entry("ino", &m.ino)?;
+        map.end()
+    }
+}
+
+/// A directory with problem caches: the directory a user would look in (a `__pycache__`'s
+/// source directory), its problem caches by verdict, and their count and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemDir<'a> {
+    /// The directory.
+    pub dir: &'a Path,
+    /// Problem caches by verdict.
+    pub by_status: BTreeMap<Status, u64>,
+    /// Their count and bytes.
+    pub totals: Totals,
+}
+
+/// Directories with problem caches, most problems (then bytes) first.
+pub fn problem_dirs(model: &ScanModel) -> Vec<ProblemDir<'_>> {
+    let mut dirs: HashMap<&Path, ProblemDir<'_>> = HashMap::new();
+    for c in model.caches.iter().filter(|c| c.status.is_problem()) {
+        let dir = shown_dir(c);
+        let e = dirs.entry(dir).or_insert_with(|| ProblemDir {
+            dir,
+            by_status: BTreeMap::new(),
+            totals: Totals::default(),
+        });
+        *e.by_status.entry(c.status).or_default() += 1;
+        e.totals.count += 1;
+        e.totals.bytes += c.meta.size;
+        e.totals.disk_usage += c.meta.disk_usage;
+    }
+    let mut ranked: Vec<ProblemDir<'_>> = dirs.into_values().collect();
+    ranked.sort_by(|a, b| {
+        (b.totals.count, b.totals.bytes)
+            .cmp(&(a.totals.count, a.totals.bytes))
+            .then_with(|| a.dir.cmp(b.dir))
+    });
+    ranked
+}
+
+/// The directory a cache is shown under: its source directory for `__pycache__` files.
+fn shown_dir(c: &CacheRecord) -> &Path {
+    let dir = c.path.parent().unwrap_or(Path::new("/"));
+    match dir.file_name() {
+        Some(n) if n == "__pycache__" => dir.parent().unwrap_or(dir),
+        _ => dir,
+    }
+}
+
+/// `scan --summary --json`.
+struct SummaryDoc<'a>(&'a ScanModel, &'a Origin);
+
+impl Serialize for SummaryDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let SummaryDoc(m, origin) = *self;
+        let ranked = problem_dirs(m);
+        let top: Vec<Finding<'_>> = ranked.iter().take(TOP_FINDINGS).map(Finding).collect();
+        let sources = m.modules.values().filter(|x| x.source_exists()).count();
+        let problems: u64 = Status::ALL
+            .iter()
+            .filter(|st| st.is_problem())
+            .map(|&st| m.summary.count(st))
+            .sum();
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("schema", &SCHEMA)?;
+        map.serialize_entry("kind", "summary")?;
+        map.serialize_entry("pycache", env!("CARGO_PKG_VERSION"))?;
+        map.serialize_entry("host", &origin.host)?;
+        map.serialize_entry("time", &origin.time)?;
+        map.serialize_entry("roots", &Paths(&m.roots))?;
+        map.serialize_entry("prefix", &m.prefix.as_deref().map(display_path))?;
+        map.serialize_entry("finished", &m.progress.finished)?;
+        map.serialize_entry("dirs", &m.progress.dirs)?;
+        map.serialize_entry("files", &m.progress.files)?;
+        map.serialize_entry("sources", &sources)?;
+        map.serialize_entry("total", &m.summary.total())?;
+        map.serialize_entry("problems", &problems)?;
+        map.serialize_entry("errors", &m.errors.len())?;
+        map.serialize_entry("by_status", &by_status(m))?;
+        map.serialize_entry("by_tag", &by_tag(m))?;
+        map.serialize_entry("problem_dirs", &ranked.len())?;
+        map.serialize_entry("top_findings", &top)?;
+        map.end()
+    }
+}
+
+struct Finding<'a>(&'a ProblemDir<'a>);
+
+impl Serialize for Finding<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("dir", &display_path(d.dir))?;
+        map.serialize_entry("caches", &d.totals.count)?;
+        map.serialize_entry("bytes", &d.totals.bytes)?;
+        let by: BTreeMap<&str, u64> = d.by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        map.serialize_entry("by_status", &by)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_times_are_rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_796_410_800), "2026-12-04T19:00:00Z");
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
+    }
+}
