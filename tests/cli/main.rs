@@ -10,5 +10,6 @@ mod imports;
 mod inspect;
 mod recompile;
 mod scan;
+mod schema;
 mod support;
 mod tui_pty;
