@@ -84,11 +84,12 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
     let root = display_path(&info.root);
     let prefix = display_path(&info.prefix);
     let mut text = format!(
-        "wrote the demo project to {root} ({} files)\n\
+        "wrote the demo project to {root} ({} files and its {} marker)\n\
          its PYTHONPYCACHEPREFIX tree is {prefix}\n\
          explore it with: pycache {root} --pycache-prefix {prefix}\n\
          scan it again with: pycache scan {root} --pycache-prefix {prefix}\n\n",
-        info.files
+        info.files,
+        pycache::demo::MARKER
     );
     let color = super::color_enabled(false);
     text.push_str(&summary(&model, color));
