@@ -199,8 +199,9 @@ fn explore(mut app: App, scan: Option<ScanOptions>) -> Result<ExitCode> {
 /// frame follows at least every ~100 ms during a large scan and keys are not kept waiting.
 const SCAN_BUDGET: Duration = Duration::from_millis(40);
 
-/// Most caches merged into one model update: big enough that the per-update work (the
-/// tree's refresh) is paid rarely, small enough that one update fits in the budget.
+/// Most caches merged into one model update. Within it, the merge is sized so one update
+/// fits what is left of the budget, by the time updates took per cache so far: the
+/// per-update work (the tree's refresh) is paid rarely, and one update never holds a frame.
 const MERGE_CACHES: usize = 8192;
 
 /// Scan output received but not yet applied, in order, with its generation.
@@ -209,6 +210,8 @@ struct PendingScan {
     events: VecDeque<(u64, ScanEvent)>,
     /// The scanner thread of the current generation ended (cleanly) after these events.
     ended: bool,
+    /// Seconds one cache took to apply, smoothed over the updates so far.
+    secs_per_cache: f64,
 }
 
 impl PendingScan {
@@ -229,7 +232,15 @@ impl PendingScan {
                 app.on_scan(ev);
                 continue;
             };
-            while batch.caches.len() < MERGE_CACHES
+            let left = budget.saturating_sub(start.elapsed()).as_secs_f64();
+            // Before the first update, a guess: 50 µs a cache.
+            let per = if self.secs_per_cache > 0.0 {
+                self.secs_per_cache
+            } else {
+                5e-5
+            };
+            let fits = (left / per) as usize;
+            while batch.caches.len() < fits.clamp(64, MERGE_CACHES)
                 && let Some((g2, ScanEvent::Batch(_))) = self.events.front()
                 && *g2 == generation
             {
@@ -242,7 +253,17 @@ impl PendingScan {
                     batch.files_seen += next.files_seen;
                 }
             }
+            let n = batch.caches.len();
+            let t = Instant::now();
             app.on_scan(ScanEvent::Batch(batch));
+            if n > 0 {
+                let per = t.elapsed().as_secs_f64() / n as f64;
+                self.secs_per_cache = if self.secs_per_cache == 0.0 {
+                    per
+                } else {
+                    (self.secs_per_cache + per) / 2.0
+                };
+            }
         }
         applied
     }
