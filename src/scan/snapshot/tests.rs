@@ -1,4 +1,6 @@
 use super::*;
+use crate::pyc::{Invalidation, Location, PyVersion, Status, Verdict};
+use crate::scan::record::{CacheRecord, FileMeta, SourceRecord};
 use std::io::Write;
 
 fn model() -> ScanModel {
