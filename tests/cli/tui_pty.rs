@@ -284,21 +284,26 @@ fn the_demo_opens_in_the_explorer_and_its_orphans_can_be_found_read_and_cleaned(
     assert!(!s.left_in_alternate_screen());
 }
 
-#[test]
-fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    project(&app);
-    let snapshot = dir.path().join("scan.json");
+/// Writes the test project into `app` and returns its `scan --json`.
+fn project_snapshot(app: &Path) -> Vec<u8> {
+    std::fs::create_dir(app).unwrap();
+    project(app);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pycache"))
         .args(["scan", "--json"])
-        .arg(&app)
+        .arg(app)
         .env_remove("PYTHONPYCACHEPREFIX")
         .output()
         .unwrap();
     assert!(out.status.success());
-    std::fs::write(&snapshot, &out.stdout).unwrap();
+    out.stdout
+}
+
+#[test]
+fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    let snapshot = dir.path().join("scan.json");
+    std::fs::write(&snapshot, project_snapshot(&app)).unwrap();
     // Even a snapshot whose project is gone opens: nothing is read from this disk.
     std::fs::remove_dir_all(&app).unwrap();
     let mut s = Session::start(&["--from", snapshot.to_str().unwrap()]);
@@ -322,24 +327,15 @@ fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
 #[test]
 fn a_snapshot_reads_the_same_from_a_file_stdin_gzip_and_zstd() {
     let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    project(&app);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pycache"))
-        .args(["scan", "--json"])
-        .arg(&app)
-        .env_remove("PYTHONPYCACHEPREFIX")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let json = project_snapshot(&dir.path().join("app"));
     let plain = dir.path().join("scan.json");
-    std::fs::write(&plain, &out.stdout).unwrap();
+    std::fs::write(&plain, &json).unwrap();
     let gz = dir.path().join("scan.json.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(&out.stdout).unwrap();
+    enc.write_all(&json).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
     let zst = dir.path().join("scan.json.zst");
-    std::fs::write(&zst, zstd::encode_all(out.stdout.as_slice(), 3).unwrap()).unwrap();
+    std::fs::write(&zst, zstd::encode_all(json.as_slice(), 3).unwrap()).unwrap();
     // The screen of each, but for the tree's title, which names the file.
     let screen_of = |mut s: Session| {
         s.wait_for("snapshot of");
