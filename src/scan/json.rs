@@ -94,8 +94,8 @@ pub struct Snapshot<'a> {
     /// Per directory: the dotted package its modules are named under, when one is.
     packages: Vec<Option<&'a str>>,
     dir_index: HashMap<&'a [u8], usize>,
-    /// (directory, source's directory, record), in output order.
-    caches: Vec<(usize, Option<usize>, &'a CacheRecord)>,
+    /// (directory, name, source's directory, record), in output order.
+    caches: Vec<(usize, &'a [u8], Option<usize>, &'a CacheRecord)>,
 }
 
 impl<'a> Snapshot<'a> {
@@ -154,7 +154,7 @@ impl<'a> Snapshot<'a> {
                 *slot = package_of(module, source);
             }
         }
-        let mut caches: Vec<(usize, Option<usize>, &CacheRecord)> = model
+        let mut caches: Vec<(usize, &[u8], Option<usize>, &CacheRecord)> = model
             .caches
             .iter()
             .map(|c| {
@@ -163,11 +163,11 @@ impl<'a> Snapshot<'a> {
                     .source
                     .as_deref()
                     .and_then(|s| dir_index.get(parent(s)).copied());
-                (dir, source_dir, c)
+                (dir, name_bytes(&c.path), source_dir, c)
             })
             .collect();
         // By (directory, name): the key is cheap to compare, the paths are not.
-        caches.sort_unstable_by_key(|&(dir, _, c)| (dir, name_bytes(&c.path)));
+        caches.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Self {
             model,
             origin,
@@ -369,7 +369,7 @@ impl Serialize for CacheRows<'_, '_> {
         s.collect_seq(
             snap.caches
                 .iter()
-                .map(|&(dir, source_dir, c)| CacheRow(snap, dir, source_dir, c)),
+                .map(|&(dir, _, source_dir, c)| CacheRow(snap, dir, source_dir, c)),
         )
     }
 }

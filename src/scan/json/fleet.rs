@@ -71,7 +71,7 @@ impl ScanModel {
             time: String::new(),
         };
         let snap = Snapshot::new(self, &origin);
-        for &(_, _, c) in &snap.caches {
+        for &(_, _, _, c) in &snap.caches {
             write_value(out, &CacheObject(c), false)?;
         }
         Ok(())
