@@ -13,7 +13,7 @@ mod fleet;
 
 pub use fleet::{Origin, ProblemDir, TOP_FINDINGS, problem_dirs, rfc3339_utc};
 
-use super::model::{SCHEMA, ScanModel, Totals};
+use super::model::{Module, SCHEMA, ScanModel, Totals};
 use super::record::{CacheRecord, FileMeta, display_path};
 use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
 use serde::{Serialize, Serializer};
@@ -90,12 +90,31 @@ pub fn write_value<W: Write, T: Serialize + ?Sized>(
 pub struct Snapshot<'a> {
     model: &'a ScanModel,
     origin: &'a Origin,
-    dirs: Vec<(&'a Path, Option<usize>, &'a Path)>,
+    dirs: Vec<(Option<usize>, &'a Path)>,
     /// Per directory: the dotted package its modules are named under, when one is.
     packages: Vec<Option<&'a str>>,
-    dir_index: HashMap<&'a [u8], usize>,
+    /// (directory, module) of every module whose source exists, in module order.
+    sources: Vec<(usize, &'a Module)>,
     /// (directory, name, source's directory, record), in output order.
     caches: Vec<(usize, &'a [u8], Option<usize>, &'a CacheRecord)>,
+}
+
+/// Directories numbered as they are met, one hash lookup each time a record names one.
+#[derive(Default)]
+struct DirIds<'a> {
+    ids: HashMap<&'a [u8], usize>,
+    paths: Vec<&'a [u8]>,
+}
+
+impl<'a> DirIds<'a> {
+    fn id(&mut self, dir: &'a [u8]) -> usize {
+        let next = self.paths.len();
+        let id = *self.ids.entry(dir).or_insert(next);
+        if id == next {
+            self.paths.push(dir);
+        }
+        id
+    }
 }
 
 impl<'a> Snapshot<'a> {
@@ -104,68 +123,58 @@ impl<'a> Snapshot<'a> {
     pub fn new(model: &'a ScanModel, origin: &'a Origin) -> Self {
         let mut bases: Vec<&Path> = model.roots.iter().map(|r| r.as_path()).collect();
         bases.extend(model.prefix.as_deref());
-        let mut dir_paths: Vec<&Path> = Vec::new();
-        {
-            let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
-            let mut note = |p: &'a [u8]| {
-                if seen.insert(p) {
-                    dir_paths.push(Path::new(OsStr::from_bytes(p)));
-                }
-            };
-            for c in &model.caches {
-                note(parent(&c.path));
-                if let Some(s) = &c.source {
-                    note(parent(s));
-                }
-            }
-            for m in model.modules.values().filter(|m| m.source_exists()) {
-                note(parent(&m.source));
-            }
-        }
-        dir_paths.sort_unstable();
-        let dirs: Vec<(&Path, Option<usize>, &Path)> = dir_paths
-            .iter()
-            .map(|&d| {
-                let (base, rel) = split_base(&bases, d);
-                (d, base, rel)
-            })
-            .collect();
-        let dir_index: HashMap<&[u8], usize> = dirs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.0.as_os_str().as_bytes(), i))
-            .collect();
-        // A directory's package, from the first module that names one; rows whose module
-        // is that package + their stem then leave the module out (null).
-        let mut packages: Vec<Option<&str>> = vec![None; dirs.len()];
-        let sources = model.modules.values().filter(|m| m.source_exists());
-        let named = sources
-            .map(|m| (m.source.as_path(), m.name.as_str()))
-            .chain(
-                model
-                    .caches
-                    .iter()
-                    .filter_map(|c| Some((c.source.as_deref()?, c.module.as_str()))),
-            );
-        for (source, module) in named {
-            if let Some(&d) = dir_index.get(parent(source))
-                && let Some(slot @ None) = packages.get_mut(d)
-            {
-                *slot = package_of(module, source);
-            }
-        }
+        // Number directories as met, then renumber them in sorted order: each record's
+        // directories are hashed once (hashing was most of what the snapshot cost).
+        let mut ids = DirIds::default();
         let mut caches: Vec<(usize, &[u8], Option<usize>, &CacheRecord)> = model
             .caches
             .iter()
             .map(|c| {
-                let dir = dir_index.get(parent(&c.path)).copied().unwrap_or(0);
-                let source_dir = c
-                    .source
-                    .as_deref()
-                    .and_then(|s| dir_index.get(parent(s)).copied());
+                let dir = ids.id(parent(&c.path));
+                let source_dir = c.source.as_deref().map(|s| ids.id(parent(s)));
                 (dir, name_bytes(&c.path), source_dir, c)
             })
             .collect();
+        let mut sources: Vec<(usize, &Module)> = model
+            .modules
+            .values()
+            .filter(|m| m.source_exists())
+            .map(|m| (ids.id(parent(&m.source)), m))
+            .collect();
+        // Byte order: as deterministic as path order, and a memcmp rather than a walk over
+        // components.
+        let mut order: Vec<usize> = (0..ids.paths.len()).collect();
+        order.sort_unstable_by(|&a, &b| ids.paths[a].cmp(ids.paths[b]));
+        let mut rank = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new;
+        }
+        let dirs: Vec<(Option<usize>, &Path)> = order
+            .iter()
+            .map(|&old| split_base(&bases, Path::new(OsStr::from_bytes(ids.paths[old]))))
+            .collect();
+        for c in &mut caches {
+            c.0 = rank[c.0];
+            c.2 = c.2.map(|d| rank[d]);
+        }
+        for s in &mut sources {
+            s.0 = rank[s.0];
+        }
+        // A directory's package, from the first module that names one; rows whose module
+        // is that package + their stem then leave the module out (null).
+        let mut packages: Vec<Option<&str>> = vec![None; dirs.len()];
+        let named =
+            sources
+                .iter()
+                .map(|&(d, m)| (d, m.source.as_path(), m.name.as_str()))
+                .chain(caches.iter().filter_map(|&(_, _, sd, c)| {
+                    Some((sd?, c.source.as_deref()?, c.module.as_str()))
+                }));
+        for (d, source, module) in named {
+            if let Some(slot @ None) = packages.get_mut(d) {
+                *slot = package_of(module, source);
+            }
+        }
         // By (directory, name): the key is cheap to compare, the paths are not.
         caches.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Self {
@@ -173,13 +182,9 @@ impl<'a> Snapshot<'a> {
             origin,
             dirs,
             packages,
-            dir_index,
+            sources,
             caches,
         }
-    }
-
-    fn dir_of(&self, path: &Path) -> Option<usize> {
-        self.dir_index.get(parent(path)).copied()
     }
 
     /// The module as a row writes it: None when the package of the source's directory and
@@ -323,7 +328,7 @@ struct DirRows<'a, 'b>(&'b Snapshot<'a>);
 impl Serialize for DirRows<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.dirs.len()))?;
-        for ((_, base, rel), package) in self.0.dirs.iter().zip(&self.0.packages) {
+        for ((base, rel), package) in self.0.dirs.iter().zip(&self.0.packages) {
             seq.serialize_element(&(base, display_path(rel), package))?;
         }
         seq.end()
@@ -335,26 +340,25 @@ struct SourceRows<'a, 'b>(&'b Snapshot<'a>);
 impl Serialize for SourceRows<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let snap = self.0;
-        let mut seq = s.serialize_seq(None)?;
-        for m in snap.model.modules.values() {
+        let mut seq = s.serialize_seq(Some(snap.sources.len()))?;
+        for &(dir, m) in &snap.sources {
             if let Some(meta) = &m.source_meta {
-                seq.serialize_element(&SourceRow(snap, m, meta))?;
+                seq.serialize_element(&SourceRow(snap, dir, m, meta))?;
             }
         }
         seq.end()
     }
 }
 
-struct SourceRow<'a, 'b>(&'b Snapshot<'a>, &'b super::model::Module, &'b FileMeta);
+struct SourceRow<'a, 'b>(&'b Snapshot<'a>, usize, &'b Module, &'b FileMeta);
 
 impl Serialize for SourceRow<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let SourceRow(snap, m, meta) = *self;
+        let SourceRow(snap, dir, m, meta) = *self;
         let mut t = s.serialize_tuple(SOURCE_COLUMNS.len())?;
-        let dir = snap.dir_of(&m.source);
         t.serialize_element(&dir)?;
         t.serialize_element(&Name(&m.source))?;
-        t.serialize_element(&snap.module_cell(&m.name, Some(&m.source), dir))?;
+        t.serialize_element(&snap.module_cell(&m.name, Some(&m.source), Some(dir)))?;
         t.serialize_element(&m.is_package)?;
         meta_cells(&mut t, meta)?;
         t.end()
