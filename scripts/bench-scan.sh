@@ -5,16 +5,17 @@
 # files, 62k .pyc; the first build takes ~7 min and downloads ~52 MB of pinned wheels from
 # PyPI, later runs reuse it in ~2 s), then, from one run, prints the wall time of:
 #   pycache scan ROOT --pycache-prefix PREFIX   (release build; full scan, model and summary)
+#   pycache scan ... --json > FILE              (the same, writing the snapshot)
 #   find ROOT -name '*.pyc'                     (walking alone)
 #   pycscan -t 2 / -t 2 -s                      (shared/bench/pycscan.c, cc -O2 -pthread: the
 #                                                fewest syscalls giving the same verdicts; -s
 #                                                also stats every pyc, as pycache does)
 #   peer_scan.py ROOT --prefix PREFIX           (what a user would write in Python)
 # as ratios to pycache, pycache's peak memory (/usr/bin/time -v), and a correctness check:
-# every verdict of `pycache scan --json` against the corpus manifest.
+# every verdict of `pycache scan --jsonl` against the corpus manifest.
 #
 # Targets: pycache <= 1.25x pycscan -t 2 -s; >= 5x faster than peer_scan.py; < 64 MiB peak.
-# Times are medians of RUNS (default 5) runs after one warm-up run, page cache hot; CPU time
+# Times are medians of RUNS (default 5) interleaved rounds after one warm-up run, page cache hot; CPU time
 # (user + system, from wait4) is printed too, as it is steadier than wall time on a busy box.
 #
 # CORPUS_DIR defaults to $PYCACHE_CORPUS, else .corpus/large in the project (gitignored).
@@ -52,6 +53,7 @@ runs, peer_runs, root, prefix, pycache, pycscan, peer = sys.argv[1:]
 runs, peer_runs = int(runs), int(peer_runs)
 tools = [
     ("pycache scan (release)", [pycache, "scan", root, "--pycache-prefix", prefix], runs),
+    ("pycache scan --json > file", [pycache, "scan", root, "--pycache-prefix", prefix, "--json"], runs),
     ("find ROOT -name '*.pyc'", ["find", root, "-name", "*.pyc"], runs),
     ("pycscan -t 2", [pycscan, "-t", "2", "-P", prefix, root], runs),
     ("pycscan -t 2 -s", [pycscan, "-t", "2", "-s", "-P", prefix, root], runs),
@@ -60,23 +62,32 @@ tools = [
 env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
 
 def run(cmd):
-    """Wall and CPU (user + system) seconds of one run."""
+    """Wall and CPU (user + system) seconds of one run; --json output goes to a file."""
+    out = open(os.path.join(os.path.dirname(pycscan), "bench-scan.json"), "wb") if "--json" in cmd else subprocess.DEVNULL
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
     if status != 0:
         sys.exit(f"bench-scan: {cmd[0]} failed (status {status})")
     return wall, usage.ru_utime + usage.ru_stime
 
-times = {}
-for name, cmd, n in tools:
+# Interleaved: round by round, every tool once, so load changes on a shared machine hit
+# every tool alike instead of whichever ran in that block.
+samples = {name: [] for name, _, _ in tools}
+for _, cmd, _ in tools:
     run(cmd)  # warm-up: page cache and dentries hot
-    samples = [run(cmd) for _ in range(n)]
-    walls, cpus = [w for w, _ in samples], [c for _, c in samples]
+for r in range(max(n for _, _, n in tools)):
+    for name, cmd, n in tools:
+        if r < n:
+            samples[name].append(run(cmd))
+times = {}
+for name, _, _ in tools:
+    walls, cpus = [w for w, _ in samples[name]], [c for _, c in samples[name]]
     times[name] = (statistics.median(walls), min(walls), statistics.median(cpus))
 ours, ours_cpu = times["pycache scan (release)"][0], times["pycache scan (release)"][2]
-print(f"corpus {root}: {runs} runs each after a warm-up (peer_scan.py: {peer_runs}), "
+json_cpu = times["pycache scan --json > file"][2]
+print(f"corpus {root}: {runs} interleaved rounds after a warm-up (peer_scan.py: {peer_runs}), "
       f"page cache hot, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
 print(f"  {'tool':<26}{'wall s':>8}{'min s':>7}{'cpu s':>7}   pycache/tool: wall   cpu")
 for name, (med, low, cpu) in times.items():
@@ -86,6 +97,7 @@ peer_t = times["peer_scan.py (Python)"][0]
 print(f"  vs the limit (pycscan -t 2 -s): {ours / limit:.2f}x wall, {ours_cpu / limit_cpu:.2f}x cpu "
       f"(target <= 1.25x)")
 print(f"  vs peer_scan.py: pycache is {peer_t / ours:.1f}x faster (target >= 5x)")
+print(f"  scan --json CPU vs the text scan: {json_cpu / ours_cpu:.2f}x (target <= 1.15x)")
 PYEOF
 
 /usr/bin/time -v "$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" >/dev/null 2>"$OUT/time-v.txt"
@@ -93,8 +105,8 @@ awk -F: '/Maximum resident set size/ { kib = $2 + 0;
   printf "  pycache peak memory: %.1f MiB (target < 64 MiB)\n", kib / 1024 }' "$OUT/time-v.txt"
 
 echo "== verdicts against $CORPUS/.corpus/manifest.tsv" >&2
-"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --json >"$OUT/scan.json"
-"$PY" - "$CORPUS" "$OUT/scan.json" <<'PYEOF'
+"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --jsonl >"$OUT/scan.jsonl"
+"$PY" - "$CORPUS" "$OUT/scan.jsonl" <<'PYEOF'
 import json, os, sys
 root, scan = sys.argv[1:]
 want = {}
@@ -104,8 +116,8 @@ with open(os.path.join(root, ".corpus", "manifest.tsv"), encoding="utf-8", error
             r = line.rstrip("\n").split("\t")
             want[r[0]] = dict(status=r[1], tag=r[2], opt=r[3], mode=r[4], location=r[5])
 with open(scan, encoding="utf-8") as f:
-    doc = json.load(f)
-got = {os.path.relpath(c["path"], root): c for c in doc["caches"]}
+    caches = [json.loads(line) for line in f]
+got = {os.path.relpath(c["path"], root): c for c in caches}
 bad, shadowed = [], 0
 for path in sorted(set(want) | set(got)):
     w, g = want.get(path), got.get(path)

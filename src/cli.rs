@@ -123,7 +123,7 @@ Examples:
   Why does my service recompile on every start?
     pycache doctor --unit myapp
   Remove the caches of the old interpreter:
-    pycache clean --tag cpython-311 /srv/app
+    pycache clean --tag cpython-311 --all /srv/app
   Inspect one file:
     pycache inspect /srv/app/__pycache__/models.cpython-313.pyc
 

@@ -6,10 +6,12 @@
 //! - [`walk`]: the scanner thread ([`spawn`], [`scan`]); `visit` reads one directory.
 //! - [`classify`]: the rules: names, source mapping, module names, one cache's record.
 //! - [`packages`]: regular and namespace packages, derived from the model.
+//! - [`json`]: the machine outputs (snapshot, one object per cache, summary), streamed.
 //! - [`snapshot`]: loading a saved `scan --json` for offline review.
 
 mod caches;
 pub mod classify;
+pub mod json;
 pub mod model;
 pub mod options;
 pub mod packages;

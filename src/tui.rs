@@ -32,11 +32,13 @@ use crate::cli::path_arg::PathArg;
 use app::{App, CodeView, Effect, Options};
 use color_eyre::eyre::{Result, bail, eyre};
 use event::Event;
-use pycache::scan::{ScanModel, ScanOptions};
+use pycache::scan::{ScanEvent, ScanModel, ScanOptions};
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
 
 /// What to explore and how to draw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +64,9 @@ pub struct Args {
     /// Directory to explore [default: the current directory]
     #[arg(value_parser = PathArg, value_name = "PATH")]
     pub path: Option<PathBuf>,
-    /// Open a saved 'pycache scan --json' instead of scanning: read-only, nothing is read
-    /// from this machine (no rescan, code, owners or import analysis)
+    /// Open a saved 'pycache scan --json' instead of scanning (gzip and zstd too; '-' reads
+    /// stdin): read-only, nothing is read from this machine (no rescan, code, owners or
+    /// import analysis)
     #[arg(
         value_parser = PathArg,
         long,
@@ -111,7 +114,10 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
             theme,
             read_only: true,
         };
-        need_terminal(&format!("jq .summary {}", file.display()))?;
+        // A snapshot piped in on stdin leaves the keys to the terminal (crossterm reads
+        // /dev/tty when stdin is not one).
+        let from_stdin = file.as_os_str() == "-";
+        need_terminal_for(&format!("jq .summary {}", file.display()), from_stdin)?;
         let app = App::from_snapshot(model, opts, file.display().to_string());
         return explore(app, None);
     }
@@ -124,28 +130,11 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
     })
 }
 
-/// The largest `scan --json` document read (a scan of a million caches is ~500 MiB).
-const SNAPSHOT_CAP: u64 = 1 << 30;
-
-/// Reads a `scan --json` document; the error is one line naming the file.
+/// Reads a `scan --json` document (plain, gzip or zstd; `-` is stdin); the error is one
+/// line naming the file.
 pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
-    let shown = file.display();
-    let text = pycache::fsread::read_string_capped(file, SNAPSHOT_CAP).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("no such file (make one with 'pycache scan DIR --json > {shown}')")
-            }
-            std::io::ErrorKind::IsADirectory => {
-                "it is a directory; give the file that 'pycache scan --json' wrote".to_string()
-            }
-            std::io::ErrorKind::InvalidData => {
-                "it is not UTF-8 text, so not a 'pycache scan --json' document".to_string()
-            }
-            _ => e.to_string(),
-        };
-        eyre!("cannot open snapshot {shown}: {why}")
-    })?;
-    pycache::scan::snapshot::load(&text).map_err(|e| eyre!("cannot open snapshot {shown}: {e}"))
+    pycache::scan::snapshot::open(file)
+        .map_err(|e| eyre!("cannot open snapshot {}: {e}", file.display()))
 }
 
 /// Opens the explorer on a directory and runs until the user quits.
@@ -175,7 +164,17 @@ pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
 
 /// Refuses to start without a terminal, naming a command that gives text instead.
 fn need_terminal(instead: &str) -> Result<()> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    need_terminal_for(instead, false)
+}
+
+/// [`need_terminal`], where keys may come from the controlling terminal rather than stdin.
+fn need_terminal_for(instead: &str, keys_from_tty: bool) -> Result<()> {
+    let keys = if keys_from_tty {
+        std::fs::File::open("/dev/tty").is_ok()
+    } else {
+        std::io::stdin().is_terminal()
+    };
+    if !std::io::stdout().is_terminal() || !keys {
         bail!("the explorer needs a terminal; for text output run '{instead}'");
     }
     Ok(())
@@ -191,7 +190,85 @@ fn explore(mut app: App, scan: Option<ScanOptions>) -> Result<ExitCode> {
     let result = event_loop(&mut term, &mut app, &tx, &rx, scan.as_ref());
     signals.close();
     drop(guard);
+    // The process ends now: freeing a large model (and queued scan output) record by
+    // record only delays the exit, as in the CLI.
+    std::mem::forget(app);
+    std::mem::forget(rx);
     result
+}
+
+/// Scan output is applied for at most this long before the screen is drawn again, so a
+/// frame follows at least every ~100 ms during a large scan and keys are not kept waiting.
+const SCAN_BUDGET: Duration = Duration::from_millis(40);
+
+/// Most caches merged into one model update. Within it, the merge is sized so one update
+/// fits what is left of the budget, by the time updates took per cache so far: the
+/// per-update work (the tree's refresh) is paid rarely, and one update never holds a frame.
+const MERGE_CACHES: usize = 8192;
+
+/// Scan output received but not yet applied, in order, with its generation.
+#[derive(Default)]
+struct PendingScan {
+    events: VecDeque<(u64, ScanEvent)>,
+    /// The scanner thread of the current generation ended (cleanly) after these events.
+    ended: bool,
+    /// Seconds one cache took to apply, smoothed over the updates so far.
+    secs_per_cache: f64,
+}
+
+impl PendingScan {
+    /// Applies queued events of `generation` until `budget` is spent, merging consecutive
+    /// batches; returns true when something was applied.
+    fn apply(&mut self, app: &mut App, generation: u64, budget: Duration) -> bool {
+        let start = Instant::now();
+        let mut applied = false;
+        while start.elapsed() < budget {
+            let Some((g, ev)) = self.events.pop_front() else {
+                break;
+            };
+            if g != generation {
+                continue;
+            }
+            applied = true;
+            let ScanEvent::Batch(mut batch) = ev else {
+                app.on_scan(ev);
+                continue;
+            };
+            let left = budget.saturating_sub(start.elapsed()).as_secs_f64();
+            // Before the first update, a guess: 50 µs a cache.
+            let per = if self.secs_per_cache > 0.0 {
+                self.secs_per_cache
+            } else {
+                5e-5
+            };
+            let fits = (left / per) as usize;
+            while batch.caches.len() < fits.clamp(64, MERGE_CACHES)
+                && let Some((g2, ScanEvent::Batch(_))) = self.events.front()
+                && *g2 == generation
+            {
+                if let Some((_, ScanEvent::Batch(next))) = self.events.pop_front() {
+                    let next = *next;
+                    batch.sources.extend(next.sources);
+                    batch.caches.extend(next.caches);
+                    batch.errors.extend(next.errors);
+                    batch.dirs_seen += next.dirs_seen;
+                    batch.files_seen += next.files_seen;
+                }
+            }
+            let n = batch.caches.len();
+            let t = Instant::now();
+            app.on_scan(ScanEvent::Batch(batch));
+            if n > 0 {
+                let per = t.elapsed().as_secs_f64() / n as f64;
+                self.secs_per_cache = if self.secs_per_cache == 0.0 {
+                    per
+                } else {
+                    (self.secs_per_cache + per) / 2.0
+                };
+            }
+        }
+        applied
+    }
 }
 
 /// The event loop: draw, wait for an event, drain the rest, act, draw again.
@@ -209,11 +286,19 @@ fn event_loop(
         start_scan(opts, generation, tx)?;
     }
     term.draw(|f| ui::draw(app, f))?;
+    // The loop drains the channel (cheap: scan output is only queued), answers keys, then
+    // applies scan output for a time budget and draws: workers that outpace the model
+    // never keep the screen or a key waiting.
+    let mut pending = PendingScan::default();
     loop {
-        let first = rx.recv().map_err(|_| eyre!("every event source stopped"))?;
+        let first = if pending.events.is_empty() {
+            Some(rx.recv().map_err(|_| eyre!("every event source stopped"))?)
+        } else {
+            None
+        };
         let mut redraw = false;
         let mut exit = None;
-        for ev in std::iter::once(first).chain(rx.try_iter()) {
+        for ev in first.into_iter().chain(rx.try_iter()) {
             match ev {
                 Event::Key(k) => {
                     if let Some(action) = keymap::action_for(&k, &app.contexts()) {
@@ -226,18 +311,13 @@ fn event_loop(
                     redraw = true;
                 }
                 Event::Tick => redraw |= app.on_tick(),
-                Event::Scan(g, ev) if g == generation => {
-                    app.on_scan(ev);
-                    redraw = true;
-                }
+                Event::Scan(g, ev) if g == generation => pending.events.push_back((g, ev)),
                 Event::Scan(..) => {}
                 Event::ScanEnded(g, why) if g == generation => {
                     if let Some(why) = why {
                         bail!("the scanner crashed: {why}");
                     }
-                    if !app.model.progress.finished {
-                        bail!("the scanner stopped before the end of the scan");
-                    }
+                    pending.ended = true;
                 }
                 Event::ScanEnded(..) => {}
                 Event::Work(w) => {
@@ -268,6 +348,13 @@ fn event_loop(
                 Event::InputError(e) => bail!("cannot read the terminal: {e}"),
             }
         }
+        redraw |= pending.apply(app, generation, SCAN_BUDGET);
+        if pending.ended && pending.events.is_empty() {
+            pending.ended = false;
+            if !app.model.progress.finished {
+                bail!("the scanner stopped before the end of the scan");
+            }
+        }
         for effect in app.take_effects() {
             if effect == Effect::Suspend {
                 terminal::suspend(term)?;
@@ -282,6 +369,7 @@ fn event_loop(
                 Effect::Suspend => {}
                 Effect::Rescan => {
                     generation += 1;
+                    pending = PendingScan::default();
                     start_scan(scan_opts, generation, tx)?;
                 }
                 Effect::LoadCode(path) => load_code(path, tx.clone()),

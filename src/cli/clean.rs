@@ -192,6 +192,9 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         follow_symlinks: false,
         one_file_system: false,
         json: false,
+        pretty: false,
+        summary: false,
+        jsonl: false,
         check: false,
         header_only: false,
         check_hash_based_pycs: Default::default(),
@@ -302,7 +305,10 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
         match plan {
             Some(p) => print_json(p, Some(report), false)?,
             None => print_quietly(
-                &(serde_json::to_string_pretty(&serde_json::json!({ "report": report }))? + "\n"),
+                &(serde_json::to_string_pretty(&serde_json::json!({
+                    "schema": pycache::scan::SCHEMA,
+                    "report": report,
+                }))? + "\n"),
             )?,
         }
     } else {
@@ -319,7 +325,12 @@ fn finish(plan: Option<&Plan>, report: &Report, json: bool) -> Result<ExitCode> 
 }
 
 fn print_json(plan: &Plan, report: Option<&Report>, dry_run: bool) -> Result<()> {
-    let doc = serde_json::json!({ "dry_run": dry_run, "plan": plan, "report": report });
+    let doc = serde_json::json!({
+        "schema": pycache::scan::SCHEMA,
+        "dry_run": dry_run,
+        "plan": plan,
+        "report": report,
+    });
     print_quietly(&(serde_json::to_string_pretty(&doc)? + "\n"))
 }
 

@@ -80,19 +80,19 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
     let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
     let model = scan_with_progress(opts)?;
     if args.json {
-        let mut s = serde_json::to_string_pretty(&model.to_json())?;
-        s.push('\n');
-        print_quietly(&s)?;
+        let origin = pycache::scan::json::Origin::here_and_now();
+        super::scan::write_quietly(|out| model.write_snapshot(out, &origin, false))?;
         return Ok(ExitCode::SUCCESS);
     }
     let root = display_path(&info.root);
     let prefix = display_path(&info.prefix);
     let mut text = format!(
-        "wrote the demo project to {root} ({} files)\n\
+        "wrote the demo project to {root} ({} files and its {} marker)\n\
          its PYTHONPYCACHEPREFIX tree is {prefix}\n\
          explore it with: pycache {root} --pycache-prefix {prefix}\n\
          scan it again with: pycache scan {root} --pycache-prefix {prefix}\n\n",
-        info.files
+        info.files,
+        pycache::demo::MARKER
     );
     let color = super::color_enabled(false);
     text.push_str(&summary(&model, color));

@@ -169,11 +169,29 @@ fn to_json(r: &Report) -> serde_json::Value {
         // Only the interpreter's own variables: service environments hold secrets.
         ctx.insert("env".into(), python_env.into());
     }
-    serde_json::json!({
-        "schema": 2,
+    let mut doc = serde_json::json!({
+        "schema": pycache::scan::SCHEMA,
+        "kind": "doctor",
         "per_start_ms": r.per_start_ms(),
         "costs_every_start": r.costs_every_start(),
         "needs_action": r.needs_action(),
         "report": v,
-    })
+    });
+    no_negative_zero(&mut doc);
+    doc
+}
+
+/// Rewrites `-0.0` (a rounded tiny negative difference) as `0.0`: a cost is never
+/// negative, and `-0.0` surprises every reader.
+fn no_negative_zero(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n)
+            if n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()) =>
+        {
+            *v = serde_json::json!(0.0);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(no_negative_zero),
+        serde_json::Value::Object(map) => map.values_mut().for_each(no_negative_zero),
+        _ => {}
+    }
 }

@@ -100,6 +100,8 @@ fn parse_python(text: &str) -> std::result::Result<PyVersion, String> {
 /// The `--json` document: the graph plus its findings.
 #[derive(Serialize)]
 struct Report<'a> {
+    schema: u32,
+    kind: &'static str,
     #[serde(flatten)]
     graph: &'a ImportGraph,
     cache_tag: String,
@@ -136,6 +138,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let text = if args.json {
         let report = Report {
+            schema: pycache::scan::SCHEMA,
+            kind: "imports",
             graph: &graph,
             cache_tag: pycache::imports::findings::cache_tag(&graph),
             pycache_prefix: prefix.map(|p| pycache::text::path_text(&p)),

@@ -89,11 +89,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     if args.json {
-        let mut text = serde_json::to_string_pretty(&reports)?;
+        let docs: Vec<Doc<'_>> = reports
+            .iter()
+            .map(|report| Doc {
+                schema: pycache::scan::SCHEMA,
+                kind: "inspect",
+                report,
+            })
+            .collect();
+        let mut text = serde_json::to_string_pretty(&docs)?;
         text.push('\n');
         write_quietly(&mut stdout, text.as_bytes())?;
     }
     Ok(exit(failed, findings))
+}
+
+/// One element of `inspect --json`: the report with the version every document carries.
+#[derive(serde::Serialize)]
+struct Doc<'a> {
+    schema: u32,
+    kind: &'static str,
+    #[serde(flatten)]
+    report: &'a report::Report,
 }
 
 fn exit(failed: bool, findings: bool) -> ExitCode {

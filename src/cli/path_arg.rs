@@ -35,6 +35,10 @@ impl TypedValueParser for PathArg {
                 format!("{name} is empty; give a path ('.' for the current directory)"),
             ));
         }
+        // `-` is standard input (`--from -`), not a file in the current directory.
+        if value == "-" {
+            return Ok(PathBuf::from("-"));
+        }
         pycache::paths::normalize(Path::new(value)).map_err(|e| {
             let text = e.to_string();
             let why = text

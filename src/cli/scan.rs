@@ -8,7 +8,8 @@
 use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, bail};
 use pycache::pyc::Status;
-use pycache::scan::{CacheRecord, ScanEvent, ScanModel, ScanOptions, Totals, display_path};
+use pycache::scan::json::{Origin, problem_dirs};
+use pycache::scan::{ScanEvent, ScanModel, ScanOptions, display_path};
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,12 @@ Examples:
   Save a snapshot, then review it elsewhere in the explorer (read-only):
     pycache scan /srv/app --json > app-scan.json
     pycache --from app-scan.json
+  The same over ssh, compressed (--from reads gzip and zstd, and '-' is stdin):
+    ssh web1 pycache scan /srv/app --json | gzip > web1.json.gz
+    ssh web1 pycache scan /srv/app --json | pycache --from -
+  One line per host for a fleet, and one object per cache for jq:
+    pycache scan /srv/app --summary --json
+    pycache scan /srv/app --jsonl | jq -r 'select(.status == \"stale\") | .path'
 
 A progress line (counts and rate) is drawn on stderr when it is a terminal.
 
@@ -54,9 +61,20 @@ pub struct Args {
     /// Do not descend into other filesystems.
     #[arg(long, help_heading = WHAT)]
     pub one_file_system: bool,
-    /// Print the scan model as JSON (open it later with 'pycache --from FILE').
+    /// Print the scan as a JSON snapshot, compact (open it later with 'pycache --from FILE';
+    /// layout in docs/json.md).
     #[arg(long, help_heading = super::OUTPUT)]
     pub json: bool,
+    /// Indent the JSON (bigger; for reading it yourself).
+    #[arg(long, requires = "json", help_heading = super::OUTPUT)]
+    pub pretty: bool,
+    /// With --json: print one small summary object instead of the snapshot (host, version,
+    /// time, counts by verdict and tag, top findings), for fleets.
+    #[arg(long, requires = "json", help_heading = super::OUTPUT)]
+    pub summary: bool,
+    /// Print one JSON object per cache per line, for pipelines (jq, grep).
+    #[arg(long, conflicts_with = "json", help_heading = super::OUTPUT)]
+    pub jsonl: bool,
     /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
     #[arg(long, help_heading = super::OUTPUT)]
     pub check: bool,
@@ -82,22 +100,23 @@ pub const HEADER_ONLY_NOTE: &str =
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = options(&args)?;
     let model = scan_with_progress(opts)?;
-    let text = if args.json {
-        let mut json = model.to_json();
-        json["header_only"] = serde_json::Value::Bool(args.header_only);
-        let mut s = serde_json::to_string_pretty(&json)?;
-        s.push('\n');
-        s
+    let origin = Origin::here_and_now();
+    if args.summary {
+        write_quietly(|out| model.write_summary(out, &origin, args.pretty))?;
+    } else if args.json {
+        write_quietly(|out| model.write_snapshot(out, &origin, args.pretty))?;
+    } else if args.jsonl {
+        write_quietly(|out| model.write_jsonl(out))?;
     } else if args.header_only {
         let text = summary(&model, super::color_enabled(false));
-        match text.split_once('\n') {
+        let text = match text.split_once('\n') {
             Some((first, rest)) => format!("{first}\n  {HEADER_ONLY_NOTE}{rest}"),
             None => text,
-        }
+        };
+        print_quietly(&text)?;
     } else {
-        summary(&model, super::color_enabled(false))
-    };
-    print_quietly(&text)?;
+        print_quietly(&summary(&model, super::color_enabled(false)))?;
+    }
     let code = if warn_skipped(&model, "the scan") {
         ExitCode::from(2)
     } else if args.check && model.has_problems() {
@@ -314,6 +333,18 @@ pub fn print_quietly(text: &str) -> Result<()> {
     }
 }
 
+/// Writes to stdout through a buffer as `write` produces the text; a closed pipe
+/// (`| head`) ends the output quietly.
+pub fn write_quietly(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// The human summary: totals by verdict and by tag, the worst directories, the errors.
 /// `color` paints the verdict words.
 pub fn summary(model: &ScanModel, color: bool) -> String {
@@ -415,42 +446,26 @@ fn by_tag(model: &ScanModel, s: &mut String) {
     }
 }
 
-/// The directory a cache is shown under: its source directory for `__pycache__` files.
-fn cache_dir(c: &CacheRecord) -> &Path {
-    let dir = c.path.parent().unwrap_or(Path::new("/"));
-    match dir.file_name() {
-        Some(n) if n == "__pycache__" => dir.parent().unwrap_or(dir),
-        _ => dir,
-    }
-}
-
 fn worst_dirs(model: &ScanModel, s: &mut String) {
-    let mut dirs: BTreeMap<&Path, (BTreeMap<Status, u64>, Totals)> = BTreeMap::new();
-    for c in model.caches.iter().filter(|c| c.status.is_problem()) {
-        let e = dirs.entry(cache_dir(c)).or_default();
-        *e.0.entry(c.status).or_default() += 1;
-        e.1.count += 1;
-        e.1.bytes += c.meta.size;
-    }
-    if dirs.is_empty() {
+    let ranked = problem_dirs(model);
+    if ranked.is_empty() {
         return;
     }
-    let mut ranked: Vec<_> = dirs.into_iter().collect();
-    ranked.sort_by_key(|d| std::cmp::Reverse((d.1.1.count, d.1.1.bytes)));
     let shown = ranked.len().min(5);
     s.push_str(&format!(
         "\nworst directories ({shown} of {} with problems)\n",
         ranked.len()
     ));
-    for (dir, (statuses, t)) in ranked.into_iter().take(shown) {
-        let what: Vec<String> = statuses
+    for d in ranked.iter().take(shown) {
+        let what: Vec<String> = d
+            .by_status
             .iter()
             .map(|(st, n)| format!("{n} {}", st.as_str()))
             .collect();
         s.push_str(&format!(
             "  {:>10}  {}  ({})\n",
-            bytes(t.bytes),
-            relative(model, dir),
+            bytes(d.totals.bytes),
+            relative(model, d.dir),
             what.join(", ")
         ));
     }

@@ -3,15 +3,16 @@
 //! It changes only through [`ScanModel::apply`], which does no I/O, so the TUI can own it
 //! on its thread while the scanner sends [`ScanEvent`]s, and tests can build it by hand.
 
-use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord, path_text};
+use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord};
 use crate::pyc::Status;
 use serde::Serialize;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Version of the `scan --json` layout; bump when a field changes meaning.
-pub const SCHEMA: u32 = 1;
+/// Version of every `--json` layout (documented in docs/json.md); bump when a field
+/// changes meaning. 2: snapshots as tables, paths relative to their root.
+pub const SCHEMA: u32 = 2;
 
 /// What the scanner sends.
 #[derive(Debug, Clone, PartialEq)]
@@ -363,52 +364,6 @@ impl ScanModel {
     pub fn has_problems(&self) -> bool {
         self.summary.cells.keys().any(|(s, _)| s.is_problem())
     }
-
-    /// The JSON document of `scan --json`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let modules: Vec<serde_json::Value> = self
-            .modules
-            .values()
-            .map(|m| {
-                serde_json::json!({
-                    "module": m.name,
-                    "source": path_text(&m.source),
-                    "source_exists": m.source_exists(),
-                    "is_package": m.is_package,
-                    "source_meta": m.source_meta,
-                    "caches": self.caches_of(m).map(|c| path_text(&c.path)).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let by_status: serde_json::Map<String, serde_json::Value> = self
-            .summary
-            .by_status()
-            .into_iter()
-            .map(|(s, t)| (s.as_str().to_string(), serde_json::json!(t)))
-            .collect();
-        let by_tag: serde_json::Map<String, serde_json::Value> = self
-            .summary
-            .by_tag()
-            .into_iter()
-            .map(|(tag, t)| (tag, serde_json::json!(t)))
-            .collect();
-        serde_json::json!({
-            "schema": SCHEMA,
-            "roots": self.roots.iter().map(|r| path_text(r)).collect::<Vec<_>>(),
-            "prefix": self.prefix.as_deref().map(path_text),
-            "caches": self.caches,
-            "modules": modules,
-            "errors": self.errors,
-            "summary": {
-                "total": self.summary.total(),
-                "by_status": by_status,
-                "by_tag": by_tag,
-                "dirs": self.progress.dirs,
-                "files": self.progress.files,
-                "finished": self.progress.finished,
-            },
-        })
-    }
 }
 
 impl CacheRecord {
@@ -699,39 +654,5 @@ mod tests {
         assert!(!m.has_problems());
         let module = &m.modules[Path::new("/p/a.py")];
         assert_eq!(m.caches_of(module).next().unwrap().status, Status::Fresh);
-    }
-
-    #[test]
-    fn json_has_the_contract_fields() {
-        let mut m = ScanModel::new(vec!["/p".into()], None);
-        m.apply(batch(
-            vec![source("/p/a.py")],
-            vec![cache(
-                "/p/__pycache__/a.cpython-313.pyc",
-                "/p/a.py",
-                Status::Fresh,
-                "cpython-313",
-                10,
-            )],
-        ));
-        let j = m.to_json();
-        assert_eq!(j["schema"], SCHEMA);
-        let c = &j["caches"][0];
-        for key in [
-            "path",
-            "source",
-            "module",
-            "tag",
-            "opt",
-            "location",
-            "invalidation",
-            "status",
-            "reason",
-            "size",
-        ] {
-            assert!(c.get(key).is_some(), "missing {key}");
-        }
-        assert_eq!(c["status"], "fresh");
-        assert_eq!(j["summary"]["by_status"]["fresh"]["count"], 1);
     }
 }

@@ -1,52 +1,87 @@
 //! Reading a saved `scan --json` document back into a model, for offline review
 //! (`pycache --from snapshot.json`), like ncdu's `-o`/`-f`.
 //!
+//! The document is parsed as a stream, straight into records: no text copy of the file,
+//! no value tree. Its tables come in the order [`super::json`] writes them (roots, then
+//! directories, then the rows that point at them). Input may be gzip- or
+//! zstd-compressed (recognised by its first bytes) and may come from stdin (`-`).
+//!
 //! A snapshot has no decoded headers (they are re-read lazily only when the file is
 //! there) and its model is read-only by contract: the explorer disables every action.
 
 use super::model::{SCHEMA, ScanBatch, ScanEvent, ScanModel};
-use super::record::{CacheRecord, FileMeta, Recorded, ScanError, ScanErrorKind, SourceRecord};
-use crate::pyc::{Invalidation, Location, PyVersion, Status, Verdict};
+use super::record::{ScanError, ScanErrorKind};
+use rows::{CacheRows, Dir, DirRows, SourceRows, TableSeed};
 use serde::Deserialize;
-use std::path::PathBuf;
+use serde::de::{self, Error as _, IgnoredAny, MapAccess, Visitor};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
-#[derive(Deserialize)]
-struct Doc {
-    schema: u32,
-    roots: Vec<PathBuf>,
-    prefix: Option<PathBuf>,
-    caches: Vec<CacheJson>,
-    modules: Vec<ModuleJson>,
-    #[serde(default)]
-    errors: Vec<ErrorJson>,
-    summary: SummaryJson,
+/// Most a snapshot may expand to (a compressed file could expand without end).
+pub const MAX_BYTES: u64 = 16 << 30;
+
+/// Parses a `scan --json` document. The error says what is wrong in one line.
+pub fn load(json: &str) -> Result<ScanModel, String> {
+    load_reader(json.as_bytes())
+}
+
+/// Parses a snapshot from a reader, plain, gzip or zstd (recognised by the first bytes).
+pub fn load_reader(input: impl Read) -> Result<ScanModel, String> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let head = input.fill_buf().map_err(|e| e.to_string())?;
+    let text: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(input))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(|e| e.to_string())?)
+    } else {
+        Box::new(input)
+    };
+    let text = BufReader::with_capacity(1 << 16, text.take(MAX_BYTES));
+    let mut de = serde_json::Deserializer::from_reader(text);
+    let model = serde::Deserializer::deserialize_map(&mut de, DocVisitor).map_err(explain)?;
+    de.end().map_err(explain)?;
+    Ok(model)
+}
+
+/// Opens and parses a snapshot file, or stdin for `-`.
+pub fn open(file: &Path) -> Result<ScanModel, String> {
+    if file == Path::new("-") {
+        return load_reader(std::io::stdin().lock());
+    }
+    let shown = super::display_path(file);
+    // A regular file only (a FIFO or device given by mistake is refused, never waited on).
+    let (fd, _) = crate::fsread::open_regular(file, true).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("no such file (make one with 'pycache scan DIR --json > {shown}')")
+        }
+        std::io::ErrorKind::IsADirectory => {
+            "it is a directory; give the file that 'pycache scan --json' wrote".to_string()
+        }
+        _ => e.to_string(),
+    })?;
+    load_reader(std::fs::File::from(fd))
+}
+
+const OLD_SCHEMA: &str = "old-schema";
+
+fn explain(e: serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with(OLD_SCHEMA) {
+        format!(
+            "snapshot schema 1 is not the schema {SCHEMA} this pycache reads; re-run 'pycache scan --json' with this version"
+        )
+    } else if text.starts_with("snapshot ") {
+        text
+    } else {
+        format!("not a pycache scan snapshot ({e}); make one with 'pycache scan --json > FILE'")
+    }
 }
 
 #[derive(Deserialize)]
-struct CacheJson {
-    path: PathBuf,
-    source: Option<PathBuf>,
-    module: String,
-    tag: Option<String>,
-    opt: Option<String>,
-    location: Location,
-    magic: Option<u16>,
-    python: Option<String>,
-    invalidation: Option<Invalidation>,
-    status: Status,
-    reason: Option<String>,
-    #[serde(default)]
-    recorded: Option<Recorded>,
-    #[serde(flatten)]
-    meta: FileMeta,
-}
-
-#[derive(Deserialize)]
-struct ModuleJson {
-    module: String,
-    source: PathBuf,
-    is_package: bool,
-    source_meta: Option<FileMeta>,
+struct SummaryJson {
+    dirs: u64,
+    files: u64,
 }
 
 #[derive(Deserialize)]
@@ -56,157 +91,110 @@ struct ErrorJson {
     message: String,
 }
 
-#[derive(Deserialize)]
-struct SummaryJson {
-    dirs: u64,
-    files: u64,
-}
+/// The whole document, field by field in the order it was written.
+struct DocVisitor;
 
-fn parse_version(s: &str) -> Option<PyVersion> {
-    let (a, b) = s.split_once('.')?;
-    Some(PyVersion::new(a.parse().ok()?, b.parse().ok()?))
-}
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = ScanModel;
 
-/// Parses a `scan --json` document. The error says what is wrong in one line.
-pub fn load(json: &str) -> Result<ScanModel, String> {
-    let doc: Doc = serde_json::from_str(json).map_err(|e| {
-        format!("not a pycache scan snapshot ({e}); make one with 'pycache scan --json > FILE'")
-    })?;
-    if doc.schema != SCHEMA {
-        return Err(format!(
-            "snapshot schema {} is not the schema {SCHEMA} this pycache reads; re-run 'pycache scan --json' with this version",
-            doc.schema
-        ));
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a pycache scan snapshot (a JSON object)")
     }
-    let mut model = ScanModel::new(doc.roots, doc.prefix);
-    let sources = doc
-        .modules
-        .into_iter()
-        .filter_map(|m| {
-            Some(SourceRecord {
-                meta: m.source_meta?,
-                path: m.source,
-                module: m.module,
-                is_package: m.is_package,
-            })
-        })
-        .collect();
-    let caches = doc
-        .caches
-        .into_iter()
-        .map(|c| {
-            let mut verdict = Verdict::new(c.status, c.reason.clone().unwrap_or_default());
-            verdict.reason = c.reason.clone();
-            CacheRecord {
-                path: c.path,
-                source: c.source,
-                module: c.module,
-                tag: c.tag,
-                opt: c.opt,
-                location: c.location,
-                header: match (&c.recorded, c.magic, c.invalidation) {
-                    (Some(r), Some(m), Some(inv)) => Some(r.to_header(m, inv)),
-                    _ => None,
-                },
-                magic: c.magic,
-                python: c.python.as_deref().and_then(parse_version),
-                invalidation: c.invalidation,
-                status: c.status,
-                reason: c.reason,
-                verdict,
-                kind: Default::default(),
-                meta: c.meta,
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScanModel, A::Error> {
+        let mut schema = None;
+        let mut roots: Option<Vec<PathBuf>> = None;
+        let mut prefix: Option<PathBuf> = None;
+        let mut summary = None;
+        let mut dirs: Option<Vec<Dir>> = None;
+        let mut sources = Vec::new();
+        let mut caches = Vec::new();
+        let mut errors = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "schema" => {
+                    let s: u32 = map.next_value()?;
+                    if s != SCHEMA {
+                        return Err(A::Error::custom(format!(
+                            "snapshot schema {s} is not the schema {SCHEMA} this pycache reads; re-run 'pycache scan --json' with this version"
+                        )));
+                    }
+                    schema = Some(s);
+                }
+                "roots" => roots = Some(map.next_value()?),
+                "prefix" => prefix = map.next_value()?,
+                "summary" => summary = Some(map.next_value::<SummaryJson>()?),
+                "dirs" => {
+                    let Some(roots) = &roots else {
+                        return Err(out_of_order("dirs", "roots"));
+                    };
+                    let mut bases: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
+                    bases.extend(prefix.as_deref());
+                    let mut out = Vec::new();
+                    map.next_value_seed(TableSeed {
+                        rows: DirRows { bases: &bases },
+                        out: &mut out,
+                    })?;
+                    dirs = Some(out);
+                }
+                "sources" => {
+                    let dirs = dirs
+                        .as_deref()
+                        .ok_or_else(|| out_of_order("sources", "dirs"))?;
+                    map.next_value_seed(TableSeed {
+                        rows: SourceRows { dirs },
+                        out: &mut sources,
+                    })?;
+                }
+                "caches" => map.next_value_seed(TableSeed {
+                    rows: CacheRows {
+                        dirs: dirs.as_deref(),
+                    },
+                    out: &mut caches,
+                })?,
+                "errors" => {
+                    let list: Vec<ErrorJson> = map.next_value()?;
+                    errors = list
+                        .into_iter()
+                        .map(|e| ScanError {
+                            path: e.path,
+                            kind: e.kind,
+                            message: e.message,
+                        })
+                        .collect();
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
-        })
-        .collect();
-    let errors = doc
-        .errors
-        .into_iter()
-        .map(|e| ScanError {
-            path: e.path,
-            kind: e.kind,
-            message: e.message,
-        })
-        .collect();
-    model.apply(ScanEvent::Batch(Box::new(ScanBatch {
-        sources,
-        caches,
-        errors,
-        dirs_seen: doc.summary.dirs,
-        files_seen: doc.summary.files,
-    })));
-    model.apply(ScanEvent::Finished);
-    Ok(model)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_model_survives_a_round_trip_through_json() {
-        let mut m = ScanModel::new(vec!["/p".into()], Some("/pfx".into()));
-        let meta = FileMeta {
-            size: 120,
-            disk_usage: 4096,
-            mtime: 1_700_000_000,
-            uid: 0,
-            gid: 0,
-            mode: 0o100644,
-            dev: 1,
-            ino: 2,
-        };
-        m.apply(ScanEvent::Batch(Box::new(ScanBatch {
-            sources: vec![SourceRecord {
-                path: "/p/a.py".into(),
-                module: "a".into(),
-                is_package: false,
-                meta,
-            }],
-            caches: vec![CacheRecord {
-                path: "/p/__pycache__/a.cpython-313.pyc".into(),
-                source: Some("/p/a.py".into()),
-                module: "a".into(),
-                tag: Some("cpython-313".into()),
-                opt: None,
-                location: Location::Pycache,
-                header: Some(
-                    crate::pyc::header::parse(&[
-                        0xf3, 0x0d, 0x0d, 0x0a, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0xff,
-                    ])
-                    .unwrap(),
-                ),
-                magic: Some(3571),
-                python: Some(PyVersion::new(3, 13)),
-                invalidation: Some(Invalidation::CheckedHash),
-                status: Status::Stale,
-                reason: Some("source hash differs".into()),
-                verdict: Verdict::new(Status::Stale, "source hash differs"),
-                kind: Default::default(),
-                meta,
-            }],
-            errors: vec![],
-            dirs_seen: 3,
-            files_seen: 4,
+        }
+        if schema.is_none() {
+            return Err(A::Error::missing_field("schema"));
+        }
+        let roots = roots.ok_or_else(|| A::Error::missing_field("roots"))?;
+        let summary: SummaryJson = summary.ok_or_else(|| A::Error::missing_field("summary"))?;
+        if dirs.is_none() {
+            return Err(A::Error::missing_field("dirs"));
+        }
+        let mut model = ScanModel::new(roots, prefix);
+        model.apply(ScanEvent::Batch(Box::new(ScanBatch {
+            sources,
+            caches,
+            errors,
+            dirs_seen: summary.dirs,
+            files_seen: summary.files,
         })));
-        m.apply(ScanEvent::Finished);
-        let back = load(&m.to_json().to_string()).unwrap();
-        assert_eq!(back.caches.len(), 1);
-        assert_eq!(back.caches[0].python, Some(PyVersion::new(3, 13)));
-        assert_eq!(back.caches[0].invalidation, Some(Invalidation::CheckedHash));
-        assert_eq!(back.caches[0].meta, meta);
-        assert_eq!(back.caches[0].header, m.caches[0].header);
-        assert_eq!(back.summary, m.summary);
-        assert_eq!(back.progress, m.progress);
-        assert!(back.modules[&PathBuf::from("/p/a.py")].source_exists());
-        assert_eq!(back.prefix, Some(PathBuf::from("/pfx")));
-    }
-
-    #[test]
-    fn garbage_and_other_schemas_are_one_line_errors() {
-        let e = load("{").unwrap_err();
-        assert!(e.starts_with("not a pycache scan snapshot"));
-        let e = load(r#"{"schema": 99, "roots": [], "prefix": null, "caches": [], "modules": [], "summary": {"dirs": 0, "files": 0}}"#).unwrap_err();
-        assert!(e.contains("schema 99"));
+        model.apply(ScanEvent::Finished);
+        Ok(model)
     }
 }
+
+fn out_of_order<E: de::Error>(table: &str, before: &str) -> E {
+    E::custom(format!(
+        "snapshot fields out of order: '{before}' must come before '{table}' (as 'pycache scan --json' writes them; was the document re-sorted?)"
+    ))
+}
+
+mod rows;
+#[cfg(test)]
+mod tests;

@@ -246,7 +246,7 @@ fn whole_project_totals_with_charts() {
 #[test]
 fn snapshot_session_says_what_it_shows_and_offers_nothing() {
     // Through the JSON, as `--from` loads it: no decoded headers, nothing looked up.
-    let json = fixture::model().to_json().to_string();
+    let json = fixture::model().to_json_string();
     let model = pycache::scan::snapshot::load(&json).unwrap();
     let mut a = App::from_snapshot(model, Options::default(), "app-scan.json".into());
     keys(&mut a, "jll");

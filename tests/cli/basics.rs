@@ -395,7 +395,7 @@ fn a_bad_snapshot_is_one_clear_line() {
         (tmp.path().join("missing.json"), "no such file"),
         (garbage, "not a pycache scan snapshot"),
         (other, "not a pycache scan snapshot"),
-        (binary, "not UTF-8"),
+        (binary, "not a pycache scan snapshot"),
         (tmp.path().to_path_buf(), "is a directory"),
     ];
     for (file, why) in cases {

@@ -2,7 +2,7 @@
 //! files, and its verdicts agree with what CPython 3.12 and 3.13 actually do on import.
 //! (On a terminal it opens the explorer: see `tui_pty`.)
 
-use crate::support::{pycache, python, skip};
+use crate::support::{pycache, python, skip, snapshot_caches};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,9 +25,7 @@ fn demo_json(dir: &Path) -> serde_json::Value {
 /// path -> (status, module, tag, location) from `--json`.
 fn caches(doc: &serde_json::Value) -> BTreeMap<PathBuf, [String; 4]> {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    doc["caches"]
-        .as_array()
-        .unwrap()
+    snapshot_caches(doc)
         .iter()
         .map(|c| {
             let key = PathBuf::from(c["path"].as_str().unwrap());

@@ -18,6 +18,7 @@ mod quarantine_crash;
 mod recompile;
 mod recompile_honest;
 mod scan;
+mod schema;
 mod support;
 mod timeouts;
 mod today;

@@ -11,7 +11,7 @@
 //! and python3.15, pypy3. Absent ones are skipped with a printed reason, except under
 //! CI=true, where a missing 3.14, 3.15 or PyPy fails the test.
 
-use crate::support::{pycache, skip};
+use crate::support::{pycache, skip, snapshot_caches};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -161,9 +161,7 @@ fn parse_scan(json: &str) -> (Vec<String>, BTreeMap<PathBuf, Scanned>) {
         .iter()
         .filter_map(|e| text(&e["message"]))
         .collect();
-    let caches = doc["caches"]
-        .as_array()
-        .unwrap()
+    let caches = snapshot_caches(&doc)
         .iter()
         .map(|c| {
             (

@@ -2,7 +2,7 @@
 //! `.`, relative prefixes, `./` and `..` in the middle. Every spelling of a directory must
 //! give the same plan, and the caches written must be the ones the interpreter then uses.
 
-use crate::support::{find, pycache, python, skip, write};
+use crate::support::{find, pycache, python, skip, snapshot_caches, write};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -195,7 +195,7 @@ fn locations(
     let mut counts = BTreeMap::new();
     // Python caches the standard library in the prefix too: count the project's only.
     let project = cwd.ancestors().find(|d| d.ends_with("app")).unwrap();
-    for c in doc["caches"].as_array().unwrap() {
+    for c in &snapshot_caches(&doc) {
         if !Path::new(c["source"].as_str().unwrap()).starts_with(project) {
             continue;
         }
@@ -323,9 +323,7 @@ fn scan_and_inspect_print_one_clean_spelling_of_each_path() {
             .output()
             .unwrap();
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let caches: Vec<String> = doc["caches"]
-            .as_array()
-            .unwrap()
+        let caches: Vec<String> = snapshot_caches(&doc)
             .iter()
             .map(|c| c["path"].as_str().unwrap().to_string())
             .collect();

@@ -2,7 +2,7 @@
 //! into (12.4), and a source edited while it compiles gets no cache of the old code (11.4).
 
 use crate::as_root::{run, slow_source, system_python, wait_for_driver};
-use crate::support::{pycache, skip, write};
+use crate::support::{pycache, skip, snapshot_caches, write};
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 use std::time::Duration;
@@ -41,10 +41,8 @@ fn a_leftover_temporary_cache_is_not_written_into() {
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
-    let written = doc["caches"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let written = snapshot_caches(&doc)
+        .into_iter()
         .find(|c| c["path"] == cache.display().to_string())
         .unwrap_or_else(|| panic!("no cache at {}: {doc:#}", cache.display()));
     assert_eq!(written["status"], "fresh", "{doc:#}");
@@ -115,6 +113,6 @@ fn a_source_edited_mid_compile_gets_no_cache_of_the_old_code() {
             .output()
             .unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
-        assert_eq!(doc["caches"][0]["status"], "fresh", "{doc:#}");
+        assert_eq!(snapshot_caches(&doc)[0]["status"], "fresh", "{doc:#}");
     }
 }

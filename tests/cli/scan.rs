@@ -1,7 +1,7 @@
 //! `pycache scan`: summary, JSON, --check, bad roots, broken pipes, unreadable trees, odd
 //! names, symlink loops, the prefix, and the fixture matrix of every local interpreter.
 
-use crate::support::{PYPY, absent, all, in_ci, path_var, pycache, skip, write};
+use crate::support::{PYPY, absent, all, in_ci, path_var, pycache, skip, snapshot_caches, write};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -55,9 +55,7 @@ fn json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
 }
 
 fn statuses(doc: &serde_json::Value, root: &Path) -> BTreeMap<String, String> {
-    doc["caches"]
-        .as_array()
-        .unwrap()
+    snapshot_caches(doc)
         .iter()
         .map(|c| {
             let path = c["path"].as_str().unwrap();
@@ -135,9 +133,8 @@ fn json_lists_every_cache_with_its_verdict() {
     assert_eq!(got, want);
     assert_eq!(doc["summary"]["by_status"]["stale"]["count"], 1);
     assert_eq!(doc["summary"]["finished"], true);
-    let m = doc["caches"]
-        .as_array()
-        .unwrap()
+    let caches = snapshot_caches(&doc);
+    let m = caches
         .iter()
         .find(|c| c["path"].as_str().unwrap().ends_with("m.cpython-313.pyc"))
         .unwrap();
@@ -213,7 +210,7 @@ fn non_utf8_names_are_shown_escaped() {
     cache.push(".cpython-313.pyc");
     write(&tmp.path().join("__pycache__").join(&cache), pyc(T, 6));
     let doc = json(&[tmp.path().as_os_str()]);
-    let c = &doc["caches"][0];
+    let c = &snapshot_caches(&doc)[0];
     assert!(
         c["path"]
             .as_str()
@@ -232,7 +229,7 @@ fn symlink_loops_are_reported_and_the_scan_completes() {
     mixed_tree(&tmp.path().join("a"));
     std::os::unix::fs::symlink(tmp.path(), tmp.path().join("a/up")).unwrap();
     let plain = json(&[tmp.path().as_os_str()]);
-    assert_eq!(plain["caches"].as_array().unwrap().len(), 5);
+    assert_eq!(plain["caches"]["rows"].as_array().unwrap().len(), 5);
     assert!(plain["errors"].as_array().unwrap().is_empty());
     let out = pycache()
         .arg("scan")
@@ -272,7 +269,7 @@ fn the_prefix_comes_from_the_flag_or_the_environment() {
     };
     assert_eq!(got[&rel("app.cpython-313.pyc")], "fresh");
     assert_eq!(got[&rel("old.cpython-313.pyc")], "orphaned");
-    assert_eq!(flag["caches"][0]["location"], "prefix");
+    assert_eq!(snapshot_caches(&flag)[0]["location"], "prefix");
     let out = pycache()
         .env("PYTHONPYCACHEPREFIX", cache.path())
         .arg("scan")
@@ -281,7 +278,7 @@ fn the_prefix_comes_from_the_flag_or_the_environment() {
         .output()
         .unwrap();
     let env: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(env["caches"].as_array().unwrap().len(), 2);
+    assert_eq!(env["caches"]["rows"].as_array().unwrap().len(), 2);
     assert_eq!(env["prefix"].as_str(), cache.path().to_str());
 }
 

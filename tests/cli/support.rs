@@ -69,3 +69,72 @@ pub const BODY_313: &[u8] = &[
     0x0a, 0x00, 0x00, 0x00, 0xf0, 0x03, 0x01, 0x01, 0x01, 0xd8, 0x04, 0x05, 0x81, 0x01, 0x72, 0x05,
     0x00, 0x00, 0x00,
 ];
+/// The caches of a `scan --json` snapshot as objects, one per row, keyed by the column
+/// names, with `path` and `source` made absolute and a derived (null) `module` filled in,
+/// as docs/json.md says a reader should.
+pub fn snapshot_caches(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    use serde_json::{Map, Value};
+    let mut bases: Vec<String> = doc["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    if let Some(p) = doc["prefix"].as_str() {
+        bases.push(p.to_string());
+    }
+    let dirs: Vec<(String, Option<String>)> = doc["dirs"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let rel = d[1].as_str().unwrap();
+            let path = match d[0].as_u64() {
+                None => rel.to_string(),
+                Some(b) if rel.is_empty() => bases[b as usize].clone(),
+                Some(b) => format!("{}/{rel}", bases[b as usize]),
+            };
+            (path, d[2].as_str().map(str::to_string))
+        })
+        .collect();
+    let columns: Vec<&str> = doc["caches"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    doc["caches"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let mut c: Map<String, Value> = columns
+                .iter()
+                .zip(row.as_array().unwrap())
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            let name = c["name"].as_str().unwrap().to_string();
+            let dir = &dirs[c["dir"].as_u64().unwrap() as usize];
+            c.insert("path".into(), format!("{}/{name}", dir.0).into());
+            if let Some(sd) = c["source_dir"].as_u64() {
+                let sdir = &dirs[sd as usize];
+                let sname = c["source"].as_str().map_or_else(
+                    || format!("{}.py", name.split('.').next().unwrap()),
+                    str::to_string,
+                );
+                if c["module"].is_null() {
+                    let stem = sname.split('.').next().unwrap();
+                    let package = sdir.1.clone().unwrap();
+                    let module = match (stem, package.is_empty()) {
+                        ("__init__", _) => package,
+                        (_, true) => stem.to_string(),
+                        _ => format!("{package}.{stem}"),
+                    };
+                    c.insert("module".into(), module.into());
+                }
+                c.insert("source".into(), format!("{}/{sname}", sdir.0).into());
+            }
+            Value::Object(c)
+        })
+        .collect()
+}

@@ -24,6 +24,11 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Session {
+        Session::start_program(env!("CARGO_BIN_EXE_pycache"), args)
+    }
+
+    /// Runs `program` (e.g. a shell that redirects pycache's stdin) in the terminal.
+    fn start_program(program: &str, args: &[&str]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -32,7 +37,7 @@ impl Session {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pycache"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("PYTHONPYCACHEPREFIX");
@@ -282,21 +287,26 @@ fn the_demo_opens_in_the_explorer_and_its_orphans_can_be_found_read_and_cleaned(
     assert!(!s.left_in_alternate_screen());
 }
 
-#[test]
-fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("app");
-    std::fs::create_dir(&app).unwrap();
-    project(&app);
-    let snapshot = dir.path().join("scan.json");
+/// Writes the test project into `app` and returns its `scan --json`.
+fn project_snapshot(app: &Path) -> Vec<u8> {
+    std::fs::create_dir(app).unwrap();
+    project(app);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pycache"))
         .args(["scan", "--json"])
-        .arg(&app)
+        .arg(app)
         .env_remove("PYTHONPYCACHEPREFIX")
         .output()
         .unwrap();
     assert!(out.status.success());
-    std::fs::write(&snapshot, &out.stdout).unwrap();
+    out.stdout
+}
+
+#[test]
+fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    let snapshot = dir.path().join("scan.json");
+    std::fs::write(&snapshot, project_snapshot(&app)).unwrap();
     // Even a snapshot whose project is gone opens: nothing is read from this disk.
     std::fs::remove_dir_all(&app).unwrap();
     let mut s = Session::start(&["--from", snapshot.to_str().unwrap()]);
@@ -315,4 +325,49 @@ fn a_snapshot_opens_read_only_and_the_clean_key_offers_nothing() {
     s.keys("q");
     assert_eq!(s.exit_code(), 0);
     assert!(!s.left_in_alternate_screen());
+}
+
+#[test]
+fn a_snapshot_reads_the_same_from_a_file_stdin_gzip_and_zstd() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = project_snapshot(&dir.path().join("app"));
+    let plain = dir.path().join("scan.json");
+    std::fs::write(&plain, &json).unwrap();
+    let gz = dir.path().join("scan.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&json).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let zst = dir.path().join("scan.json.zst");
+    std::fs::write(&zst, zstd::encode_all(json.as_slice(), 3).unwrap()).unwrap();
+    // The screen of each, but for the tree's title, which names the file.
+    let screen_of = |mut s: Session| {
+        s.wait_for("snapshot of");
+        s.wait_for("gone.py");
+        let screen: Vec<String> = s
+            .screen()
+            .lines()
+            .filter(|l| !l.contains("Snapshot "))
+            .map(str::to_string)
+            .collect();
+        s.keys("q");
+        assert_eq!(s.exit_code(), 0);
+        screen
+    };
+    let from_file = screen_of(Session::start(&["--from", plain.to_str().unwrap()]));
+    let bin = env!("CARGO_BIN_EXE_pycache");
+    let from_stdin = screen_of(Session::start_program(
+        "/bin/sh",
+        &[
+            "-c",
+            "exec \"$0\" --from - < \"$1\"",
+            bin,
+            plain.to_str().unwrap(),
+        ],
+    ));
+    let from_gzip = screen_of(Session::start(&["--from", gz.to_str().unwrap()]));
+    let from_zstd = screen_of(Session::start(&["--from", zst.to_str().unwrap()]));
+    assert!(from_file.iter().any(|l| l.contains("gone.py")));
+    assert_eq!(from_stdin, from_file, "stdin");
+    assert_eq!(from_gzip, from_file, "gzip file");
+    assert_eq!(from_zstd, from_file, "zstd file");
 }

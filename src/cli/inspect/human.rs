@@ -121,8 +121,8 @@ fn file(r: &Report) -> Option<String> {
     if let Some(owner) = &r.owner {
         parts.push(format!("owner {}", clean(owner)));
     }
-    if let Some(mode) = &r.mode {
-        parts.push(format!("mode {mode}"));
+    if let Some(mode) = r.mode {
+        parts.push(format!("mode {:04o}", mode & 0o7777));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }

@@ -85,8 +85,8 @@ pub struct Report {
     pub owner: Option<String>,
     /// Owner's uid.
     pub uid: Option<u32>,
-    /// Permission bits, octal (`0644`).
-    pub mode: Option<String>,
+    /// `st_mode`: file type and permission bits (an integer in every JSON document).
+    pub mode: Option<u32>,
     /// The code objects, when they decode.
     pub code: Option<CodeSummary>,
     /// Why the file could not be read or decoded (then the exit code is 2).
@@ -126,7 +126,7 @@ impl Report {
             size: meta.map(|m| m.size),
             owner: meta.map(|m| owner_name(m.uid)),
             uid: meta.map(|m| m.uid),
-            mode: meta.map(|m| mode_text(m.mode)),
+            mode: meta.map(|m| m.mode),
             code: None,
             error: Some(error),
             error_offset: None,
@@ -239,7 +239,7 @@ pub fn inspect(given: &Path, prefix: Option<&Path>) -> Report {
         size: Some(meta.size),
         owner: Some(owner_name(meta.uid)),
         uid: Some(meta.uid),
-        mode: Some(mode_text(meta.mode)),
+        mode: Some(meta.mode),
         code,
         error_offset: decode_error.as_ref().map(|e| e.offset),
         hint: decode_error
@@ -412,10 +412,6 @@ fn display_source(given: &Path, cwd: &Path, source: &Path) -> String {
         Ok(rel) if given.is_relative() => path_text(rel),
         _ => path_text(source),
     }
-}
-
-fn mode_text(mode: u32) -> String {
-    format!("{:04o}", mode & 0o7777)
 }
 
 fn owner_name(uid: u32) -> String {

@@ -287,7 +287,7 @@ fn non_utf8_names_are_judged_and_shown_escaped() {
     let c = model.cache(&pyc).unwrap();
     assert_eq!(c.status, Status::Fresh);
     assert_eq!(c.module, "caf\\xe9");
-    let json = model.to_json().to_string();
+    let json = model.to_json_string();
     assert!(json.contains("caf\\\\xe9.cpython-313.pyc"), "{json}");
 }
 

@@ -339,7 +339,7 @@ fn selecting_a_directory_asks_whether_its_cache_is_writable() {
 
 #[test]
 fn a_snapshot_offers_nothing_and_reads_nothing_from_this_machine() {
-    let json = fixture::model().to_json().to_string();
+    let json = fixture::model().to_json_string();
     let model = pycache::scan::snapshot::load(&json).unwrap();
     let mut a = App::from_snapshot(model, Options::default(), "scan.json".into());
     a.resize(80, 24);

@@ -2,7 +2,7 @@
 //! the clean and recompile plans, and error lines: nothing arrives raw.
 
 use super::LIMIT;
-use crate::support::{pycache, write};
+use crate::support::{pycache, snapshot_caches, write};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -149,12 +149,8 @@ fn json_keeps_names_exact() {
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = doc["caches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["path"].as_str().unwrap())
-        .collect();
+    let caches = snapshot_caches(&doc);
+    let paths: Vec<&str> = caches.iter().map(|c| c["path"].as_str().unwrap()).collect();
     let want = p(&root, b"__pycache__/clear\x1b[2J.cpython-313.pyc");
     assert!(
         paths.contains(&want.to_str().unwrap()),

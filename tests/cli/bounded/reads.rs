@@ -3,7 +3,7 @@
 //! command runs with a hard timeout and, where memory is the risk, under `ulimit -v`.
 
 use super::LIMIT;
-use crate::support::write;
+use crate::support::{snapshot_caches, write};
 use std::ffi::OsStr;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -97,9 +97,7 @@ fn special_files_named_like_sources_and_caches_are_refused_not_read() {
     let scan = bounded(&[OsStr::new("scan"), OsStr::new("--json"), root]);
     let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
     let reason = |name: &str| {
-        doc["caches"]
-            .as_array()
-            .unwrap()
+        snapshot_caches(&doc)
             .iter()
             .find(|c| c["path"].as_str().unwrap().ends_with(name))
             .map(|c| format!("{} {}", c["status"], c["reason"]))
@@ -237,7 +235,7 @@ fn a_sparse_3_gib_source_is_hashed_without_loading_it() {
     let args = [OsStr::new("scan"), OsStr::new("--json"), r.as_os_str()];
     let out = bounded_for(&args, slow);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["caches"][0]["status"], "stale", "{doc}");
+    assert_eq!(snapshot_caches(&doc)[0]["status"], "stale", "{doc}");
 }
 
 /// `inspect` reads at most its documented 64 MiB; above it, a one-line error.
