@@ -16,6 +16,7 @@ mod paths;
 mod quarantine_crash;
 mod recompile;
 mod recompile_honest;
+mod review;
 mod scan;
 mod support;
 mod timeouts;
