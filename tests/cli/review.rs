@@ -97,3 +97,41 @@ fn a_fifo_or_device_as_path_or_entry_is_named_for_what_it_is() {
         );
     }
 }
+
+/// Another user's compile-error store is reported in a dry run too (before: only when a
+/// recompile ran), once, and nothing is written through it.
+#[test]
+fn a_foreign_compile_error_store_is_reported_in_a_dry_run() {
+    let Some((t, victim)) =
+        crate::attacks::arena("a_foreign_compile_error_store_is_reported_in_a_dry_run")
+    else {
+        return;
+    };
+    let xdg = t.path().join("shared/xdg");
+    crate::attacks::as_nobody(&format!(
+        "mkdir -p {x}/pycache; ln -s {v} {x}/pycache/compile-errors.jsonl",
+        x = xdg.display(),
+        v = victim.display()
+    ));
+    let tree = t.path().join("tree");
+    write(&tree.join("bad.py"), "def broken(:\n");
+    for args in [&["--dry-run"][..], &["--yes"][..]] {
+        let out = pycache()
+            .env("XDG_CACHE_HOME", &xdg)
+            .arg("recompile")
+            .args(args)
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err.matches("carrying on without remembering").count(),
+            1,
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("nobody (uid 65534)"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"root's file\n");
+    }
+}
+
