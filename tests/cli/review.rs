@@ -64,40 +64,6 @@ fn measure_import_runs_the_apps_imports_as_the_tree_owner() {
     );
 }
 
-/// A FIFO or /dev/zero given as `imports PATH` or `doctor --entry` is refused by what it
-/// is, at once (before: `imports FIFO` printed an empty report with exit 0; `doctor
-/// --entry FIFO` said "no such file").
-#[test]
-fn a_fifo_or_device_as_path_or_entry_is_named_for_what_it_is() {
-    let t = tempfile::tempdir().unwrap();
-    let app = t.path().join("app");
-    write(&app.join("main.py"), "import os\n");
-    let fifo = app.join("fifo.py");
-    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-    let fifo_s = fifo.to_str().unwrap();
-    let cases: [&[&str]; 4] = [
-        &["imports", fifo_s],
-        &["imports", "/dev/zero"],
-        &["doctor", "--no-measure", "--entry", fifo_s],
-        &["doctor", "--no-measure", "--entry", "fifo.py"],
-    ];
-    for args in cases {
-        let mut cmd = pycache();
-        cmd.args(args);
-        if args[0] == "doctor" {
-            // The project directory, and run from it for the relative entry.
-            cmd.arg(&app).current_dir(&app);
-        }
-        let out = cmd.timeout(LIMIT).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(
-            (err.contains("a FIFO") || err.contains("device")) && err.lines().count() == 1,
-            "{args:?}: {err}"
-        );
-    }
-}
-
 /// Another user's compile-error store is reported in a dry run too (before: only when a
 /// recompile ran), once, and nothing is written through it.
 #[test]
@@ -135,3 +101,76 @@ fn a_foreign_compile_error_store_is_reported_in_a_dry_run() {
     }
 }
 
+/// A FIFO or /dev/zero given as `imports PATH` or `doctor --entry` is refused by what it
+/// is, at once (before: `imports FIFO` printed an empty report with exit 0; `doctor
+/// --entry FIFO` said "no such file").
+#[test]
+fn a_fifo_or_device_as_path_or_entry_is_named_for_what_it_is() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("main.py"), "import os\n");
+    let fifo = app.join("fifo.py");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let fifo_s = fifo.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["imports", fifo_s],
+        &["imports", "/dev/zero"],
+        &["doctor", "--no-measure", "--entry", fifo_s],
+        &["doctor", "--no-measure", "--entry", "fifo.py"],
+    ];
+    for args in cases {
+        let mut cmd = pycache();
+        cmd.args(args);
+        if args[0] == "doctor" {
+            // The project directory, and run from it for the relative entry.
+            cmd.arg(&app).current_dir(&app);
+        }
+        let out = cmd.timeout(LIMIT).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            (err.contains("a FIFO") || err.contains("device")) && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A new quarantine directory inside another user's directory is refused once, before
+/// the plan, creating nothing (before: the plan ran and every file failed with the same
+/// line, exit 1; missing parents were created by path first).
+#[test]
+fn a_quarantine_below_another_users_directory_is_refused_before_planning() {
+    let Some((t, _victim)) = crate::attacks::arena(
+        "a_quarantine_below_another_users_directory_is_refused_before_planning",
+    ) else {
+        return;
+    };
+    let nob = t.path().join("shared/nob");
+    crate::attacks::as_nobody(&format!("mkdir {}", nob.display()));
+    let tree = t.path().join("tree");
+    for n in 0..3 {
+        write(
+            &tree.join(format!("pkg/__pycache__/gone{n}.cpython-311.pyc")),
+            "x",
+        );
+    }
+    let before = crate::support::list_tree(&tree);
+    for q in [nob.join("q"), nob.join("sub/q")] {
+        let out = pycache()
+            .args(["clean", "--yes", "--quarantine"])
+            .arg(&q)
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("lets another user swap") && err.lines().count() == 1,
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "no plan is shown");
+        assert!(!nob.join("sub").exists() && !nob.join("q").exists());
+    }
+    assert_eq!(crate::support::list_tree(&tree), before);
+}
