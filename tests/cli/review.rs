@@ -174,3 +174,47 @@ fn a_quarantine_below_another_users_directory_is_refused_before_planning() {
     }
     assert_eq!(crate::support::list_tree(&tree), before);
 }
+
+/// The project's virtualenv interpreter, owned by the service user, is refused to run as
+/// root, but it is still the service's interpreter: doctor judges the caches by its
+/// version (from `pyvenv.cfg`) instead of switching to another interpreter (before: the
+/// newest one root could run, e.g. pyenv's 3.13 under /root, and its tag).
+#[test]
+fn a_refused_virtualenv_interpreter_still_decides_the_tag() {
+    if !ready("a_refused_virtualenv_interpreter_still_decides_the_tag") {
+        return;
+    }
+    let t = scratch();
+    let app = t.path().join("app");
+    let pwned = t.path().join("pwned");
+    write(
+        &app.join(".venv/pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.11.2\n",
+    );
+    let py = app.join(".venv/bin/python3");
+    write(
+        &py,
+        format!(
+            "#!/bin/sh\ntouch {}\nexec /usr/bin/python3 \"$@\"\n",
+            pwned.display()
+        ),
+    );
+    std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(&app.join("app.py"), "import pkg.m\n");
+    write(&app.join("pkg/__init__.py"), "");
+    write(&app.join("pkg/m.py"), "x = 1\n");
+    give_to_nobody(&app);
+    let out = pycache()
+        .arg("doctor")
+        .arg(&app)
+        .args(["--entry", "app.py", "--json"])
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+    let python = &doc["report"]["python"];
+    assert_eq!(python["tag"], "cpython-311", "{python:#}");
+    assert_eq!(python["path"], py.to_str().unwrap(), "{python:#}");
+    assert!(!pwned.exists(), "the tree's interpreter ran as root");
+}
