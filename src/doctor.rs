@@ -351,9 +351,7 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
     // A FIFO or a device named as the entry is refused here, by what it is: reading it
     // would hang or never end, and "no such file" would be wrong.
     for p in &candidates {
-        if let Ok(meta) = std::fs::metadata(p)
-            && let Some(kind) = special_kind(&meta)
-        {
+        if let Some(kind) = crate::fsread::special_kind(p) {
             return Err(DoctorError::new(format!(
                 "--entry {}: {kind}, not a Python script; pass the script the service runs",
                 crate::text::display_path(p)
@@ -374,23 +372,6 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
                 root.display()
             ))
         })
-}
-
-/// What a file that can be neither read whole nor listed is (FIFO, device, socket).
-fn special_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_fifo() {
-        Some("a FIFO")
-    } else if t.is_char_device() {
-        Some("a character device")
-    } else if t.is_block_device() {
-        Some("a block device")
-    } else if t.is_socket() {
-        Some("a socket")
-    } else {
-        None
-    }
 }
 
 fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> Result<ScanModel, DoctorError> {

@@ -110,18 +110,7 @@ struct Report<'a> {
 /// A FIFO or a device given as PATH is neither a project nor a script: one line that says
 /// so (before: a FIFO gave an empty report and exit 0).
 fn refuse_special(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(()); // a missing path has its own error
-    };
-    let t = meta.file_type();
-    let kind = if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
+    let Some(kind) = pycache::fsread::special_kind(path) else {
         return Ok(());
     };
     Err(eyre!(
