@@ -326,6 +326,27 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Runs this test binary as a child under a hard limit (killed after it), so a hook
+    /// that hangs fails the test instead of hanging it. Its whole output is kept (a panic
+    /// report with a backtrace is longer than `child::run`'s stderr tail).
+    fn child(cmd: &mut std::process::Command) -> std::process::Output {
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("the child test did not finish within 60 s: killed");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.wait_with_output().unwrap()
+    }
+
     /// Runs only as the child of `panic_reports_follow_the_colour_choice` (PYCACHE_PANIC_CHILD
     /// set): installs the hook with that choice and panics, as a bug in pycache would.
     #[test]
@@ -357,13 +378,13 @@ mod tests {
     #[test]
     fn user_errors_capture_no_backtrace() {
         let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new(&exe)
-            .args(["--exact", "cli::tests::error_child", "--nocapture"])
-            .env("PYCACHE_ERROR_CHILD", "1")
-            .env("RUST_BACKTRACE", "full")
-            .env("RUST_LIB_BACKTRACE", "1")
-            .output()
-            .unwrap();
+        let out = child(
+            std::process::Command::new(&exe)
+                .args(["--exact", "cli::tests::error_child", "--nocapture"])
+                .env("PYCACHE_ERROR_CHILD", "1")
+                .env("RUST_BACKTRACE", "full")
+                .env("RUST_LIB_BACKTRACE", "1"),
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             text.contains("debug<<scan failed: cannot scan /x: no such directory>>"),
@@ -376,17 +397,17 @@ mod tests {
     fn panic_reports_follow_the_colour_choice() {
         let exe = std::env::current_exe().unwrap();
         for (choice, escapes) in [("never", false), ("always", true)] {
-            let out = std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    "cli::tests::panic_child",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("PYCACHE_PANIC_CHILD", choice)
-                .env("RUST_BACKTRACE", "1")
-                .output()
-                .unwrap();
+            let out = child(
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "cli::tests::panic_child",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("PYCACHE_PANIC_CHILD", choice)
+                    .env("RUST_BACKTRACE", "1"),
+            );
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(err.contains("a bug for the report"), "{err}");
             assert_eq!(err.contains('\x1b'), escapes, "--color {choice}: {err:?}");

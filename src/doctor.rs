@@ -275,9 +275,40 @@ fn measure_import_time(
         .clone()
         .unwrap_or_else(|| root.to_path_buf());
     let names: Vec<String> = imported.modules.iter().map(|m| m.0.clone()).collect();
-    cost::measure_import(&python.path, entry, &ctx.env, &cwd, opts.repeat, &names)
+    let how = cost::ImportRun {
+        env: &ctx.env,
+        cwd: &cwd,
+        run_as: import_user(ctx, root),
+    };
+    cost::measure_import(&python.path, entry, &how, opts.repeat, &names)
         .map_err(|e| notes.push(format!("--measure-import: {e}")))
         .ok()
+}
+
+/// Whom root runs the application's imports as: the service user when it is known
+/// (`--user`, the unit's `User=`, the process), else the project directory's owner; None
+/// when pycache is not root or that user is root.
+fn import_user(ctx: &RuntimeContext, root: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    if !nix::unistd::Uid::effective().is_root() {
+        return None;
+    }
+    let told = ctx
+        .derived
+        .iter()
+        .any(|d| d.what == "user" && !d.from.starts_with("the current user"));
+    let (uid, gid) = match (told, ctx.identity.uid, ctx.identity.gid) {
+        (true, Some(uid), Some(gid)) => (uid, gid),
+        _ => {
+            let meta = std::fs::metadata(root).ok()?;
+            let gid = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(meta.uid()))
+                .ok()
+                .flatten()
+                .map_or(meta.gid(), |u| u.gid.as_raw());
+            (meta.uid(), gid)
+        }
+    };
+    (uid != 0).then_some((uid, gid))
 }
 
 fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, DoctorError> {
@@ -311,11 +342,26 @@ fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, D
 /// A relative entry is looked up in the current directory, then in the project.
 fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>, DoctorError> {
     let Some(e) = entry else { return Ok(None) };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let candidates = if e.is_absolute() {
+        vec![e.clone()]
+    } else {
+        vec![cwd.join(&e), root.join(&e)]
+    };
+    // A FIFO or a device named as the entry is refused here, by what it is: reading it
+    // would hang or never end, and "no such file" would be wrong.
+    for p in &candidates {
+        if let Some(kind) = crate::fsread::special_kind(p) {
+            return Err(DoctorError::new(format!(
+                "--entry {}: {kind}, not a Python script; pass the script the service runs",
+                crate::text::display_path(p)
+            )));
+        }
+    }
     if e.is_absolute() {
         return Ok(Some(e));
     }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    [cwd.join(&e), root.join(&e)]
+    candidates
         .into_iter()
         .find(|p| p.is_file())
         .map(Some)

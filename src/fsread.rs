@@ -78,6 +78,19 @@ pub fn open_regular_at(
     regular(rustix::fs::openat(dir, name, flags(follow), Mode::empty())?)
 }
 
+/// What `path` is (following links) when it is a FIFO, a device or a socket: a file that
+/// must not be read as a script or a project (`open` or `read` would wait or never end).
+pub fn special_kind(path: &Path) -> Option<&'static str> {
+    let st = rustix::fs::stat(path).ok()?;
+    match FileType::from_raw_mode(st.st_mode) {
+        ft @ (FileType::Fifo
+        | FileType::CharacterDevice
+        | FileType::BlockDevice
+        | FileType::Socket) => Some(kind_text(ft)),
+        _ => None,
+    }
+}
+
 /// One `read`, retried on `EINTR`; `EAGAIN` (a pseudo file with nothing to read yet) is an
 /// error: waiting for it would hang.
 pub fn read_some(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
@@ -184,6 +197,12 @@ mod tests {
         std::os::unix::fs::symlink(&fifo, &link).unwrap();
         assert!(open_regular(&link, false).is_err());
         assert!(open_regular(&link, true).is_err());
+        assert_eq!(special_kind(&link), Some("a FIFO"));
+        assert_eq!(
+            special_kind(Path::new("/dev/zero")),
+            Some("a character device")
+        );
+        assert_eq!(special_kind(dir.path()), None);
     }
 
     #[test]

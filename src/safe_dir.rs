@@ -129,6 +129,30 @@ fn open_trusted(dir: &Path) -> Result<OwnedFd, String> {
     Ok(fd)
 }
 
+/// Checks, changing nothing, that a missing `path` could be created safely: its nearest
+/// existing ancestor is reached through directories of root's or ours that nobody else can
+/// change (the check [`open_private_dir`] makes, done before any directory is created and
+/// before a plan is made, so a refusal is one line, not one per step).
+pub(crate) fn check_creatable(path: &Path) -> Result<(), String> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("cannot find the current directory: {e}"))?
+            .join(path)
+    };
+    let Some(existing) = abs
+        .ancestors()
+        .skip(1)
+        .find(|a| std::fs::symlink_metadata(a).is_ok())
+    else {
+        return Ok(());
+    };
+    let canonical = std::fs::canonicalize(existing)
+        .map_err(|e| format!("cannot open {}: {e}", display_path(existing)))?;
+    open_trusted(&canonical).map(drop)
+}
+
 /// Opens a directory of ours: `path` (absolute or relative), created with `create_mode`
 /// when given and missing, or refused with one line saying why and what to do.
 /// `what` names it in messages ("quarantine directory").
@@ -137,6 +161,9 @@ pub(crate) fn open_private_dir(
     create_mode: Option<u32>,
     what: &str,
 ) -> Result<OwnedFd, String> {
+    if create_mode.is_some() {
+        check_creatable(path)?;
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && create_mode.is_some()
         && !parent.exists()

@@ -107,6 +107,16 @@ impl KnownFailures {
         me
     }
 
+    /// Why the store is not used, once, for a warning at the start of any run (a dry run
+    /// included); afterwards the store is dropped, so `save` neither writes nor repeats it.
+    pub fn take_refusal(&mut self) -> Option<String> {
+        let why = self.refused.take()?;
+        self.file = None;
+        Some(format!(
+            "{why}; carrying on without remembering compile errors"
+        ))
+    }
+
     fn insert(&mut self, e: KnownFailure) {
         let k = (e.key.clone(), e.source_hex.clone());
         if self.entries.insert(k.clone(), e).is_none() {

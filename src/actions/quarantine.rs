@@ -112,7 +112,7 @@ impl Quarantine {
     /// be created), or ours and private with a plain manifest. Changes nothing.
     pub fn check(dir: &Path) -> Result<(), String> {
         if std::fs::symlink_metadata(dir).is_err() {
-            return Ok(());
+            return safe_dir::check_creatable(dir);
         }
         let qdir = safe_dir::open_private_dir(dir, None, WHAT)?;
         match nix::sys::stat::fstatat(&qdir, FILES, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW) {

@@ -110,6 +110,18 @@ struct Report<'a> {
     findings: &'a [Finding],
 }
 
+/// A FIFO or a device given as PATH is neither a project nor a script: one line that says
+/// so (before: a FIFO gave an empty report and exit 0).
+fn refuse_special(path: &std::path::Path) -> Result<()> {
+    let Some(kind) = pycache::fsread::special_kind(path) else {
+        return Ok(());
+    };
+    Err(eyre!(
+        "PATH {}: {kind}, not a project directory or a Python file; pass the directory that holds the code",
+        pycache::text::display_path(path)
+    ))
+}
+
 /// Runs `imports`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = Options {
@@ -125,6 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         lazy_imports: lazy_mode(args.lazy_imports.as_deref())?,
     };
+    refuse_special(&opts.root)?;
     let graph = analyze(&opts).map_err(|e| eyre!("{e}"))?;
     let mut findings = source_findings(&graph);
     let caches_checked = !args.all_files;

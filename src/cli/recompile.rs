@@ -117,6 +117,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         chown: nix::unistd::geteuid().is_root() && !args.keep_root_owner,
     };
     let mut stored = KnownFailures::load_default();
+    if let Some(why) = stored.take_refusal() {
+        eprintln!("warning: cannot remember compile errors for the next run: {why}");
+    }
     let ignored = KnownFailures::default();
     let mut interps = Interpreters::default();
     // A dry run executes nothing from the tree: its virtualenvs' interpreters are

@@ -10,6 +10,7 @@ use super::DoctorError;
 use crate::actions::child;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,14 +132,27 @@ pub struct Timing {
     pub top: bool,
 }
 
+/// Where the entry's imports run and as whom.
+pub struct ImportRun<'a> {
+    /// The service's environment.
+    pub env: &'a BTreeMap<String, String>,
+    /// Its working directory.
+    pub cwd: &'a Path,
+    /// `(uid, gid)` to run as: the service user (or the tree's owner) when pycache is root,
+    /// so the application's code never runs with more rights than it has in production.
+    pub run_as: Option<(u32, u32)>,
+}
+
+/// The most of `-X importtime`'s report that is read (a few hundred KiB for big apps).
+const IMPORTTIME_CAP: u64 = 16 << 20;
+
 /// Runs the entry's imports (the entry imported as a module, so its
 /// `if __name__ == "__main__"` block does not run) under `-X importtime`. `project` names
 /// the project's modules (dotted names) for the project share.
 pub fn measure_import(
     python: &Path,
     entry: &Path,
-    env: &BTreeMap<String, String>,
-    cwd: &Path,
+    how: &ImportRun<'_>,
     repeat: usize,
     project: &[String],
 ) -> Result<ImportTime, DoctorError> {
@@ -153,14 +167,20 @@ pub fn measure_import(
     );
     let tmp = Scratch::new()?;
     let (warm_dir, cold_dir) = (tmp.path().join("warm"), tmp.path().join("cold"));
-    let mut base = env.clone();
+    // Only the prefix directories belong to the user the imports run as; the scratch
+    // directory and the report file in it stay root's, so the application's code cannot
+    // plant a link where root writes.
+    for d in [&warm_dir, &cold_dir] {
+        tmp.subdir(d, how.run_as)?;
+    }
+    let mut base = how.env.clone();
     base.remove("PYTHONDONTWRITEBYTECODE");
     let mut warm_env = base.clone();
     warm_env.insert("PYTHONPYCACHEPREFIX".into(), warm_dir.display().to_string());
     let mut cold_env = base;
     cold_env.insert("PYTHONPYCACHEPREFIX".into(), cold_dir.display().to_string());
     cold_env.insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
-    let run = |env: &BTreeMap<String, String>| importtime(python, &code, env, cwd, tmp.path());
+    let run = |env: &BTreeMap<String, String>| importtime(python, &code, env, how, tmp.path());
     run(&warm_env)?; // fills the warm prefix
     let mut warm = Vec::new();
     let mut cold = Vec::new();
@@ -214,11 +234,27 @@ impl Scratch {
             .map_or(0, |d| d.as_nanos());
         let dir =
             std::env::temp_dir().join(format!("pycache-doctor-{}-{nanos}", std::process::id()));
+        // 0711: a user the imports run as can reach its own subdirectory, nothing else.
         std::fs::DirBuilder::new()
-            .mode(0o700)
+            .mode(0o711)
             .create(&dir)
             .map_err(|e| DoctorError::new(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Self(dir))
+    }
+
+    /// Creates `dir` (inside the scratch directory), owned by `owner` when given.
+    fn subdir(&self, dir: &Path, owner: Option<(u32, u32)>) -> Result<(), DoctorError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let fail =
+            |e: std::io::Error| DoctorError::new(format!("cannot create {}: {e}", dir.display()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::lchown(dir, Some(uid), Some(gid)).map_err(fail)?;
+        }
+        Ok(())
     }
 
     fn path(&self) -> &Path {
@@ -237,7 +273,7 @@ fn importtime(
     python: &Path,
     code: &str,
     env: &BTreeMap<String, String>,
-    cwd: &Path,
+    how: &ImportRun<'_>,
     tmp: &Path,
 ) -> Result<BTreeMap<String, Timing>, DoctorError> {
     let err_path = tmp.join("stderr.txt");
@@ -246,16 +282,28 @@ fn importtime(
     let real = crate::actions::trust::trusted_program(python).map_err(DoctorError::new)?;
     let mut cmd = Command::new(real);
     child::own_group(&mut cmd);
+    if let Some((uid, gid)) = how.run_as {
+        // std also clears the supplementary groups when root sets the uid.
+        cmd.uid(uid).gid(gid);
+    }
     let mut child = cmd
         .args(["-X", "importtime", "-c", code])
         .env_clear()
         .envs(env)
-        .current_dir(cwd)
+        .current_dir(how.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(err_file)
         .spawn()
-        .map_err(|e| DoctorError::new(format!("cannot run {}: {e}", python.display())))?;
+        .map_err(|e| {
+            let who = how.run_as.map_or_else(String::new, |(uid, _)| {
+                format!(" as {}", crate::actions::trust::owner_name(uid))
+            });
+            DoctorError::new(format!(
+                "cannot run {}{who}: {e}; pass --python with an interpreter that user can run",
+                python.display()
+            ))
+        })?;
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -275,7 +323,14 @@ fn importtime(
             }
         }
     };
-    let text = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let text = crate::fsread::read_capped(&err_path, IMPORTTIME_CAP)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| {
+            DoctorError::new(format!(
+                "cannot read the import times of {}: {e}",
+                python.display()
+            ))
+        })?;
     if !status.success() {
         let last = text.lines().last().unwrap_or("no output");
         return Err(DoctorError::new(format!(

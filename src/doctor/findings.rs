@@ -209,8 +209,8 @@ pub fn build(f: &Facts<'_>) -> Vec<Finding> {
     }
     out.extend(startup::writes_once(f));
     out.extend(startup::latent(f));
-    // Supersedes `tree::insecure`: sources and project directories too, and the code's
-    // owner counts as another writer when the service runs as someone else.
+    // Sources, caches, cache and project directories; the code's owner counts as another
+    // writer when the service runs as someone else.
     out.extend(super::security::writable_by_others(f));
     out.extend(super::tree::from_scan(f));
     out.sort_by(|a, b| {

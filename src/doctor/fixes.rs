@@ -289,18 +289,6 @@ pub fn make_readable(f: &Facts<'_>, file: &Path) -> Fix {
     )
 }
 
-/// The fix for a cache directory others can write.
-pub fn secure_dir(f: &Facts<'_>, dir: &Path) -> Fix {
-    let d = shell_word(dir);
-    Fix::new(
-        format!("give the directory to {} alone", f.ctx.identity.name),
-        vec![
-            Step::Run(format!("chown {} {d}", owner_group(f))),
-            Step::Run(format!("chmod 755 {d}")),
-        ],
-    )
-}
-
 /// A `pycache clean` command with a summary.
 pub fn clean(summary: impl Into<String>, args: &str, f: &Facts<'_>) -> Fix {
     Fix::new(

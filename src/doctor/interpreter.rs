@@ -83,9 +83,17 @@ pub fn choose_python(
                 i.version
             ));
         }
-        let pick = all.found.iter().find(|i| i.origin == Origin::Venv).cloned();
+        let mut pick = all.found.iter().find(|i| i.origin == Origin::Venv).cloned();
+        let mut from_venv = "the project's virtualenv".to_string();
+        if pick.is_none() && run {
+            // Its interpreter was refused (another user could change it): it is still the
+            // service's, so its caches are the ones that count. Described, never run;
+            // measuring with it then fails with the refusal.
+            pick = refused_venv(&venvs, &all.problems, user);
+            from_venv = "the project's virtualenv (described from its pyvenv.cfg: pycache does not run an interpreter another user could change)".into();
+        }
         let from = if pick.is_some() {
-            "the project's virtualenv".to_string()
+            from_venv
         } else {
             format!(
                 "a guess: the newest interpreter {} can run (pass --python or --unit to choose)",
@@ -108,6 +116,26 @@ pub fn choose_python(
         magic: found.magic,
         from,
     })
+}
+
+/// The interpreter of a project virtualenv that probing refused to run, described from
+/// its `pyvenv.cfg`, when the service's user can run it.
+fn refused_venv(
+    venvs: &[PathBuf],
+    problems: &[String],
+    user: &super::identity::Identity,
+) -> Option<interpreters::Interpreter> {
+    venvs
+        .iter()
+        .flat_map(|v| ["python3", "python"].map(|n| v.join("bin").join(n)))
+        .filter(|p| {
+            let shown = crate::scan::record::display_path(p);
+            problems
+                .iter()
+                .any(|m| m.contains("refusing to run") && m.contains(shown.as_str()))
+        })
+        .filter(|p| access::check_exec(user, p).is_none())
+        .find_map(|p| interpreters::describe(&p, Origin::Venv).ok())
 }
 
 /// Probes the interpreter named by a flag, a unit or a process; checks the file first so

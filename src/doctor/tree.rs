@@ -1,63 +1,13 @@
 //! Findings about the tree rather than the start: caches of interpreters the service
 //! does not run, orphans, `__pycache__` caches a prefix hides, prefix trees the service
-//! does not use, and cache directories other users can write (cached bytecode is code the
-//! service runs).
+//! does not use. (Cache directories other users can write are `security.rs`'s.)
 
 use super::findings::{Facts, Finding, FindingKind, plain};
 use super::fixes;
 use crate::pyc::{Location, Status};
 use crate::scan::classify::prefix_source_dir;
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-/// Cache directories that users other than root, the service's user and the code's owners
-/// can write: they could plant bytecode the service runs. (Whoever owns a source can
-/// change the code anyway, so a cache directory they own adds no risk.)
-pub fn insecure(f: &Facts<'_>) -> Vec<Finding> {
-    let mut trusted: Vec<u32> = vec![0];
-    trusted.extend(f.ctx.identity.uid);
-    trusted.extend(
-        f.targets
-            .iter()
-            .filter_map(|t| std::fs::metadata(&t.source).ok())
-            .map(|m| m.uid()),
-    );
-    let mut dirs: Vec<PathBuf> = f
-        .targets
-        .iter()
-        .filter_map(|t| t.cache.parent().map(Path::to_path_buf))
-        .collect();
-    dirs.extend(f.ctx.prefix.clone());
-    dirs.sort();
-    dirs.dedup();
-    let mut out = Vec::new();
-    for dir in dirs {
-        let Ok(meta) = std::fs::metadata(&dir) else {
-            continue;
-        };
-        let why = if meta.mode() & 0o002 != 0 {
-            format!("world-writable ({})", super::access::describe_owner(&meta))
-        } else if !trusted.contains(&meta.uid()) {
-            format!(
-                "{} (not root, not {}, not the owner of the code)",
-                super::access::describe_owner(&meta),
-                f.ctx.identity.name
-            )
-        } else {
-            continue;
-        };
-        out.push(plain(
-            FindingKind::Insecure,
-            format!(
-                "{} is {why}: whoever can write there can plant bytecode the service runs",
-                crate::text::display_path(&dir)
-            ),
-            vec![fixes::secure_dir(f, &dir)],
-        ));
-    }
-    out
-}
 
 /// What the scan found that the service never reads.
 #[derive(Default)]

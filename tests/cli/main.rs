@@ -17,6 +17,7 @@ mod paths;
 mod quarantine_crash;
 mod recompile;
 mod recompile_honest;
+mod review;
 mod scan;
 mod schema;
 mod support;

@@ -442,10 +442,12 @@ fn a_known_compile_error_is_reported_again_without_starting_python() {
         stdout.contains("compiled 0 files, skipped 0, failed 1"),
         "{stdout}"
     );
-    // Once fixed, it compiles like any other file.
+    // Once fixed, it compiles like any other file (with the same interpreter: the newest
+    // may live where discovery does not look, e.g. /work/pythons' 3.15).
     write(&t.path().join("bad.py"), "def f():\n    pass\n");
     pycache_isolated()
-        .args(["recompile", "--yes"])
+        .args(["recompile", "--yes", "--python"])
+        .arg(&py)
         .arg(t.path())
         .assert()
         .success();

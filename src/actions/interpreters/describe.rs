@@ -19,12 +19,9 @@ pub fn describe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
         .map(|venv| venv.join("pyvenv.cfg"));
     let text = cfg
         .as_deref()
-        .and_then(|c| std::fs::File::open(c).ok())
-        .and_then(|f| {
-            use std::io::Read;
-            let mut s = String::new();
-            f.take(64 * 1024).read_to_string(&mut s).ok().map(|_| s)
-        })
+        // A regular file only, never blocking (a FIFO named pyvenv.cfg would hang `open`).
+        .and_then(|c| crate::fsread::read_capped(c, 64 * 1024).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     let field = |name: &str| {
         text.lines().find_map(|l| {
@@ -85,4 +82,45 @@ fn final_magic(v: PyVersion) -> u16 {
                 && info.release == Release::Final
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `pyvenv.cfg` that is a FIFO (or a link to /dev/zero) is not read: planning ends at
+    /// once with the version from the interpreter's name, instead of waiting for a writer.
+    #[test]
+    fn a_fifo_pyvenv_cfg_is_not_waited_for() {
+        let t = tempfile::tempdir().unwrap();
+        let bin = t.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let real = t.path().join("python3.12");
+        std::fs::write(&real, "").unwrap();
+        std::os::unix::fs::symlink(&real, bin.join("python3")).unwrap();
+        let cfg = t.path().join("pyvenv.cfg");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &cfg,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let py = bin.join("python3");
+        std::thread::spawn(move || {
+            let _ = tx.send(describe(&py, Origin::Path));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("describe waited on a FIFO pyvenv.cfg");
+        assert_eq!(got.unwrap().version, "3.12");
+        std::fs::remove_file(&cfg).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &cfg).unwrap();
+        assert_eq!(
+            describe(&bin.join("python3"), Origin::Path)
+                .unwrap()
+                .version,
+            "3.12"
+        );
+    }
 }

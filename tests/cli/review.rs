@@ -1,0 +1,220 @@
+//! Attacks and newcomer paths found in review of the merged build: each runs the real
+//! binary under a hard limit. Root-only ones skip with a reason (fail under `CI=true`).
+
+use crate::as_root::{LIMIT, give_to_nobody, ready, scratch, system_python};
+use crate::support::{pycache, write};
+use std::os::unix::fs::PermissionsExt;
+
+/// `doctor --measure-import` as root over nobody's tree runs the application's imports as
+/// nobody (the tree's owner), never as root; with the unit's user named, as that user.
+#[test]
+fn measure_import_runs_the_apps_imports_as_the_tree_owner() {
+    if !ready("measure_import_runs_the_apps_imports_as_the_tree_owner") {
+        return;
+    }
+    let Some(py) = system_python() else { return };
+    let t = scratch();
+    let app = t.path().join("app");
+    // The app notes who runs it in a sticky world-writable directory (any user can).
+    let shared = t.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let log = shared.join("who.txt");
+    write(
+        &app.join("run.py"),
+        format!(
+            "import os\nwith open({:?}, 'a') as f:\n    f.write('%d\\n' % os.getuid())\n",
+            log.to_str().unwrap()
+        ),
+    );
+    give_to_nobody(&app);
+    let measure = |extra: &[&str]| {
+        let out = pycache()
+            .arg("doctor")
+            .arg(&app)
+            .args(["--entry", "run.py", "--python"])
+            .arg(&py)
+            .args(["--measure-import", "--repeat", "1", "--json"])
+            .args(extra)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+        assert!(
+            doc["report"]["import_time"]["runs"] == 1,
+            "not measured: {doc:#}"
+        );
+        let who = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        who
+    };
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap().uid;
+    let who = measure(&[]);
+    assert!(
+        !who.is_empty() && who.lines().all(|l| l == nobody.to_string()),
+        "the imports ran as {who:?}, not as nobody ({nobody})"
+    );
+    // A named service user wins over the tree's owner.
+    let who = measure(&["--user", "daemon"]);
+    let daemon = nix::unistd::User::from_name("daemon").unwrap().unwrap().uid;
+    assert!(
+        who.lines().all(|l| l == daemon.to_string()),
+        "--user daemon: ran as {who:?}"
+    );
+}
+
+/// Another user's compile-error store is reported in a dry run too (before: only when a
+/// recompile ran), once, and nothing is written through it.
+#[test]
+fn a_foreign_compile_error_store_is_reported_in_a_dry_run() {
+    let Some((t, victim)) =
+        crate::attacks::arena("a_foreign_compile_error_store_is_reported_in_a_dry_run")
+    else {
+        return;
+    };
+    let xdg = t.path().join("shared/xdg");
+    crate::attacks::as_nobody(&format!(
+        "mkdir -p {x}/pycache; ln -s {v} {x}/pycache/compile-errors.jsonl",
+        x = xdg.display(),
+        v = victim.display()
+    ));
+    let tree = t.path().join("tree");
+    write(&tree.join("bad.py"), "def broken(:\n");
+    for args in [&["--dry-run"][..], &["--yes"][..]] {
+        let out = pycache()
+            .env("XDG_CACHE_HOME", &xdg)
+            .arg("recompile")
+            .args(args)
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err.matches("carrying on without remembering").count(),
+            1,
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("nobody (uid 65534)"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"root's file\n");
+    }
+}
+
+/// A FIFO or /dev/zero given as `imports PATH` or `doctor --entry` is refused by what it
+/// is, at once (before: `imports FIFO` printed an empty report with exit 0; `doctor
+/// --entry FIFO` said "no such file").
+#[test]
+fn a_fifo_or_device_as_path_or_entry_is_named_for_what_it_is() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("main.py"), "import os\n");
+    let fifo = app.join("fifo.py");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let fifo_s = fifo.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["imports", fifo_s],
+        &["imports", "/dev/zero"],
+        &["doctor", "--no-measure", "--entry", fifo_s],
+        &["doctor", "--no-measure", "--entry", "fifo.py"],
+    ];
+    for args in cases {
+        let mut cmd = pycache();
+        cmd.args(args);
+        if args[0] == "doctor" {
+            // The project directory, and run from it for the relative entry.
+            cmd.arg(&app).current_dir(&app);
+        }
+        let out = cmd.timeout(LIMIT).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            (err.contains("a FIFO") || err.contains("device")) && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A new quarantine directory inside another user's directory is refused once, before
+/// the plan, creating nothing (before: the plan ran and every file failed with the same
+/// line, exit 1; missing parents were created by path first).
+#[test]
+fn a_quarantine_below_another_users_directory_is_refused_before_planning() {
+    let Some((t, _victim)) = crate::attacks::arena(
+        "a_quarantine_below_another_users_directory_is_refused_before_planning",
+    ) else {
+        return;
+    };
+    let nob = t.path().join("shared/nob");
+    crate::attacks::as_nobody(&format!("mkdir {}", nob.display()));
+    let tree = t.path().join("tree");
+    for n in 0..3 {
+        write(
+            &tree.join(format!("pkg/__pycache__/gone{n}.cpython-311.pyc")),
+            "x",
+        );
+    }
+    let before = crate::support::list_tree(&tree);
+    for q in [nob.join("q"), nob.join("sub/q")] {
+        let out = pycache()
+            .args(["clean", "--yes", "--quarantine"])
+            .arg(&q)
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("lets another user swap") && err.lines().count() == 1,
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "no plan is shown");
+        assert!(!nob.join("sub").exists() && !nob.join("q").exists());
+    }
+    assert_eq!(crate::support::list_tree(&tree), before);
+}
+
+/// The project's virtualenv interpreter, owned by the service user, is refused to run as
+/// root, but it is still the service's interpreter: doctor judges the caches by its
+/// version (from `pyvenv.cfg`) instead of switching to another interpreter (before: the
+/// newest one root could run, e.g. pyenv's 3.13 under /root, and its tag).
+#[test]
+fn a_refused_virtualenv_interpreter_still_decides_the_tag() {
+    if !ready("a_refused_virtualenv_interpreter_still_decides_the_tag") {
+        return;
+    }
+    let t = scratch();
+    let app = t.path().join("app");
+    let pwned = t.path().join("pwned");
+    write(
+        &app.join(".venv/pyvenv.cfg"),
+        "home = /usr/bin\nversion = 3.11.2\n",
+    );
+    let py = app.join(".venv/bin/python3");
+    write(
+        &py,
+        format!(
+            "#!/bin/sh\ntouch {}\nexec /usr/bin/python3 \"$@\"\n",
+            pwned.display()
+        ),
+    );
+    std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(&app.join("app.py"), "import pkg.m\n");
+    write(&app.join("pkg/__init__.py"), "");
+    write(&app.join("pkg/m.py"), "x = 1\n");
+    give_to_nobody(&app);
+    let out = pycache()
+        .arg("doctor")
+        .arg(&app)
+        .args(["--entry", "app.py", "--json"])
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+    let python = &doc["report"]["python"];
+    assert_eq!(python["tag"], "cpython-311", "{python:#}");
+    assert_eq!(python["path"], py.to_str().unwrap(), "{python:#}");
+    assert!(!pwned.exists(), "the tree's interpreter ran as root");
+}
