@@ -228,15 +228,8 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
         _ => sel.all = true,
     }
-    let dir = match app.selected() {
-        Some(Row::Node(n)) if app.marks.is_empty() && app.tree.view == View::Directory => {
-            let node = &app.tree.nodes[n];
-            (node.kind == NodeKind::Dir).then(|| node.key.clone())
-        }
-        _ => None,
-    };
-    match dir {
-        Some(rel) if !matches!(item, ActionItem::CleanTag(t) if t == "-") => {
+    match selected_directory(app, item) {
+        Some(rel) => {
             for root in &app.model.roots {
                 let abs = root.join(&rel);
                 if let Some(prefix) = &app.model.prefix {
@@ -252,6 +245,22 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
     }
     sel
+}
+
+/// The directory (relative to the roots) a clean item selects by path prefix, or None
+/// when it names the scope's cache paths one by one. Only a directory selection leaves a
+/// live prefix mirror alone: a named cache is removed even there.
+pub fn selected_directory(app: &App, item: &ActionItem) -> Option<String> {
+    if matches!(item, ActionItem::CleanTag(t) if t == "-") {
+        return None;
+    }
+    match app.selected() {
+        Some(Row::Node(n)) if app.marks.is_empty() && app.tree.view == View::Directory => {
+            let node = &app.tree.nodes[n];
+            (node.kind == NodeKind::Dir).then(|| node.key.clone())
+        }
+        _ => None,
+    }
 }
 
 /// A dialog's answer to a key; None closes it.
