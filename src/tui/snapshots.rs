@@ -185,6 +185,32 @@ fn report_after_a_run() {
 }
 
 #[test]
+fn a_long_refusal_in_a_report_wraps_to_its_last_word() {
+    let mut a = finished();
+    let refusal = "refused /srv/app/pkg/__pycache__: the directory belongs to uid 1001 and is \
+                   writable by its group, so another user could swap a file in it between the \
+                   check and the removal; run pycache as that user (sudo -u app pycache clean) \
+                   or fix the mode (chmod g-w) and scan again";
+    a.on_work(WorkEvent::Done {
+        title: "clean".into(),
+        lines: vec!["removed 0 files".into(), refusal.into()],
+        removed: Vec::new(),
+        rescan: false,
+    });
+    let t = screen(&mut a, 80, 24);
+    let shown: String = format!("{}", t.backend());
+    assert!(shown.contains("scan again"), "the refusal is cut:\n{shown}");
+    snap("long_refusal_report", &mut a);
+    a.resize(80, 24);
+    // The dialog scrolls to the last shown line, not only to the last unwrapped one.
+    keys(&mut a, "jjjjjj");
+    let Some(Dialog::Report { scroll, .. }) = &a.dialog else {
+        panic!("the report is open");
+    };
+    assert!(*scroll > 1, "scrolled {scroll} of more than 2 shown lines");
+}
+
+#[test]
 fn recompile_chooser() {
     let mut a = finished();
     keys(&mut a, "j");

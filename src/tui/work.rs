@@ -286,7 +286,7 @@ pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option
                 None
             }
             other => Some(Dialog::Confirm {
-                scroll: scrolled(scroll, &other, lines.len()),
+                scroll: scrolled(scroll, &other, shown_len(app, &lines, true)),
                 title,
                 lines,
                 work,
@@ -335,12 +335,17 @@ pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option
         } => match action {
             Action::Confirm | Action::Cancel | Action::Quit => None,
             other => Some(Dialog::Report {
-                scroll: scrolled(scroll, &other, lines.len()),
+                scroll: scrolled(scroll, &other, shown_len(app, &lines, false)),
                 title,
                 lines,
             }),
         },
     }
+}
+
+/// How many lines a dialog shows for these (reports and notes wrap to the dialog).
+fn shown_len(app: &App, lines: &[String], plan: bool) -> usize {
+    crate::tui::panes::confirm::shown_lines(lines, usize::from(app.dialog_width), plan).len()
 }
 
 fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {
