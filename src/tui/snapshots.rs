@@ -211,6 +211,31 @@ fn a_long_refusal_in_a_report_wraps_to_its_last_word() {
 }
 
 #[test]
+fn a_control_character_in_a_name_is_shown_escaped_in_every_pane() {
+    let name = "gone\x1b]0;pwn\x07q";
+    let mut batch = ScanBatch::default();
+    batch.caches.push(fixture::cache(
+        &format!("__pycache__/{name}.cpython-313.pyc"),
+        &format!("{name}.py"),
+        Some("cpython-313"),
+        pycache::pyc::Status::Orphaned,
+        Some("source is gone: Python never imports it"),
+        135,
+    ));
+    let mut m = fixture::empty();
+    m.apply(ScanEvent::Batch(Box::new(batch)));
+    m.apply(ScanEvent::Finished);
+    let mut a = new(m, Options::default());
+    let t = screen(&mut a, 80, 24);
+    let shown = format!("{}", t.backend());
+    let safe = r"gone\x1b]0;pwn\x07q";
+    // Tree row, details heading, source and cache path, actions title: one escaped name.
+    assert!(shown.contains(&format!("module {safe}")), "{shown}");
+    assert_eq!(shown.matches(safe).count(), 5, "{shown}");
+    assert!(!shown.contains("gone]0;pwnq"), "a stripped name:\n{shown}");
+}
+
+#[test]
 fn recompile_chooser() {
     let mut a = finished();
     keys(&mut a, "j");

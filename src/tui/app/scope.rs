@@ -152,7 +152,7 @@ impl App {
                 .caches
                 .get(cache)
                 .and_then(|c| c.path.file_name())
-                .map(|f| f.to_string_lossy().into_owned())
+                .map(|f| pycache::scan::display_path(std::path::Path::new(f)))
                 .unwrap_or_default(),
             Row::Node(_) if node.kind == NodeKind::Dir => format!("{}/", node.name),
             Row::Node(_) => node.name.clone(),

@@ -137,7 +137,8 @@ pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
             t.status(*s),
         ),
         ActionItem::CleanTag(tag) => (
-            format!("clean tag {tag}"),
+            // A tag is part of a file name: shown escaped like every name.
+            format!("clean tag {}", pycache::text::terminal_safe(tag)),
             totals(of_tag(agg, tag), of_tag(kept, tag)),
             Style::default(),
         ),
