@@ -136,6 +136,8 @@ pub struct App {
     pub snapshot: Option<String>,
     /// Inner width of the details pane (from the last layout), which it wraps to.
     pub details_width: u16,
+    /// Columns of text inside a dialog (from the last layout): reports wrap to it.
+    pub dialog_width: u16,
     effects: Vec<Effect>,
     expanded: HashMap<View, HashSet<String>>,
 }
@@ -171,6 +173,7 @@ impl App {
             scope: Scope::default(),
             snapshot: None,
             details_width: 78,
+            dialog_width: crate::tui::panes::confirm::text_width(80),
             effects: Vec::new(),
             expanded: HashMap::new(),
         };
@@ -271,6 +274,7 @@ impl App {
         let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
         self.tree_height = areas.tree.height.saturating_sub(2).max(1) as usize;
         self.details_width = areas.details.width.saturating_sub(2).max(1);
+        self.dialog_width = crate::tui::panes::confirm::text_width(width);
         self.keep_visible();
     }
 

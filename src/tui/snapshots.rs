@@ -185,6 +185,57 @@ fn report_after_a_run() {
 }
 
 #[test]
+fn a_long_refusal_in_a_report_wraps_to_its_last_word() {
+    let mut a = finished();
+    let refusal = "refused /srv/app/pkg/__pycache__: the directory belongs to uid 1001 and is \
+                   writable by its group, so another user could swap a file in it between the \
+                   check and the removal; run pycache as that user (sudo -u app pycache clean) \
+                   or fix the mode (chmod g-w) and scan again";
+    a.on_work(WorkEvent::Done {
+        title: "clean".into(),
+        lines: vec!["removed 0 files".into(), refusal.into()],
+        removed: Vec::new(),
+        rescan: false,
+    });
+    let t = screen(&mut a, 80, 24);
+    let shown: String = format!("{}", t.backend());
+    assert!(shown.contains("scan again"), "the refusal is cut:\n{shown}");
+    snap("long_refusal_report", &mut a);
+    a.resize(80, 24);
+    // The dialog scrolls to the last shown line, not only to the last unwrapped one.
+    keys(&mut a, "jjjjjj");
+    let Some(Dialog::Report { scroll, .. }) = &a.dialog else {
+        panic!("the report is open");
+    };
+    assert!(*scroll > 1, "scrolled {scroll} of more than 2 shown lines");
+}
+
+#[test]
+fn a_control_character_in_a_name_is_shown_escaped_in_every_pane() {
+    let name = "gone\x1b]0;pwn\x07q";
+    let mut batch = ScanBatch::default();
+    batch.caches.push(fixture::cache(
+        &format!("__pycache__/{name}.cpython-313.pyc"),
+        &format!("{name}.py"),
+        Some("cpython-313"),
+        pycache::pyc::Status::Orphaned,
+        Some("source is gone: Python never imports it"),
+        135,
+    ));
+    let mut m = fixture::empty();
+    m.apply(ScanEvent::Batch(Box::new(batch)));
+    m.apply(ScanEvent::Finished);
+    let mut a = new(m, Options::default());
+    let t = screen(&mut a, 80, 24);
+    let shown = format!("{}", t.backend());
+    let safe = r"gone\x1b]0;pwn\x07q";
+    // Tree row, details heading, source and cache path, actions title: one escaped name.
+    assert!(shown.contains(&format!("module {safe}")), "{shown}");
+    assert_eq!(shown.matches(safe).count(), 5, "{shown}");
+    assert!(!shown.contains("gone]0;pwnq"), "a stripped name:\n{shown}");
+}
+
+#[test]
 fn recompile_chooser() {
     let mut a = finished();
     keys(&mut a, "j");

@@ -228,15 +228,8 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
         _ => sel.all = true,
     }
-    let dir = match app.selected() {
-        Some(Row::Node(n)) if app.marks.is_empty() && app.tree.view == View::Directory => {
-            let node = &app.tree.nodes[n];
-            (node.kind == NodeKind::Dir).then(|| node.key.clone())
-        }
-        _ => None,
-    };
-    match dir {
-        Some(rel) if !matches!(item, ActionItem::CleanTag(t) if t == "-") => {
+    match selected_directory(app, item) {
+        Some(rel) => {
             for root in &app.model.roots {
                 let abs = root.join(&rel);
                 if let Some(prefix) = &app.model.prefix {
@@ -252,6 +245,22 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
     }
     sel
+}
+
+/// The directory (relative to the roots) a clean item selects by path prefix, or None
+/// when it names the scope's cache paths one by one. Only a directory selection leaves a
+/// live prefix mirror alone: a named cache is removed even there.
+pub fn selected_directory(app: &App, item: &ActionItem) -> Option<String> {
+    if matches!(item, ActionItem::CleanTag(t) if t == "-") {
+        return None;
+    }
+    match app.selected() {
+        Some(Row::Node(n)) if app.marks.is_empty() && app.tree.view == View::Directory => {
+            let node = &app.tree.nodes[n];
+            (node.kind == NodeKind::Dir).then(|| node.key.clone())
+        }
+        _ => None,
+    }
 }
 
 /// A dialog's answer to a key; None closes it.
@@ -277,7 +286,7 @@ pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option
                 None
             }
             other => Some(Dialog::Confirm {
-                scroll: scrolled(scroll, &other, lines.len()),
+                scroll: scrolled(scroll, &other, shown_len(app, &lines, true)),
                 title,
                 lines,
                 work,
@@ -326,12 +335,17 @@ pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option
         } => match action {
             Action::Confirm | Action::Cancel | Action::Quit => None,
             other => Some(Dialog::Report {
-                scroll: scrolled(scroll, &other, lines.len()),
+                scroll: scrolled(scroll, &other, shown_len(app, &lines, false)),
                 title,
                 lines,
             }),
         },
     }
+}
+
+/// How many lines a dialog shows for these (reports and notes wrap to the dialog).
+fn shown_len(app: &App, lines: &[String], plan: bool) -> usize {
+    crate::tui::panes::confirm::shown_lines(lines, usize::from(app.dialog_width), plan).len()
 }
 
 fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {

@@ -18,6 +18,9 @@ pub struct Scope {
     pub agg: Agg,
     /// True when it comes from marks.
     pub marked: bool,
+    /// Its caches that a clean leaves alone because they mirror the sources (a live
+    /// PYTHONPYCACHEPREFIX tree; see `ScanModel::mirror_prefix_of`).
+    pub kept_mirror: Agg,
 }
 
 /// One line of the actions pane.
@@ -76,9 +79,32 @@ impl App {
             }
             (format!("{n} marked"), true)
         };
-        self.scope = super::Scope { label, agg, marked };
+        let kept_mirror = self.kept_mirror(&agg);
+        self.scope = super::Scope {
+            label,
+            agg,
+            marked,
+            kept_mirror,
+        };
         let n = self.items().len();
         self.action_sel = self.action_sel.min(n.saturating_sub(1));
+    }
+
+    /// The scope's caches the clean planner keeps as a live prefix mirror. It keeps them
+    /// only when the scope is selected as a directory (a named cache goes); the items that
+    /// select otherwise (the untagged tag) never meet a mirror cache, which has a tag.
+    fn kept_mirror(&self, agg: &Agg) -> Agg {
+        // Mirror caches are orphaned: most scopes have none and cost nothing here.
+        if agg.of_status(Status::Orphaned).0 == 0
+            || work::selected_directory(self, &ActionItem::CleanAll).is_none()
+        {
+            return Agg::default();
+        }
+        let paths: HashSet<PathBuf> = self
+            .scope_caches(|c| self.model.mirror_prefix_of(c).is_some())
+            .into_iter()
+            .collect();
+        Agg::of_caches(self.model.caches.iter().filter(|c| paths.contains(&c.path)))
     }
 
     fn ancestor_marked(&self, node: usize, include_self: bool) -> bool {
@@ -126,7 +152,7 @@ impl App {
                 .caches
                 .get(cache)
                 .and_then(|c| c.path.file_name())
-                .map(|f| f.to_string_lossy().into_owned())
+                .map(|f| pycache::scan::display_path(std::path::Path::new(f)))
                 .unwrap_or_default(),
             Row::Node(_) if node.kind == NodeKind::Dir => format!("{}/", node.name),
             Row::Node(_) => node.name.clone(),

@@ -93,43 +93,64 @@ fn clip(line: Line<'static>, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Label and totals of one action.
+/// Label and totals of one action: what its plan would remove, and how many of the scope's
+/// caches it keeps as a live prefix mirror (the planner's own rule), so the line never
+/// promises more than the plan does.
 pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
     let t = app.opts.theme;
     let agg = &app.scope.agg;
-    let totals =
-        |n: u32, bytes: u64| format!("{}  {}", count(u64::from(n), "file"), theme::size(bytes));
+    let kept = &app.scope.kept_mirror;
+    let totals = |(n, bytes): (u32, u64), (kn, kb): (u32, u64)| {
+        let mut s = format!(
+            "{}  {}",
+            count(u64::from(n.saturating_sub(kn)), "file"),
+            theme::size(bytes.saturating_sub(kb))
+        );
+        if kn > 0 {
+            s.push_str(&format!(" ({kn} kept: live prefix mirror)"));
+        }
+        s
+    };
+    let problems = |a: &crate::tui::tree::Agg| {
+        let bytes: u64 = pycache::pyc::Status::ALL
+            .iter()
+            .filter(|s| s.is_problem())
+            .map(|s| a.of_status(*s).1)
+            .sum();
+        (a.problems(), bytes)
+    };
+    let of_tag = |a: &crate::tui::tree::Agg, tag: &str| {
+        a.clean_tags
+            .iter()
+            .find(|x| x.0 == tag)
+            .map_or((0, 0), |x| (x.1, x.2))
+    };
     let (label, detail, style) = match item {
-        ActionItem::CleanProblems => {
-            let bytes: u64 = pycache::pyc::Status::ALL
-                .iter()
-                .filter(|s| s.is_problem())
-                .map(|s| agg.of_status(*s).1)
-                .sum();
-            (
-                "clean problems".to_string(),
-                totals(agg.problems(), bytes),
-                Style::default(),
-            )
-        }
-        ActionItem::CleanStatus(s) => {
-            let (n, b) = agg.of_status(*s);
-            (format!("clean {}", s.as_str()), totals(n, b), t.status(*s))
-        }
-        ActionItem::CleanTag(tag) => {
-            let (n, b) = agg
-                .clean_tags
-                .iter()
-                .find(|x| &x.0 == tag)
-                .map_or((0, 0), |x| (x.1, x.2));
-            (format!("clean tag {tag}"), totals(n, b), Style::default())
-        }
+        ActionItem::CleanProblems => (
+            "clean problems".to_string(),
+            totals(problems(agg), problems(kept)),
+            Style::default(),
+        ),
+        ActionItem::CleanStatus(s) => (
+            format!("clean {}", s.as_str()),
+            totals(agg.of_status(*s), kept.of_status(*s)),
+            t.status(*s),
+        ),
+        ActionItem::CleanTag(tag) => (
+            // A tag is part of a file name: shown escaped like every name.
+            format!("clean tag {}", pycache::text::terminal_safe(tag)),
+            totals(of_tag(agg, tag), of_tag(kept, tag)),
+            Style::default(),
+        ),
         ActionItem::CleanAll => {
             let (n, b) = agg.of_status(pycache::pyc::Status::Sourceless);
-            let kept = if n > 0 { " (sourceless kept)" } else { "" };
+            let sourceless = if n > 0 { " (sourceless kept)" } else { "" };
             (
                 "clean all caches".to_string(),
-                format!("{}{kept}", totals(agg.caches - n, agg.bytes - b)),
+                format!(
+                    "{}{sourceless}",
+                    totals((agg.caches - n, agg.bytes - b), (kept.caches, kept.bytes))
+                ),
                 Style::default(),
             )
         }
@@ -161,4 +182,96 @@ pub fn item_line(app: &App, item: &ActionItem) -> Line<'static> {
         Span::styled(format!(" {label:<22}"), style),
         Span::styled(detail, t.dim()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::app::Options;
+    use crate::tui::fixture::{self, cache};
+    use crate::tui::work::Dialog;
+    use pycache::pyc::{Location, Status};
+    use pycache::scan::ScanEvent;
+
+    /// The fixture plus `mirror/`: a copy of a PYTHONPYCACHEPREFIX tree for the root
+    /// (`mirror/srv/app/app.cpython-313.pyc`, whose source `app.py` exists: the planner keeps
+    /// it) and one orphan of a deleted module there (removed).
+    fn app_with_a_mirror() -> App {
+        let gone = Some("source is gone: Python never imports it");
+        let mut batch = fixture::batch();
+        for (name, src) in [("app", "app.py"), ("old", "old.py")] {
+            let mut c = cache(
+                &format!("mirror/srv/app/{name}.cpython-313.pyc"),
+                &format!("mirror/srv/app/{src}"),
+                Some("cpython-313"),
+                Status::Orphaned,
+                gone,
+                500,
+            );
+            c.location = Location::Legacy;
+            batch.caches.push(c);
+        }
+        let mut m = fixture::empty();
+        m.apply(ScanEvent::Batch(Box::new(batch)));
+        m.apply(ScanEvent::Finished);
+        let mut a = App::new(m, Options::default());
+        a.resize(80, 24);
+        let row = a
+            .tree
+            .rows
+            .iter()
+            .position(|r| a.tree.nodes[r.node()].key == "mirror")
+            .expect("mirror/ is a top-level row");
+        a.select(row);
+        a.refresh_scope();
+        a
+    }
+
+    #[test]
+    fn clean_counts_are_what_the_plan_removes_and_say_what_the_mirror_keeps() {
+        let mut a = app_with_a_mirror();
+        assert_eq!(a.scope.agg.problems(), 2);
+        for item in [
+            ActionItem::CleanProblems,
+            ActionItem::CleanStatus(Status::Orphaned),
+            ActionItem::CleanAll,
+        ] {
+            assert!(a.items().contains(&item), "{item:?} is offered");
+            let text = item_line(&a, &item).to_string();
+            assert!(
+                text.contains("1 file  500B (1 kept: live prefix mirror)"),
+                "{item:?}: {text}"
+            );
+            let Ok(Dialog::Confirm { work, .. }) = crate::tui::work::plan(&mut a, &item) else {
+                panic!("{item:?} has a plan");
+            };
+            let crate::tui::work::Work::Execute(plan) = work else {
+                panic!("{item:?} plans a clean");
+            };
+            assert_eq!(plan.totals.files, 1, "{item:?}");
+            assert_eq!(plan.totals.bytes, 500, "{item:?}");
+        }
+    }
+
+    #[test]
+    fn a_named_mirror_cache_is_counted_because_the_plan_removes_it() {
+        let mut a = app_with_a_mirror();
+        // Marked, the caches are named one by one: the planner removes the mirror's too.
+        a.marks.insert("mirror".into());
+        a.refresh_scope();
+        let text = item_line(&a, &ActionItem::CleanProblems).to_string();
+        assert!(
+            text.contains("2 files  1000B") && !text.contains("kept"),
+            "{text}"
+        );
+        let Ok(Dialog::Confirm { work, .. }) =
+            crate::tui::work::plan(&mut a, &ActionItem::CleanProblems)
+        else {
+            panic!("a plan");
+        };
+        let crate::tui::work::Work::Execute(plan) = work else {
+            panic!("a clean");
+        };
+        assert_eq!(plan.totals.files, 2);
+    }
 }

@@ -8,13 +8,14 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Draws the dialog.
 pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
     let t = app.opts.theme;
     let width = area.width.saturating_sub(4).min(110);
+    let text_width = usize::from(text_width(area.width));
     let (title, lines, scroll, footer) = match dialog {
         Dialog::Confirm {
             title,
@@ -23,10 +24,7 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             ..
         } => (
             title.clone(),
-            lines
-                .iter()
-                .map(|l| Line::from(fit_step(l, usize::from(width.saturating_sub(2)))))
-                .collect::<Vec<_>>(),
+            shown_lines(lines, text_width, true),
             *scroll,
             " y/Enter: run it   n/Esc: cancel   j/k: scroll ",
         ),
@@ -97,12 +95,33 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
             scroll,
         } => (
             title.clone(),
-            lines.iter().map(|l| Line::from(l.clone())).collect(),
+            shown_lines(lines, text_width, false),
             *scroll,
             " Enter/Esc: close   j/k: scroll ",
         ),
     };
     draw(app, area, buf, &title, lines, scroll, footer);
+}
+
+/// Columns of text inside a dialog on a terminal `width` columns wide.
+pub fn text_width(width: u16) -> u16 {
+    width.saturating_sub(4).min(110).saturating_sub(2)
+}
+
+/// The lines of a plan (`plan`) or a report as the dialog shows them, `width` columns
+/// wide: a plan's steps one a line (see [`fit_step`]), every other line (a headline, a
+/// note, a report's prose) wrapped, so no sentence ends at the border. Wrapping here rather than
+/// in the paragraph keeps the dialog's height and scroll limit counted in shown lines.
+pub fn shown_lines(lines: &[String], width: usize, plan: bool) -> Vec<Line<'static>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        if plan && l.starts_with("  ") && l.contains('/') {
+            out.push(Line::from(fit_step(l, width)));
+        } else {
+            out.extend(super::wrap::wrap_all(vec![Line::from(l.clone())], width));
+        }
+    }
+    out
 }
 
 /// A plan step cut to `width` columns by eliding the start of its path, not the end: the
@@ -156,12 +175,13 @@ fn draw(
         .title(format!(" {title} "))
         .title_bottom(footer);
     Clear.render(rect, buf);
-    let mut p = Paragraph::new(lines).block(block).scroll((scroll, 0));
-    if footer.contains("close") {
-        // Reports are prose (the doctor's findings): wrap them. Plans stay one step a line.
-        p = p.wrap(Wrap { trim: false });
-    }
-    p.render(rect, buf);
+    // The lines come wrapped (see `shown_lines`): the paragraph does not wrap them again.
+    // A scroll made at another width stops at the last line shown at this one.
+    let scroll = scroll.min(lines.len().saturating_sub(1).min(usize::from(u16::MAX)) as u16);
+    Paragraph::new(lines)
+        .block(block)
+        .scroll((scroll, 0))
+        .render(rect, buf);
 }
 
 #[cfg(test)]

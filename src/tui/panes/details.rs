@@ -6,7 +6,7 @@
 //! and 100x30); the pane scrolls when long.
 
 use super::bars::{Bar, chart};
-use super::wrap::{LABEL, wrap_all};
+use super::wrap::{LABEL, escaped, wrap_all};
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
 use crate::tui::tree::{Agg, NodeKind, Row, show_path, status_index};
@@ -51,7 +51,7 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     if app.project_details {
         dir_lines(app, 0, width, &mut out, t);
-        return wrap_all(out, width);
+        return wrap_all(escaped(out), width);
     }
     match app.selected() {
         None => dir_lines(app, 0, width, &mut out, t),
@@ -69,7 +69,7 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
             _ => dir_lines(app, n, width, &mut out, t),
         },
     }
-    wrap_all(out, width)
+    wrap_all(escaped(out), width)
 }
 
 /// A `label     value` line; wrapping continues it under the value.
@@ -226,7 +226,7 @@ fn code_lines(app: &App, c: &CacheRecord, out: &mut Vec<Line<'static>>, t: Theme
             "",
             format!(
                 "not in the snapshot: run 'pycache inspect {}' where it was scanned",
-                c.path.display()
+                pycache::scan::display_path(&c.path)
             ),
         ));
         return;

@@ -1,6 +1,8 @@
 //! Word wrapping of styled lines for panes that scroll by line: wrapping before drawing
 //! (instead of letting the paragraph wrap) keeps "line N of M" and the scroll limit exact.
 //!
+//! [`escaped`] shows control characters as `pycache::text::terminal_safe` does.
+//!
 //! A `label     value` line (a first span exactly [`LABEL`] columns wide, ending in a
 //! space) continues under its value; any other line continues two columns in. A word
 //! wider than the room left (a long path) is split where the line ends.
@@ -19,6 +21,24 @@ pub fn wrap_all(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
         wrap_line(line, width, &mut out);
     }
     out
+}
+
+/// The lines with every control or bidi character shown escaped (`\x1b`), as every other
+/// pane shows names (`pycache::text::terminal_safe`): module names, a code object's
+/// filename and function names come from the files and may hold anything, and the
+/// terminal backend would silently drop a control character, showing a different name.
+pub fn escaped(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .map(|mut line| {
+            for span in &mut line.spans {
+                if let std::borrow::Cow::Owned(safe) = pycache::text::terminal_safe(&span.content) {
+                    span.content = safe.into();
+                }
+            }
+            line
+        })
+        .collect()
 }
 
 /// One piece of a line: a run of spaces or of other characters, with its style.
@@ -168,6 +188,20 @@ mod tests {
         // Fits a line of its own: moved there whole.
         let path = Line::from("see /a/long/path");
         assert_eq!(text(&wrap_all(vec![path], 14)), ["see", "  /a/long/path"]);
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_styles_kept() {
+        let bold = Style::default().add_modifier(ratatui::style::Modifier::BOLD);
+        let line = Line::from(vec![
+            Span::styled("module gone\x1b]0;pwn\x07q", bold),
+            Span::raw(" plain"),
+        ]);
+        let out = escaped(vec![line]);
+        assert_eq!(out[0].to_string(), "module gone\\x1b]0;pwn\\x07q plain");
+        assert_eq!(out[0].spans[0].style, bold);
+        // Already escaped text stays as it is.
+        assert_eq!(escaped(out.clone()), out);
     }
 
     #[test]

@@ -58,6 +58,13 @@ impl Agg {
         agg
     }
 
+    /// The aggregate of these caches alone (no modules).
+    pub fn of_caches<'a>(caches: impl Iterator<Item = &'a CacheRecord>) -> Agg {
+        let mut agg = Agg::default();
+        caches.for_each(|c| agg.add_cache(c));
+        agg
+    }
+
     fn add_cache(&mut self, c: &CacheRecord) {
         let i = status_index(c.status);
         self.caches += 1;
