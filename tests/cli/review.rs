@@ -218,3 +218,31 @@ fn a_refused_virtualenv_interpreter_still_decides_the_tag() {
     assert_eq!(python["path"], py.to_str().unwrap(), "{python:#}");
     assert!(!pwned.exists(), "the tree's interpreter ran as root");
 }
+
+/// A FIFO or a device given as a scan root (or `--pycache-prefix`) is named for what it
+/// is (before: "it is a file", with advice to `inspect` it).
+#[test]
+fn a_fifo_or_device_as_scan_root_is_named_for_what_it_is() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let dir = t.path().to_str().unwrap();
+    let fifo_s = fifo.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["scan", fifo_s], "a FIFO"),
+        (&["scan", "/dev/zero"], "a character device"),
+        (&["scan", dir, "--pycache-prefix", fifo_s], "a FIFO"),
+        (&["clean", fifo_s], "a FIFO"),
+    ];
+    for (args, kind) in cases {
+        let out = pycache().args(args).timeout(LIMIT).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("it is {kind}, not a directory"))
+                && !err.contains("it is a file")
+                && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
