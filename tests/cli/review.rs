@@ -322,3 +322,63 @@ fn imports_reports_unread_config_files_and_fails_on_unread_sources() {
         );
     }
 }
+
+/// A symlink planted by another user on the way to a new quarantine is refused, not
+/// followed (before: the path was canonicalised first, so `shared/link/q` with `link`
+/// nobody's link to a root-owned directory passed the trust check and root created its
+/// quarantine there). Nothing is created, nothing is moved.
+#[test]
+fn a_quarantine_through_another_users_symlink_is_refused() {
+    let Some((t, victim)) =
+        crate::attacks::arena("a_quarantine_through_another_users_symlink_is_refused")
+    else {
+        return;
+    };
+    let outside = victim.parent().unwrap().to_path_buf();
+    let shared = t.path().join("shared");
+    crate::attacks::as_nobody(&format!(
+        "ln -s {o} {s}/link; ln -s link {s}/rel",
+        o = outside.display(),
+        s = shared.display()
+    ));
+    let tree = t.path().join("tree");
+    write(&tree.join("pkg/__pycache__/gone.cpython-311.pyc"), "x");
+    let before_tree = crate::support::list_tree(&tree);
+    let before_outside = crate::attacks::snapshot(&outside);
+    for q in ["link/q", "link/sub/q", "rel/q"] {
+        let out = pycache()
+            .args(["clean", "--yes", "--quarantine"])
+            .arg(shared.join(q))
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{q}: {err}");
+        assert!(
+            err.contains("is a symlink of nobody")
+                && err.contains("not followed")
+                && err.lines().count() == 1,
+            "{q}: {err}"
+        );
+        assert_eq!(crate::attacks::snapshot(&outside), before_outside, "{q}");
+    }
+    assert_eq!(crate::support::list_tree(&tree), before_tree);
+    // Root's own link to the same place is followed: the quarantine is made there.
+    let mine = t.path().join("mine");
+    std::os::unix::fs::symlink(&outside, &mine).unwrap();
+    let out = pycache()
+        .args(["clean", "--yes", "--quarantine"])
+        .arg(mine.join("q"))
+        .arg(&tree)
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(outside.join("q/manifest.jsonl").is_file());
+}
