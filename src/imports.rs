@@ -128,7 +128,8 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
     let stdlib = stdlib::Stdlib::for_version(python);
     notes.extend(stdlib.fallback_note());
     notes.extend(lazy::note(opts.lazy_imports, python));
-    let (entries, detected) = entries_of(opts, &root, root_entry, &mut notes)?;
+    let mut unread_config = venv.as_ref().map(|v| v.unread.clone()).unwrap_or_default();
+    let (entries, detected) = entries_of(opts, &root, root_entry, &mut notes, &mut unread_config)?;
 
     let roots = search_roots(&root, &entries, &opts.paths)?;
     let mut tree = discover::Tree::walk(&roots, opts.scope);
@@ -203,6 +204,7 @@ pub fn analyze(opts: &Options) -> Result<ImportGraph, Error> {
         external,
         skipped: tree.skipped,
         walk_errors: tree.errors,
+        unread_config,
     })
 }
 
@@ -229,6 +231,7 @@ fn entries_of(
     root: &Path,
     root_entry: Option<PathBuf>,
     notes: &mut Vec<String>,
+    unread: &mut Vec<(PathBuf, String)>,
 ) -> Result<(Vec<Entry>, bool), Error> {
     let mut entries: Vec<Entry> = Vec::new();
     for arg in &opts.entries {
@@ -237,7 +240,7 @@ fn entries_of(
     entries.extend(root_entry.map(|f| Entry::script(f, None)));
     let detected = entries.is_empty();
     if detected {
-        entries = entry::detect(root);
+        entries = entry::detect(root, unread);
         if entries.is_empty() && opts.scope == Scope::Project {
             notes.push(format!(
                 "no entry point found (looked for {}, __main__.py, [project.scripts]); pass --entry FILE",

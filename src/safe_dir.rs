@@ -10,7 +10,7 @@
 //! done through the handle (`openat` with `O_NOFOLLOW`, new files with `O_EXCL`, `renameat`).
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, open, openat, renameat};
+use nix::fcntl::{OFlag, openat, renameat};
 use nix::sys::stat::{FileStat, Mode, fstat, mkdirat};
 use nix::unistd::{UnlinkatFlags, geteuid, unlinkat};
 use std::ffi::OsStr;
@@ -18,6 +18,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
 use crate::scan::record::display_path;
+
+mod walk;
 
 /// Flags for opening a directory below a handle: never through a symlink.
 pub(crate) const DIR_NOFOLLOW: OFlag = OFlag::O_RDONLY
@@ -85,7 +87,8 @@ fn check_ancestor(st: &FileStat, path: &Path) -> Result<(), String> {
     ))
 }
 
-/// Splits an absolute `path` into its canonical parent and its last name.
+/// `path` made absolute (from the current directory, which the kernel gives resolved),
+/// and its last name.
 fn split(path: &Path) -> Result<(PathBuf, &OsStr), String> {
     let name = match path.components().next_back() {
         Some(Component::Normal(n)) => n,
@@ -97,82 +100,37 @@ fn split(path: &Path) -> Result<(PathBuf, &OsStr), String> {
         }
     };
     let parent = path.parent().unwrap_or(Path::new("/"));
-    let parent = if parent.as_os_str().is_empty() {
-        std::env::current_dir().map_err(|e| format!("cannot find the current directory: {e}"))?
-    } else {
-        parent.to_path_buf()
-    };
-    let parent = std::fs::canonicalize(&parent)
-        .map_err(|e| format!("cannot open {}: {e}", display_path(&parent)))?;
-    Ok((parent, name))
-}
-
-/// Opens the canonical directory `dir` from `/` down, one component at a time without
-/// following links, checking each directory on the way.
-fn open_trusted(dir: &Path) -> Result<OwnedFd, String> {
-    let fd = open("/", DIR_NOFOLLOW, Mode::empty()).map_err(|e| format!("cannot open /: {e}"))?;
-    let mut at = PathBuf::from("/");
-    let mut fd = fd;
-    check_ancestor(&fstat(&fd).map_err(|e| e.to_string())?, &at)?;
-    for c in dir.components() {
-        let Component::Normal(name) = c else { continue };
-        at.push(name);
-        fd = openat(&fd, name, DIR_NOFOLLOW, Mode::empty()).map_err(|e| match e {
-            Errno::ELOOP | Errno::ENOTDIR => format!(
-                "{} changed into a symlink or file while pycache opened it: not followed",
-                display_path(&at)
-            ),
-            e => format!("cannot open {}: {}", display_path(&at), e.desc()),
-        })?;
-        check_ancestor(&fstat(&fd).map_err(|e| e.to_string())?, &at)?;
+    if parent.is_absolute() {
+        return Ok((parent.to_path_buf(), name));
     }
-    Ok(fd)
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot find the current directory: {e}"))?;
+    Ok((cwd.join(parent), name))
 }
 
 /// Checks, changing nothing, that a missing `path` could be created safely: its nearest
 /// existing ancestor is reached through directories of root's or ours that nobody else can
-/// change (the check [`open_private_dir`] makes, done before any directory is created and
-/// before a plan is made, so a refusal is one line, not one per step).
+/// change, and through no link of another user's (the check [`open_private_dir`] makes,
+/// done before any directory is created and before a plan is made, so a refusal is one
+/// line, not one per step).
 pub(crate) fn check_creatable(path: &Path) -> Result<(), String> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| format!("cannot find the current directory: {e}"))?
-            .join(path)
-    };
-    let Some(existing) = abs
-        .ancestors()
-        .skip(1)
-        .find(|a| std::fs::symlink_metadata(a).is_ok())
-    else {
-        return Ok(());
-    };
-    let canonical = std::fs::canonicalize(existing)
-        .map_err(|e| format!("cannot open {}: {e}", display_path(existing)))?;
-    open_trusted(&canonical).map(drop)
+    let (parent, _) = split(path)?;
+    walk::walk(&parent, true).map(drop)
 }
 
 /// Opens a directory of ours: `path` (absolute or relative), created with `create_mode`
-/// when given and missing, or refused with one line saying why and what to do.
-/// `what` names it in messages ("quarantine directory").
+/// when given and missing (its missing parents too), or refused with one line saying why
+/// and what to do. `what` names it in messages ("quarantine directory"). The path is
+/// walked by handle from `/`, links resolved by [`walk::walk`] (never `canonicalize`):
+/// a link of another user's on the way is refused, not followed.
 pub(crate) fn open_private_dir(
     path: &Path,
     create_mode: Option<u32>,
     what: &str,
 ) -> Result<OwnedFd, String> {
-    if create_mode.is_some() {
-        check_creatable(path)?;
-    }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && create_mode.is_some()
-        && !parent.exists()
-    {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", display_path(parent)))?;
-    }
     let (parent, name) = split(path)?;
-    let parent_fd = open_trusted(&parent)?;
+    let reached = walk::walk(&parent, create_mode.is_some())?;
+    let (parent_fd, parent) = walk::create_missing(reached)?;
     let full = parent.join(name);
     if let Some(mode) = create_mode {
         make_dir_at(parent_fd.as_fd(), name, mode, &full)?;
@@ -283,7 +241,32 @@ pub(crate) fn clear_dir(dir: BorrowedFd<'_>) -> nix::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::fcntl::open;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Our own links on the way are resolved by the walk (not by `canonicalize`): a
+    /// relative one, an absolute one, one to `..`; the directory is created where they
+    /// lead, and a loop is an error, not a hang.
+    #[test]
+    fn our_links_on_the_way_are_resolved_by_the_walk() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink("real", t.path().join("rel")).unwrap();
+        std::os::unix::fs::symlink(&real, t.path().join("abs")).unwrap();
+        std::os::unix::fs::symlink("../real", real.join("up")).unwrap();
+        for (via, made) in [
+            ("rel/q1", "q1"),
+            ("abs/new/q2", "new/q2"),
+            ("rel/up/q3", "q3"),
+        ] {
+            open_private_dir(&t.path().join(via), Some(0o700), "test directory").unwrap();
+            assert!(real.join(made).is_dir(), "{via}");
+        }
+        std::os::unix::fs::symlink("loop", t.path().join("loop")).unwrap();
+        let e = check_creatable(&t.path().join("loop/q")).unwrap_err();
+        assert!(e.contains("too many levels"), "{e}");
+    }
 
     #[test]
     fn a_private_directory_is_created_and_reopened() {

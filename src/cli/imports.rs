@@ -10,7 +10,7 @@
 //! at start all the same, e.g. `wsgi.py line 4 calls create_app()`), `unresolved[]`, `external` (name to `stdlib`, `third-party`,
 //! `missing`), `skipped`, `walk_errors`, then `cache_tag`, `pycache_prefix`,
 //! `caches_checked`, and `findings[]` (`kind`: `missing-import`, `cannot-compile`,
-//! `no-fresh-cache`, `unused-cache`; `path`, `line`, `message`).
+//! `no-fresh-cache`, `unused-cache`, `unread-file`; `path`, `line`, `message`).
 
 mod render;
 
@@ -18,6 +18,7 @@ use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
 use pycache::imports::findings::{Finding, cache_findings, source_findings};
 use pycache::imports::graph::ImportGraph;
+use pycache::imports::parse::Health;
 use pycache::imports::{Options, Scope, analyze, lazy, venv};
 use pycache::pyc::PyVersion;
 use serde::Serialize;
@@ -36,7 +37,7 @@ Examples:
 
 JSON (--json): root, python, python_from, entries, notes, search_path, venv, modules (module, path, reachability, chain, health, imports), unresolved, external, skipped, walk_errors, cache_tag, pycache_prefix, caches_checked, findings (kind, path, line, message).
 
-Exit status: 0 no findings; 1 findings (a missing import, a module that does not compile, an imported module without a fresh cache, caches nothing imports); 2 usage or I/O error.";
+Exit status: 0 no findings; 1 findings (a missing import, a module that does not compile, an imported module without a fresh cache, caches nothing imports, a pyproject.toml or .pth that was not read); 2 usage or I/O error, or part of the tree (a directory, a source) could not be read: one line on stderr says what was skipped.";
 
 const WHAT: &str = "What the service runs";
 const CACHES: &str = "Caches";
@@ -122,6 +123,25 @@ fn refuse_special(path: &std::path::Path) -> Result<()> {
     ))
 }
 
+/// The parts of the tree the analysis did not read, as `path: why`: directories first,
+/// then sources that exist but were not read. A dangling link is no hidden part: there is
+/// nothing to read, and Python finds no module there either.
+fn unread_parts(graph: &ImportGraph) -> Vec<String> {
+    let dirs = graph.walk_errors.iter().map(|(p, why)| (p, why.clone()));
+    let sources = graph.modules.iter().filter_map(|m| match &m.health {
+        Health::Unreadable { message } if !dangling(&m.file) => Some((&m.file, message.clone())),
+        _ => None,
+    });
+    dirs.chain(sources)
+        .map(|(p, why)| format!("{}: {why}", pycache::text::display_path(p)))
+        .collect()
+}
+
+/// A name whose target does not exist (a link to nowhere).
+fn dangling(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// Runs `imports`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let opts = Options {
@@ -179,11 +199,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    // Directories the import walk could not read: the graph is incomplete, so not 0.
-    if let Some((path, why)) = graph.walk_errors.first() {
-        let n = graph.walk_errors.len();
-        let first = format!("{}: {why}", pycache::text::display_path(path));
-        super::scan::say_incomplete("the import graph", ("directory", "directories"), n, &first);
+    // Directories the import walk could not read and sources that were not read (a FIFO,
+    // a device, permission denied): the graph is incomplete, so not 0 (before: an unread
+    // source was only listed under "parse problems", and the exit was 0).
+    let unread = unread_parts(&graph);
+    if let Some(first) = unread.first() {
+        super::scan::say_incomplete("the import graph", ("part", "parts"), unread.len(), first);
         return Ok(ExitCode::from(2));
     }
     Ok(if findings.is_empty() {

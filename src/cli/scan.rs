@@ -160,6 +160,11 @@ fn check_dir(p: &Path, what: &str) -> Result<()> {
     let shown = display_path(p);
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => Ok(()),
+        // A FIFO or a device is not "a file" one could inspect: say what it is.
+        Ok(_) if pycache::fsread::special_kind(p).is_some() => bail!(
+            "cannot {what} {shown}: it is {}, not a directory (give the directory to scan)",
+            pycache::fsread::special_kind(p).unwrap_or("a special file")
+        ),
         Ok(_) => bail!(
             "cannot {what} {shown}: it is a file, not a directory (scan the directory that \
              holds it, or decode it with 'pycache inspect {shown}')"

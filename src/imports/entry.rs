@@ -92,8 +92,9 @@ pub fn from_arg(arg: &str, root: &Path) -> Result<Entry, String> {
     ))
 }
 
-/// The usual entry points of a project, in a fixed order.
-pub fn detect(root: &Path) -> Vec<Entry> {
+/// The usual entry points of a project, in a fixed order. A `pyproject.toml` that exists
+/// but is not read (a FIFO, a device, unreadable) is added to `unread` with the reason.
+pub fn detect(root: &Path, unread: &mut Vec<(PathBuf, String)>) -> Vec<Entry> {
     let mut found = Vec::new();
     for name in SCRIPT_NAMES {
         let path = root.join(name);
@@ -129,20 +130,26 @@ pub fn detect(root: &Path) -> Vec<Entry> {
             found.push(Entry::script(pkg.join("__main__.py"), Some(how)));
         }
     }
-    if let Ok(text) =
-        crate::fsread::read_string_capped(&root.join("pyproject.toml"), crate::fsread::CONFIG_CAP)
-    {
-        for (script, module) in pyproject_scripts(&text) {
-            if !found
-                .iter()
-                .any(|e| e.module.as_deref() == Some(module.as_str()))
-            {
-                let how = format!("[project.scripts] {script} in pyproject.toml");
-                found.push(Entry::module(EntryKind::ConsoleScript, module, Some(how)));
-            }
-        }
+    let pyproject = root.join("pyproject.toml");
+    match crate::fsread::read_string_capped(&pyproject, crate::fsread::CONFIG_CAP) {
+        Ok(text) => scripts_of(&text, &mut found),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => unread.push((pyproject, super::io_reason(&e))),
     }
     found
+}
+
+/// The `[project.scripts]` of a `pyproject.toml` not already among `found`, added to it.
+fn scripts_of(text: &str, found: &mut Vec<Entry>) {
+    for (script, module) in pyproject_scripts(text) {
+        if !found
+            .iter()
+            .any(|e| e.module.as_deref() == Some(module.as_str()))
+        {
+            let how = format!("[project.scripts] {script} in pyproject.toml");
+            found.push(Entry::module(EntryKind::ConsoleScript, module, Some(how)));
+        }
+    }
 }
 
 /// `(script name, module)` from `[project.scripts]`, `[project.gui-scripts]` and
@@ -291,7 +298,7 @@ p = "x.poetry:main"
             "[project.scripts]\nt = \"tool.cli:main\"\n",
         )
         .unwrap();
-        let got = detect(root);
+        let got = detect(root, &mut Vec::new());
         let labels: Vec<_> = got.iter().map(|e| e.detected.clone().unwrap()).collect();
         assert_eq!(labels[0], "run.py in the project root");
         assert_eq!(labels[1], "app.py in the project root");

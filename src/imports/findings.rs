@@ -23,6 +23,9 @@ pub enum FindingKind {
     NoFreshCache,
     /// Caches of a module that nothing the entry points run imports.
     UnusedCache,
+    /// A file that decides what is imported (`pyproject.toml`, a virtualenv's `.pth`)
+    /// exists but was not read: a FIFO, a device, unreadable.
+    UnreadFile,
 }
 
 /// One finding, tied to a file and maybe a line.
@@ -40,7 +43,7 @@ pub struct Finding {
 
 /// Findings that need only the sources.
 pub fn source_findings(graph: &ImportGraph) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = unread_config_findings(graph);
     let hint = if graph.venv.is_none() {
         " (no virtualenv was checked: pass --venv DIR)"
     } else {
@@ -93,6 +96,28 @@ pub fn source_findings(graph: &ImportGraph) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// One finding per `pyproject.toml` or `.pth` that exists but was not read (before: it
+/// was ignored without a word, and what it declares was silently missing).
+fn unread_config_findings(graph: &ImportGraph) -> Vec<Finding> {
+    graph
+        .unread_config
+        .iter()
+        .map(|(path, why)| {
+            let lost = if path.extension().is_some_and(|e| e == "pth") {
+                "the directories it adds to sys.path were not searched"
+            } else {
+                "its [project.scripts] entry points were not looked for"
+            };
+            Finding {
+                kind: FindingKind::UnreadFile,
+                path: crate::text::path_text(path.strip_prefix(&graph.root).unwrap_or(path)),
+                line: None,
+                message: format!("{why} ({lost})"),
+            }
+        })
+        .collect()
 }
 
 /// The cache tag CPython writes for a version (`cpython-313`).

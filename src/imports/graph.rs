@@ -255,6 +255,10 @@ pub struct ImportGraph {
     /// Directories that could not be read.
     #[serde(serialize_with = "ser_path_notes")]
     pub walk_errors: Vec<(PathBuf, String)>,
+    /// Files that decide what is imported (`pyproject.toml`, the virtualenv's `.pth`
+    /// files) that exist but were not read, with the reason; in JSON as findings.
+    #[serde(skip)]
+    pub unread_config: Vec<(PathBuf, String)>,
 }
 
 impl ImportGraph {

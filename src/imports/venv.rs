@@ -21,6 +21,10 @@ pub struct Venv {
     /// Top-level importable names (packages, modules, extensions, `.pth` path entries).
     #[serde(skip)]
     pub names: HashSet<String>,
+    /// `.pth` files in `site-packages` that were not read (a FIFO, a device, unreadable),
+    /// with the reason: the paths they add are not known.
+    #[serde(skip)]
+    pub unread: Vec<(PathBuf, String)>,
 }
 
 /// Directory names checked beside the project, in order.
@@ -47,15 +51,17 @@ pub fn open(dir: &Path) -> Result<Venv, String> {
     let version = parse_cfg_version(&text);
     let site_packages = site_packages_dirs(dir, version);
     let mut names = HashSet::new();
+    let mut unread = Vec::new();
     for sp in &site_packages {
         index_dir(sp, &mut names);
-        index_pth_files(sp, &mut names);
+        index_pth_files(sp, &mut names, &mut unread);
     }
     Ok(Venv {
         dir: dir.to_path_buf(),
         version,
         site_packages,
         names,
+        unread,
     })
 }
 
@@ -139,8 +145,13 @@ fn index_dir(dir: &Path, names: &mut HashSet<String>) {
 }
 
 /// `.pth` files add directories to `sys.path` (editable installs, namespace helpers);
-/// lines starting with `import` are code, not paths.
-fn index_pth_files(site_packages: &Path, names: &mut HashSet<String>) {
+/// lines starting with `import` are code, not paths. One that cannot be read goes to
+/// `unread` with the reason.
+fn index_pth_files(
+    site_packages: &Path,
+    names: &mut HashSet<String>,
+    unread: &mut Vec<(PathBuf, String)>,
+) {
     let Ok(entries) = std::fs::read_dir(site_packages) else {
         return;
     };
@@ -149,8 +160,14 @@ fn index_pth_files(site_packages: &Path, names: &mut HashSet<String>) {
         if path.extension().is_none_or(|e| e != "pth") {
             continue;
         }
-        let Ok(text) = crate::fsread::read_string_capped(&path, crate::fsread::CONFIG_CAP) else {
-            continue;
+        let text = match crate::fsread::read_string_capped(&path, crate::fsread::CONFIG_CAP) {
+            Ok(text) => text,
+            // Gone since the listing: nothing to read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                unread.push((path, super::io_reason(&e)));
+                continue;
+            }
         };
         for line in text.lines().map(str::trim) {
             if line.is_empty() || line.starts_with('#') || line.starts_with("import") {

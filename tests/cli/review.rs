@@ -218,3 +218,167 @@ fn a_refused_virtualenv_interpreter_still_decides_the_tag() {
     assert_eq!(python["path"], py.to_str().unwrap(), "{python:#}");
     assert!(!pwned.exists(), "the tree's interpreter ran as root");
 }
+
+/// A FIFO or a device given as a scan root (or `--pycache-prefix`) is named for what it
+/// is (before: "it is a file", with advice to `inspect` it).
+#[test]
+fn a_fifo_or_device_as_scan_root_is_named_for_what_it_is() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let dir = t.path().to_str().unwrap();
+    let fifo_s = fifo.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["scan", fifo_s], "a FIFO"),
+        (&["scan", "/dev/zero"], "a character device"),
+        (&["scan", dir, "--pycache-prefix", fifo_s], "a FIFO"),
+        (&["clean", fifo_s], "a FIFO"),
+    ];
+    for (args, kind) in cases {
+        let out = pycache().args(args).timeout(LIMIT).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("it is {kind}, not a directory"))
+                && !err.contains("it is a file")
+                && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// In `imports`, a `pyproject.toml` or `.pth` that is a FIFO or `/dev/zero` is a finding
+/// naming the file and what it is (before: ignored without a word, exit 0); a source that
+/// is a FIFO is a part of the tree not read: one line on stderr and exit 2 (before: only
+/// listed under "parse problems", exit 0).
+#[test]
+fn imports_reports_unread_config_files_and_fails_on_unread_sources() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("main.py"), "import mod\n");
+    write(&app.join("mod.py"), "x = 1\n");
+    write(&app.join(".venv/pyvenv.cfg"), "version = 3.12.1\n");
+    let site = app.join(".venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(&site).unwrap();
+    let fifo = |p: &std::path::Path| {
+        nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap()
+    };
+    fifo(&app.join("pyproject.toml"));
+    fifo(&site.join("fifo.pth"));
+    std::os::unix::fs::symlink("/dev/zero", site.join("zero.pth")).unwrap();
+    let imports = |json: bool| {
+        let mut cmd = pycache();
+        cmd.arg("imports")
+            .arg(&app)
+            .args(["--all-files"])
+            .env("COLUMNS", "400");
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.timeout(LIMIT).output().unwrap()
+    };
+    let out = imports(true);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut unread: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "unread-file")
+        .map(|f| format!("{} {}", f["path"].as_str().unwrap(), f["message"]))
+        .collect();
+    unread.sort();
+    assert_eq!(unread.len(), 3, "{doc:#}");
+    let expect = [
+        ".venv/lib/python3.12/site-packages/fifo.pth \"a FIFO",
+        ".venv/lib/python3.12/site-packages/zero.pth \"a character device",
+        "pyproject.toml \"a FIFO",
+    ];
+    for (got, want) in unread.iter().zip(expect) {
+        assert!(got.starts_with(want), "{got} does not start with {want}");
+    }
+    let text = String::from_utf8_lossy(&imports(false).stdout).to_string();
+    for want in expect {
+        let (file, kind) = want.split_once(" \"").unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{file}: {kind}"))),
+            "no line for {file}: {text}"
+        );
+    }
+
+    // A source that is a FIFO: not read, so the graph is incomplete.
+    std::fs::remove_file(app.join("mod.py")).unwrap();
+    fifo(&app.join("mod.py"));
+    for json in [false, true] {
+        let out = imports(json);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("the import graph is incomplete")
+                && err.contains("mod.py: a FIFO")
+                && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+/// A symlink planted by another user on the way to a new quarantine is refused, not
+/// followed (before: the path was canonicalised first, so `shared/link/q` with `link`
+/// nobody's link to a root-owned directory passed the trust check and root created its
+/// quarantine there). Nothing is created, nothing is moved.
+#[test]
+fn a_quarantine_through_another_users_symlink_is_refused() {
+    let Some((t, victim)) =
+        crate::attacks::arena("a_quarantine_through_another_users_symlink_is_refused")
+    else {
+        return;
+    };
+    let outside = victim.parent().unwrap().to_path_buf();
+    let shared = t.path().join("shared");
+    crate::attacks::as_nobody(&format!(
+        "ln -s {o} {s}/link; ln -s link {s}/rel",
+        o = outside.display(),
+        s = shared.display()
+    ));
+    let tree = t.path().join("tree");
+    write(&tree.join("pkg/__pycache__/gone.cpython-311.pyc"), "x");
+    let before_tree = crate::support::list_tree(&tree);
+    let before_outside = crate::attacks::snapshot(&outside);
+    for q in ["link/q", "link/sub/q", "rel/q"] {
+        let out = pycache()
+            .args(["clean", "--yes", "--quarantine"])
+            .arg(shared.join(q))
+            .arg(&tree)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{q}: {err}");
+        assert!(
+            err.contains("is a symlink of nobody")
+                && err.contains("not followed")
+                && err.lines().count() == 1,
+            "{q}: {err}"
+        );
+        assert_eq!(crate::attacks::snapshot(&outside), before_outside, "{q}");
+    }
+    assert_eq!(crate::support::list_tree(&tree), before_tree);
+    // Root's own link to the same place is followed: the quarantine is made there.
+    let mine = t.path().join("mine");
+    std::os::unix::fs::symlink(&outside, &mine).unwrap();
+    let out = pycache()
+        .args(["clean", "--yes", "--quarantine"])
+        .arg(mine.join("q"))
+        .arg(&tree)
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(outside.join("q/manifest.jsonl").is_file());
+}
