@@ -18,7 +18,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let p = &app.model.progress;
     let s = &app.model.summary;
     let mut left = if p.finished {
-        let mut text = format!("{} caches", s.total().count);
+        let mut text = pycache::actions::plan::count(s.total().count, "cache");
         for st in [
             Status::Stale,
             Status::Orphaned,
@@ -58,7 +58,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         && left.width() + m.width() + 3 > usize::from(area.width)
     {
         // The message answers the key just pressed; the totals are in the tree too.
-        left = format!("{} caches", s.total().count);
+        left = pycache::actions::plan::count(s.total().count, "cache");
         if left.width() + m.width() + 3 > usize::from(area.width) {
             left.clear();
         }
