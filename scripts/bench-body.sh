@@ -88,20 +88,25 @@ print(f"  the body check costs {body[0] / head[0]:.2f}x the header-only scan (wa
 PYEOF
 
 echo "== verdicts the body check changes" >&2
-"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --json >"$OUT/body.json"
-"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --json --header-only >"$OUT/head.json"
-python3 - "$OUT/body.json" "$OUT/head.json" <<'PYEOF'
+# --jsonl: one object per cache with absolute paths (the snapshot's rows are relative).
+# Exit 2 is expected: the corpus holds unreadable parts on purpose.
+"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --jsonl >"$OUT/body.jsonl" || [[ $? -eq 2 ]]
+"$PYCACHE" scan "$CORPUS" --pycache-prefix "$PREFIX" --jsonl --header-only >"$OUT/head.jsonl" || [[ $? -eq 2 ]]
+python3 - "$OUT/body.jsonl" "$OUT/head.jsonl" <<'PYEOF'
 import collections, json, sys
-body, head = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:])
-h = {c["path"]: c for c in head["caches"]}
+def caches(p):
+    with open(p, encoding="utf-8") as f:
+        return [d for d in map(json.loads, f) if d.get("kind") == "cache"]
+body, head = (caches(p) for p in sys.argv[1:])
+h = {c["path"]: c for c in head}
 changed = collections.Counter()
-for c in body["caches"]:
+for c in body:
     o = h.get(c["path"])
     if o and o["status"] != c["status"]:
         why = (c.get("reason") or "").split(" (at byte")[0]
         changed[(o["status"], c["status"], why[:90])] += 1
-checked = sum(1 for c in body["caches"] if c.get("body_checked"))
-print(f"  {len(body['caches'])} caches, {checked} bodies checked; "
+checked = sum(1 for c in body if c.get("body_checked"))
+print(f"  {len(body)} caches, {checked} bodies checked; "
       f"{sum(changed.values())} verdicts differ from --header-only")
 for (a, b, why), n in changed.most_common(10):
     print(f"    {n:6d}  {a} -> {b}: {why}")
