@@ -14,6 +14,7 @@
 //! - [`event`], [`terminal`], [`work`]: the loop's inputs, the terminal, and actions.
 
 pub mod app;
+pub mod effects;
 pub mod event;
 pub mod keymap;
 pub mod panes;
@@ -29,7 +30,7 @@ mod fixture;
 mod snapshots;
 
 use crate::cli::path_arg::PathArg;
-use app::{App, CodeView, Effect, Options};
+use app::{App, Effect, Options};
 use color_eyre::eyre::{Result, bail, eyre};
 use event::Event;
 use pycache::scan::{ScanEvent, ScanModel, ScanOptions};
@@ -219,7 +220,13 @@ struct PendingScan {
 impl PendingScan {
     /// Applies queued events of `generation` until `budget` is spent, merging consecutive
     /// batches; returns true when something was applied.
-    fn apply(&mut self, app: &mut App, generation: u64, budget: Duration) -> bool {
+    fn apply(
+        &mut self,
+        app: &mut App,
+        generation: u64,
+        budget: Duration,
+        effects: &mut Vec<Effect>,
+    ) -> bool {
         let start = Instant::now();
         let mut applied = false;
         while start.elapsed() < budget {
@@ -231,7 +238,7 @@ impl PendingScan {
             }
             applied = true;
             let ScanEvent::Batch(mut batch) = ev else {
-                app.on_scan(ev);
+                effects.extend(app.update(Event::Scan(g, ev)).0);
                 continue;
             };
             let left = budget.saturating_sub(start.elapsed()).as_secs_f64();
@@ -257,7 +264,7 @@ impl PendingScan {
             }
             let n = batch.caches.len();
             let t = Instant::now();
-            app.on_scan(ScanEvent::Batch(batch));
+            effects.extend(app.update(Event::Scan(g, ScanEvent::Batch(batch))).0);
             if n > 0 {
                 let per = t.elapsed().as_secs_f64() / n as f64;
                 self.secs_per_cache = if self.secs_per_cache == 0.0 {
@@ -271,7 +278,9 @@ impl PendingScan {
     }
 }
 
-/// The event loop: draw, wait for an event, drain the rest, act, draw again.
+/// The event loop: receive, drain, let the app update, run its effects, draw. Scan output
+/// is only queued while draining and applied within a time budget per frame, so workers
+/// that outpace the model never keep the screen or a key waiting.
 fn event_loop(
     term: &mut terminal::Term,
     app: &mut App,
@@ -281,14 +290,9 @@ fn event_loop(
 ) -> Result<ExitCode> {
     let size = term.size()?;
     app.resize(size.width, size.height);
-    let mut generation = 1;
-    if let Some(opts) = scan {
-        start_scan(opts, generation, tx)?;
-    }
+    let mut runner = effects::Runner::new(tx.clone(), scan.cloned());
+    runner.start()?;
     term.draw(|f| ui::draw(app, f))?;
-    // The loop drains the channel (cheap: scan output is only queued), answers keys, then
-    // applies scan output for a time budget and draws: workers that outpace the model
-    // never keep the screen or a key waiting.
     let mut pending = PendingScan::default();
     loop {
         let first = if pending.events.is_empty() {
@@ -298,85 +302,40 @@ fn event_loop(
         };
         let mut redraw = false;
         let mut exit = None;
+        let mut effects = Vec::new();
         for ev in first.into_iter().chain(rx.try_iter()) {
             match ev {
-                Event::Key(k) => {
-                    if let Some(action) = keymap::action_for(&k, &app.contexts()) {
-                        app.handle(action);
-                    }
-                    redraw = true;
-                }
-                Event::Resize(w, h) => {
-                    app.resize(w, h);
-                    redraw = true;
-                }
-                Event::Tick => redraw |= app.on_tick(),
-                Event::Scan(g, ev) if g == generation => pending.events.push_back((g, ev)),
+                Event::Scan(g, ev) if g == runner.generation => pending.events.push_back((g, ev)),
                 Event::Scan(..) => {}
-                Event::ScanEnded(g, why) if g == generation => {
+                Event::ScanEnded(g, why) if g == runner.generation => {
                     if let Some(why) = why {
                         bail!("the scanner crashed: {why}");
                     }
                     pending.ended = true;
                 }
                 Event::ScanEnded(..) => {}
-                Event::Work(w) => {
-                    app.on_work(w);
-                    redraw = true;
-                }
-                Event::Code(path, code) => {
-                    app.code.insert(path, code);
-                    redraw = true;
-                }
-                Event::Reach(Ok(reach)) => {
-                    app.reach = reach.into_iter().collect();
-                    redraw = true;
-                }
-                Event::Reach(Err(e)) => {
-                    app.message = Some(format!("import analysis failed: {e}"));
-                    redraw = true;
-                }
-                Event::Access(dir, text) => {
-                    app.access.insert(dir, text);
-                    redraw = true;
-                }
-                Event::Owner(uid, name) => {
-                    app.owners.insert(uid, name);
-                    redraw = true;
-                }
                 Event::Signal(sig) => exit = Some(ExitCode::from((128 + sig).clamp(0, 255) as u8)),
                 Event::InputError(e) => bail!("cannot read the terminal: {e}"),
+                other => {
+                    let (asked, changed) = app.update(other);
+                    effects.extend(asked);
+                    redraw |= changed;
+                }
             }
         }
-        redraw |= pending.apply(app, generation, SCAN_BUDGET);
+        redraw |= pending.apply(app, runner.generation, SCAN_BUDGET, &mut effects);
         if pending.ended && pending.events.is_empty() {
             pending.ended = false;
             if !app.model.progress.finished {
                 bail!("the scanner stopped before the end of the scan");
             }
         }
-        for effect in app.take_effects() {
+        for effect in effects {
             if effect == Effect::Suspend {
                 terminal::suspend(term)?;
                 redraw = true;
-                continue;
-            }
-            // Over a snapshot the app queues nothing else; this is the second lock.
-            let Some(scan_opts) = scan else {
-                continue;
-            };
-            match effect {
-                Effect::Suspend => {}
-                Effect::Rescan => {
-                    generation += 1;
-                    pending = PendingScan::default();
-                    start_scan(scan_opts, generation, tx)?;
-                }
-                Effect::LoadCode(path) => load_code(path, tx.clone()),
-                Effect::LookupOwner(uid) => lookup_owner(uid, tx.clone()),
-                Effect::Run(w) => work::spawn(w, tx.clone(), venvs(&app.model)),
-                Effect::AnalyzeImports => analyze_imports(scan_opts, tx.clone()),
-                Effect::CheckAccess(dir) => check_access(dir, tx.clone()),
+            } else if runner.run(effect)? {
+                pending = PendingScan::default();
             }
         }
         if let Some(code) = exit {
@@ -393,136 +352,4 @@ fn event_loop(
             term.draw(|f| ui::draw(app, f))?;
         }
     }
-}
-
-/// Starts a scan whose events carry `generation`, and reports how its thread ended.
-fn start_scan(opts: &ScanOptions, generation: u64, tx: &Sender<Event>) -> Result<()> {
-    let (scan_tx, scan_rx) = mpsc::channel();
-    let handle = pycache::scan::walk::spawn(opts.clone(), scan_tx);
-    let tx = tx.clone();
-    std::thread::Builder::new()
-        .name("pycache-scan-forward".into())
-        .spawn(move || {
-            for ev in scan_rx {
-                if tx.send(Event::Scan(generation, ev)).is_err() {
-                    // The loop is gone (the user quit); dropping scan_rx stops the scanner.
-                    return;
-                }
-            }
-            let why = handle
-                .join()
-                .err()
-                .map(|p| pycache::scan::walk::panic_message(p.as_ref()));
-            let _ = tx.send(Event::ScanEnded(generation, why));
-        })?;
-    Ok(())
-}
-
-/// Decodes a cache's code object on a short-lived thread.
-fn load_code(path: PathBuf, tx: Sender<Event>) {
-    std::thread::spawn(move || {
-        let code = decode(&path);
-        let _ = tx.send(Event::Code(path, code));
-    });
-}
-
-/// Reads a `.pyc` and summarises its module code object.
-pub fn decode(path: &Path) -> Result<CodeView, String> {
-    use pycache::pyc::code::CodeKind;
-    let bytes =
-        pycache::fsread::read_capped(path, pycache::fsread::PYC_CAP).map_err(|e| e.to_string())?;
-    let header = pycache::pyc::header::parse(&bytes).map_err(|e| e.to_string())?;
-    let body = bytes.get(header.header_size..).unwrap_or_default();
-    let s = pycache::pyc::code::summarize(body, &header.magic).map_err(|e| e.to_string())?;
-    let names = |kind| {
-        s.children
-            .iter()
-            .filter(|c| c.kind == kind)
-            .map(|c| c.co_name.clone())
-            .collect()
-    };
-    Ok(CodeView {
-        filename: s.co_filename.clone(),
-        functions: names(CodeKind::Function),
-        classes: names(CodeKind::Class),
-    })
-}
-
-/// Virtualenvs in the scanned roots, where recompile looks for interpreters first.
-fn venvs(model: &ScanModel) -> Vec<PathBuf> {
-    let dirs = model
-        .roots
-        .iter()
-        .flat_map(|r| [r.clone(), r.join(".venv"), r.join("venv")]);
-    pycache::actions::interpreters::venvs_under(dirs)
-}
-
-/// Runs the import analysis of the first root on a background thread.
-fn analyze_imports(opts: &ScanOptions, tx: Sender<Event>) {
-    let Some(root) = opts.roots.first().cloned() else {
-        return;
-    };
-    std::thread::spawn(move || {
-        let options = pycache::imports::Options {
-            root: root.clone(),
-            entries: Vec::new(),
-            paths: Vec::new(),
-            venv: None,
-            python: None,
-            scope: pycache::imports::Scope::Project,
-            lazy_imports: pycache::imports::lazy::Mode::of_process(
-                &[],
-                std::env::var("PYTHON_LAZY_IMPORTS").ok().as_deref(),
-                false,
-            )
-            .unwrap_or_default(),
-        };
-        let result = pycache::imports::analyze(&options).map(|graph| {
-            graph
-                .modules
-                .into_iter()
-                .map(|m| {
-                    // Keyed like the scan model: the scanned root (not canonicalised) + path.
-                    let reach = app::Reach {
-                        label: m.reachability.describe(),
-                        runs: m.reachability.runs(),
-                        chain: m.chain,
-                    };
-                    (root.join(&m.path), reach)
-                })
-                .collect()
-        });
-        let _ = tx.send(Event::Reach(result.map_err(|e| e.0)));
-    });
-}
-
-/// Asks the doctor's access check whether this user can write `DIR/__pycache__`.
-fn check_access(dir: PathBuf, tx: Sender<Event>) {
-    use pycache::doctor::access::{Sandbox, check_dir};
-    use pycache::doctor::identity::Identity;
-    std::thread::spawn(move || {
-        let me = Identity::current();
-        let access = check_dir(&me, &dir.join("__pycache__"), &Sandbox::default());
-        let text = if access.writable {
-            format!("yes: {} can write its __pycache__", me.name)
-        } else {
-            let why: Vec<String> = access.blockers.iter().map(|b| b.why.clone()).collect();
-            format!(
-                "no: {} cannot write its __pycache__ ({})",
-                me.name,
-                why.join("; ")
-            )
-        };
-        let _ = tx.send(Event::Access(dir, text));
-    });
-}
-
-fn lookup_owner(uid: u32, tx: Sender<Event>) {
-    std::thread::spawn(move || {
-        let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-            .ok()
-            .flatten()
-            .map(|u| u.name);
-        let _ = tx.send(Event::Owner(uid, name));
-    });
 }

@@ -4,6 +4,7 @@
 
 mod nav;
 mod scope;
+mod update;
 
 pub use scope::{ActionItem, Scope};
 
@@ -28,6 +29,21 @@ pub enum Pane {
     Details,
     /// The actions on the selection or the marks.
     Actions,
+}
+
+/// What has the keyboard: it alone decides which keys apply ([`App::contexts`]) and which
+/// overlay is drawn.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Mode {
+    /// The panes (the focused one and the global keys).
+    #[default]
+    Browse,
+    /// Typing the name filter; the text typed so far.
+    Filter(String),
+    /// A dialog over the panes (a plan, a choice, a running action, a report).
+    Dialog(Dialog),
+    /// The help screen, scrolled this far.
+    Help(u16),
 }
 
 /// Settings fixed for the session.
@@ -106,12 +122,8 @@ pub struct App {
     pub project_details: bool,
     /// Selected line of the actions pane.
     pub action_sel: usize,
-    /// The filter being typed, while typing.
-    pub filter_edit: Option<String>,
-    /// A dialog over the panes.
-    pub dialog: Option<Dialog>,
-    /// Help screen scroll, while shown.
-    pub help: Option<u16>,
+    /// What has the keyboard.
+    mode: Mode,
     /// A one-line note for the status bar.
     pub message: Option<String>,
     /// Animation counter, advanced by ticks while something runs.
@@ -159,9 +171,7 @@ impl App {
             details_scroll: 0,
             project_details: false,
             action_sel: 0,
-            filter_edit: None,
-            dialog: None,
-            help: None,
+            mode: Mode::Browse,
             message: None,
             tick: 0,
             quit: false,
@@ -208,27 +218,64 @@ impl App {
         }
     }
 
-    /// The key contexts in force, most specific first.
+    /// The key contexts in force, most specific first: the mode's alone.
     pub fn contexts(&self) -> Vec<Ctx> {
-        if self.help.is_some() {
-            return vec![Ctx::Help];
+        match &self.mode {
+            Mode::Help(_) => vec![Ctx::Help],
+            Mode::Dialog(d) if d.is_running() => vec![Ctx::Running],
+            Mode::Dialog(_) => vec![Ctx::Dialog],
+            Mode::Filter(_) => vec![Ctx::Filter],
+            Mode::Browse => {
+                let pane = match self.focus {
+                    Pane::Tree => Ctx::Tree,
+                    Pane::Details => Ctx::Details,
+                    Pane::Actions => Ctx::Actions,
+                };
+                vec![pane, Ctx::Global]
+            }
         }
-        if let Some(d) = &self.dialog {
-            return if d.is_running() {
-                vec![Ctx::Running]
-            } else {
-                vec![Ctx::Dialog]
-            };
+    }
+
+    /// What has the keyboard.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// The dialog shown, if any.
+    pub fn dialog(&self) -> Option<&Dialog> {
+        match &self.mode {
+            Mode::Dialog(d) => Some(d),
+            _ => None,
         }
-        if self.filter_edit.is_some() {
-            return vec![Ctx::Filter];
+    }
+
+    /// The help screen's scroll, while it is shown.
+    pub fn help_scroll(&self) -> Option<u16> {
+        match self.mode {
+            Mode::Help(s) => Some(s),
+            _ => None,
         }
-        let pane = match self.focus {
-            Pane::Tree => Ctx::Tree,
-            Pane::Details => Ctx::Details,
-            Pane::Actions => Ctx::Actions,
-        };
-        vec![pane, Ctx::Global]
+    }
+
+    /// The filter being typed, while typing.
+    pub fn filter_edit(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Filter(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Shows a dialog (over whatever had the keyboard), or closes it (None).
+    pub(crate) fn set_dialog(&mut self, dialog: Option<Dialog>) {
+        self.mode = dialog.map_or(Mode::Browse, Mode::Dialog);
+    }
+
+    /// The dialog shown, to update in place.
+    pub(crate) fn dialog_mut(&mut self) -> Option<&mut Dialog> {
+        match &mut self.mode {
+            Mode::Dialog(d) => Some(d),
+            _ => None,
+        }
     }
 
     /// Applies a scanner event and keeps the selection on the same item.
@@ -280,8 +327,7 @@ impl App {
 
     /// Advances animations (only while a scan or an action runs).
     pub fn on_tick(&mut self) -> bool {
-        let busy =
-            !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
+        let busy = !self.model.progress.finished || self.dialog().is_some_and(Dialog::is_running);
         if busy {
             self.tick = self.tick.wrapping_add(1);
         } else {
@@ -302,22 +348,25 @@ impl App {
         if !matches!(action, Action::Type(_) | Action::Backspace) {
             self.message = None;
         }
-        if let Some(scroll) = self.help.as_mut() {
-            match action {
-                Action::Up => *scroll = scroll.saturating_sub(1),
-                Action::Down => *scroll = scroll.saturating_add(1),
-                Action::Cancel | Action::Help | Action::Quit => self.help = None,
-                _ => {}
+        match &mut self.mode {
+            Mode::Help(scroll) => {
+                match action {
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::Down => *scroll = scroll.saturating_add(1),
+                    Action::Cancel | Action::Help | Action::Quit => self.mode = Mode::Browse,
+                    _ => {}
+                }
+                return;
             }
-            return;
-        }
-        if self.dialog.is_some() {
-            self.handle_dialog(action);
-            return;
-        }
-        if self.filter_edit.is_some() {
-            self.handle_filter(action);
-            return;
+            Mode::Dialog(_) => {
+                self.handle_dialog(action);
+                return;
+            }
+            Mode::Filter(_) => {
+                self.handle_filter(action);
+                return;
+            }
+            Mode::Browse => {}
         }
         match action {
             Action::Quit => self.quit = true,
@@ -331,14 +380,16 @@ impl App {
                 }
             }
             Action::Suspend => self.push(Effect::Suspend),
-            Action::Help => self.help = Some(0),
+            Action::Help => self.mode = Mode::Help(0),
             Action::Totals => {
                 self.project_details = !self.project_details;
                 self.details_scroll = 0;
             }
             Action::FocusNext => self.focus = next_pane(self.focus, 1),
             Action::FocusPrev => self.focus = next_pane(self.focus, 2),
-            Action::Filter => self.filter_edit = Some(self.tree.filter.clone().unwrap_or_default()),
+            Action::Filter => {
+                self.mode = Mode::Filter(self.tree.filter.clone().unwrap_or_default())
+            }
             Action::CycleView => self.set_view(self.tree.view.next()),
             Action::CycleSort => {
                 self.tree.set_sort(self.tree.sort.next());
@@ -363,7 +414,7 @@ impl App {
     }
 
     fn handle_filter(&mut self, action: Action) {
-        let Some(text) = self.filter_edit.as_mut() else {
+        let Mode::Filter(text) = &mut self.mode else {
             return;
         };
         match action {
@@ -372,11 +423,11 @@ impl App {
                 text.pop();
             }
             Action::Confirm => {
-                self.filter_edit = None;
+                self.mode = Mode::Browse;
                 return;
             }
             Action::Cancel => {
-                self.filter_edit = None;
+                self.mode = Mode::Browse;
                 self.apply_filter("");
                 return;
             }

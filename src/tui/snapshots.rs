@@ -155,7 +155,7 @@ fn filter_being_typed() {
 fn confirm_dialog_shows_the_plan() {
     let mut a = finished();
     keys(&mut a, "nc");
-    assert!(matches!(a.dialog, Some(Dialog::Confirm { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Confirm { .. })));
     snap("confirm", &mut a);
 }
 
@@ -204,7 +204,7 @@ fn a_long_refusal_in_a_report_wraps_to_its_last_word() {
     a.resize(80, 24);
     // The dialog scrolls to the last shown line, not only to the last unwrapped one.
     keys(&mut a, "jjjjjj");
-    let Some(Dialog::Report { scroll, .. }) = &a.dialog else {
+    let Some(Dialog::Report { scroll, .. }) = a.dialog() else {
         panic!("the report is open");
     };
     assert!(*scroll > 1, "scrolled {scroll} of more than 2 shown lines");
@@ -241,7 +241,7 @@ fn recompile_chooser() {
     keys(&mut a, "j");
     a.interpreters = Some(pycache::actions::Interpreters::default());
     keys(&mut a, "p");
-    assert!(matches!(a.dialog, Some(Dialog::Choose { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Choose { .. })));
     keys(&mut a, "\n");
     snap("recompile_modes", &mut a);
 }

@@ -61,7 +61,8 @@ pub fn layout(area: Rect) -> Areas {
 
 /// A pane's frame: heavier border and a marker when focused, so focus shows without colour.
 pub fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<Line<'a>>) -> Block<'a> {
-    let focused = app.focus == pane && app.dialog.is_none() && app.help.is_none();
+    // Typing a filter keeps the tree's focus; a dialog or the help takes it.
+    let focused = app.focus == pane && app.dialog().is_none() && app.help_scroll().is_none();
     let theme = app.opts.theme;
     let mut title: Line = title.into();
     title.spans.insert(0, theme.focus_mark(focused).into());
@@ -81,10 +82,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
     panes::details::render(app, areas.details, buf);
     panes::actions::render(app, areas.actions, buf);
     panes::status::render(app, areas.status, buf);
-    if let Some(dialog) = &app.dialog {
+    if let Some(dialog) = app.dialog() {
         panes::confirm::render(app, dialog, full, buf);
     }
-    if let Some(scroll) = app.help {
+    if let Some(scroll) = app.help_scroll() {
         panes::help::render(app, scroll, full, buf);
     }
 }

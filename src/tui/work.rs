@@ -1,21 +1,18 @@
 //! Actions that change files: the plan shown for confirmation, the run on a worker thread
 //! with its progress, and the report at the end. Nothing runs without a confirmed plan.
 
-mod doctor;
+pub(super) mod doctor;
 mod recompile;
 #[cfg(test)]
 mod tests;
 
 use super::app::{ActionItem, App, Effect};
-use super::event::Event;
 use super::keymap::Action;
 use super::tree::{NodeKind, Row, View};
-use pycache::actions::{self, ExecOptions, Plan, Selection};
+use pycache::actions::{self, Plan, Selection};
 use pycache::pyc::Status;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant};
 
 /// True when the library can plan and run cleans.
 pub const CAN_CLEAN: bool = true;
@@ -241,7 +238,6 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
         _ => {
             sel.paths = scoped.iter().cloned().collect();
-            sel.paths.sort();
         }
     }
     sel
@@ -365,7 +361,8 @@ impl App {
         match ev {
             WorkEvent::Interpreters(found) => {
                 self.interpreters = Some(*found);
-                self.dialog = Some(recompile::choose_interpreter(self));
+                let chooser = recompile::choose_interpreter(self);
+                self.set_dialog(Some(chooser));
             }
             WorkEvent::Progress {
                 done,
@@ -377,7 +374,7 @@ impl App {
                     total: t,
                     latest: l,
                     ..
-                }) = self.dialog.as_mut()
+                }) = self.dialog_mut()
                 {
                     *d = done;
                     *t = total;
@@ -397,56 +394,12 @@ impl App {
                     self.reset();
                     self.push(Effect::Rescan);
                 }
-                self.dialog = Some(Dialog::Report {
+                self.set_dialog(Some(Dialog::Report {
                     title,
                     lines,
                     scroll: 0,
-                });
+                }));
             }
         }
     }
-}
-
-/// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
-pub fn spawn(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
-    std::thread::spawn(move || match work {
-        Work::Probe => {
-            // Planning only: the tree's own interpreters are described, not run.
-            let mut found = actions::Interpreters::discover(&[], &venvs).planning_only(&venvs);
-            found.probe_all();
-            let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
-        }
-        Work::Doctor { root, prefix } => {
-            let lines = doctor::run(root, prefix);
-            let _ = tx.send(Event::Work(WorkEvent::Done {
-                title: "doctor".into(),
-                lines,
-                removed: Vec::new(),
-                rescan: false,
-            }));
-        }
-        Work::Execute(plan) => {
-            let mut last = Instant::now();
-            let mut progress = |p: &actions::ProgressUpdate| {
-                // A progress line per step would flood the loop on big plans.
-                if p.done == p.total || last.elapsed() >= Duration::from_millis(30) {
-                    last = Instant::now();
-                    let _ = tx.send(Event::Work(WorkEvent::Progress {
-                        done: p.done,
-                        total: p.total,
-                        latest: pycache::scan::display_path(&p.latest.path),
-                    }));
-                }
-            };
-            let report = actions::execute(&plan, &ExecOptions::default(), &mut progress);
-            let mut lines = vec![report.summary_line()];
-            lines.extend(report.problem_lines());
-            let _ = tx.send(Event::Work(WorkEvent::Done {
-                title: "report".into(),
-                lines,
-                removed: report.removed_paths(&plan),
-                rescan: !report.written_paths(&plan).is_empty(),
-            }));
-        }
-    });
 }

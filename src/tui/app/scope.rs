@@ -236,7 +236,7 @@ impl App {
         }
         match work::plan(self, &item) {
             Ok(dialog) => {
-                self.dialog = Some(dialog);
+                self.set_dialog(Some(dialog));
             }
             Err(why) => self.message = Some(why),
         }
@@ -315,11 +315,11 @@ impl App {
     }
 
     pub(super) fn handle_dialog(&mut self, action: Action) {
-        let Some(dialog) = self.dialog.take() else {
+        let super::Mode::Dialog(dialog) = std::mem::take(&mut self.mode) else {
             return;
         };
         match work::on_dialog_action(self, dialog, action) {
-            Some(d) => self.dialog = Some(d),
+            Some(d) => self.set_dialog(Some(d)),
             None => {
                 if self.focus == Pane::Actions {
                     self.refresh_scope();

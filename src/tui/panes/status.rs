@@ -54,7 +54,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
     }
     if let Some(m) = &app.message
-        && app.filter_edit.is_none()
+        && app.filter_edit().is_none()
         && left.width() + m.width() + 3 > usize::from(area.width)
     {
         // The message answers the key just pressed; the totals are in the tree too.
@@ -63,10 +63,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             left.clear();
         }
     }
-    let right: Vec<Span> = if let Some(f) = &app.filter_edit {
+    let right: Vec<Span> = if let Some(f) = app.filter_edit() {
         vec![
             Span::styled("filter: /", Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(f.clone()),
+            Span::raw(f.to_string()),
             Span::styled("_", Style::default().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("  Enter keeps, Esc clears"),
         ]
@@ -109,7 +109,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// The keys that work now. A report or a choice is a dialog too, but `y confirm  n cancel`
 /// would be wrong there: their hints are the ones in the dialog's own footer.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    match &app.dialog {
+    match app.dialog() {
         Some(Dialog::Report { .. }) => vec![("Enter".into(), "close"), ("j/k".into(), "scroll")],
         Some(Dialog::Choose { .. }) => vec![
             ("Enter".into(), "choose"),
