@@ -236,11 +236,6 @@ impl App {
         }
     }
 
-    /// What has the keyboard.
-    pub fn mode(&self) -> &Mode {
-        &self.mode
-    }
-
     /// The dialog shown, if any.
     pub fn dialog(&self) -> Option<&Dialog> {
         match &self.mode {
