@@ -28,8 +28,9 @@ pub struct Areas {
 pub fn layout(area: Rect) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if area.width >= WIDE {
+        // The tree is what people browse: it keeps at least 60 % of the width.
         let [tree, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .areas(main);
         let actions_h = (right.height / 3).clamp(5, 12);
         let [details, actions] =
@@ -41,9 +42,11 @@ pub fn layout(area: Rect) -> Areas {
             status,
         }
     } else {
-        let actions_h = if main.height >= 20 { 5 } else { 3 };
+        // Stacked, the tree gets most of the rows (12 of 23 at 80x24); the details show
+        // what fits and scroll (Tab, then j/k) for the rest.
+        let actions_h = if main.height >= 20 { 4 } else { 3 };
         let rest = main.height.saturating_sub(actions_h);
-        let tree_h = rest.div_ceil(2);
+        let tree_h = (rest * 3).div_ceil(5);
         let [tree, details, actions] = Layout::vertical([
             Constraint::Length(tree_h),
             Constraint::Min(0),
@@ -115,6 +118,8 @@ mod tests {
         assert!(narrow.details.y > narrow.tree.y);
         assert!(narrow.actions.y > narrow.details.y);
         assert_eq!(narrow.status.y, 23);
-        assert!(narrow.tree.height >= 8 && narrow.details.height >= 8);
+        assert!(narrow.tree.height >= 12 && narrow.details.height >= 6);
+        assert!(narrow.tree.height > narrow.details.height);
+        assert!(wide.tree.width * 10 >= 120 * 6);
     }
 }

@@ -268,30 +268,14 @@ impl Tree {
     }
 
     /// The first module with a problem after node `from` in display order (wrapping),
-    /// with its ancestors opened so that it has a row.
+    /// with its ancestors opened so that it has a row. Subtrees without a problem are
+    /// skipped whole (their totals say so), so a press costs the path to the next problem,
+    /// not a walk of every node.
     pub fn next_problem(&mut self, from: Option<usize>) -> Option<usize> {
-        let mut order = Vec::new();
-        let mut stack = vec![0usize];
-        while let Some(id) = stack.pop() {
-            if id != 0 {
-                if !self.visible(id) {
-                    continue;
-                }
-                order.push(id);
-            }
-            if !self.nodes[id].is_module() {
-                self.tidy(id);
-                stack.extend(self.nodes[id].children.iter().rev());
-            }
-        }
-        let start = from
-            .and_then(|f| order.iter().position(|&n| n == f))
-            .map_or(0, |p| p + 1);
-        let n = order.len();
-        let found = (0..n).map(|i| order[(start + i) % n]).find(|&id| {
-            let node = &self.nodes[id];
-            node.is_module() && node.agg.problems() > 0
-        })?;
+        let found = from
+            .filter(|&f| f != 0 && self.nodes.get(f).is_some_and(|n| n.alive))
+            .and_then(|f| self.problem_after(f))
+            .or_else(|| self.first_problem_in(0))?;
         let mut at = self.nodes[found].parent;
         while let Some(p) = at {
             if p != 0 {
@@ -300,6 +284,55 @@ impl Tree {
             at = self.nodes[p].parent;
         }
         Some(found)
+    }
+
+    /// The first problem module in display order after `from` (its own subtree first,
+    /// then what follows it at each level up), without wrapping.
+    fn problem_after(&mut self, from: usize) -> Option<usize> {
+        if !self.nodes[from].is_module() {
+            self.tidy(from);
+            for c in self.nodes[from].children.clone() {
+                if let Some(f) = self.first_problem_in(c) {
+                    return Some(f);
+                }
+            }
+        }
+        let mut at = from;
+        while let Some(parent) = self.nodes[at].parent {
+            self.tidy(parent);
+            let siblings = &self.nodes[parent].children;
+            let after: Vec<usize> = siblings
+                .iter()
+                .skip_while(|&&c| c != at)
+                .skip(1)
+                .copied()
+                .collect();
+            for c in after {
+                if let Some(f) = self.first_problem_in(c) {
+                    return Some(f);
+                }
+            }
+            at = parent;
+        }
+        None
+    }
+
+    /// The first problem module in display order at or below `id` (the root included).
+    fn first_problem_in(&mut self, id: usize) -> Option<usize> {
+        let node = &self.nodes[id];
+        if (id != 0 && !self.visible(id)) || node.agg.problems() == 0 {
+            return None;
+        }
+        if node.is_module() {
+            return Some(id);
+        }
+        self.tidy(id);
+        for c in self.nodes[id].children.clone() {
+            if let Some(f) = self.first_problem_in(c) {
+                return Some(f);
+            }
+        }
+        None
     }
 
     /// A stable identity for a row, to keep the selection across rebuilds.
