@@ -295,7 +295,8 @@ fn event_loop(
     term.draw(|f| ui::draw(app, f))?;
     let mut pending = PendingScan::default();
     loop {
-        let first = if pending.events.is_empty() {
+        // Wait for an event only when nothing is left to do between frames.
+        let first = if pending.events.is_empty() && app.regrouping().is_none() {
             Some(rx.recv().map_err(|_| eyre!("every event source stopped"))?)
         } else {
             None
@@ -324,6 +325,7 @@ fn event_loop(
             }
         }
         redraw |= pending.apply(app, runner.generation, SCAN_BUDGET, &mut effects);
+        redraw |= app.step_background(SCAN_BUDGET);
         if pending.ended && pending.events.is_empty() {
             pending.ended = false;
             if !app.model.progress.finished {

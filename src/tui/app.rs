@@ -5,14 +5,15 @@
 mod nav;
 mod scope;
 mod update;
+mod view;
 
 pub use scope::{ActionItem, Scope};
 
 use super::keymap::{Action, Ctx};
 use super::theme::Theme;
-use super::tree::{Row, SortKey, Tree, View};
+use super::tree::{Row, Tree, View};
 use super::work::{Dialog, Work};
-use pycache::scan::{ScanEvent, ScanModel};
+use pycache::scan::ScanModel;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -152,6 +153,10 @@ pub struct App {
     pub dialog_width: u16,
     effects: Vec<Effect>,
     expanded: HashMap<View, HashSet<String>>,
+    /// A regrouping (`v`) of a large tree, filled a slice per frame.
+    regroup: Option<view::Regroup>,
+    /// Up to this many modules `v` regroups at once ([`view::REGROUP_AT_ONCE`]).
+    regroup_at_once: usize,
 }
 
 impl App {
@@ -186,6 +191,8 @@ impl App {
             dialog_width: crate::tui::panes::confirm::text_width(80),
             effects: Vec::new(),
             expanded: HashMap::new(),
+            regroup: None,
+            regroup_at_once: view::REGROUP_AT_ONCE,
         };
         app.sync();
         app
@@ -273,44 +280,6 @@ impl App {
         }
     }
 
-    /// Applies a scanner event and keeps the selection on the same item.
-    pub fn on_scan(&mut self, ev: ScanEvent) {
-        let finishing = ev == ScanEvent::Finished;
-        let keys = touched(&self.model, &ev);
-        self.model.apply(ev);
-        self.tree.update(&self.model, keys.iter());
-        if finishing {
-            self.tick = 0;
-            // Parsing every source takes all cores for a while: automatic on ordinary
-            // trees, on request (the actions pane) on huge ones, so the UI stays quick.
-            let sources = self
-                .model
-                .modules
-                .values()
-                .filter(|m| m.source_exists())
-                .count();
-            if sources <= AUTO_IMPORTS_LIMIT {
-                self.push(Effect::AnalyzeImports);
-            }
-        }
-        self.sync();
-    }
-
-    /// Starts over with an empty model (a rescan), keeping view, expansion and filter.
-    pub fn reset(&mut self) {
-        let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
-        self.model = model;
-        let expanded = std::mem::take(&mut self.tree.expanded);
-        let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
-        self.tree = Tree::build(view, &self.model, expanded);
-        self.tree.set_sort(sort);
-        self.tree.set_filter(filter.as_deref().unwrap_or(""));
-        self.code.clear();
-        self.reach.clear();
-        self.access.clear();
-        self.sync();
-    }
-
     /// Records the terminal size; the tree's page height follows the layout.
     pub fn resize(&mut self, width: u16, height: u16) {
         let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
@@ -322,7 +291,9 @@ impl App {
 
     /// Advances animations (only while a scan or an action runs).
     pub fn on_tick(&mut self) -> bool {
-        let busy = !self.model.progress.finished || self.dialog().is_some_and(Dialog::is_running);
+        let busy = !self.model.progress.finished
+            || self.regroup.is_some()
+            || self.dialog().is_some_and(Dialog::is_running);
         if busy {
             self.tick = self.tick.wrapping_add(1);
         } else {
@@ -385,7 +356,7 @@ impl App {
             Action::Filter => {
                 self.mode = Mode::Filter(self.tree.filter.clone().unwrap_or_default())
             }
-            Action::CycleView => self.set_view(self.tree.view.next()),
+            Action::CycleView => self.set_view(self.next_view()),
             Action::CycleSort => {
                 self.tree.set_sort(self.tree.sort.next());
                 self.sync();
@@ -438,25 +409,6 @@ impl App {
         if self.tree.filter.is_some() && self.tree.rows.is_empty() {
             self.message = Some(format!("no module name contains '{text}'"));
         }
-    }
-
-    fn set_view(&mut self, view: View) {
-        let old = std::mem::take(&mut self.tree.expanded);
-        self.expanded.insert(self.tree.view, old);
-        let expanded = self.expanded.remove(&view).unwrap_or_default();
-        let (sort, filter): (SortKey, Option<String>) = (self.tree.sort, self.tree.filter.clone());
-        self.tree = Tree::build(view, &self.model, expanded);
-        self.tree.set_sort(sort);
-        self.tree.set_filter(filter.as_deref().unwrap_or(""));
-        if !self.marks.is_empty() {
-            self.marks.clear();
-            self.message = Some("marks cleared: they belong to one view".into());
-        }
-        self.sel = 0;
-        self.sel_key = None;
-        // The old selection's details were scrolled; the new one's start at the top.
-        self.details_scroll = 0;
-        self.sync();
     }
 
     /// Recomputes rows if needed and puts the selection back on the same item.
@@ -517,31 +469,7 @@ fn next_pane(p: Pane, steps: usize) -> Pane {
     order[(i + steps) % 3]
 }
 
-/// The module keys a scanner event changes (before it is applied).
-fn touched(model: &ScanModel, ev: &ScanEvent) -> Vec<PathBuf> {
-    match ev {
-        ScanEvent::Batch(b) => b
-            .sources
-            .iter()
-            .map(|s| s.path.clone())
-            .chain(
-                b.caches
-                    .iter()
-                    .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone())),
-            )
-            .collect(),
-        ScanEvent::Removed(paths) => {
-            let gone: HashSet<&PathBuf> = paths.iter().collect();
-            model
-                .caches
-                .iter()
-                .filter(|c| gone.contains(&c.path))
-                .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone()))
-                .collect()
-        }
-        ScanEvent::Finished => Vec::new(),
-    }
-}
-
+#[cfg(test)]
+mod journeys;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ pub use agg::{Agg, status_index};
 pub use rows::{Row, SortKey};
 
 use pycache::pyc::Status;
-use pycache::scan::{CacheRecord, ScanModel, display_path};
+use pycache::scan::{CacheRecord, Module, ScanModel, display_path};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -178,47 +178,65 @@ impl Tree {
     /// A tree of every module in the model.
     pub fn build(view: View, model: &ScanModel, expanded: HashSet<String>) -> Self {
         let mut t = Tree::new(view, expanded);
-        let keys: Vec<&PathBuf> = model.modules.keys().collect();
-        t.update(model, keys);
+        t.add_modules(model, model.modules.iter());
         t
+    }
+
+    /// Places modules taken straight from the model (no lookup by path per module).
+    pub fn add_modules<'a>(
+        &mut self,
+        model: &ScanModel,
+        modules: impl IntoIterator<Item = (&'a PathBuf, &'a Module)>,
+    ) {
+        for (key, module) in modules {
+            self.update_module(model, key, Some(module));
+        }
+        self.rows_dirty = true;
+        if self.filter.is_some() {
+            self.compute_shown();
+        }
     }
 
     /// Re-places the modules with these keys (added, changed or removed in the model).
     pub fn update<'a>(&mut self, model: &ScanModel, keys: impl IntoIterator<Item = &'a PathBuf>) {
         for key in keys {
-            let Some(module) = model.modules.get(key) else {
-                self.unplace(key);
-                continue;
-            };
-            let new = placements(self.view, model, key);
-            let aggs: Vec<Agg> = new
-                .iter()
-                .map(|(_, f)| Agg::of_module(module, model.caches_of(module), |c| f.keeps(c)))
-                .collect();
-            if !self.same_places(key, &new) {
-                self.unplace(key);
-                for ((path, filter), agg) in new.into_iter().zip(aggs) {
-                    self.place(key, path, filter, agg);
-                }
-                continue;
-            }
-            // Same places (the common case during a scan): adjust the aggregates in place
-            // rather than growing the node arena.
-            let ids = self.placements.get(key).cloned().unwrap_or_default();
-            for (id, agg) in ids.into_iter().zip(aggs) {
-                let old = std::mem::replace(&mut self.nodes[id].agg, agg.clone());
-                let mut at = self.nodes[id].parent;
-                while let Some(n) = at {
-                    self.nodes[n].agg.sub(&old);
-                    self.nodes[n].agg.add(&agg);
-                    self.nodes[n].tidy = self.nodes[n].tidy && self.sort == SortKey::Name;
-                    at = self.nodes[n].parent;
-                }
-            }
+            self.update_module(model, key, model.modules.get(key));
         }
         self.rows_dirty = true;
         if self.filter.is_some() {
             self.compute_shown();
+        }
+    }
+
+    fn update_module(&mut self, model: &ScanModel, key: &PathBuf, module: Option<&Module>) {
+        let Some(module) = module else {
+            self.unplace(key);
+            return;
+        };
+        let new = placements(self.view, model, key, module);
+        let aggs: Vec<Agg> = new
+            .iter()
+            .map(|(_, f)| Agg::of_module(module, model.caches_of(module), |c| f.keeps(c)))
+            .collect();
+        if !self.same_places(key, &new) {
+            self.unplace(key);
+            for ((path, filter), agg) in new.into_iter().zip(aggs) {
+                self.place(key, path, filter, agg);
+            }
+            return;
+        }
+        // Same places (the common case during a scan): adjust the aggregates in place
+        // rather than growing the node arena.
+        let ids = self.placements.get(key).cloned().unwrap_or_default();
+        for (id, agg) in ids.into_iter().zip(aggs) {
+            let old = std::mem::replace(&mut self.nodes[id].agg, agg.clone());
+            let mut at = self.nodes[id].parent;
+            while let Some(n) = at {
+                self.nodes[n].agg.sub(&old);
+                self.nodes[n].agg.add(&agg);
+                self.nodes[n].tidy = self.nodes[n].tidy && self.sort == SortKey::Name;
+                at = self.nodes[n].parent;
+            }
         }
     }
 
@@ -348,10 +366,12 @@ impl Tree {
 }
 
 /// Where a module goes in a view: the names from the root, and which caches it shows.
-fn placements(view: View, model: &ScanModel, key: &PathBuf) -> Vec<(Vec<String>, CacheFilter)> {
-    let Some(module) = model.modules.get(key) else {
-        return Vec::new();
-    };
+fn placements(
+    view: View,
+    model: &ScanModel,
+    key: &Path,
+    module: &Module,
+) -> Vec<(Vec<String>, CacheFilter)> {
     let rel = relative(model, key);
     if view == View::Directory {
         return vec![(rel, CacheFilter::All)];

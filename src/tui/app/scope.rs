@@ -21,6 +21,9 @@ pub struct Scope {
     /// Its caches that a clean leaves alone because they mirror the sources (a live
     /// PYTHONPYCACHEPREFIX tree; see `ScanModel::mirror_prefix_of`).
     pub kept_mirror: Agg,
+    /// What the totals were taken of (the selection's key, or the marks), so that a scan
+    /// batch does not walk the scope's caches again for the same scope.
+    of: Option<String>,
 }
 
 /// One line of the actions pane.
@@ -79,12 +82,20 @@ impl App {
             }
             (format!("{n} marked"), true)
         };
-        let kept_mirror = self.kept_mirror(&agg);
+        let of = if marked { None } else { self.sel_key.clone() };
+        // Finding the mirror caches walks every cache of the scope: while scanning, once
+        // per scope (a batch would repeat it for a whole directory); again at the end.
+        let kept_mirror = if !self.model.progress.finished && of.is_some() && of == self.scope.of {
+            self.scope.kept_mirror.clone()
+        } else {
+            self.kept_mirror(&agg)
+        };
         self.scope = super::Scope {
             label,
             agg,
             marked,
             kept_mirror,
+            of,
         };
         let n = self.items().len();
         self.action_sel = self.action_sel.min(n.saturating_sub(1));

@@ -6,7 +6,7 @@ use crate::tui::keymap::action_for;
 use crate::tui::work::{Dialog, WorkEvent};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pycache::pyc::Status;
-use pycache::scan::ScanBatch;
+use pycache::scan::{ScanBatch, ScanEvent};
 
 fn selected_name(app: &App) -> String {
     match app.selected() {

@@ -17,7 +17,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.opts.theme;
     let p = &app.model.progress;
     let s = &app.model.summary;
-    let mut left = if p.finished {
+    let mut left = if let Some((view, placed, total)) = app.regrouping() {
+        // The old view answers keys meanwhile; this says why the view has not changed yet.
+        let frames = t.spinner();
+        format!(
+            "{} regrouping {}: {placed} of {total} modules",
+            frames[app.tick % frames.len()],
+            view.label()
+        )
+    } else if p.finished {
         let mut text = pycache::actions::plan::count(s.total().count, "cache");
         for st in [
             Status::Stale,

@@ -1,0 +1,191 @@
+//! Changes of what the tree shows: scan output, a rescan, and regrouping (`v`). A large
+//! tree is regrouped a slice per frame, while the old view stays on screen and answers
+//! keys; the status bar says how far it got.
+
+use super::{AUTO_IMPORTS_LIMIT, App, Effect};
+use crate::tui::tree::{Tree, View};
+use pycache::scan::{ScanEvent, ScanModel};
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Up to this many modules a regrouping is done at once (about 40 ms here); above, it runs
+/// a slice per frame.
+pub const REGROUP_AT_ONCE: usize = 20_000;
+
+/// Modules placed between two looks at the clock.
+const REGROUP_SLICE: usize = 2_048;
+
+/// A regrouping in progress: the new view's tree, filled in the model's key order.
+#[derive(Debug)]
+pub struct Regroup {
+    /// The tree of the new view, without its filter until it is complete.
+    pub(super) tree: Tree,
+    /// The last module placed.
+    after: Option<PathBuf>,
+    /// Modules placed so far.
+    pub(super) placed: usize,
+}
+
+impl App {
+    /// Applies a scanner event and keeps the selection on the same item.
+    pub fn on_scan(&mut self, ev: ScanEvent) {
+        let finishing = ev == ScanEvent::Finished;
+        let keys = touched(&self.model, &ev);
+        self.model.apply(ev);
+        self.tree.update(&self.model, keys.iter());
+        if let Some(r) = self.regroup.as_mut() {
+            // Modules not reached yet are placed now and again later: the same places.
+            r.tree.update(&self.model, keys.iter());
+        }
+        if finishing {
+            self.tick = 0;
+            // Parsing every source takes all cores for a while: automatic on ordinary
+            // trees, on request (the actions pane) on huge ones, so the UI stays quick.
+            let sources = self
+                .model
+                .modules
+                .values()
+                .filter(|m| m.source_exists())
+                .count();
+            if sources <= AUTO_IMPORTS_LIMIT {
+                self.push(Effect::AnalyzeImports);
+            }
+        }
+        self.sync();
+    }
+
+    /// Starts over with an empty model (a rescan), keeping view, expansion and filter.
+    pub fn reset(&mut self) {
+        let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
+        self.model = model;
+        let expanded = std::mem::take(&mut self.tree.expanded);
+        let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
+        self.tree = Tree::build(view, &self.model, expanded);
+        self.tree.set_sort(sort);
+        self.tree.set_filter(filter.as_deref().unwrap_or(""));
+        self.regroup = None;
+        self.code.clear();
+        self.reach.clear();
+        self.access.clear();
+        self.sync();
+    }
+
+    pub(super) fn set_view(&mut self, view: View) {
+        // A regrouping under way gives way to the new one (its expansion is kept).
+        if let Some(r) = self.regroup.take() {
+            self.expanded.insert(r.tree.view, r.tree.expanded);
+        }
+        if view == self.tree.view {
+            return;
+        }
+        let expanded = self.expanded.remove(&view).unwrap_or_default();
+        let mut tree = Tree::new(view, expanded);
+        if self.model.modules.len() <= self.regroup_at_once {
+            tree.add_modules(&self.model, self.model.modules.iter());
+            self.show_view(tree);
+        } else {
+            self.regroup = Some(Regroup {
+                tree,
+                after: None,
+                placed: 0,
+            });
+        }
+    }
+
+    /// The view that `v` regroups to next: after the one being built, if any.
+    pub(super) fn next_view(&self) -> View {
+        self.regroup
+            .as_ref()
+            .map_or(self.tree.view, |r| r.tree.view)
+            .next()
+    }
+
+    /// A regrouping under way: (the view, modules placed, modules in all).
+    pub fn regrouping(&self) -> Option<(View, usize, usize)> {
+        let r = self.regroup.as_ref()?;
+        Some((r.tree.view, r.placed, self.model.modules.len()))
+    }
+
+    /// Continues a regrouping for up to `budget`; true when something changed on screen.
+    pub fn step_background(&mut self, budget: Duration) -> bool {
+        let Some(mut r) = self.regroup.take() else {
+            return false;
+        };
+        let start = Instant::now();
+        loop {
+            let from: (Bound<&PathBuf>, Bound<&PathBuf>) = match &r.after {
+                Some(k) => (Bound::Excluded(k), Bound::Unbounded),
+                None => (Bound::Unbounded, Bound::Unbounded),
+            };
+            let slice: Vec<_> = self
+                .model
+                .modules
+                .range::<PathBuf, _>(from)
+                .take(REGROUP_SLICE)
+                .collect();
+            let Some((last, _)) = slice.last() else {
+                self.show_view(r.tree);
+                return true;
+            };
+            r.after = Some((*last).clone());
+            r.placed += slice.len();
+            r.tree.add_modules(&self.model, slice);
+            if start.elapsed() >= budget {
+                break;
+            }
+        }
+        self.regroup = Some(r);
+        true
+    }
+
+    /// Shows a complete tree of another view, in the order and with the filter of the
+    /// one on screen (either may have changed while it was built).
+    fn show_view(&mut self, mut tree: Tree) {
+        tree.set_sort(self.tree.sort);
+        tree.set_filter(self.tree.filter.as_deref().unwrap_or(""));
+        let old = std::mem::replace(&mut self.tree, tree);
+        // The old view's expansion is kept for coming back to it.
+        self.expanded.insert(old.view, old.expanded);
+        if !self.marks.is_empty() {
+            self.marks.clear();
+            self.message = Some("marks cleared: they belong to one view".into());
+        }
+        self.sel = 0;
+        self.sel_key = None;
+        // The old selection's details were scrolled; the new one's start at the top.
+        self.details_scroll = 0;
+        self.sync();
+    }
+}
+
+/// The module keys a scanner event changes (before it is applied), each once: a module
+/// with a source and three caches in a batch is re-placed once, not four times.
+fn touched(model: &ScanModel, ev: &ScanEvent) -> Vec<PathBuf> {
+    let mut keys: Vec<PathBuf> = match ev {
+        ScanEvent::Batch(b) => b
+            .sources
+            .iter()
+            .map(|s| s.path.clone())
+            .chain(
+                b.caches
+                    .iter()
+                    .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone())),
+            )
+            .collect(),
+        ScanEvent::Removed(paths) => {
+            let gone: HashSet<&PathBuf> = paths.iter().collect();
+            model
+                .caches
+                .iter()
+                .filter(|c| gone.contains(&c.path))
+                .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone()))
+                .collect()
+        }
+        ScanEvent::Finished => Vec::new(),
+    };
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
