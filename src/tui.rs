@@ -292,7 +292,7 @@ fn event_loop(
     app.resize(size.width, size.height);
     let mut runner = effects::Runner::new(tx.clone(), scan.cloned());
     runner.start()?;
-    term.draw(|f| ui::draw(app, f))?;
+    terminal::draw_frame(term, |f| ui::draw(app, f))?;
     let mut pending = PendingScan::default();
     loop {
         // Wait for an event only when nothing is left to do between frames.
@@ -351,7 +351,7 @@ fn event_loop(
             bail!("stopped after a crash in a background thread");
         }
         if redraw {
-            term.draw(|f| ui::draw(app, f))?;
+            terminal::draw_frame(term, |f| ui::draw(app, f))?;
         }
     }
 }

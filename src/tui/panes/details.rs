@@ -296,9 +296,19 @@ fn dir_lines(app: &App, n: usize, width: usize, out: &mut Vec<Line<'static>>, t:
     ));
     if n != 0
         && let Some(root) = app.model.roots.first()
-        && let Some(text) = app.access.get(&root.join(&node.key))
     {
-        out.push(field("writable", text.clone()));
+        // The line is there while the check runs, so its answer does not push the charts
+        // down (and make the terminal redraw them) a moment after each cursor move.
+        match app.access.get(&root.join(&node.key)) {
+            Some(text) => out.push(field("writable", text.clone())),
+            None if node.kind == NodeKind::Dir
+                && app.tree.view == crate::tui::tree::View::Directory
+                && app.snapshot.is_none() =>
+            {
+                out.push(field("writable", "checking…".to_string()))
+            }
+            None => {}
+        }
     }
     let verdicts: Vec<Bar> = Status::ALL
         .iter()

@@ -72,10 +72,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let line = row_line(app, *row, name_col, inner.width as usize, theme);
         buf.set_line(inner.x, y, &line, inner.width);
         if app.offset + i == app.sel {
-            buf.set_style(
-                Rect::new(inner.x, y, inner.width, 1),
-                theme.selected(focused),
-            );
+            // The marker and the name only: a whole-line highlight rewrites two full lines
+            // per cursor move, most of the bytes a move costs over ssh.
+            let w = (name_col as u16).min(inner.width);
+            buf.set_style(Rect::new(inner.x, y, w, 1), theme.selected(focused));
         }
     }
 }
