@@ -12,7 +12,7 @@ mod imports;
 mod inspect;
 pub mod path_arg;
 mod recompile;
-mod scan;
+pub(crate) mod scan;
 mod wrap;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

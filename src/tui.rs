@@ -42,10 +42,16 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 /// What to explore and how to draw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExplorerOptions {
     /// The directory to scan.
     pub root: PathBuf,
+    /// More directories to scan beside `root` (`pycache A B`).
+    pub more_roots: Vec<PathBuf>,
+    /// Globs of names or paths to skip (`--exclude`), as in `scan`.
+    pub excludes: Vec<String>,
+    /// Stay on the filesystem of each root (`--one-file-system`).
+    pub one_file_system: bool,
     /// A `PYTHONPYCACHEPREFIX` tree to scan too (the environment's when None).
     pub prefix: Option<PathBuf>,
     /// Draw with ASCII instead of Unicode line drawing.
@@ -62,9 +68,9 @@ const EXPLORER: &str = "Explorer";
 /// `pycache [PATH]`: the explorer's command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Directory to explore [default: the current directory]
+    /// Directories to explore [default: the current directory]
     #[arg(value_parser = PathArg, value_name = "PATH")]
-    pub path: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// Open a saved 'pycache scan --json' instead of scanning (gzip and zstd too; '-' reads
     /// stdin): read-only, nothing is read from this machine (no rescan, code, owners or
     /// import analysis)
@@ -72,7 +78,7 @@ pub struct Args {
         value_parser = PathArg,
         long,
         value_name = "FILE",
-        conflicts_with_all = ["path", "pycache_prefix"],
+        conflicts_with_all = ["paths", "pycache_prefix", "exclude", "one_file_system"],
         help_heading = EXPLORER
     )]
     pub from: Option<PathBuf>,
@@ -85,17 +91,26 @@ pub struct Args {
     /// Also scan this PYTHONPYCACHEPREFIX tree [default: $PYTHONPYCACHEPREFIX]
     #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = EXPLORER)]
     pub pycache_prefix: Option<PathBuf>,
+    /// Skip files and directories matching this glob (name or path below the root), as
+    /// in 'pycache scan'; repeatable
+    #[arg(long, value_name = "GLOB", help_heading = EXPLORER)]
+    pub exclude: Vec<String>,
+    /// Do not descend into other filesystems, as in 'pycache scan'
+    #[arg(long, help_heading = EXPLORER)]
+    pub one_file_system: bool,
 }
 
 impl Args {
     /// The first explorer argument given, as written (to refuse it beside a subcommand).
     pub fn given(&self) -> Option<&'static str> {
         [
-            (self.path.is_some(), "PATH"),
+            (!self.paths.is_empty(), "PATH"),
             (self.from.is_some(), "--from"),
             (self.ascii, "--ascii"),
             (self.read_only, "--read-only"),
             (self.pycache_prefix.is_some(), "--pycache-prefix"),
+            (!self.exclude.is_empty(), "--exclude"),
+            (self.one_file_system, "--one-file-system"),
         ]
         .into_iter()
         .find_map(|(set, name)| set.then_some(name))
@@ -122,8 +137,12 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
         let app = App::from_snapshot(model, opts, file.display().to_string());
         return explore(app, None);
     }
+    let mut paths = args.paths.into_iter();
     run_explorer(ExplorerOptions {
-        root: args.path.unwrap_or_else(|| PathBuf::from(".")),
+        root: paths.next().unwrap_or_else(|| PathBuf::from(".")),
+        more_roots: paths.collect(),
+        excludes: args.exclude,
+        one_file_system: args.one_file_system,
         prefix: args.pycache_prefix,
         ascii: args.ascii,
         color,
@@ -141,14 +160,31 @@ pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
 /// Opens the explorer on a directory and runs until the user quits.
 /// `pycache [PATH]` and `pycache demo` both end here.
 pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
-    need_terminal(&format!("pycache scan {}", opts.root.display()))?;
-    if !opts.root.is_dir() {
-        bail!(
-            "cannot explore {}: not a directory (give a project directory, e.g. 'pycache /srv/app')",
-            opts.root.display()
-        );
+    let roots: Vec<PathBuf> = std::iter::once(opts.root.clone())
+        .chain(opts.more_roots.iter().cloned())
+        .collect();
+    let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+    need_terminal(&format!("pycache scan {}", shown.join(" ")))?;
+    // Refused as 'scan' refuses them, before the screen is taken.
+    for root in &roots {
+        if !root.is_dir() {
+            bail!(
+                "cannot explore {}: not a directory (give a project directory, e.g. 'pycache /srv/app')",
+                root.display()
+            );
+        }
     }
-    let scan_opts = ScanOptions::new(vec![opts.root.clone()]).with_prefix(opts.prefix.clone());
+    if let Some(p) = &opts.prefix {
+        crate::cli::scan::check_dir(p, "use as --pycache-prefix")?;
+    }
+    for pattern in &opts.excludes {
+        if let Err(e) = globset::Glob::new(pattern) {
+            bail!("invalid --exclude pattern {pattern:?}: {e} (see 'pycache --help')");
+        }
+    }
+    let mut scan_opts = ScanOptions::new(roots).with_prefix(opts.prefix.clone());
+    scan_opts.excludes = opts.excludes.clone();
+    scan_opts.one_file_system = opts.one_file_system;
     let model = ScanModel::new(scan_opts.roots.clone(), scan_opts.prefix.clone());
     let app = App::new(
         model,

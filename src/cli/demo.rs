@@ -68,6 +68,7 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
             ascii: args.ascii,
             color: color.enabled(true),
             read_only: args.read_only,
+            ..Default::default()
         })?;
         // The explorer's screen is gone: say where the project stays, to come back to it.
         print_quietly(&format!(

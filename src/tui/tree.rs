@@ -417,13 +417,22 @@ fn group_rank(name: &str) -> u16 {
 /// The path of a module below the root it was found under, as names; paths outside every
 /// root keep their absolute components.
 pub fn relative(model: &ScanModel, path: &Path) -> Vec<String> {
-    let rel = match model.root_of(path) {
+    let root = model.root_of(path);
+    let rel = match root {
         Some(root) => path.strip_prefix(root).unwrap_or(path),
         None => path,
     };
-    let mut names: Vec<String> = rel
-        .components()
-        .map(|c| display_path(Path::new(c.as_os_str())))
+    // Several roots (`pycache A B`): each is a top-level directory of its own, so that
+    // A/app.py and B/app.py stay two modules.
+    let top = root
+        .filter(|_| model.roots.len() > 1)
+        .map(display_path)
+        .into_iter();
+    let mut names: Vec<String> = top
+        .chain(
+            rel.components()
+                .map(|c| display_path(Path::new(c.as_os_str()))),
+        )
         .collect();
     if names.is_empty() {
         names.push(display_path(path));
