@@ -99,6 +99,10 @@ pub struct Args {
     /// Print JSON instead of text (fields: see below).
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as a Prometheus textfile (for node_exporter's textfile
+    /// collector), replaced atomically; metric names in docs/metrics.md.
+    #[arg(value_parser = PathArg, long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -127,7 +131,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         measure_import: args.measure_import,
         repeat: usize::from(args.repeat),
     };
+    let started = std::time::Instant::now();
     let report = diagnose(&opts).map_err(|e| eyre!(e))?;
+    if let Some(file) = &args.metrics {
+        super::metrics::write_doctor(file, &report, started.elapsed())?;
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&to_json(&report))?;
         s.push('\n');
