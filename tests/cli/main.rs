@@ -2,6 +2,7 @@
 //! Each subcommand has its own module; shared helpers are in `support`.
 #![allow(clippy::unwrap_used)]
 
+mod ansible;
 mod as_root;
 mod attacks;
 mod basics;
