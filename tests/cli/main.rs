@@ -14,6 +14,7 @@ mod imports;
 mod insecure;
 mod inspect;
 mod metrics;
+mod notices;
 mod oracle;
 mod paths;
 mod quarantine_crash;
