@@ -17,6 +17,7 @@ pub mod cost;
 pub mod findings;
 pub mod fixes;
 pub mod identity;
+pub mod image;
 pub mod interpreter;
 pub mod modules;
 pub mod process;

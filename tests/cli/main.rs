@@ -10,6 +10,7 @@ mod bounded;
 mod clean;
 mod demo;
 mod doctor;
+mod doctor_image;
 mod imports;
 mod insecure;
 mod inspect;
