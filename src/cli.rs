@@ -14,6 +14,7 @@ mod inspect;
 pub mod path_arg;
 mod recompile;
 mod scan;
+mod scan_context;
 mod wrap;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -103,3 +103,6 @@ pub fn choose_interpreter(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod outcome_tests;

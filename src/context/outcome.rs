@@ -168,10 +168,12 @@ pub struct ModuleOutcome {
     /// Dotted name.
     pub module: String,
     /// Its source.
+    #[serde(serialize_with = "crate::scan::record::ser_path")]
     pub source: PathBuf,
     /// At start or on first use.
     pub when: When,
     /// The cache the interpreter reads and writes.
+    #[serde(serialize_with = "crate::scan::record::ser_path")]
     pub cache: PathBuf,
     /// `pycache`, `prefix` or `legacy`.
     pub location: Location,
@@ -188,6 +190,7 @@ pub struct ModuleOutcome {
     /// What compiling it takes, ms, when measured (doctor's `cost::measure`).
     pub compile_ms: Option<f64>,
     /// Caches of this module in the tree that this service does not read.
+    #[serde(serialize_with = "ser_paths")]
     pub unused: Vec<PathBuf>,
 }
 
@@ -276,7 +279,8 @@ pub struct ServiceView {
     /// Every imported module, worst outcome first, then by name.
     pub modules: Vec<ModuleOutcome>,
     /// The role of every cache of the model that this service does not read as an
-    /// imported module's cache, by path.
+    /// imported module's cache, by path (JSON: see [`ServiceView::caches_json`]).
+    #[serde(skip)]
     pub unused: BTreeMap<PathBuf, CacheRole>,
     /// Counts.
     pub counts: Counts,
@@ -306,12 +310,31 @@ impl ServiceView {
         self.unused.get(path).cloned()
     }
 
+    /// Every cache of the model that no imported module's import reads, with its role:
+    /// `[{"path", "role", "unused": {"why", "value"}}]`, by path.
+    pub fn caches_json(&self) -> serde_json::Value {
+        self.unused
+            .iter()
+            .map(|(path, role)| {
+                let mut v = serde_json::json!(role);
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("path".into(), crate::text::path_text(path).into());
+                }
+                v
+            })
+            .collect()
+    }
+
     /// Modules without a usable cache for this service (every outcome but loads-cache).
     pub fn problems(&self) -> impl Iterator<Item = &ModuleOutcome> {
         self.modules
             .iter()
             .filter(|m| m.next != NextStart::LoadsCache)
     }
+}
+
+fn ser_paths<S: serde::Serializer>(ps: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ps.iter().map(|p| crate::text::path_text(p)))
 }
 
 /// Measured compile times by source, ms (from `doctor::cost::measure`).

@@ -5,7 +5,7 @@
 use super::python::{Python, PythonSpec};
 use crate::doctor::DoctorError;
 use crate::doctor::access::{PathMode, Sandbox};
-use crate::doctor::command::{DEFAULT_PATH, PythonCommand, absolute};
+use crate::doctor::command::{PythonCommand, absolute};
 use crate::doctor::identity::Identity;
 use crate::doctor::{process, service, unit};
 use crate::pyc::HashCheck;
@@ -98,6 +98,50 @@ pub struct RuntimeContext {
 }
 
 impl RuntimeContext {
+    /// The context in a few words, for a title: `cpython-313 as lernmanager, prefix
+    /// instance/tmp` (the prefix relative to `root` when it is inside it; `-O`, no
+    /// bytecode and a hash-check mode other than the default when they apply).
+    pub fn title(&self, root: &Path) -> String {
+        let python = self
+            .interpreter
+            .as_ref()
+            .map_or_else(|| "no interpreter".to_string(), super::Python::key);
+        let mut out = format!("{python} as {}", self.identity.name);
+        if let Some(p) = &self.prefix {
+            let shown = p.strip_prefix(root).unwrap_or(p);
+            out.push_str(&format!(", prefix {}", crate::text::display_path(shown)));
+        }
+        if self.optimize > 0 {
+            out.push_str(&format!(", -{}", "O".repeat(self.optimize.into())));
+        }
+        if self.dont_write.is_some() {
+            out.push_str(", bytecode writing off");
+        }
+        if self.hash_check != HashCheck::Default {
+            out.push_str(&format!(
+                ", hash-based pycs checked: {}",
+                self.hash_check.as_str()
+            ));
+        }
+        out
+    }
+
+    /// The context as JSON, with only the interpreter's own environment variables
+    /// (`PYTHON*`): a service's environment holds secrets.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!(self);
+        let env: serde_json::Map<String, serde_json::Value> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("PYTHON"))
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("env".into(), env.into());
+        }
+        v
+    }
+
     fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
         self.derived.push(Derived {
             what: what.into(),
@@ -358,13 +402,7 @@ fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &
     }
     if let Some(PythonSpec::Path(p)) = &opts.python {
         // A bare name is looked up on PATH, as a shell would.
-        let p = match p.to_str().filter(|s| !s.contains('/')) {
-            Some(name) => {
-                let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.into());
-                crate::doctor::command::which(name, &path).unwrap_or_else(|| p.clone())
-            }
-            None => p.clone(),
-        };
+        let p = super::python::on_path(p);
         ctx.python = Some(p.clone());
         ctx.note("python", crate::text::display_path(&p), "--python");
     } else if let Some(PythonSpec::Version(v)) = &opts.python {
