@@ -22,6 +22,9 @@ Examples:
     pycache scan /srv/app
   With the PYTHONPYCACHEPREFIX tree the service writes to, without its virtualenv:
     pycache scan /srv/app --pycache-prefix /var/cache/app-pyc --exclude .venv
+  What does the service's next start do with each module (loads, compiles, at every start)?
+    pycache scan /srv/app --unit myapp
+    pycache scan /srv/app --user www-data --python 3.13
   Fail a deploy check when a cache is stale, orphaned, shadowed or invalid:
     pycache scan /srv/app --check
   Save a snapshot, then review it elsewhere in the explorer (read-only):
