@@ -24,6 +24,8 @@ mod recompile_honest;
 mod review;
 mod scan;
 mod schema;
+mod service;
+mod service_oracle;
 mod support;
 mod timeouts;
 mod today;
