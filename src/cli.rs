@@ -6,13 +6,16 @@
 
 mod clean;
 mod completions;
+pub mod context_args;
 mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+mod metrics;
 pub mod path_arg;
 mod recompile;
 pub(crate) mod scan;
+mod scan_context;
 mod wrap;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -22,11 +22,12 @@
 //!   `{"run": COMMAND}`, `{"edit_unit": {"unit", "lines"}}` or `{"note": TEXT}`);
 //! - `report.notes`, `report.repeat`.
 
+mod image;
 mod render;
 
+use crate::cli::context_args::ContextArgs;
 use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
-use pycache::doctor::context::ContextOptions;
 use pycache::doctor::{DoctorOptions, Report, diagnose};
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ Examples:
     pycache doctor /srv/app --user www-data --python /usr/bin/python3
   A running process (its user, environment and script are read from /proc):
     pycache doctor --pid 4242
+  A container image, unpacked (nothing in it is run; USER from the inspect output):
+    docker export $(docker create myimage) | tar -x -C /tmp/img
+    docker inspect myimage > /tmp/img.json
+    pycache doctor --root /tmp/img --image-config /tmp/img.json /app
 
 JSON (--json, schema 2): schema, per_start_ms, costs_every_start, needs_action, and report: root, python, context (identity, prefix, dont_write, sandbox, derived facts with their source; of the environment only PYTHON* variables), targets (module, cache, state, access, outcome), broken, costs, findings (kind, title, per_start_ms, modules, details, fixes: summary and steps, each {run: COMMAND}, {edit_unit: {unit, lines}} or {note: TEXT}), notes.
 
@@ -47,6 +52,7 @@ Exit status: 0 no finding costs time at every start; 1 a finding does, or an imp
 
 const CONTEXT: &str = "Who runs the service";
 const MEASURE: &str = "Measuring";
+const IMAGE: &str = "Container images";
 
 /// Arguments of `doctor`.
 #[derive(Debug, clap::Args)]
@@ -56,36 +62,11 @@ pub struct Args {
     /// entry's directory, or the current directory).
     #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
-    /// Read the runtime context from a systemd unit (a name, or a unit file path).
-    #[arg(long, value_name = "NAME|FILE", conflicts_with = "pid", help_heading = CONTEXT)]
-    pub unit: Option<String>,
-    /// Look for units and environment files under this root instead of / (as systemctl --root).
-    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
-    pub systemd_root: Option<PathBuf>,
-    /// Read the runtime context from a running process.
-    #[arg(long, value_name = "N", help_heading = CONTEXT)]
-    pub pid: Option<u32>,
-    /// The user the service runs as (name or uid; default: the unit's or process's, else you).
-    #[arg(long, value_name = "NAME", help_heading = CONTEXT)]
-    pub user: Option<String>,
-    /// Its primary group (default: the user's).
-    #[arg(long, value_name = "NAME", help_heading = CONTEXT)]
-    pub group: Option<String>,
-    /// The interpreter the service runs (default: the unit's or process's, a virtualenv in
-    /// the project, else the newest one the user can run).
-    // Not normalised (PathArg): a bare name is looked up on PATH as the service would.
-    #[arg(long, value_name = "PATH", help_heading = CONTEXT)]
-    pub python: Option<PathBuf>,
-    /// The script the service starts (default: the unit's ExecStart script, or detected).
-    // Not normalised (PathArg): a relative one is looked for here, then in the project.
-    #[arg(long, value_name = "FILE", help_heading = CONTEXT)]
-    pub entry: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// The PYTHONPYCACHEPREFIX in effect for the service.
     #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
     pub pycache_prefix: Option<PathBuf>,
-    /// An environment variable of the service (repeatable), e.g. PYTHONDONTWRITEBYTECODE=1.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env, help_heading = CONTEXT)]
-    pub env: Vec<(String, String)>,
     /// Do not run the interpreter to measure compile and load times.
     #[arg(long, help_heading = MEASURE)]
     pub no_measure: bool,
@@ -96,38 +77,70 @@ pub struct Args {
     /// Repetitions per measurement (the median is reported).
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = MEASURE)]
     pub repeat: u16,
+    /// Diagnose an unpacked container image instead of this machine: its root filesystem
+    /// (docker export C | tar -x -C DIR), or an OCI bundle with rootfs/ and config.json.
+    /// PATH, --python and --user are then inside the image; nothing in it is run.
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "measure_import"], help_heading = IMAGE)]
+    pub root: Option<PathBuf>,
+    /// With --root: the image's config, for its USER, ENV and WORKDIR ('docker inspect
+    /// IMAGE > FILE', or an OCI image config).
+    #[arg(value_parser = PathArg, long, value_name = "FILE", requires = "root", help_heading = IMAGE)]
+    pub image_config: Option<PathBuf>,
+    /// With --root: the container runs with a read-only root filesystem (docker run --read-only).
+    #[arg(long, requires = "root", help_heading = IMAGE)]
+    pub read_only: bool,
     /// Print JSON instead of text (fields: see below).
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as a Prometheus textfile (for node_exporter's textfile
+    /// collector), replaced atomically; metric names in docs/metrics.md.
+    #[arg(value_parser = PathArg, long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
-fn parse_env(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+/// `--python` inside an image is a path there: nothing in the image is run, so a version
+/// cannot be resolved to an installed interpreter.
+fn image_python(spec: Option<pycache::context::PythonSpec>) -> Result<Option<PathBuf>> {
+    match spec {
+        None => Ok(None),
+        Some(pycache::context::PythonSpec::Path(path)) => Ok(Some(path)),
+        Some(pycache::context::PythonSpec::Version(_)) => Err(eyre!(
+            "--python with --root takes the interpreter's path inside the image, e.g. --python /usr/local/bin/python3.12"
+        )),
+    }
 }
 
 /// Runs `doctor`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(root) = args.root {
+        if args.metrics.is_some() {
+            return Err(eyre!(
+                "--metrics is not written for --root (an image is not a running service); leave one of them out"
+            ));
+        }
+        let opts = pycache::doctor::image::ImageOptions {
+            root,
+            project: args.path,
+            user: args.context.user,
+            python: image_python(args.context.python)?,
+            config: args.image_config,
+            read_only: args.read_only,
+            env: args.context.env,
+        };
+        return image::run(&opts, args.json);
+    }
     let opts = DoctorOptions {
         path: args.path,
-        context: ContextOptions {
-            user: args.user,
-            group: args.group,
-            python: args.python,
-            entry: args.entry,
-            prefix: args.pycache_prefix,
-            unit: args.unit,
-            systemd_root: args.systemd_root,
-            pid: args.pid,
-            env: args.env,
-        },
+        context: args.context.options(args.pycache_prefix, None),
         measure: !args.no_measure,
         measure_import: args.measure_import,
         repeat: usize::from(args.repeat),
     };
+    let started = std::time::Instant::now();
     let report = diagnose(&opts).map_err(|e| eyre!(e))?;
+    if let Some(file) = &args.metrics {
+        super::metrics::write_doctor(file, &report, started.elapsed())?;
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&to_json(&report))?;
         s.push('\n');

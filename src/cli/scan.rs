@@ -22,6 +22,9 @@ Examples:
     pycache scan /srv/app
   With the PYTHONPYCACHEPREFIX tree the service writes to, without its virtualenv:
     pycache scan /srv/app --pycache-prefix /var/cache/app-pyc --exclude .venv
+  What does the service's next start do with each module (loads, compiles, at every start)?
+    pycache scan /srv/app --unit myapp
+    pycache scan /srv/app --user www-data --python 3.13
   Fail a deploy check when a cache is stale, orphaned, shadowed or invalid:
     pycache scan /srv/app --check
   Save a snapshot, then review it elsewhere in the explorer (read-only):
@@ -30,6 +33,8 @@ Examples:
   The same over ssh, compressed (--from reads gzip and zstd, and '-' is stdin):
     ssh web1 pycache scan /srv/app --json | gzip > web1.json.gz
     ssh web1 pycache scan /srv/app --json | pycache --from -
+  For node_exporter's textfile collector (e.g. from a timer):
+    pycache scan /srv/app --metrics /var/lib/node_exporter/textfile/pycache.prom
   One line per host for a fleet, and one object per cache for jq:
     pycache scan /srv/app --summary --json
     pycache scan /srv/app --jsonl | jq -r 'select(.status == \"stale\") | .path'
@@ -78,13 +83,22 @@ pub struct Args {
     /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
     #[arg(long, help_heading = super::OUTPUT)]
     pub check: bool,
+    /// Also write the counts as a Prometheus textfile (for node_exporter's textfile
+    /// collector), replaced atomically; metric names in docs/metrics.md.
+    #[arg(value_parser = PathArg, long, value_name = "FILE", help_heading = super::OUTPUT)]
+    pub metrics: Option<PathBuf>,
     /// Judge each cache by its 16-byte header alone (faster; a corrupt body is then
     /// not seen). By default every cache Python would load is read whole.
     #[arg(long, help_heading = WHAT)]
     pub header_only: bool,
-    /// The interpreter's --check-hash-based-pycs the verdicts assume.
-    #[arg(long, value_name = "MODE", default_value = "default", value_parser = parse_hash_check, help_heading = WHAT)]
-    pub check_hash_based_pycs: pycache::pyc::HashCheck,
+    /// The interpreter's --check-hash-based-pycs the verdicts assume (default: default, or
+    /// the unit's command line).
+    #[arg(long, value_name = "MODE", value_parser = parse_hash_check, help_heading = WHAT)]
+    pub check_hash_based_pycs: Option<pycache::pyc::HashCheck>,
+    /// The service whose next start is judged: each imported module loads its cache,
+    /// compiles and writes it, compiles at every start (and why), or fails to import.
+    #[command(flatten)]
+    pub context: crate::cli::context_args::ContextArgs,
 }
 
 fn parse_hash_check(s: &str) -> Result<pycache::pyc::HashCheck, String> {
@@ -98,8 +112,15 @@ pub const HEADER_ONLY_NOTE: &str =
 
 /// Runs `scan`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if args.context.given() {
+        return super::scan_context::run(&args);
+    }
     let opts = options(&args)?;
+    let started = Instant::now();
     let model = scan_with_progress(opts)?;
+    if let Some(file) = &args.metrics {
+        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len())?;
+    }
     let origin = Origin::here_and_now();
     if args.summary {
         write_quietly(|out| model.write_summary(out, &origin, args.pretty))?;
@@ -152,7 +173,7 @@ pub fn options(args: &Args) -> Result<ScanOptions> {
     opts.follow_symlinks = args.follow_symlinks;
     opts.one_file_system = args.one_file_system;
     opts.header_only = args.header_only;
-    opts.hash_check = args.check_hash_based_pycs;
+    opts.hash_check = args.check_hash_based_pycs.unwrap_or_default();
     Ok(opts)
 }
 
@@ -292,7 +313,7 @@ impl Progress {
 
 /// The errors that mean part of the tree was not judged: everything but a symlink loop
 /// (the directory it leads back to was scanned once).
-fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
+pub fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
     use pycache::scan::ScanErrorKind;
     model
         .errors

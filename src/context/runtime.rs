@@ -1,12 +1,15 @@
 //! The runtime context: who runs the code and how (user, interpreter, entry, environment,
-//! cache prefix, `-B`, sandbox), derived from flags, a systemd unit, or a running process,
-//! with a record of where each fact came from.
+//! cache prefix, `-B`, `-O`, `--check-hash-based-pycs`, sandbox), derived from flags, a
+//! systemd unit, or a running process, with a record of where each fact came from.
 
-use super::DoctorError;
-use super::access::{PathMode, Sandbox};
-use super::command::{PythonCommand, absolute};
-use super::identity::Identity;
-use super::{process, service, unit};
+use super::python::{Python, PythonSpec};
+use super::settings::{cache_settings, python_and_entry};
+use crate::doctor::DoctorError;
+use crate::doctor::access::{PathMode, Sandbox};
+use crate::doctor::command::PythonCommand;
+use crate::doctor::identity::Identity;
+use crate::doctor::{process, service, unit};
+use crate::pyc::HashCheck;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,8 +21,16 @@ pub struct ContextOptions {
     pub user: Option<String>,
     /// `--group`.
     pub group: Option<String>,
-    /// `--python`.
-    pub python: Option<PathBuf>,
+    /// `--python PATH|VERSION`.
+    pub python: Option<PythonSpec>,
+    /// `--venv DIR`: the virtualenv whose interpreter runs the service.
+    pub venv: Option<PathBuf>,
+    /// `--check-hash-based-pycs MODE` (default: the command line's, else `default`).
+    pub check_hash: Option<HashCheck>,
+    /// A unit's `User=` that does not exist on this machine is kept as a user without a
+    /// uid (judged by the "other" permission bits) instead of refused: for reviewing a
+    /// unit written for another machine, and for the demo.
+    pub absent_user_ok: bool,
     /// `--entry`.
     pub entry: Option<PathBuf>,
     /// `--pycache-prefix`.
@@ -50,8 +61,15 @@ pub struct Derived {
 pub struct RuntimeContext {
     /// The user as the kernel sees it.
     pub identity: Identity,
-    /// The interpreter (None: none found yet; the caller picks the newest).
+    /// The interpreter's path as named (None: none named; see `python_version` and
+    /// [`super::choose_interpreter`]).
     pub python: Option<PathBuf>,
+    /// `--python VERSION`: the installed interpreter of this version is wanted.
+    pub python_version: Option<crate::pyc::PyVersion>,
+    /// `--venv DIR`.
+    pub venv: Option<PathBuf>,
+    /// The interpreter, once chosen ([`super::choose_interpreter`]).
+    pub interpreter: Option<Python>,
     /// The Python command line, when known.
     #[serde(skip)]
     pub command: Option<PythonCommand>,
@@ -68,6 +86,8 @@ pub struct RuntimeContext {
     pub dont_write: Option<String>,
     /// `-O` level.
     pub optimize: u8,
+    /// `--check-hash-based-pycs`.
+    pub hash_check: HashCheck,
     /// Mount rules of the unit.
     pub sandbox: Sandbox,
     /// The systemd unit, when there is one.
@@ -79,7 +99,51 @@ pub struct RuntimeContext {
 }
 
 impl RuntimeContext {
-    fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
+    /// The context in a few words, for a title: `cpython-313 as lernmanager, prefix
+    /// instance/tmp` (the prefix relative to `root` when it is inside it; `-O`, no
+    /// bytecode and a hash-check mode other than the default when they apply).
+    pub fn title(&self, root: &Path) -> String {
+        let python = self
+            .interpreter
+            .as_ref()
+            .map_or_else(|| "no interpreter".to_string(), super::Python::key);
+        let mut out = format!("{python} as {}", self.identity.name);
+        if let Some(p) = &self.prefix {
+            let shown = p.strip_prefix(root).unwrap_or(p);
+            out.push_str(&format!(", prefix {}", crate::text::display_path(shown)));
+        }
+        if self.optimize > 0 {
+            out.push_str(&format!(", -{}", "O".repeat(self.optimize.into())));
+        }
+        if self.dont_write.is_some() {
+            out.push_str(", bytecode writing off");
+        }
+        if self.hash_check != HashCheck::Default {
+            out.push_str(&format!(
+                ", hash-based pycs checked: {}",
+                self.hash_check.as_str()
+            ));
+        }
+        out
+    }
+
+    /// The context as JSON, with only the interpreter's own environment variables
+    /// (`PYTHON*`): a service's environment holds secrets.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!(self);
+        let env: serde_json::Map<String, serde_json::Value> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("PYTHON"))
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("env".into(), env.into());
+        }
+        v
+    }
+
+    pub(super) fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
         self.derived.push(Derived {
             what: what.into(),
             value: value.into(),
@@ -93,6 +157,9 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
     let mut ctx = RuntimeContext {
         identity: Identity::current(),
         python: None,
+        python_version: None,
+        venv: None,
+        interpreter: None,
         command: None,
         entry: None,
         working_dir: None,
@@ -100,6 +167,7 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
         prefix: None,
         dont_write: None,
         optimize: 0,
+        hash_check: HashCheck::Default,
         sandbox: Sandbox::default(),
         unit: None,
         derived: Vec::new(),
@@ -166,7 +234,7 @@ fn from_unit(
     let mut files = vec![crate::text::display_path(&file.path)];
     files.extend(file.dropins.iter().map(|d| crate::text::display_path(d)));
     ctx.note("unit", &svc.name, files.join(" + "));
-    apply_service(ctx, &svc, env_from, opts.user.is_some())?;
+    apply_service(ctx, &svc, env_from, opts)?;
     let mut cmd_from = String::new();
     if let Some((cmd, line, origin)) = svc.exec {
         cmd_from = format!("ExecStart= at {origin}");
@@ -237,10 +305,10 @@ fn apply_service(
     ctx: &mut RuntimeContext,
     svc: &service::Service,
     env_from: &mut BTreeMap<String, String>,
-    user_given: bool,
+    opts: &ContextOptions,
 ) -> Result<(), DoctorError> {
     apply_service_settings(ctx, svc, env_from);
-    if user_given {
+    if opts.user.is_some() {
         return Ok(()); // --user wins; the unit's User= may not exist on this machine
     }
     let extra: Vec<String> = svc.supplementary.iter().map(|g| g.0.clone()).collect();
@@ -262,10 +330,19 @@ fn apply_service(
         }
         (_, Some((name, origin))) => {
             let group = svc.group.as_ref().map(|g| g.0.as_str());
-            (
-                Identity::lookup(name, group, &extra)?,
-                format!("User= at {origin}"),
-            )
+            match Identity::lookup(name, group, &extra) {
+                Ok(id) => (id, format!("User= at {origin}")),
+                Err(_) if opts.absent_user_ok && !name.is_empty() => {
+                    ctx.note(
+                        "user",
+                        format!("{name} (not on this machine: no uid, so the permission bits for others decide)"),
+                        format!("User= at {origin}"),
+                    );
+                    ctx.identity = Identity::absent(name);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
         }
         (_, None) => (
             Identity::lookup("root", svc.group.as_ref().map(|g| g.0.as_str()), &extra)?,
@@ -316,112 +393,6 @@ fn apply_service_settings(
     }
     ctx.sandbox = svc.sandbox.clone();
     ctx.notes.extend(svc.notes.clone());
-}
-
-fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &str) {
-    let cmd = ctx.command.clone().unwrap_or_default();
-    if let Some(p) = &opts.python {
-        ctx.python = Some(p.clone());
-        ctx.note("python", crate::text::display_path(p), "--python");
-    } else if let Some(p) = &cmd.interpreter {
-        ctx.python = Some(p.clone());
-        ctx.note(
-            "python",
-            crate::text::display_path(p),
-            format!("{} ({cmd_from})", cmd.interpreter_via),
-        );
-    }
-    if let Some(e) = &opts.entry {
-        ctx.entry = Some(e.clone()); // resolved against the project once it is known
-        ctx.note("entry", crate::text::display_path(e), "--entry");
-    } else if let Some(s) = &cmd.script {
-        ctx.entry = Some(s.clone());
-        ctx.note("entry", crate::text::display_path(s), cmd_from);
-    } else if let (Some(m), Some(wd)) = (&cmd.module, &ctx.working_dir) {
-        let rel = m.replace('.', "/");
-        let candidates = [
-            wd.join(format!("{rel}.py")),
-            wd.join(&rel).join("__main__.py"),
-        ];
-        if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
-            ctx.note(
-                "entry",
-                crate::text::display_path(&found),
-                format!("-m {m} in {cmd_from}"),
-            );
-            ctx.entry = Some(found);
-        }
-    }
-}
-
-fn cache_settings(
-    ctx: &mut RuntimeContext,
-    opts: &ContextOptions,
-    env_from: &BTreeMap<String, String>,
-    cmd_from: &str,
-) {
-    let cmd = ctx.command.clone().unwrap_or_default();
-    let env_var = |ctx: &RuntimeContext, name: &str| {
-        if cmd.ignore_env {
-            return None;
-        }
-        let v = ctx.env.get(name).filter(|v| !v.is_empty())?;
-        Some((v.clone(), env_from.get(name).cloned().unwrap_or_default()))
-    };
-    let env_prefix = env_var(ctx, "PYTHONPYCACHEPREFIX");
-    let env_dont_write = env_var(ctx, "PYTHONDONTWRITEBYTECODE");
-    let env_optimize = env_var(ctx, "PYTHONOPTIMIZE");
-    if cmd.ignore_env
-        && (ctx.env.contains_key("PYTHONPYCACHEPREFIX")
-            || ctx.env.contains_key("PYTHONDONTWRITEBYTECODE"))
-    {
-        ctx.notes.push(format!(
-            "-E/-I in {cmd_from}: the interpreter ignores PYTHON* environment variables"
-        ));
-    }
-    // -X pycache_prefix wins over the environment; the flag overrides both.
-    let prefix = match (&opts.prefix, &cmd.prefix, env_prefix) {
-        (Some(p), _, _) => Some((p.display().to_string(), "--pycache-prefix".to_string())),
-        (None, Some(p), _) if !p.is_empty() => {
-            Some((p.clone(), format!("-X pycache_prefix in {cmd_from}")))
-        }
-        (None, _, Some((v, from))) => Some((v, format!("PYTHONPYCACHEPREFIX from {from}"))),
-        _ => None,
-    };
-    if let Some((raw, from)) = prefix {
-        let p = PathBuf::from(&raw);
-        if p.is_relative() {
-            ctx.notes.push(format!(
-                "the cache prefix {raw} is relative: Python resolves it against the current directory at each import"
-            ));
-        }
-        let cwd = ctx
-            .working_dir
-            .clone()
-            .or_else(|| std::env::current_dir().ok());
-        let abs = absolute(&p, cwd.as_deref());
-        ctx.note("pycache prefix", crate::text::display_path(&abs), from);
-        ctx.prefix = Some(abs);
-    }
-    if cmd.dont_write {
-        ctx.dont_write = Some(format!("-B in {cmd_from}"));
-    } else if let Some((v, from)) = env_dont_write {
-        ctx.dont_write = Some(format!("PYTHONDONTWRITEBYTECODE={v} from {from}"));
-    }
-    if let Some(why) = ctx.dont_write.clone() {
-        ctx.note("write bytecode", "no", why);
-    }
-    ctx.optimize = cmd.optimize;
-    if ctx.optimize == 0
-        && let Some((v, from)) = env_optimize
-    {
-        ctx.optimize = v.parse::<u8>().unwrap_or(1).min(2);
-        ctx.note(
-            "optimize",
-            format!("-O level {}", ctx.optimize),
-            format!("PYTHONOPTIMIZE from {from}"),
-        );
-    }
 }
 
 #[cfg(test)]
