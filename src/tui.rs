@@ -42,8 +42,11 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 /// What to explore and how to draw it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ExplorerOptions {
+    /// The service whose next start the explorer shows (`--unit`, `--python`, `--user`...;
+    /// the demo's unit): None is the intrinsic view, each cache judged on its own.
+    pub context: Option<pycache::context::ContextOptions>,
     /// The directory to scan.
     pub root: PathBuf,
     /// More directories to scan beside `root` (`pycache A B`).
@@ -78,7 +81,7 @@ pub struct Args {
         value_parser = PathArg,
         long,
         value_name = "FILE",
-        conflicts_with_all = ["paths", "pycache_prefix", "exclude", "one_file_system"],
+        conflicts_with_all = ["paths", "pycache_prefix", "exclude", "one_file_system", "unit", "pid", "user", "python", "venv"],
         help_heading = EXPLORER
     )]
     pub from: Option<PathBuf>,
@@ -98,6 +101,10 @@ pub struct Args {
     /// Do not descend into other filesystems, as in 'pycache scan'
     #[arg(long, help_heading = EXPLORER)]
     pub one_file_system: bool,
+    /// Who runs the service: the explorer opens in its view (what its next start does
+    /// with each module).
+    #[command(flatten)]
+    pub context: crate::cli::context_args::ContextArgs,
 }
 
 impl Args {
@@ -111,6 +118,7 @@ impl Args {
             (self.pycache_prefix.is_some(), "--pycache-prefix"),
             (!self.exclude.is_empty(), "--exclude"),
             (self.one_file_system, "--one-file-system"),
+            (self.context.given(), "--unit/--python/--user"),
         ]
         .into_iter()
         .find_map(|(set, name)| set.then_some(name))
@@ -135,11 +143,24 @@ pub fn run(args: Args, color: bool) -> Result<ExitCode> {
         let from_stdin = file.as_os_str() == "-";
         need_terminal_for(&format!("jq .summary {}", file.display()), from_stdin)?;
         let app = App::from_snapshot(model, opts, file.display().to_string());
-        return explore(app, None);
+        return explore(app, None, None);
     }
+    let context = args
+        .context
+        .given()
+        .then(|| args.context.options(args.pycache_prefix.clone(), None));
     let mut paths = args.paths.into_iter();
+    let context_given = context.is_some();
     run_explorer(ExplorerOptions {
-        root: paths.next().unwrap_or_else(|| PathBuf::from(".")),
+        context,
+        // With a context and no PATH, the unit's working directory (empty: not given).
+        root: paths.next().unwrap_or_else(|| {
+            if context_given {
+                PathBuf::new()
+            } else {
+                PathBuf::from(".")
+            }
+        }),
         more_roots: paths.collect(),
         excludes: args.exclude,
         one_file_system: args.one_file_system,
@@ -160,8 +181,10 @@ pub fn load_snapshot(file: &Path) -> Result<ScanModel> {
 /// Opens the explorer on a directory and runs until the user quits.
 /// `pycache [PATH]` and `pycache demo` both end here.
 pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
+    // In a service's view without PATH, the project is the unit's working directory.
     let roots: Vec<PathBuf> = std::iter::once(opts.root.clone())
         .chain(opts.more_roots.iter().cloned())
+        .filter(|r| !r.as_os_str().is_empty())
         .collect();
     let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
     need_terminal(&format!("pycache scan {}", shown.join(" ")))?;
@@ -182,11 +205,18 @@ pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
             bail!("invalid --exclude pattern {pattern:?}: {e} (see 'pycache --help')");
         }
     }
-    let mut scan_opts = ScanOptions::new(roots).with_prefix(opts.prefix.clone());
+    let (mut scan_opts, service) = match &opts.context {
+        None if roots.is_empty() => bail!("nothing to explore: give a directory"),
+        None => (
+            ScanOptions::new(roots).with_prefix(opts.prefix.clone()),
+            None,
+        ),
+        Some(c) => service_scan(c, &roots)?,
+    };
     scan_opts.excludes = opts.excludes.clone();
     scan_opts.one_file_system = opts.one_file_system;
     let model = ScanModel::new(scan_opts.roots.clone(), scan_opts.prefix.clone());
-    let app = App::new(
+    let mut app = App::new(
         model,
         Options {
             theme: theme::Theme {
@@ -196,7 +226,35 @@ pub fn run_explorer(opts: ExplorerOptions) -> Result<ExitCode> {
             read_only: opts.read_only,
         },
     );
-    explore(app, Some(scan_opts))
+    if let Some((title, _)) = &service {
+        app.expect_service(title.clone());
+    }
+    explore(app, Some(scan_opts), service.map(|(_, spec)| spec))
+}
+
+/// The scan a service's view needs (its project, its prefix) and what judging it takes;
+/// the context is resolved now so that a bad unit or user is one line before the screen.
+fn service_scan(
+    c: &pycache::context::ContextOptions,
+    roots: &[PathBuf],
+) -> Result<(ScanOptions, Option<(String, effects::ServiceSpec)>)> {
+    if roots.len() > 1 {
+        bail!(
+            "a service context judges one project: give one PATH (got {}), or drop --unit/--python/--user",
+            roots.len()
+        );
+    }
+    let mut ctx = pycache::context::resolve(c).map_err(|e| eyre!(e))?;
+    let root = pycache::context::settle(&mut ctx, roots.first().map(PathBuf::as_path))
+        .map_err(|e| eyre!(e))?;
+    let opts = pycache::context::scan_options(&ctx, vec![root.clone()], true);
+    // The interpreter is chosen once the tree is scanned; until then the title says who.
+    let title = format!("as {}", ctx.identity.name);
+    let spec = effects::ServiceSpec {
+        root,
+        options: c.clone(),
+    };
+    Ok((opts, Some((title, spec))))
 }
 
 /// Refuses to start without a terminal, naming a command that gives text instead.
@@ -219,12 +277,16 @@ fn need_terminal_for(instead: &str, keys_from_tty: bool) -> Result<()> {
 
 /// Runs the explorer over `app`: scanning `scan` first, or over a loaded snapshot (None),
 /// for which nothing is scanned and no effect that reads this machine is run.
-fn explore(mut app: App, scan: Option<ScanOptions>) -> Result<ExitCode> {
+fn explore(
+    mut app: App,
+    scan: Option<ScanOptions>,
+    service: Option<effects::ServiceSpec>,
+) -> Result<ExitCode> {
     let (tx, rx) = mpsc::channel();
     let (mut term, guard) = terminal::enter()?;
     let signals = event::spawn_signals(tx.clone())?;
     event::spawn_input(tx.clone())?;
-    let result = event_loop(&mut term, &mut app, &tx, &rx, scan.as_ref());
+    let result = event_loop(&mut term, &mut app, &tx, &rx, scan.as_ref(), service);
     signals.close();
     drop(guard);
     // The process ends now: freeing a large model (and queued scan output) record by
@@ -323,10 +385,11 @@ fn event_loop(
     tx: &Sender<Event>,
     rx: &Receiver<Event>,
     scan: Option<&ScanOptions>,
+    service: Option<effects::ServiceSpec>,
 ) -> Result<ExitCode> {
     let size = term.size()?;
     app.resize(size.width, size.height);
-    let mut runner = effects::Runner::new(tx.clone(), scan.cloned());
+    let mut runner = effects::Runner::new(tx.clone(), scan.cloned(), service);
     runner.start()?;
     terminal::draw_frame(term, |f| ui::draw(app, f))?;
     let mut pending = PendingScan::default();

@@ -4,8 +4,11 @@
 
 mod nav;
 mod scope;
+mod service;
 mod update;
 mod view;
+
+pub use service::ServiceState;
 
 pub use scope::{ActionItem, Scope};
 
@@ -73,6 +76,8 @@ pub enum Effect {
     AnalyzeImports,
     /// Check whether this user can write the `__pycache__` of a directory.
     CheckAccess(PathBuf),
+    /// Judge the service's next start (after a scan, in a service's view).
+    JudgeService,
 }
 
 /// How the import analysis reaches a module.
@@ -157,6 +162,8 @@ pub struct App {
     regroup: Option<view::Regroup>,
     /// Up to this many modules `v` regroups at once ([`view::REGROUP_AT_ONCE`]).
     regroup_at_once: usize,
+    /// The service's view, when the explorer was opened in one.
+    service: Option<ServiceState>,
 }
 
 impl App {
@@ -193,6 +200,7 @@ impl App {
             expanded: HashMap::new(),
             regroup: None,
             regroup_at_once: view::REGROUP_AT_ONCE,
+            service: None,
         };
         app.sync();
         app
@@ -367,6 +375,7 @@ impl App {
                 self.refresh_scope();
             }
             Action::NextProblem => self.next_problem(),
+            Action::SwitchContext => self.toggle_service(),
             Action::Clean => self.plan_item(ActionItem::CleanProblems),
             Action::Recompile => self.plan_item(ActionItem::Recompile),
             Action::Rescan => self.plan_item(ActionItem::Rescan),

@@ -13,22 +13,34 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
 
+/// The service whose next start the explorer shows.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// The project directory (canonical, as the context settled it).
+    pub root: PathBuf,
+    /// How the context is built (`--unit`, `--python`, `--user`...).
+    pub options: pycache::context::ContextOptions,
+}
+
 /// Runs effects for one explorer session.
 #[derive(Debug)]
 pub struct Runner {
     tx: Sender<Event>,
     /// What is scanned; None over a snapshot (`--from`), where nothing is run.
     scan: Option<ScanOptions>,
+    /// The service judged after each scan, and whose context the doctor uses.
+    service: Option<ServiceSpec>,
     /// The current scan's generation: events of older scans are dropped.
     pub generation: u64,
 }
 
 impl Runner {
     /// A runner posting to `tx`; over a snapshot (`scan` None) it runs nothing.
-    pub fn new(tx: Sender<Event>, scan: Option<ScanOptions>) -> Self {
+    pub fn new(tx: Sender<Event>, scan: Option<ScanOptions>, service: Option<ServiceSpec>) -> Self {
         Runner {
             tx,
             scan,
+            service,
             generation: 1,
         }
     }
@@ -58,7 +70,12 @@ impl Runner {
             }
             Effect::LoadCode(path) => load_code(path, tx),
             Effect::LookupOwner(uid) => lookup_owner(uid, tx),
-            Effect::Run(w) => spawn_work(w, tx, venvs(&opts.roots)),
+            Effect::Run(w) => spawn_work(w, tx, venvs(&opts.roots), self.service.clone()),
+            Effect::JudgeService => {
+                if let Some(spec) = self.service.clone() {
+                    judge_service(spec, opts.clone(), tx);
+                }
+            }
             Effect::AnalyzeImports => analyze_imports(opts, tx),
             Effect::CheckAccess(dir) => check_access(dir, tx),
         }
@@ -197,7 +214,27 @@ fn lookup_owner(uid: u32, tx: Sender<Event>) {
     });
 }
 /// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
-fn spawn_work(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
+/// The service's next start, judged on its own scan of the project (the UI thread keeps
+/// its model): context, interpreter, the modules a start imports, what each one does.
+fn judge_service(spec: ServiceSpec, scanned: ScanOptions, tx: Sender<Event>) {
+    std::thread::spawn(move || {
+        let mut scan = |mut o: ScanOptions| {
+            o.excludes = scanned.excludes.clone();
+            o.one_file_system = scanned.one_file_system;
+            pycache::scan::scan(&o)
+        };
+        let result = pycache::context::service(Some(&spec.root), &spec.options, true, &mut scan)
+            .map(|(svc, model)| {
+                // As the CLI: the process ends before a large model would be freed.
+                std::mem::forget(model);
+                Box::new(svc)
+            })
+            .map_err(|e| e.to_string());
+        let _ = tx.send(Event::Service(result));
+    });
+}
+
+fn spawn_work(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>, service: Option<ServiceSpec>) {
     std::thread::spawn(move || match work {
         Work::Probe => {
             // Planning only: the tree's own interpreters are described, not run.
@@ -206,7 +243,7 @@ fn spawn_work(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
             let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
         }
         Work::Doctor { root, prefix } => {
-            let lines = doctor::run(root, prefix);
+            let lines = doctor::run(root, prefix, service.map(|s| s.options));
             let _ = tx.send(Event::Work(WorkEvent::Done {
                 title: "doctor".into(),
                 lines,

@@ -42,6 +42,8 @@ pub enum Action {
     Filter,
     /// Select the next module with a problem.
     NextProblem,
+    /// Switch between the service's view and each cache on its own.
+    SwitchContext,
     /// Cycle the grouping: directory, verdict, tag.
     CycleView,
     /// Cycle the order: name, size, age.
@@ -277,8 +279,14 @@ pub static BINDINGS: &[Binding] = &[
         &[k('n')],
         Ctx::Tree,
         A::NextProblem,
-        "next module with a problem",
+        "next problem (a service view: also uncached imports)",
         "next problem",
+    ),
+    b(
+        &[k('x')],
+        Ctx::Tree,
+        A::SwitchContext,
+        "context: the service's next start, or each cache on its own",
     ),
     h(
         &[k('v')],

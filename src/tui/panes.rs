@@ -6,6 +6,7 @@ pub mod bars;
 pub mod confirm;
 pub mod details;
 pub mod help;
+pub mod service;
 pub mod status;
 pub mod tree;
 pub mod wrap;

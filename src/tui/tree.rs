@@ -143,6 +143,11 @@ pub struct Tree {
     pub rows_dirty: bool,
     /// Nodes shown under the filter (empty when no filter).
     pub(super) shown: Vec<bool>,
+    /// Modules `n` visits beside those with a problem cache (the service's view: imported
+    /// without a usable cache), by key.
+    flagged: HashSet<PathBuf>,
+    /// Nodes at or above a flagged module, by id.
+    pub(super) flag_below: Vec<bool>,
 }
 
 impl Tree {
@@ -172,7 +177,33 @@ impl Tree {
             rows: Vec::new(),
             rows_dirty: true,
             shown: Vec::new(),
+            flagged: HashSet::new(),
+            flag_below: Vec::new(),
         }
+    }
+
+    /// Sets the modules `n` visits beside those with a problem cache.
+    pub fn set_flagged(&mut self, keys: HashSet<PathBuf>) {
+        self.flagged = keys;
+        let mut below = vec![false; self.nodes.len()];
+        for key in &self.flagged {
+            for &id in self.placements.get(key).into_iter().flatten() {
+                let mut at = Some(id);
+                while let Some(n) = at {
+                    if below[n] {
+                        break;
+                    }
+                    below[n] = true;
+                    at = self.nodes[n].parent;
+                }
+            }
+        }
+        self.flag_below = below;
+    }
+
+    /// The modules `n` visits beside those with a problem cache.
+    pub fn flagged(&self) -> &HashSet<PathBuf> {
+        &self.flagged
     }
 
     /// A tree of every module in the model.

@@ -51,6 +51,10 @@ impl App {
                 self.owners.insert(uid, name);
                 true
             }
+            Event::Service(result) => {
+                self.on_service(result);
+                true
+            }
             Event::ScanEnded(..) | Event::Signal(_) | Event::InputError(_) => false,
         };
         (self.take_effects(), redraw)

@@ -52,6 +52,7 @@ impl App {
             if sources <= AUTO_IMPORTS_LIMIT {
                 self.push(Effect::AnalyzeImports);
             }
+            self.judge_service();
         }
         self.sync();
     }
@@ -145,6 +146,7 @@ impl App {
     fn show_view(&mut self, mut tree: Tree) {
         tree.set_sort(self.tree.sort);
         tree.set_filter(self.tree.filter.as_deref().unwrap_or(""));
+        tree.set_flagged(self.tree.flagged().clone());
         let old = std::mem::replace(&mut self.tree, tree);
         // The old view's expansion is kept for coming back to it.
         self.expanded.insert(old.view, old.expanded);

@@ -11,10 +11,12 @@ use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
 use crate::tui::tree::{Agg, NodeKind, Row, show_path, status_index};
 use crate::tui::ui::pane_block;
+use pycache::context::NextStart;
 use pycache::pyc::Status;
 use pycache::scan::{CacheRecord, FileMeta, Module};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -96,6 +98,28 @@ fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
             "source",
             format!("{} (missing)", show_path(&app.model, &m.source)),
         )),
+    }
+    if let Some(o) = app.outcome_of(&m.source) {
+        // The service's next start first: it is the question the view answers.
+        let style = match o.next {
+            NextStart::LoadsCache => t.status(Status::Fresh),
+            NextStart::CompilesWritesCache => t.dim(),
+            NextStart::CompilesEveryStart => t.status(Status::Stale),
+            NextStart::ImportError => t.status(Status::Invalid),
+        };
+        let when = match o.when {
+            pycache::context::When::AtStart => "imported at start",
+            pycache::context::When::OnFirstUse => "imported on first use",
+        };
+        out.push(Line::from(vec![
+            label("next start"),
+            Span::styled(o.next.words(), style.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" ({when})")),
+        ]));
+        out.push(field("why", o.why.clone()));
+        if let Some(ms) = o.compile_ms {
+            out.push(field("costs", format!("{ms:.1} ms to compile")));
+        }
     }
     if let Some(r) = app.reach.get(&m.source) {
         let text = if r.chain.is_empty() {
@@ -280,6 +304,9 @@ fn dir_lines(app: &App, n: usize, width: usize, out: &mut Vec<Line<'static>>, t:
         }
     };
     out.push(Line::from(Span::styled(name, t.heading())));
+    if n == 0 {
+        super::service::project_lines(app, out, t);
+    }
     if n == 0
         && let Some(p) = &app.model.prefix
     {

@@ -320,7 +320,8 @@ impl Tree {
     /// The first problem module in display order at or below `id` (the root included).
     fn first_problem_in(&mut self, id: usize) -> Option<usize> {
         let node = &self.nodes[id];
-        if (id != 0 && !self.visible(id)) || node.agg.problems() == 0 {
+        let flagged = self.flag_below.get(id) == Some(&true);
+        if (id != 0 && !self.visible(id)) || (node.agg.problems() == 0 && !flagged) {
             return None;
         }
         if node.is_module() {
