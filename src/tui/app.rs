@@ -2,6 +2,7 @@
 //! `App::on_scan(ScanEvent)` for what the scanner finds. No I/O and no terminal here:
 //! whatever needs the outside world is queued as an [`Effect`] for the event loop.
 
+mod mode;
 mod nav;
 mod scope;
 mod service;
@@ -10,9 +11,10 @@ mod view;
 
 pub use service::ServiceState;
 
+pub use mode::Mode;
 pub use scope::{ActionItem, Scope};
 
-use super::keymap::{Action, Ctx};
+use super::keymap::Action;
 use super::theme::Theme;
 use super::tree::{Row, Tree, View};
 use super::work::{Dialog, Work};
@@ -33,21 +35,6 @@ pub enum Pane {
     Details,
     /// The actions on the selection or the marks.
     Actions,
-}
-
-/// What has the keyboard: it alone decides which keys apply ([`App::contexts`]) and which
-/// overlay is drawn.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Mode {
-    /// The panes (the focused one and the global keys).
-    #[default]
-    Browse,
-    /// Typing the name filter; the text typed so far.
-    Filter(String),
-    /// A dialog over the panes (a plan, a choice, a running action, a report).
-    Dialog(Dialog),
-    /// The help screen, scrolled this far.
-    Help(u16),
 }
 
 /// Settings fixed for the session.
@@ -233,61 +220,6 @@ impl App {
         }
     }
 
-    /// The key contexts in force, most specific first: the mode's alone.
-    pub fn contexts(&self) -> Vec<Ctx> {
-        match &self.mode {
-            Mode::Help(_) => vec![Ctx::Help],
-            Mode::Dialog(d) if d.is_running() => vec![Ctx::Running],
-            Mode::Dialog(_) => vec![Ctx::Dialog],
-            Mode::Filter(_) => vec![Ctx::Filter],
-            Mode::Browse => {
-                let pane = match self.focus {
-                    Pane::Tree => Ctx::Tree,
-                    Pane::Details => Ctx::Details,
-                    Pane::Actions => Ctx::Actions,
-                };
-                vec![pane, Ctx::Global]
-            }
-        }
-    }
-
-    /// The dialog shown, if any.
-    pub fn dialog(&self) -> Option<&Dialog> {
-        match &self.mode {
-            Mode::Dialog(d) => Some(d),
-            _ => None,
-        }
-    }
-
-    /// The help screen's scroll, while it is shown.
-    pub fn help_scroll(&self) -> Option<u16> {
-        match self.mode {
-            Mode::Help(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The filter being typed, while typing.
-    pub fn filter_edit(&self) -> Option<&str> {
-        match &self.mode {
-            Mode::Filter(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    /// Shows a dialog (over whatever had the keyboard), or closes it (None).
-    pub(crate) fn set_dialog(&mut self, dialog: Option<Dialog>) {
-        self.mode = dialog.map_or(Mode::Browse, Mode::Dialog);
-    }
-
-    /// The dialog shown, to update in place.
-    pub(crate) fn dialog_mut(&mut self) -> Option<&mut Dialog> {
-        match &mut self.mode {
-            Mode::Dialog(d) => Some(d),
-            _ => None,
-        }
-    }
-
     /// Records the terminal size; the tree's page height follows the layout.
     pub fn resize(&mut self, width: u16, height: u16) {
         let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
@@ -418,57 +350,6 @@ impl App {
         if self.tree.filter.is_some() && self.tree.rows.is_empty() {
             self.message = Some(format!("no module name contains '{text}'"));
         }
-    }
-
-    /// Recomputes rows if needed and puts the selection back on the same item.
-    pub(crate) fn sync(&mut self) {
-        if self.tree.rows_dirty {
-            self.tree.ensure_rows(&self.model);
-            let found = self
-                .sel_key
-                .as_deref()
-                .and_then(|k| self.tree.row_of_key(&self.model, k));
-            match found {
-                Some(row) => self.sel = row,
-                None => {
-                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
-                    self.remember_selection();
-                }
-            }
-            self.keep_visible();
-        }
-        self.refresh_scope();
-    }
-
-    pub(crate) fn remember_selection(&mut self) {
-        self.sel_key = self.selected().map(|r| self.tree.row_key(&self.model, r));
-    }
-
-    pub(crate) fn keep_visible(&mut self) {
-        let h = self.tree_height.max(1);
-        if self.sel < self.offset {
-            self.offset = self.sel;
-        } else if self.sel >= self.offset + h {
-            self.offset = self.sel + 1 - h;
-        }
-        let max_offset = self.tree.rows.len().saturating_sub(h);
-        self.offset = self.offset.min(max_offset);
-    }
-
-    /// True when the row or one of its ancestors is marked.
-    pub fn is_marked(&self, row: Row) -> (bool, bool) {
-        let own = self.marks.contains(&self.tree.row_key(&self.model, row));
-        let mut at = match row {
-            Row::Node(n) => self.tree.nodes[n].parent,
-            Row::Cache { node, .. } => Some(node),
-        };
-        while let Some(n) = at {
-            if n != 0 && self.marks.contains(&self.tree.nodes[n].key) {
-                return (own, true);
-            }
-            at = self.tree.nodes[n].parent;
-        }
-        (own, false)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod bars;
 pub mod confirm;
 pub mod details;
+pub mod dir_details;
 pub mod help;
 pub mod service;
 pub mod status;

@@ -1,13 +1,15 @@
 //! Actions that change files: the plan shown for confirmation, the run on a worker thread
 //! with its progress, and the report at the end. Nothing runs without a confirmed plan.
 
+mod dialog;
 pub(super) mod doctor;
+
+pub use dialog::on_dialog_action;
 mod recompile;
 #[cfg(test)]
 mod tests;
 
 use super::app::{ActionItem, App, Effect};
-use super::keymap::Action;
 use super::tree::{NodeKind, Row, View};
 use pycache::actions::{self, Plan, Selection};
 use pycache::pyc::Status;
@@ -256,102 +258,6 @@ pub fn selected_directory(app: &App, item: &ActionItem) -> Option<String> {
             (node.kind == NodeKind::Dir).then(|| node.key.clone())
         }
         _ => None,
-    }
-}
-
-/// A dialog's answer to a key; None closes it.
-pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option<Dialog> {
-    match dialog {
-        Dialog::Confirm {
-            title,
-            lines,
-            scroll,
-            work,
-        } => match action {
-            Action::Confirm => {
-                app.push(Effect::Run(work));
-                Some(Dialog::Running {
-                    title,
-                    done: 0,
-                    total: 0,
-                    latest: String::new(),
-                })
-            }
-            Action::Cancel | Action::Quit => {
-                app.message = Some("cancelled: nothing was changed".into());
-                None
-            }
-            other => Some(Dialog::Confirm {
-                scroll: scrolled(scroll, &other, shown_len(app, &lines, true)),
-                title,
-                lines,
-                work,
-            }),
-        },
-        Dialog::Choose {
-            title,
-            options,
-            sel,
-            step,
-        } => match action {
-            Action::Confirm => Some(recompile::chosen(app, step, sel)),
-            Action::Cancel | Action::Quit => {
-                app.message = Some("cancelled: nothing was changed".into());
-                None
-            }
-            Action::Up => Some(Dialog::Choose {
-                sel: sel.saturating_sub(1),
-                title,
-                options,
-                step,
-            }),
-            Action::Down => Some(Dialog::Choose {
-                sel: (sel + 1).min(options.len().saturating_sub(1)),
-                title,
-                options,
-                step,
-            }),
-            _ => Some(Dialog::Choose {
-                title,
-                options,
-                sel,
-                step,
-            }),
-        },
-        Dialog::Running { .. } => {
-            if action == Action::Quit {
-                app.quit = true;
-            }
-            Some(dialog)
-        }
-        Dialog::Report {
-            title,
-            lines,
-            scroll,
-        } => match action {
-            Action::Confirm | Action::Cancel | Action::Quit => None,
-            other => Some(Dialog::Report {
-                scroll: scrolled(scroll, &other, shown_len(app, &lines, false)),
-                title,
-                lines,
-            }),
-        },
-    }
-}
-
-/// How many lines a dialog shows for these (reports and notes wrap to the dialog).
-fn shown_len(app: &App, lines: &[String], plan: bool) -> usize {
-    crate::tui::panes::confirm::shown_lines(lines, usize::from(app.dialog_width), plan).len()
-}
-
-fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {
-    let max = len.saturating_sub(1).min(u16::MAX as usize) as u16;
-    match action {
-        Action::Up => scroll.saturating_sub(1),
-        Action::Down => (scroll + 1).min(max),
-        Action::PageUp => scroll.saturating_sub(10),
-        Action::PageDown => scroll.saturating_add(10).min(max),
-        _ => scroll,
     }
 }
 

@@ -130,3 +130,24 @@ fn scan_output_through_update_places_each_module_once() {
         "one node per module ({modules} sources in the batch)"
     );
 }
+
+#[test]
+fn idle_ticks_sort_the_closed_groups_before_they_are_opened() {
+    let mut a = app();
+    crate::tui::fixture::keys(&mut a, "v");
+    let fresh = a.tree.find("fresh").unwrap();
+    assert!(
+        !a.tree.nodes[fresh].tidy,
+        "a new view sorts a group on its first open"
+    );
+    let rows = a.tree.rows.clone();
+    let mut ticks = 0;
+    while !a.tree.nodes[fresh].tidy && ticks < 10 {
+        assert!(!a.on_tick(), "idle: nothing to draw");
+        ticks += 1;
+    }
+    assert!(a.tree.nodes[fresh].tidy, "sorted while idle");
+    assert_eq!(a.tree.rows, rows, "the rows are unchanged");
+    crate::tui::fixture::keys(&mut a, "jjjj\n");
+    assert!(a.tree.is_open(fresh));
+}

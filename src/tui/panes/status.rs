@@ -178,3 +178,40 @@ mod tests {
         assert!(text.contains(&msg[..40]), "{text:?}");
     }
 }
+
+#[cfg(test)]
+mod hint_tests {
+    use super::hints as status_hints;
+    use crate::tui::app::App;
+    use crate::tui::fixture::{app, keys};
+    use crate::tui::work::Dialog;
+
+    #[test]
+    fn the_status_hints_of_a_report_or_a_choice_are_their_own_keys() {
+        let mut a = app();
+        let hints = |a: &App| -> Vec<String> {
+            status_hints(a)
+                .into_iter()
+                .map(|(k, h)| format!("{k} {h}"))
+                .collect()
+        };
+        assert!(hints(&a).contains(&"? help".to_string()));
+        a.set_dialog(Some(Dialog::Report {
+            title: "report".into(),
+            lines: vec!["removed 1 file".into()],
+            scroll: 0,
+        }));
+        assert_eq!(hints(&a), ["Enter close", "j/k scroll"]);
+        keys(&mut a, "y");
+        assert!(
+            a.dialog().is_none(),
+            "y closes a report too, but Enter is the one shown"
+        );
+        keys(&mut a, "c");
+        assert!(
+            hints(&a).contains(&"y confirm".to_string()),
+            "a plan: {:?}",
+            hints(&a)
+        );
+    }
+}

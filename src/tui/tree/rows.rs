@@ -150,7 +150,7 @@ impl Tree {
         self.expanded.contains(&node.key)
     }
 
-    fn visible(&self, id: usize) -> bool {
+    pub(super) fn visible(&self, id: usize) -> bool {
         self.nodes[id].alive && (self.filter.is_none() || self.shown.get(id) == Some(&true))
     }
 
@@ -230,7 +230,7 @@ impl Tree {
     }
 
     /// Drops dead children and sorts the rest.
-    fn tidy(&mut self, id: usize) {
+    pub(super) fn tidy(&mut self, id: usize) {
         if self.nodes[id].tidy {
             return;
         }
@@ -265,75 +265,6 @@ impl Tree {
         let children = keyed.into_iter().map(|k| k.3).collect();
         self.nodes[id].children = children;
         self.nodes[id].tidy = true;
-    }
-
-    /// The first module with a problem after node `from` in display order (wrapping),
-    /// with its ancestors opened so that it has a row. Subtrees without a problem are
-    /// skipped whole (their totals say so), so a press costs the path to the next problem,
-    /// not a walk of every node.
-    pub fn next_problem(&mut self, from: Option<usize>) -> Option<usize> {
-        let found = from
-            .filter(|&f| f != 0 && self.nodes.get(f).is_some_and(|n| n.alive))
-            .and_then(|f| self.problem_after(f))
-            .or_else(|| self.first_problem_in(0))?;
-        let mut at = self.nodes[found].parent;
-        while let Some(p) = at {
-            if p != 0 {
-                self.set_open(p, true);
-            }
-            at = self.nodes[p].parent;
-        }
-        Some(found)
-    }
-
-    /// The first problem module in display order after `from` (its own subtree first,
-    /// then what follows it at each level up), without wrapping.
-    fn problem_after(&mut self, from: usize) -> Option<usize> {
-        if !self.nodes[from].is_module() {
-            self.tidy(from);
-            for c in self.nodes[from].children.clone() {
-                if let Some(f) = self.first_problem_in(c) {
-                    return Some(f);
-                }
-            }
-        }
-        let mut at = from;
-        while let Some(parent) = self.nodes[at].parent {
-            self.tidy(parent);
-            let siblings = &self.nodes[parent].children;
-            let after: Vec<usize> = siblings
-                .iter()
-                .skip_while(|&&c| c != at)
-                .skip(1)
-                .copied()
-                .collect();
-            for c in after {
-                if let Some(f) = self.first_problem_in(c) {
-                    return Some(f);
-                }
-            }
-            at = parent;
-        }
-        None
-    }
-
-    /// The first problem module in display order at or below `id` (the root included).
-    fn first_problem_in(&mut self, id: usize) -> Option<usize> {
-        let node = &self.nodes[id];
-        let flagged = self.flag_below.get(id) == Some(&true);
-        if (id != 0 && !self.visible(id)) || (node.agg.problems() == 0 && !flagged) {
-            return None;
-        }
-        if node.is_module() {
-            return Some(id);
-        }
-        self.tidy(id);
-        for c in self.nodes[id].children.clone() {
-            if let Some(f) = self.first_problem_in(c) {
-                return Some(f);
-            }
-        }
-        None
     }
 
     /// A stable identity for a row, to keep the selection across rebuilds.
