@@ -288,6 +288,15 @@ fn explore(
     let result = event_loop(&mut term, &mut app, &tx, &rx, scan.as_ref(), service);
     signals.close();
     drop(guard);
+    if !app.exit_lines().is_empty() {
+        // The doctor's fixes, one unbroken line each, to copy into a shell.
+        let text: String = app
+            .exit_lines()
+            .iter()
+            .map(|l| format!("{}\n", pycache::text::terminal_safe_lines(l)))
+            .collect();
+        print!("the doctor's fixes, from the explorer:\n{text}");
+    }
     // The process ends now: freeing a large model (and queued scan output) record by
     // record only delays the exit, as in the CLI.
     std::mem::forget(app);

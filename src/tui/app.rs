@@ -151,6 +151,8 @@ pub struct App {
     regroup_at_once: usize,
     /// The service's view, when the explorer was opened in one.
     service: Option<ServiceState>,
+    /// Commands to print when the explorer ends (the doctor's fixes), whole.
+    exit_lines: Vec<String>,
 }
 
 impl App {
@@ -188,9 +190,20 @@ impl App {
             regroup: None,
             regroup_at_once: view::REGROUP_AT_ONCE,
             service: None,
+            exit_lines: Vec::new(),
         };
         app.sync();
         app
+    }
+
+    /// Keeps commands to print, unbroken, once the screen is gone (the latest run's).
+    pub(crate) fn keep_for_exit(&mut self, lines: Vec<String>) {
+        self.exit_lines = lines;
+    }
+
+    /// What to print when the explorer ends.
+    pub fn exit_lines(&self) -> &[String] {
+        &self.exit_lines
     }
 
     /// The effects queued since the last call.

@@ -300,6 +300,17 @@ impl App {
                     self.reset();
                     self.push(Effect::Rescan);
                 }
+                let fixes: Vec<String> = lines
+                    .iter()
+                    .filter_map(|l| l.strip_prefix(crate::tui::panes::confirm::FIX))
+                    .map(str::to_string)
+                    .collect();
+                let mut lines = lines;
+                if !fixes.is_empty() {
+                    lines.push(String::new());
+                    lines.push("the fix commands are printed whole when you quit (q)".into());
+                    self.keep_for_exit(fixes);
+                }
                 self.set_dialog(Some(Dialog::Report {
                     title,
                     lines,

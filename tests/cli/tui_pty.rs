@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod flags;
+mod large;
 mod service;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
