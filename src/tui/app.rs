@@ -153,6 +153,8 @@ pub struct App {
     service: Option<ServiceState>,
     /// Commands to print when the explorer ends (the doctor's fixes), whole.
     exit_lines: Vec<String>,
+    /// Counts changes of the model (scan output, a rescan), for what is cached per model.
+    model_version: u64,
 }
 
 impl App {
@@ -191,6 +193,7 @@ impl App {
             regroup_at_once: view::REGROUP_AT_ONCE,
             service: None,
             exit_lines: Vec::new(),
+            model_version: 0,
         };
         app.sync();
         app

@@ -21,9 +21,9 @@ pub struct Scope {
     /// Its caches that a clean leaves alone because they mirror the sources (a live
     /// PYTHONPYCACHEPREFIX tree; see `ScanModel::mirror_prefix_of`).
     pub kept_mirror: Agg,
-    /// What the totals were taken of (the selection's key, or the marks), so that a scan
-    /// batch does not walk the scope's caches again for the same scope.
-    of: Option<String>,
+    /// What the mirror totals were taken of (the selection's key, the model's version),
+    /// so that a sort, a redraw or a scan batch does not walk the scope's caches again.
+    of: Option<(String, u64)>,
 }
 
 /// One line of the actions pane.
@@ -82,10 +82,22 @@ impl App {
             }
             (format!("{n} marked"), true)
         };
-        let of = if marked { None } else { self.sel_key.clone() };
-        // Finding the mirror caches walks every cache of the scope: while scanning, once
-        // per scope (a batch would repeat it for a whole directory); again at the end.
-        let kept_mirror = if !self.model.progress.finished && of.is_some() && of == self.scope.of {
+        let of = if marked {
+            None
+        } else {
+            self.sel_key.clone().map(|k| (k, self.model_version))
+        };
+        // Finding the mirror caches walks every cache of the scope: once per scope and
+        // model; while scanning once per scope (a batch would repeat it for a whole
+        // directory), and again at the end.
+        let same_scope = of.is_some()
+            && match (&of, &self.scope.of) {
+                (Some((k, v)), Some((k0, v0))) => {
+                    k == k0 && (v == v0 || !self.model.progress.finished)
+                }
+                _ => false,
+            };
+        let kept_mirror = if same_scope {
             self.scope.kept_mirror.clone()
         } else {
             self.kept_mirror(&agg)

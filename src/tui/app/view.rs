@@ -34,6 +34,7 @@ impl App {
         let finishing = ev == ScanEvent::Finished;
         let keys = touched(&self.model, &ev);
         self.model.apply(ev);
+        self.model_version += 1;
         self.tree.update(&self.model, keys.iter());
         if let Some(r) = self.regroup.as_mut() {
             // Modules not reached yet are placed now and again later: the same places.
@@ -61,6 +62,7 @@ impl App {
     pub fn reset(&mut self) {
         let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
         self.model = model;
+        self.model_version += 1;
         let expanded = std::mem::take(&mut self.tree.expanded);
         let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
         self.tree = Tree::build(view, &self.model, expanded);
@@ -147,9 +149,12 @@ impl App {
         tree.set_sort(self.tree.sort);
         tree.set_filter(self.tree.filter.as_deref().unwrap_or(""));
         tree.set_flagged(self.tree.flagged().clone());
-        let old = std::mem::replace(&mut self.tree, tree);
+        let mut old = std::mem::replace(&mut self.tree, tree);
         // The old view's expansion is kept for coming back to it.
-        self.expanded.insert(old.view, old.expanded);
+        self.expanded
+            .insert(old.view, std::mem::take(&mut old.expanded));
+        // Freeing a million nodes takes a while: not on the UI thread.
+        std::thread::spawn(move || drop(old));
         if !self.marks.is_empty() {
             self.marks.clear();
             self.message = Some("marks cleared: they belong to one view".into());
