@@ -4,20 +4,13 @@
 use super::*;
 use crate::tui::event::Event;
 use crate::tui::fixture::{self, app};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 
 /// Presses keys through `update`; returns every effect they asked for.
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        let (effects, redraw) = app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let (effects, redraw) = app.update(Event::Key(fixture::key_event(c)));
         assert!(redraw, "a key press ({c:?}) must redraw the screen");
         out.extend(effects);
     }

@@ -11,7 +11,6 @@ use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
 use crate::tui::tree::{NodeKind, Row, show_path};
 use crate::tui::ui::pane_block;
-use pycache::context::NextStart;
 use pycache::pyc::Status;
 use pycache::scan::{CacheRecord, FileMeta, Module};
 use ratatui::buffer::Buffer;
@@ -101,20 +100,11 @@ fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
     }
     if let Some(o) = app.outcome_of(&m.source) {
         // The service's next start first: it is the question the view answers.
-        let style = match o.next {
-            NextStart::LoadsCache => t.status(Status::Fresh),
-            NextStart::CompilesWritesCache => t.dim(),
-            NextStart::CompilesEveryStart => t.status(Status::Stale),
-            NextStart::ImportError => t.status(Status::Invalid),
-        };
-        let when = match o.when {
-            pycache::context::When::AtStart => "imported at start",
-            pycache::context::When::OnFirstUse => "imported on first use",
-        };
+        let style = super::service::outcome_style(o.next, t);
         out.push(Line::from(vec![
             label("next start"),
             Span::styled(o.next.words(), style.add_modifier(Modifier::BOLD)),
-            Span::raw(format!(" ({when})")),
+            Span::raw(format!(" ({})", super::service::when_words(o.when))),
         ]));
         out.push(field("why", o.why.clone()));
         if let Some(ms) = o.compile_ms {

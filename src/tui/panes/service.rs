@@ -50,19 +50,32 @@ pub fn project_lines(app: &App, out: &mut Vec<Line<'static>>, t: Theme) {
         .collect();
     bad.sort_by(|a, b| a.next.cmp(&b.next).then_with(|| a.module.cmp(&b.module)));
     for m in bad {
-        let style = match m.next {
-            NextStart::ImportError => t.status(Status::Invalid),
-            _ => t.status(Status::Stale),
-        };
-        let when = match m.when {
-            pycache::context::When::AtStart => "at start",
-            pycache::context::When::OnFirstUse => "on first use",
-        };
         out.push(Line::from(vec![
             label(""),
-            Span::styled(m.module.clone(), style.add_modifier(Modifier::BOLD)),
-            Span::raw(format!(" {} (imported {when})", m.next.words())),
+            Span::styled(
+                m.module.clone(),
+                outcome_style(m.next, t).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!(" {} ({})", m.next.words(), when_words(m.when))),
         ]));
+    }
+}
+
+/// The colour of a next-start outcome (words carry the meaning; colour only helps).
+pub fn outcome_style(next: NextStart, t: Theme) -> ratatui::style::Style {
+    match next {
+        NextStart::LoadsCache => t.status(Status::Fresh),
+        NextStart::CompilesWritesCache => t.dim(),
+        NextStart::CompilesEveryStart => t.status(Status::Stale),
+        NextStart::ImportError => t.status(Status::Invalid),
+    }
+}
+
+/// When a start imports the module, in words.
+pub fn when_words(when: pycache::context::When) -> &'static str {
+    match when {
+        pycache::context::When::AtStart => "imported at start",
+        pycache::context::When::OnFirstUse => "imported on first use",
     }
 }
 
