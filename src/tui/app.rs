@@ -317,6 +317,10 @@ impl App {
                 self.tree.set_sort(self.tree.sort.next());
                 self.sync();
             }
+            Action::ReverseSort => {
+                self.tree.set_reverse(!self.tree.reverse);
+                self.sync();
+            }
             Action::Mark => self.toggle_mark(),
             Action::ClearMarks => {
                 self.marks.clear();

@@ -48,6 +48,8 @@ pub enum Action {
     CycleView,
     /// Cycle the order: name, size, age.
     CycleSort,
+    /// Reverse the order.
+    ReverseSort,
     /// Show the whole project's totals in the details pane, or the selection's again.
     Totals,
     /// Plan a clean of the problem caches in the selection or the marks.

@@ -142,6 +142,8 @@ pub struct Tree {
     pub filter: Option<String>,
     /// Child order.
     pub sort: SortKey,
+    /// The order reversed (directories still before modules, groups in their order).
+    pub reverse: bool,
     /// Visible rows, valid while `rows_dirty` is false.
     pub rows: Vec<Row>,
     /// True when `rows` must be recomputed.
@@ -179,6 +181,7 @@ impl Tree {
             expanded,
             filter: None,
             sort: SortKey::Name,
+            reverse: false,
             rows: Vec::new(),
             rows_dirty: true,
             shown: Vec::new(),

@@ -4,6 +4,7 @@
 use super::*;
 use crate::tui::event::Event;
 use crate::tui::fixture::{self, app};
+use pycache::scan::ScanEvent;
 use std::time::Duration;
 
 /// Presses keys through `update`; returns every effect they asked for.
@@ -143,4 +144,32 @@ fn idle_ticks_sort_the_closed_groups_before_they_are_opened() {
     assert_eq!(a.tree.rows, rows, "the rows are unchanged");
     crate::tui::fixture::keys(&mut a, "jjjj\n");
     assert!(a.tree.is_open(fresh));
+}
+
+#[test]
+fn a_rescan_puts_the_cursor_back_on_the_same_module_when_it_arrives() {
+    let mut a = app();
+    press(&mut a, "jjj");
+    let before = selected_key(&a);
+    assert_eq!(before, "config.py");
+    a.reset();
+    assert!(a.tree.rows.is_empty(), "a rescan starts from an empty tree");
+    // The rescan's first batch lacks config.py; the cursor waits for it.
+    let all = fixture::batch();
+    let is_config = |p: &std::path::Path| p.to_string_lossy().contains("config");
+    let mut first = all.clone();
+    first.sources.retain(|s| !is_config(&s.path));
+    first.caches.retain(|c| !is_config(&c.path));
+    let mut rest = all;
+    rest.sources.retain(|s| is_config(&s.path));
+    rest.caches.retain(|c| is_config(&c.path));
+    rest.errors.clear();
+    a.update(Event::Scan(2, ScanEvent::Batch(Box::new(first))));
+    assert_ne!(selected_key(&a), before, "config.py has not arrived yet");
+    a.update(Event::Scan(2, ScanEvent::Batch(Box::new(rest))));
+    assert_eq!(
+        selected_key(&a),
+        before,
+        "the selection is kept across a rescan, not left on whatever arrived first"
+    );
 }

@@ -232,6 +232,11 @@ impl App {
                 .and_then(|k| self.tree.row_of_key(&self.model, k));
             match found {
                 Some(row) => self.sel = row,
+                // Rescanning: the selected item comes back when its batch arrives, and
+                // the cursor with it.
+                None if !self.model.progress.finished && self.sel_key.is_some() => {
+                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
+                }
                 None => {
                     self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
                     self.remember_selection();

@@ -65,7 +65,9 @@ impl App {
         self.model_version += 1;
         let expanded = std::mem::take(&mut self.tree.expanded);
         let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
+        let reverse = self.tree.reverse;
         self.tree = Tree::build(view, &self.model, expanded);
+        self.tree.reverse = reverse;
         self.tree.set_sort(sort);
         self.tree.set_filter(filter.as_deref().unwrap_or(""));
         self.regroup = None;
@@ -146,6 +148,7 @@ impl App {
     /// Shows a complete tree of another view, in the order and with the filter of the
     /// one on screen (either may have changed while it was built).
     fn show_view(&mut self, mut tree: Tree) {
+        tree.reverse = self.tree.reverse;
         tree.set_sort(self.tree.sort);
         tree.set_filter(self.tree.filter.as_deref().unwrap_or(""));
         tree.set_flagged(self.tree.flagged().clone());

@@ -131,6 +131,7 @@ pub static BINDINGS: &[Binding] = &[
         A::CycleSort,
         "sort: name, size, age (oldest first)",
     ),
+    b(&[k('S')], Ctx::Tree, A::ReverseSort, "reverse the order"),
     h(
         &[code(C::Enter)],
         Ctx::Actions,

@@ -34,6 +34,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             title.push_str(&format!(", sorted by {}", tree.sort.label()));
         }
     }
+    if tree.reverse {
+        title.push_str(", reversed");
+    }
     if let Some(f) = &tree.filter {
         title.push_str(&format!(" /{f}"));
     }

@@ -198,6 +198,12 @@ impl Tree {
         self.shown = shown;
     }
 
+    /// Reverses the sibling order (or back).
+    pub fn set_reverse(&mut self, reverse: bool) {
+        self.reverse = reverse;
+        self.set_sort(self.sort);
+    }
+
     /// Changes the sibling order.
     pub fn set_sort(&mut self, sort: SortKey) {
         self.sort = sort;
@@ -255,12 +261,15 @@ impl Tree {
                 (rank(&n.kind), by, n.name.as_bytes(), c)
             })
             .collect();
+        let reverse = self.reverse;
         keyed.sort_by(|a, b| {
-            (a.0, a.1)
-                .cmp(&(b.0, b.1))
-                // Case-insensitive without allocating, then exact bytes to make it total.
-                .then_with(|| cmp_ascii_ci(a.2, b.2))
-                .then_with(|| a.2.cmp(b.2))
+            let within =
+                a.1.cmp(&b.1)
+                    // Case-insensitive without allocating, then exact bytes to make it total.
+                    .then_with(|| cmp_ascii_ci(a.2, b.2))
+                    .then_with(|| a.2.cmp(b.2));
+            a.0.cmp(&b.0)
+                .then(if reverse { within.reverse() } else { within })
         });
         let children = keyed.into_iter().map(|k| k.3).collect();
         self.nodes[id].children = children;
