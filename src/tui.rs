@@ -4,14 +4,19 @@
 //! this machine (the app drops them, and the loop would not run them).
 //!
 //! Threads: the scanner sends events; an input thread reads keys; a signal thread turns
-//! SIGTERM/SIGHUP into events; workers run confirmed actions and load details. All of them
-//! post to one channel, and only the UI thread (this loop) owns and changes the [`App`].
+//! SIGTERM/SIGHUP into events; effects (code, owners, access, imports, the service's next
+//! start, confirmed work) run on their own threads. All of them post to one channel; this
+//! loop receives, queues scan output ([`drain`]), calls [`App::update`] and runs the
+//! effects it returns ([`effects`]), then draws. Only the UI thread changes the [`App`].
 //!
-//! - [`app`]: state and transitions (`App::handle`), tested without a terminal.
+//! - [`app`]: state and transitions (`App::update`, `App::handle`), with its [`app::Mode`]
+//!   deciding the keys; tested without a terminal (`app/tests.rs`, `app/journeys.rs`).
 //! - [`keymap`]: the key table behind key handling, help and hints.
-//! - [`tree`]: the module tree per view, with aggregates.
+//! - [`tree`]: the module tree per view, with aggregates, placements and the search for
+//!   the next problem.
 //! - [`panes`]: one file per pane; [`ui`] places them.
-//! - [`event`], [`terminal`], [`work`]: the loop's inputs, the terminal, and actions.
+//! - [`event`], [`terminal`], [`work`]: the loop's inputs, the terminal, and the plans,
+//!   dialogs and reports of actions.
 
 pub mod app;
 mod drain;

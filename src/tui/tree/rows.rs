@@ -84,6 +84,9 @@ impl SortKey {
     }
 }
 
+/// The largest child list sorted while idle (about 15 ms of sorting here).
+const IDLE_SORT_LIMIT: usize = 100_000;
+
 impl Tree {
     /// Recomputes the rows when something changed.
     pub fn ensure_rows(&mut self, model: &ScanModel) {
@@ -223,7 +226,12 @@ impl Tree {
             .copied()
             .filter(|&n| {
                 let node = &self.nodes[n];
-                node.alive && !node.tidy && !node.is_module()
+                // A group of a million modules sorts for a second: a key pressed then would
+                // wait for it. Those are sorted when opened (the user asked), not here.
+                node.alive
+                    && !node.tidy
+                    && !node.is_module()
+                    && node.children.len() <= IDLE_SORT_LIMIT
             })
             .max_by_key(|&n| self.nodes[n].children.len());
         match next {
