@@ -328,7 +328,7 @@ fn event_loop(
     let mut pending = drain::PendingScan::default();
     loop {
         // Wait for an event only when nothing is left to do between frames.
-        let first = if pending.events.is_empty() && app.regrouping().is_none() {
+        let first = if (pending.events.is_empty() || app.planning()) && app.regrouping().is_none() {
             Some(rx.recv().map_err(|_| eyre!("every event source stopped"))?)
         } else {
             None
@@ -356,9 +356,11 @@ fn event_loop(
                 }
             }
         }
-        redraw |= pending.apply(app, runner.generation, drain::SCAN_BUDGET, &mut effects);
+        if !app.planning() {
+            redraw |= pending.apply(app, runner.generation, drain::SCAN_BUDGET, &mut effects);
+        }
         redraw |= app.step_background(drain::SCAN_BUDGET);
-        if pending.ended && pending.events.is_empty() {
+        if pending.ended && pending.events.is_empty() && !app.planning() {
             pending.ended = false;
             if !app.model.progress.finished {
                 bail!("the scanner stopped before the end of the scan");

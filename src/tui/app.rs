@@ -21,6 +21,7 @@ use super::work::{Dialog, Work};
 use pycache::scan::ScanModel;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Up to this many sources, the import analysis starts by itself when a scan ends.
 pub const AUTO_IMPORTS_LIMIT: usize = 20_000;
@@ -65,6 +66,8 @@ pub enum Effect {
     CheckAccess(PathBuf),
     /// Judge the service's next start (after a scan, in a service's view).
     JudgeService,
+    /// Plan a clean of a large tree off the UI thread.
+    Plan(Box<crate::tui::work::PlanJob>),
 }
 
 /// How the import analysis reaches a module.
@@ -93,7 +96,9 @@ pub struct CodeView {
 #[derive(Debug)]
 pub struct App {
     /// The inventory; changed only through [`App::on_scan`].
-    pub model: ScanModel,
+    /// Shared (read-only) with a plan being made off the UI thread; the scan output that
+    /// would change it waits meanwhile ([`App::planning`]).
+    pub model: Arc<ScanModel>,
     /// The tree of the current view.
     pub tree: Tree,
     /// Session settings.
@@ -155,6 +160,9 @@ pub struct App {
     exit_lines: Vec<String>,
     /// Counts changes of the model (scan output, a rescan), for what is cached per model.
     model_version: u64,
+    /// Above this many caches a clean is planned off the UI thread
+    /// ([`crate::tui::work::PLAN_AT_ONCE`]).
+    pub(crate) plan_at_once: usize,
 }
 
 impl App {
@@ -162,7 +170,7 @@ impl App {
     pub fn new(model: ScanModel, opts: Options) -> Self {
         let tree = Tree::build(View::Directory, &model, HashSet::new());
         let mut app = App {
-            model,
+            model: Arc::new(model),
             tree,
             opts,
             focus: Pane::Tree,
@@ -194,6 +202,7 @@ impl App {
             service: None,
             exit_lines: Vec::new(),
             model_version: 0,
+            plan_at_once: crate::tui::work::PLAN_AT_ONCE,
         };
         app.sync();
         app

@@ -71,6 +71,12 @@ impl Runner {
             Effect::LoadCode(path) => load_code(path, tx),
             Effect::LookupOwner(uid) => lookup_owner(uid, tx),
             Effect::Run(w) => spawn_work(w, tx, venvs(&opts.roots), self.service.clone()),
+            Effect::Plan(job) => {
+                std::thread::spawn(move || {
+                    let dialog = super::work::finish_clean(&job.model, &job.req);
+                    let _ = tx.send(Event::Planned(dialog));
+                });
+            }
             Effect::JudgeService => {
                 if let Some(spec) = self.service.clone() {
                     judge_service(spec, opts.clone(), tx);

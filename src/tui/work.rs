@@ -13,6 +13,7 @@ use super::app::{ActionItem, App, Effect};
 use super::tree::{NodeKind, Row, View};
 use pycache::actions::{self, Plan, Selection};
 use pycache::pyc::Status;
+use pycache::scan::ScanModel;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -162,6 +163,64 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         }
         ActionItem::Rescan | ActionItem::Imports => return Err("this action needs no plan".into()),
     };
+    let req = prepare_clean(app, item, what)?;
+    if app.model.caches.len() <= app.plan_at_once {
+        return finish_clean(&app.model, &req);
+    }
+    // A pass over a million caches: off the UI thread, over the model as it is now (scan
+    // output waits until the plan is back, so the plan and the tree agree).
+    let title = format!("planning: {} in {}", req.what, req.label);
+    let latest = format!(
+        "checking {} caches against the selection",
+        app.model.caches.len()
+    );
+    app.push(Effect::Plan(Box::new(PlanJob {
+        model: std::sync::Arc::clone(&app.model),
+        req,
+    })));
+    Ok(Dialog::Running {
+        title,
+        done: 0,
+        total: 0,
+        latest,
+    })
+}
+
+/// Up to this many caches a clean is planned on the UI thread (a few ms).
+pub const PLAN_AT_ONCE: usize = 50_000;
+
+/// A clean planned off the UI thread: the model as it was, and the request.
+#[derive(Debug, Clone)]
+pub struct PlanJob {
+    /// The model, shared (scan output waits while it is).
+    pub model: std::sync::Arc<ScanModel>,
+    /// What to plan.
+    pub req: CleanRequest,
+}
+
+impl PartialEq for PlanJob {
+    // The same model by identity: comparing a million records would be the cost avoided.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.model, &other.model) && self.req == other.req
+    }
+}
+
+/// A clean to plan: what the selection is, and what the title names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanRequest {
+    /// `clean stale caches`.
+    what: String,
+    /// The scope's label, `pkg/`.
+    label: String,
+    /// The scope's caches this item applies to (the plan never leaves them).
+    scoped: HashSet<PathBuf>,
+    /// The library's selection.
+    sel: Selection,
+}
+
+/// The selection of a clean item over the scope (cheap: the scope's own caches); the
+/// plan itself is [`finish_clean`].
+pub fn prepare_clean(app: &App, item: &ActionItem, what: String) -> Result<CleanRequest, String> {
     // What the title names: the scope's caches this item applies to. Nothing there is
     // nothing to do (an empty list of paths would select the whole project).
     let scoped: HashSet<PathBuf> = app.scope_caches(|c| keeps(item, c)).into_iter().collect();
@@ -172,15 +231,31 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         ));
     }
     let sel = clean_selection(app, item, &scoped);
-    let plan = actions::plan_clean(&app.model, &sel, None);
+    Ok(CleanRequest {
+        what,
+        label: app.scope.label.clone(),
+        scoped,
+        sel,
+    })
+}
+
+/// The plan of a clean, as its confirm dialog: a pass over every cache of the model, so
+/// on a large tree it runs off the UI thread (`Effect::Plan`).
+pub fn finish_clean(model: &ScanModel, req: &CleanRequest) -> Result<Dialog, String> {
+    let CleanRequest {
+        what,
+        label,
+        scoped,
+        sel,
+    } = req;
+    let plan = actions::plan_clean(model, sel, None);
     // The plan never removes a file outside the scope its title names.
     if let Some(outside) = plan.steps.iter().find_map(|s| match s {
         actions::Step::RemoveFile(f) if !scoped.contains(&f.path) => Some(&f.path),
         _ => None,
     }) {
         return Err(format!(
-            "refusing to {what} in {}: the plan would also remove {}, which is outside it (a bug; please report it)",
-            app.scope.label,
+            "refusing to {what} in {label}: the plan would also remove {}, which is outside it (a bug; please report it)",
             pycache::scan::display_path(outside)
         ));
     }
@@ -191,10 +266,10 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
             .first()
             .map(|n| format!(": {n}"))
             .unwrap_or_default();
-        return Err(format!("nothing to {what} in {}{why}", app.scope.label));
+        return Err(format!("nothing to {what} in {label}{why}"));
     }
     Ok(Dialog::Confirm {
-        title: format!("{what} in {}", app.scope.label),
+        title: format!("{what} in {label}"),
         lines: plan.render_lines(),
         scroll: 0,
         work: Work::Execute(Box::new(plan)),

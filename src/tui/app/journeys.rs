@@ -173,3 +173,33 @@ fn a_rescan_puts_the_cursor_back_on_the_same_module_when_it_arrives() {
         "the selection is kept across a rescan, not left on whatever arrived first"
     );
 }
+
+#[test]
+fn a_large_clean_is_planned_off_the_ui_thread_and_its_plan_is_the_same() {
+    let mut sync = app();
+    press(&mut sync, "nc");
+    let Some(crate::tui::work::Dialog::Confirm {
+        lines: expected, ..
+    }) = sync.dialog().cloned()
+    else {
+        panic!("a small tree plans at once: {:?}", sync.dialog());
+    };
+    let mut a = app();
+    a.plan_at_once = 0;
+    let effects = press(&mut a, "nc");
+    assert!(
+        a.planning(),
+        "a Running 'planning' dialog while the plan is made"
+    );
+    let Some(Effect::Plan(job)) = effects.into_iter().find(|e| matches!(e, Effect::Plan(_))) else {
+        panic!("the plan is asked of an effect");
+    };
+    let result = crate::tui::work::finish_clean(&job.model, &job.req);
+    let (_, redraw) = a.update(Event::Planned(result));
+    assert!(redraw);
+    let Some(crate::tui::work::Dialog::Confirm { lines, .. }) = a.dialog() else {
+        panic!("the plan arrives as its confirm dialog: {:?}", a.dialog());
+    };
+    assert_eq!(lines, &expected, "off the UI thread, the same plan");
+    assert!(!a.planning());
+}

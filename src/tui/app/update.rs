@@ -51,6 +51,10 @@ impl App {
                 self.owners.insert(uid, name);
                 true
             }
+            Event::Planned(result) => {
+                self.on_planned(result);
+                true
+            }
             Event::Service(result) => {
                 self.on_service(result);
                 true

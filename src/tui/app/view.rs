@@ -33,7 +33,8 @@ impl App {
     pub fn on_scan(&mut self, ev: ScanEvent) {
         let finishing = ev == ScanEvent::Finished;
         let keys = touched(&self.model, &ev);
-        self.model.apply(ev);
+        // Not shared unless a plan is being made, and then scan output waits (the loop).
+        std::sync::Arc::make_mut(&mut self.model).apply(ev);
         self.model_version += 1;
         self.tree.update(&self.model, keys.iter());
         if let Some(r) = self.regroup.as_mut() {
@@ -61,7 +62,7 @@ impl App {
     /// Starts over with an empty model (a rescan), keeping view, expansion and filter.
     pub fn reset(&mut self) {
         let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
-        self.model = model;
+        self.model = std::sync::Arc::new(model);
         self.model_version += 1;
         let expanded = std::mem::take(&mut self.tree.expanded);
         let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());

@@ -99,3 +99,27 @@ fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {
         _ => scroll,
     }
 }
+
+impl App {
+    /// True while a plan is made off the UI thread (scan output waits: the plan reads the
+    /// model as it was).
+    pub fn planning(&self) -> bool {
+        self.dialog().is_some_and(
+            |d| matches!(d, Dialog::Running { title, .. } if title.starts_with("planning: ")),
+        )
+    }
+
+    /// The plan made off the UI thread is back: its confirm dialog, or why there is none.
+    pub fn on_planned(&mut self, result: Result<Dialog, String>) {
+        if !self.planning() {
+            return;
+        }
+        match result {
+            Ok(d) => self.set_dialog(Some(d)),
+            Err(why) => {
+                self.set_dialog(None);
+                self.message = Some(why);
+            }
+        }
+    }
+}
