@@ -80,8 +80,11 @@ impl App {
 
     pub(super) fn set_view(&mut self, view: View) {
         // A regrouping under way gives way to the new one (its expansion is kept).
-        if let Some(r) = self.regroup.take() {
-            self.expanded.insert(r.tree.view, r.tree.expanded);
+        if let Some(mut r) = self.regroup.take() {
+            self.expanded
+                .insert(r.tree.view, std::mem::take(&mut r.tree.expanded));
+            // A half-built tree of a million nodes: freed off the UI thread too.
+            std::thread::spawn(move || drop(r));
         }
         if view == self.tree.view {
             return;
