@@ -6,6 +6,7 @@
 
 mod clean;
 mod completions;
+pub mod context_args;
 mod demo;
 mod doctor;
 mod imports;

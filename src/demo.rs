@@ -31,6 +31,36 @@ pub const MARKER: &str = ".pycache-demo";
 /// The prefix tree, relative to the project (as the seed's `PYTHONPYCACHEPREFIX`).
 pub const PREFIX_DIR: &str = "instance/tmp";
 
+/// The demo's systemd unit, written into the project: the seed's service, whose context
+/// (`crate::context::demo_context`) the demo is judged under.
+pub const UNIT_FILE: &str = "lernmanager.service";
+
+/// The interpreter the demo's unit starts (the server's; it need not be installed here:
+/// the context then describes it from its name).
+pub const UNIT_PYTHON: &str = "/usr/bin/python3.13";
+
+/// The demo's unit file for the project at `root`: the seed's service as it was after
+/// the fix (`PYTHONPYCACHEPREFIX` under the project's `instance/tmp`).
+pub fn unit_text(root: &Path) -> String {
+    let root = root.display();
+    format!(
+        "# The seed's service, as written by 'pycache demo' (try: pycache scan {root} --unit {root}/{UNIT_FILE})\n\
+         [Unit]\n\
+         Description=Lernmanager (waitress)\n\
+         After=network.target\n\
+         \n\
+         [Service]\n\
+         User=lernmanager\n\
+         WorkingDirectory={root}\n\
+         Environment=\"PYTHONPYCACHEPREFIX={root}/{PREFIX_DIR}\"\n\
+         ExecStart={UNIT_PYTHON} {root}/run.py\n\
+         Restart=on-failure\n\
+         \n\
+         [Install]\n\
+         WantedBy=multi-user.target\n"
+    )
+}
+
 /// The expected verdict of every demo cache (`kind, dest, location, status, reason` rows),
 /// computed by `scripts/make-demo.sh` from headers and stats, independently of pycache.
 pub const EXPECTED: &str = include_str!("../assets/demo/expected.tsv");
@@ -153,6 +183,13 @@ pub fn write(dir: &Path) -> Result<DemoInfo, DemoError> {
         b"written by 'pycache demo': rerunning it replaces everything in this directory\n",
         None,
     )?;
+    write_file(
+        fd.as_fd(),
+        &root,
+        Path::new(UNIT_FILE),
+        unit_text(&root).as_bytes(),
+        Some(1702000000),
+    )?;
     for file in FILES {
         let rel = match file.kind {
             FileKind::Source | FileKind::Cache => PathBuf::from(file.dest),
@@ -163,7 +200,7 @@ pub fn write(dir: &Path) -> Result<DemoInfo, DemoError> {
     Ok(DemoInfo {
         root,
         prefix,
-        files: FILES.len(),
+        files: FILES.len() + 1,
     })
 }
 
@@ -245,7 +282,7 @@ mod tests {
     fn the_demo_scans_exactly_as_designed() {
         let tmp = tempfile::tempdir().unwrap();
         let info = write(&tmp.path().join("lernmanager")).unwrap();
-        assert_eq!(info.files, FILES.len());
+        assert_eq!(info.files, FILES.len() + 1); // and the unit file
         let opts = ScanOptions::new(vec![info.root.clone()]).with_prefix(Some(info.prefix.clone()));
         let model = scan(&opts).unwrap();
         assert!(model.errors.is_empty(), "{:?}", model.errors);

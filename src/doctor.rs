@@ -12,13 +12,14 @@
 pub mod access;
 pub mod acl;
 pub mod command;
-pub mod context;
+/// The runtime context now lives in [`crate::context`]; this path keeps working.
+pub use crate::context::runtime as context;
 pub mod cost;
 pub mod findings;
 pub mod fixes;
 pub mod identity;
 pub mod image;
-pub mod interpreter;
+pub use crate::context::interpreter;
 pub mod modules;
 pub mod process;
 pub mod security;
@@ -29,7 +30,7 @@ pub mod targets;
 pub mod tree;
 pub mod unit;
 
-use crate::scan::{ScanModel, ScanOptions};
+use crate::scan::ScanModel;
 use context::{ContextOptions, RuntimeContext};
 use cost::{ImportTime, ModuleCost};
 use findings::{Broken, Facts, Finding, FindingKind};
@@ -143,17 +144,12 @@ impl Report {
 /// Runs the whole diagnosis.
 pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
     let mut ctx = context::resolve(&opts.context)?;
-    let root = project_root(opts, &ctx)?;
-    ctx.entry = resolve_entry(ctx.entry.take(), &root)?;
-    if let (Some(e), Some(row)) = (
-        &ctx.entry,
-        ctx.derived.iter_mut().find(|d| d.what == "entry"),
-    ) {
-        row.value = e.display().to_string();
-    }
+    let root = crate::context::settle(&mut ctx, opts.path.as_deref())?;
     let mut notes = std::mem::take(&mut ctx.notes);
     let run = opts.measure || opts.measure_import;
-    let python = interpreter::choose_python(&ctx, &root, run, &mut notes)?;
+    let mut model = scan_tree(&root, &ctx, true)?;
+    let tags = crate::context::tags_in(&model);
+    let python = interpreter::choose_python(&ctx, &root, run, &tags, &mut notes)?;
     if let Some(p) = &ctx.prefix
         && !python.supports_prefix()
     {
@@ -162,8 +158,9 @@ pub fn diagnose(opts: &DoctorOptions) -> Result<Report, DoctorError> {
             python.version,
             p.display()
         ));
+        model = scan_tree(&root, &ctx, false)?;
     }
-    let model = scan_tree(&root, &ctx, &python)?;
+    ctx.interpreter = Some(python.clone());
     let skipped: Vec<String> = model
         .errors
         .iter()
@@ -312,10 +309,14 @@ fn import_user(ctx: &RuntimeContext, root: &Path) -> Option<(u32, u32)> {
     (uid != 0).then_some((uid, gid))
 }
 
-fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, DoctorError> {
-    let given = opts
-        .path
-        .clone()
+/// The project directory: the given path, else the working directory of the unit or
+/// process, the entry's directory, or the current directory; canonical.
+pub(crate) fn project_root(
+    path: Option<&Path>,
+    ctx: &RuntimeContext,
+) -> Result<PathBuf, DoctorError> {
+    let given = path
+        .map(Path::to_path_buf)
         .or_else(|| ctx.working_dir.clone())
         .or_else(|| {
             ctx.entry
@@ -341,7 +342,10 @@ fn project_root(opts: &DoctorOptions, ctx: &RuntimeContext) -> Result<PathBuf, D
 }
 
 /// A relative entry is looked up in the current directory, then in the project.
-fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>, DoctorError> {
+pub(crate) fn resolve_entry(
+    entry: Option<PathBuf>,
+    root: &Path,
+) -> Result<Option<PathBuf>, DoctorError> {
     let Some(e) = entry else { return Ok(None) };
     let cwd = std::env::current_dir().unwrap_or_default();
     let candidates = if e.is_absolute() {
@@ -375,12 +379,8 @@ fn resolve_entry(entry: Option<PathBuf>, root: &Path) -> Result<Option<PathBuf>,
         })
 }
 
-fn scan_tree(root: &Path, ctx: &RuntimeContext, py: &Python) -> Result<ScanModel, DoctorError> {
-    let mut opts = ScanOptions::new(vec![root.to_path_buf()]);
-    opts.prefix = ctx
-        .prefix
-        .clone()
-        .filter(|p| py.supports_prefix() && p.is_dir());
+fn scan_tree(root: &Path, ctx: &RuntimeContext, prefix: bool) -> Result<ScanModel, DoctorError> {
+    let opts = crate::context::scan_options(ctx, vec![root.to_path_buf()], prefix);
     crate::scan::scan(&opts).map_err(|why| {
         DoctorError::new(format!(
             "the scanner crashed ({why}; its report is above): nothing was diagnosed; please report this bug"

@@ -3,6 +3,7 @@
 //! Module map (the library holds the logic; the terminal UI and the CLI live in the binary):
 //! - [`actions`]: clean and recompile, as plans shown before anything changes.
 //! - [`pyc`]: the `.pyc` format, CPython's magic numbers, cache names, and verdicts.
+//! - [`context`]: who runs a service and how, and what its next start does per module.
 //! - [`doctor`]: why a service has no usable caches, what it costs per start, the fix.
 //! - [`imports`]: which project modules the entry points import, from the sources alone.
 //! - [`paths`]: user-given paths made absolute and clean once, before any comparison.
@@ -13,6 +14,7 @@
 //! - [`demo`]: the bundled demo project (`pycache demo`), written with designed mtimes.
 
 pub mod actions;
+pub mod context;
 pub mod demo;
 pub mod doctor;
 pub mod fsread;

@@ -25,9 +25,9 @@
 mod image;
 mod render;
 
+use crate::cli::context_args::ContextArgs;
 use crate::cli::path_arg::PathArg;
 use color_eyre::eyre::{Result, eyre};
-use pycache::doctor::context::ContextOptions;
 use pycache::doctor::{DoctorOptions, Report, diagnose};
 use std::io::Write;
 use std::path::PathBuf;
@@ -62,36 +62,11 @@ pub struct Args {
     /// entry's directory, or the current directory).
     #[arg(value_parser = PathArg)]
     pub path: Option<PathBuf>,
-    /// Read the runtime context from a systemd unit (a name, or a unit file path).
-    #[arg(long, value_name = "NAME|FILE", conflicts_with = "pid", help_heading = CONTEXT)]
-    pub unit: Option<String>,
-    /// Look for units and environment files under this root instead of / (as systemctl --root).
-    #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
-    pub systemd_root: Option<PathBuf>,
-    /// Read the runtime context from a running process.
-    #[arg(long, value_name = "N", help_heading = CONTEXT)]
-    pub pid: Option<u32>,
-    /// The user the service runs as (name or uid; default: the unit's or process's, else you).
-    #[arg(long, value_name = "NAME", help_heading = CONTEXT)]
-    pub user: Option<String>,
-    /// Its primary group (default: the user's).
-    #[arg(long, value_name = "NAME", help_heading = CONTEXT)]
-    pub group: Option<String>,
-    /// The interpreter the service runs (default: the unit's or process's, a virtualenv in
-    /// the project, else the newest one the user can run).
-    // Not normalised (PathArg): a bare name is looked up on PATH as the service would.
-    #[arg(long, value_name = "PATH", help_heading = CONTEXT)]
-    pub python: Option<PathBuf>,
-    /// The script the service starts (default: the unit's ExecStart script, or detected).
-    // Not normalised (PathArg): a relative one is looked for here, then in the project.
-    #[arg(long, value_name = "FILE", help_heading = CONTEXT)]
-    pub entry: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// The PYTHONPYCACHEPREFIX in effect for the service.
     #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = CONTEXT)]
     pub pycache_prefix: Option<PathBuf>,
-    /// An environment variable of the service (repeatable), e.g. PYTHONDONTWRITEBYTECODE=1.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env, help_heading = CONTEXT)]
-    pub env: Vec<(String, String)>,
     /// Do not run the interpreter to measure compile and load times.
     #[arg(long, help_heading = MEASURE)]
     pub no_measure: bool,
@@ -104,8 +79,9 @@ pub struct Args {
     pub repeat: u16,
     /// Diagnose an unpacked container image instead of this machine: its root filesystem
     /// (docker export C | tar -x -C DIR), or an OCI bundle with rootfs/ and config.json.
-    /// PATH, --python and --user are then inside the image; nothing in it is run.
-    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "measure_import"], help_heading = IMAGE)]
+    /// PATH, --python (a path, or a version among the image's), --venv and --user are
+    /// then inside the image; nothing in it is run.
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "entry", "measure_import"], help_heading = IMAGE)]
     pub root: Option<PathBuf>,
     /// With --root: the image's config, for its USER, ENV and WORKDIR ('docker inspect
     /// IMAGE > FILE', or an OCI image config).
@@ -123,13 +99,6 @@ pub struct Args {
     pub metrics: Option<PathBuf>,
 }
 
-fn parse_env(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
-}
-
 /// Runs `doctor`.
 pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(root) = args.root {
@@ -138,30 +107,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "--metrics is not written for --root (an image is not a running service); leave one of them out"
             ));
         }
+        let c = args.context;
+        let (python, python_version) = match c.python {
+            Some(pycache::context::PythonSpec::Path(p)) => (Some(p), None),
+            Some(pycache::context::PythonSpec::Version(v)) => (None, Some(v)),
+            None => (c.venv.map(|v| v.join("bin/python")), None),
+        };
+        let user = match (c.user, c.group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (None, Some(g)) => Some(format!("0:{g}")),
+            (u, None) => u,
+        };
         let opts = pycache::doctor::image::ImageOptions {
             root,
             project: args.path,
-            user: args.user,
-            python: args.python,
+            user,
+            python,
+            python_version,
             config: args.image_config,
             read_only: args.read_only,
-            env: args.env,
+            env: c.env,
         };
         return image::run(&opts, args.json);
     }
     let opts = DoctorOptions {
         path: args.path,
-        context: ContextOptions {
-            user: args.user,
-            group: args.group,
-            python: args.python,
-            entry: args.entry,
-            prefix: args.pycache_prefix,
-            unit: args.unit,
-            systemd_root: args.systemd_root,
-            pid: args.pid,
-            env: args.env,
-        },
+        context: args.context.options(args.pycache_prefix, None),
         measure: !args.no_measure,
         measure_import: args.measure_import,
         repeat: usize::from(args.repeat),

@@ -30,6 +30,8 @@ pub struct PythonCommand {
     pub env_assignments: Vec<(String, String)>,
     /// Every `-X` option, in order (`lazy_imports=all`, ...).
     pub x_options: Vec<String>,
+    /// `--check-hash-based-pycs MODE`.
+    pub check_hash: Option<crate::pyc::HashCheck>,
 }
 
 /// True for names like `python`, `python3`, `python3.13`, `python3.13t`, `pypy3`.
@@ -106,7 +108,7 @@ fn base(word: &str) -> String {
 }
 
 /// `p` against `cwd` when it is relative (no symlink resolution, as Python does).
-pub(super) fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
+pub(crate) fn absolute(p: &Path, cwd: Option<&Path>) -> PathBuf {
     match cwd {
         Some(c) if p.is_relative() => c.join(p),
         _ => p.to_path_buf(),
@@ -157,6 +159,7 @@ fn python_options(args: &[String], cmd: &mut PythonCommand, cwd: Option<&Path>) 
             return;
         }
         if arg == "--check-hash-based-pycs" {
+            cmd.check_hash = args.get(i).and_then(|m| crate::pyc::HashCheck::parse(m));
             i += 1;
             continue;
         }

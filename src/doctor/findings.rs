@@ -304,6 +304,7 @@ mod tests {
             path: "/usr/bin/python3".into(),
             version: "3.13.0".into(),
             python: PyVersion::new(3, 13),
+            implementation: "cpython".into(),
             tag: Some("cpython-313".into()),
             magic: 3571,
             from: "test".into(),

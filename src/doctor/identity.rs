@@ -90,6 +90,18 @@ impl Identity {
         })
     }
 
+    /// A user named by a unit who does not exist on this machine (a unit written for a
+    /// server, the demo's `User=lernmanager`): no uid, no groups, so every permission is
+    /// decided by the bits for others.
+    pub fn absent(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            uid: None,
+            gid: None,
+            groups: Vec::new(),
+        }
+    }
+
     /// True for uid 0, which passes every permission check on directories.
     pub fn is_root(&self) -> bool {
         self.uid == Some(0)

@@ -8,37 +8,14 @@
 //! `PYTHONDONTWRITEBYTECODE` is in effect, or the write fails (silently).
 
 use super::access::{self, Access, Blocker};
-use super::context::RuntimeContext;
+pub use crate::context::Python;
+use crate::context::RuntimeContext;
 use crate::pyc::name::cache_file_name;
 use crate::pyc::{Location, PyVersion, SourceFound, SourceStat, Status, judge};
 use crate::scan::classify::prefix_cache_dir;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// The interpreter the service runs, as far as caches are concerned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Python {
-    /// Its path.
-    pub path: PathBuf,
-    /// Full version (`3.13.0`).
-    pub version: String,
-    /// Language version.
-    pub python: PyVersion,
-    /// Cache tag; None for Python 2 (caches beside the source).
-    pub tag: Option<String>,
-    /// The magic number it writes and accepts.
-    pub magic: u16,
-    /// How it was chosen.
-    pub from: String,
-}
-
-impl Python {
-    /// `PYTHONPYCACHEPREFIX` exists from 3.8.
-    pub fn supports_prefix(&self) -> bool {
-        self.python >= PyVersion::new(3, 8)
-    }
-}
 
 /// Is there a cache the interpreter would use?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,6 +205,7 @@ mod tests {
             path: "/usr/bin/python3".into(),
             version: format!("{}.{}.0", version.0, version.1),
             python: PyVersion::new(version.0, version.1),
+            implementation: "cpython".into(),
             tag: tag.map(String::from),
             magic: 3571,
             from: "test".into(),

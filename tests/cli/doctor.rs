@@ -426,6 +426,7 @@ fn cache_paths_match_cache_from_source() {
             path: exe.clone(),
             version: i.version,
             python: i.python,
+            implementation: i.implementation,
             tag: i.tag,
             magic: i.magic,
             from: "test".into(),

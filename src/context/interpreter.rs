@@ -1,23 +1,30 @@
-//! Which interpreter's caches count: the one named by `--python`, the unit or the process,
-//! else a virtualenv in the project, else the newest interpreter the service's user can run
-//! (a service cannot start an interpreter under `/root`). Discovery and probing are
-//! `actions::interpreters`'.
+//! Which interpreter's caches count: the one named by `--python PATH` (or found for
+//! `--python VERSION`), the unit or the process, `--venv`, else a virtualenv in the
+//! project, else the newest interpreter the service's user can run whose tag has caches in
+//! the tree, else the newest it can run (a service cannot start an interpreter under
+//! `/root`). Discovery and probing are `actions::interpreters`', which never runs a program
+//! another user could have changed (`actions::trust`): such a virtualenv's interpreter is
+//! described from its `pyvenv.cfg`.
 
-use super::DoctorError;
-use super::access;
-use super::context::RuntimeContext;
-use super::targets::Python;
+use super::python::Python;
+use super::runtime::RuntimeContext;
 use crate::actions::interpreters::{self, Interpreters, Origin};
+use crate::doctor::DoctorError;
+use crate::doctor::access;
 use crate::imports;
 use std::path::{Path, PathBuf};
 
 /// The interpreter whose caches count, and how it was chosen (in `Python::from`); remarks
 /// go to `notes`. Without `run` (`--no-measure`) nothing from the tree is executed: a
 /// virtualenv's interpreter (or one under `root`) is described from its `pyvenv.cfg`.
+///
+/// `tags` are the cache keys found in the tree (`cpython-313`), newest guess first: with
+/// nothing else to go by, the newest interpreter whose tag has caches there is preferred.
 pub fn choose_python(
     ctx: &RuntimeContext,
     root: &Path,
     run: bool,
+    tags: &[String],
     notes: &mut Vec<String>,
 ) -> Result<Python, DoctorError> {
     let user = &ctx.identity;
@@ -38,6 +45,20 @@ pub fn choose_python(
                 i.version
             ));
             i
+        } else if !p.exists()
+            && from != "--python"
+            && let Some(named) = Python::from_name(p, &from)
+        {
+            // Not on this machine (a unit written for a server): its name says which.
+            notes.push(format!(
+                "{} is not on this machine: described as CPython {} from its name",
+                crate::text::display_path(p),
+                named.version
+            ));
+            return Ok(Python {
+                from: format!("{from}; not on this machine, described from its name"),
+                ..named
+            });
         } else {
             probe_given(p, &from)?
         };
@@ -51,8 +72,15 @@ pub fn choose_python(
             ));
         }
         (i, from)
+    } else if let Some(v) = ctx.python_version {
+        (by_version(v, root, run, user)?, format!("--python {v}"))
     } else {
-        let venvs: Vec<PathBuf> = imports::venv::detect(root).into_iter().collect();
+        let venvs: Vec<PathBuf> = ctx
+            .venv
+            .clone()
+            .or_else(|| imports::venv::detect(root))
+            .into_iter()
+            .collect();
         let mut all = Interpreters::discover(&[], &venvs);
         if !run {
             all = all.planning_only(&[root.to_path_buf()]);
@@ -84,7 +112,10 @@ pub fn choose_python(
             ));
         }
         let mut pick = all.found.iter().find(|i| i.origin == Origin::Venv).cloned();
-        let mut from_venv = "the project's virtualenv".to_string();
+        let mut from_venv = match &ctx.venv {
+            Some(v) => format!("--venv {}", crate::text::display_path(v)),
+            None => "the project's virtualenv".to_string(),
+        };
         if pick.is_none() && run {
             // Its interpreter was refused (another user could change it): it is still the
             // service's, so its caches are the ones that count. Described, never run;
@@ -92,8 +123,28 @@ pub fn choose_python(
             pick = refused_venv(&venvs, &all.problems, user);
             from_venv = "the project's virtualenv (described from its pyvenv.cfg: pycache does not run an interpreter another user could change)".into();
         }
+        if pick.is_none() && ctx.venv.is_some() {
+            return Err(DoctorError::new(format!(
+                "--venv {}: no interpreter {} can run in its bin/ (python3, python); pass the virtualenv's directory, or --python PATH",
+                crate::text::display_path(&venvs[0]),
+                user.name
+            )));
+        }
+        let with_caches = all
+            .found
+            .iter()
+            .filter(|i| tags.contains(&i.key()))
+            .max_by_key(|i| i.python)
+            .cloned();
         let from = if pick.is_some() {
             from_venv
+        } else if let Some(i) = &with_caches {
+            pick = Some(i.clone());
+            format!(
+                "a guess: the newest interpreter {} can run whose tag ({}) has caches in the tree (pass --python or --unit to choose)",
+                user.name,
+                i.key()
+            )
         } else {
             format!(
                 "a guess: the newest interpreter {} can run (pass --python or --unit to choose)",
@@ -112,10 +163,52 @@ pub fn choose_python(
         path: found.path,
         version: found.version,
         python: found.python,
+        implementation: found.implementation,
         tag: found.tag,
         magic: found.magic,
         from,
     })
+}
+
+/// The installed interpreter of language version `v` that `user` can run (the newest
+/// patch release; a virtualenv of the project first).
+fn by_version(
+    v: crate::pyc::PyVersion,
+    root: &Path,
+    run: bool,
+    user: &crate::doctor::identity::Identity,
+) -> Result<interpreters::Interpreter, DoctorError> {
+    let venvs: Vec<PathBuf> = imports::venv::detect(root).into_iter().collect();
+    let mut all = Interpreters::discover(&[], &venvs);
+    if !run {
+        all = all.planning_only(&[root.to_path_buf()]);
+    }
+    all.probe_all();
+    let mut fits: Vec<interpreters::Interpreter> = all
+        .found
+        .into_iter()
+        .filter(|i| i.python == v && access::check_exec(user, &i.path).is_none())
+        .collect();
+    fits.sort_by_key(|i| {
+        (
+            i.origin != Origin::Venv,
+            std::cmp::Reverse(patch_of(&i.version)),
+        )
+    });
+    fits.into_iter().next().ok_or_else(|| {
+        DoctorError::new(format!(
+            "--python {v}: no installed Python {v} that {} can run was found; install it, or pass --python PATH",
+            user.name
+        ))
+    })
+}
+
+fn patch_of(version: &str) -> u32 {
+    version
+        .split('.')
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The interpreter of a project virtualenv that probing refused to run, described from
@@ -123,7 +216,7 @@ pub fn choose_python(
 fn refused_venv(
     venvs: &[PathBuf],
     problems: &[String],
-    user: &super::identity::Identity,
+    user: &crate::doctor::identity::Identity,
 ) -> Option<interpreters::Interpreter> {
     venvs
         .iter()

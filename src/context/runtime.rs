@@ -1,12 +1,14 @@
 //! The runtime context: who runs the code and how (user, interpreter, entry, environment,
-//! cache prefix, `-B`, sandbox), derived from flags, a systemd unit, or a running process,
-//! with a record of where each fact came from.
+//! cache prefix, `-B`, `-O`, `--check-hash-based-pycs`, sandbox), derived from flags, a
+//! systemd unit, or a running process, with a record of where each fact came from.
 
-use super::DoctorError;
-use super::access::{PathMode, Sandbox};
-use super::command::{PythonCommand, absolute};
-use super::identity::Identity;
-use super::{process, service, unit};
+use super::python::{Python, PythonSpec};
+use crate::doctor::DoctorError;
+use crate::doctor::access::{PathMode, Sandbox};
+use crate::doctor::command::{DEFAULT_PATH, PythonCommand, absolute};
+use crate::doctor::identity::Identity;
+use crate::doctor::{process, service, unit};
+use crate::pyc::HashCheck;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,8 +20,16 @@ pub struct ContextOptions {
     pub user: Option<String>,
     /// `--group`.
     pub group: Option<String>,
-    /// `--python`.
-    pub python: Option<PathBuf>,
+    /// `--python PATH|VERSION`.
+    pub python: Option<PythonSpec>,
+    /// `--venv DIR`: the virtualenv whose interpreter runs the service.
+    pub venv: Option<PathBuf>,
+    /// `--check-hash-based-pycs MODE` (default: the command line's, else `default`).
+    pub check_hash: Option<HashCheck>,
+    /// A unit's `User=` that does not exist on this machine is kept as a user without a
+    /// uid (judged by the "other" permission bits) instead of refused: for reviewing a
+    /// unit written for another machine, and for the demo.
+    pub absent_user_ok: bool,
     /// `--entry`.
     pub entry: Option<PathBuf>,
     /// `--pycache-prefix`.
@@ -50,8 +60,15 @@ pub struct Derived {
 pub struct RuntimeContext {
     /// The user as the kernel sees it.
     pub identity: Identity,
-    /// The interpreter (None: none found yet; the caller picks the newest).
+    /// The interpreter's path as named (None: none named; see `python_version` and
+    /// [`super::choose_interpreter`]).
     pub python: Option<PathBuf>,
+    /// `--python VERSION`: the installed interpreter of this version is wanted.
+    pub python_version: Option<crate::pyc::PyVersion>,
+    /// `--venv DIR`.
+    pub venv: Option<PathBuf>,
+    /// The interpreter, once chosen ([`super::choose_interpreter`]).
+    pub interpreter: Option<Python>,
     /// The Python command line, when known.
     #[serde(skip)]
     pub command: Option<PythonCommand>,
@@ -68,6 +85,8 @@ pub struct RuntimeContext {
     pub dont_write: Option<String>,
     /// `-O` level.
     pub optimize: u8,
+    /// `--check-hash-based-pycs`.
+    pub hash_check: HashCheck,
     /// Mount rules of the unit.
     pub sandbox: Sandbox,
     /// The systemd unit, when there is one.
@@ -93,6 +112,9 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
     let mut ctx = RuntimeContext {
         identity: Identity::current(),
         python: None,
+        python_version: None,
+        venv: None,
+        interpreter: None,
         command: None,
         entry: None,
         working_dir: None,
@@ -100,6 +122,7 @@ pub fn resolve(opts: &ContextOptions) -> Result<RuntimeContext, DoctorError> {
         prefix: None,
         dont_write: None,
         optimize: 0,
+        hash_check: HashCheck::Default,
         sandbox: Sandbox::default(),
         unit: None,
         derived: Vec::new(),
@@ -166,7 +189,7 @@ fn from_unit(
     let mut files = vec![crate::text::display_path(&file.path)];
     files.extend(file.dropins.iter().map(|d| crate::text::display_path(d)));
     ctx.note("unit", &svc.name, files.join(" + "));
-    apply_service(ctx, &svc, env_from, opts.user.is_some())?;
+    apply_service(ctx, &svc, env_from, opts)?;
     let mut cmd_from = String::new();
     if let Some((cmd, line, origin)) = svc.exec {
         cmd_from = format!("ExecStart= at {origin}");
@@ -237,10 +260,10 @@ fn apply_service(
     ctx: &mut RuntimeContext,
     svc: &service::Service,
     env_from: &mut BTreeMap<String, String>,
-    user_given: bool,
+    opts: &ContextOptions,
 ) -> Result<(), DoctorError> {
     apply_service_settings(ctx, svc, env_from);
-    if user_given {
+    if opts.user.is_some() {
         return Ok(()); // --user wins; the unit's User= may not exist on this machine
     }
     let extra: Vec<String> = svc.supplementary.iter().map(|g| g.0.clone()).collect();
@@ -262,10 +285,19 @@ fn apply_service(
         }
         (_, Some((name, origin))) => {
             let group = svc.group.as_ref().map(|g| g.0.as_str());
-            (
-                Identity::lookup(name, group, &extra)?,
-                format!("User= at {origin}"),
-            )
+            match Identity::lookup(name, group, &extra) {
+                Ok(id) => (id, format!("User= at {origin}")),
+                Err(_) if opts.absent_user_ok && !name.is_empty() => {
+                    ctx.note(
+                        "user",
+                        format!("{name} (not on this machine: no uid, so the permission bits for others decide)"),
+                        format!("User= at {origin}"),
+                    );
+                    ctx.identity = Identity::absent(name);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
         }
         (_, None) => (
             Identity::lookup("root", svc.group.as_ref().map(|g| g.0.as_str()), &extra)?,
@@ -320,9 +352,25 @@ fn apply_service_settings(
 
 fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &str) {
     let cmd = ctx.command.clone().unwrap_or_default();
-    if let Some(p) = &opts.python {
+    if let Some(v) = &opts.venv {
+        ctx.venv = Some(v.clone());
+        ctx.note("virtualenv", crate::text::display_path(v), "--venv");
+    }
+    if let Some(PythonSpec::Path(p)) = &opts.python {
+        // A bare name is looked up on PATH, as a shell would.
+        let p = match p.to_str().filter(|s| !s.contains('/')) {
+            Some(name) => {
+                let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.into());
+                crate::doctor::command::which(name, &path).unwrap_or_else(|| p.clone())
+            }
+            None => p.clone(),
+        };
         ctx.python = Some(p.clone());
-        ctx.note("python", crate::text::display_path(p), "--python");
+        ctx.note("python", crate::text::display_path(&p), "--python");
+    } else if let Some(PythonSpec::Version(v)) = &opts.python {
+        ctx.python_version = Some(*v);
+    } else if opts.venv.is_some() {
+        // The virtualenv decides (its interpreter is chosen with the project known).
     } else if let Some(p) = &cmd.interpreter {
         ctx.python = Some(p.clone());
         ctx.note(
@@ -411,16 +459,39 @@ fn cache_settings(
     if let Some(why) = ctx.dont_write.clone() {
         ctx.note("write bytecode", "no", why);
     }
-    ctx.optimize = cmd.optimize;
-    if ctx.optimize == 0
-        && let Some((v, from)) = env_optimize
-    {
-        ctx.optimize = v.parse::<u8>().unwrap_or(1).min(2);
-        ctx.note(
-            "optimize",
-            format!("-O level {}", ctx.optimize),
-            format!("PYTHONOPTIMIZE from {from}"),
-        );
+    match (opts.check_hash, cmd.check_hash) {
+        (Some(m), _) => {
+            ctx.hash_check = m;
+            ctx.note(
+                "check hash-based pycs",
+                m.as_str(),
+                "--check-hash-based-pycs",
+            );
+        }
+        (None, Some(m)) => {
+            ctx.hash_check = m;
+            ctx.note(
+                "check hash-based pycs",
+                m.as_str(),
+                format!("--check-hash-based-pycs in {cmd_from}"),
+            );
+        }
+        (None, None) => {}
+    }
+    // CPython counts the -O flags, then raises the level to PYTHONOPTIMIZE's when that is
+    // higher (a value that is not a number counts as 1).
+    ctx.optimize = cmd.optimize.min(2);
+    let mut optimize_from =
+        (ctx.optimize > 0).then(|| format!("-{} in {cmd_from}", "O".repeat(ctx.optimize.into())));
+    if let Some((v, from)) = env_optimize {
+        let level = v.trim().parse::<u8>().unwrap_or(1).min(2);
+        if level > ctx.optimize {
+            ctx.optimize = level;
+            optimize_from = Some(format!("PYTHONOPTIMIZE={v} from {from}"));
+        }
+    }
+    if let Some(from) = optimize_from {
+        ctx.note("optimize", format!("-O level {}", ctx.optimize), from);
     }
 }
 

@@ -1,0 +1,605 @@
+//! Verdicts in context: what the service's next start does with each module it imports,
+//! and which caches of the tree it never reads. A pure function of the scan model, the
+//! start's modules, the context and an access check; it reads no file itself, so the
+//! explorer can call it on every context switch.
+//!
+//! ```text
+//! let view = next_start(&model, &start.modules, &ctx, &SystemAccess::of(&ctx), &costs)?;
+//! for m in &view.modules { m.next, m.why, m.blockers, m.compile_ms }   // per module
+//! view.role_of(cache_path)                                           // per cache
+//! ```
+//!
+//! The model must come from a scan with [`super::scan_options`] (the context's prefix and
+//! hash-check mode: the verdicts of hash-based caches depend on it). The rules are
+//! CPython's (`SourceFileLoader.get_code`, shared/docs/pyc-format.md §3-§4):
+//! - the cache read is `cache_from_source(source)` for the interpreter's tag and `-O`
+//!   level, under the prefix when one is in effect (3.8+), else in `__pycache__`;
+//! - a cache whose magic, flags and source stat (or hash, when checked) match is loaded;
+//!   a header that does not match is ignored and the source compiled; a matching header
+//!   over a corrupt body fails the import (Python does not recompile it);
+//! - after compiling, the import writes the cache unless `sys.dont_write_bytecode`; a
+//!   write that fails (the user cannot create the directory or the file) is silent, so the
+//!   next start compiles again.
+
+use super::python::Python;
+use super::reach::{StartModule, When};
+use super::runtime::RuntimeContext;
+use crate::doctor::access::{self, Access, Blocker};
+use crate::doctor::identity::Identity;
+use crate::doctor::targets::cache_path;
+use crate::pyc::{Location, Outcome, Status};
+use crate::scan::{CacheRecord, ScanModel};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Whether the context's user can write and read caches. [`SystemAccess`] asks the file
+/// system (modes, ACLs, mounts, sandbox) for the context's user; tests and previews may
+/// bring their own.
+pub trait AccessCheck {
+    /// Can the user create `dir` (if missing) and write a cache file in it?
+    fn dir(&self, dir: &Path) -> Access;
+    /// Can the user replace the existing cache `file` (a sticky directory may forbid it)?
+    fn replace(&self, file: &Path) -> Option<Blocker>;
+    /// Can the user read the existing cache `file`?
+    fn read(&self, file: &Path) -> Option<Blocker>;
+}
+
+/// The kernel's answer for a user and a sandbox (`doctor::access`).
+#[derive(Debug, Clone)]
+pub struct SystemAccess<'a> {
+    /// The user.
+    pub identity: &'a Identity,
+    /// The unit's mount rules.
+    pub sandbox: &'a crate::doctor::access::Sandbox,
+}
+
+impl<'a> SystemAccess<'a> {
+    /// For the context's user and sandbox.
+    pub fn of(ctx: &'a RuntimeContext) -> Self {
+        Self {
+            identity: &ctx.identity,
+            sandbox: &ctx.sandbox,
+        }
+    }
+}
+
+impl AccessCheck for SystemAccess<'_> {
+    fn dir(&self, dir: &Path) -> Access {
+        access::check_dir(self.identity, dir, self.sandbox)
+    }
+    fn replace(&self, file: &Path) -> Option<Blocker> {
+        access::check_replace(self.identity, file)
+    }
+    fn read(&self, file: &Path) -> Option<Blocker> {
+        access::check_read(self.identity, file, self.sandbox)
+    }
+}
+
+/// What the next start does for one module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NextStart {
+    /// The import fails: a corrupt cache behind a valid header, or a source that does not
+    /// compile.
+    ImportError,
+    /// Compiles at every start: the cache cannot be written (or read).
+    CompilesEveryStart,
+    /// Compiles once and writes the cache; later starts load it.
+    CompilesWritesCache,
+    /// Loads the cache.
+    LoadsCache,
+}
+
+impl NextStart {
+    /// Every outcome, worst first.
+    pub const ALL: [NextStart; 4] = [
+        NextStart::ImportError,
+        NextStart::CompilesEveryStart,
+        NextStart::CompilesWritesCache,
+        NextStart::LoadsCache,
+    ];
+
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextStart::ImportError => "import-error",
+            NextStart::CompilesEveryStart => "compiles-every-start",
+            NextStart::CompilesWritesCache => "compiles-writes-cache",
+            NextStart::LoadsCache => "loads-cache",
+        }
+    }
+
+    /// A few words for a terminal.
+    pub fn words(self) -> &'static str {
+        match self {
+            NextStart::ImportError => "import error",
+            NextStart::CompilesEveryStart => "compiles at every start",
+            NextStart::CompilesWritesCache => "compiles, writes the cache",
+            NextStart::LoadsCache => "loads the cache",
+        }
+    }
+}
+
+/// What is at the path the interpreter reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "reason", rename_all = "kebab-case")]
+pub enum Found {
+    /// A cache the interpreter loads.
+    Usable,
+    /// No file.
+    Missing,
+    /// The source changed since it was written: ignored, the source is compiled.
+    Stale(String),
+    /// Not this interpreter's, or undecodable: ignored, the source is compiled.
+    Rejected(String),
+    /// A valid header over a corrupt body: the import fails.
+    Corrupt(String),
+    /// The source does not compile: no cache can exist.
+    SourceError(String),
+}
+
+/// Why the next start compiles a module again at every start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EveryStart {
+    /// `-B` or `PYTHONDONTWRITEBYTECODE`: the import never writes a cache.
+    BytecodeOff {
+        /// Where the setting came from.
+        from: String,
+    },
+    /// The user cannot create or write the cache directory (or replace the file).
+    CannotWrite {
+        /// The cache directory.
+        dir: PathBuf,
+        /// True when it is under the pycache prefix.
+        prefix: bool,
+    },
+    /// The user cannot read the cache that is there, nor write a new one.
+    CannotRead {
+        /// The cache.
+        file: PathBuf,
+    },
+}
+
+/// One imported module under the context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleOutcome {
+    /// Dotted name.
+    pub module: String,
+    /// Its source.
+    pub source: PathBuf,
+    /// At start or on first use.
+    pub when: When,
+    /// The cache the interpreter reads and writes.
+    pub cache: PathBuf,
+    /// `pycache`, `prefix` or `legacy`.
+    pub location: Location,
+    /// What is there now.
+    pub found: Found,
+    /// What the next start does.
+    pub next: NextStart,
+    /// Why it compiles at every start, when it does.
+    pub every_start: Option<EveryStart>,
+    /// One line: what happens and why.
+    pub why: String,
+    /// What keeps the user from writing (or reading) the cache.
+    pub blockers: Vec<Blocker>,
+    /// What compiling it takes, ms, when measured (doctor's `cost::measure`).
+    pub compile_ms: Option<f64>,
+    /// Caches of this module in the tree that this service does not read.
+    pub unused: Vec<PathBuf>,
+}
+
+/// Why the service never reads a cache of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "why", content = "value", rename_all = "kebab-case")]
+pub enum Unused {
+    /// Written for another interpreter (its tag).
+    OtherTag(String),
+    /// Written for another `-O` level (`opt-1`, `opt-2`, or `""` for level 0).
+    OtherOptLevel(String),
+    /// In `__pycache__` while a prefix is in effect: Python reads only the prefix.
+    PycacheWhilePrefix,
+    /// In a prefix tree the service does not use.
+    PrefixNotInEffect,
+    /// A legacy `NAME.pyc` beside its source: Python 3 never reads it.
+    Shadowed,
+    /// Its source is gone: never imported.
+    Orphaned,
+    /// pytest's assertion-rewrite cache: only pytest reads it.
+    Pytest,
+    /// Its module is not imported by this start.
+    NotImported,
+}
+
+impl Unused {
+    /// The JSON name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Unused::OtherTag(_) => "other-tag",
+            Unused::OtherOptLevel(_) => "other-opt-level",
+            Unused::PycacheWhilePrefix => "pycache-while-prefix",
+            Unused::PrefixNotInEffect => "prefix-not-in-effect",
+            Unused::Shadowed => "shadowed",
+            Unused::Orphaned => "orphaned",
+            Unused::Pytest => "pytest",
+            Unused::NotImported => "not-imported",
+        }
+    }
+
+    /// In words.
+    pub fn describe(&self) -> String {
+        match self {
+            Unused::OtherTag(t) => format!("for {t}: another interpreter"),
+            Unused::OtherOptLevel(o) if o.is_empty() => "for -O level 0".into(),
+            Unused::OtherOptLevel(o) => format!("for {o}: another -O level"),
+            Unused::PycacheWhilePrefix => {
+                "in __pycache__ while the prefix is set: never read".into()
+            }
+            Unused::PrefixNotInEffect => "in a prefix tree this service does not use".into(),
+            Unused::Shadowed => "legacy .pyc beside its source: never read".into(),
+            Unused::Orphaned => "its source is gone".into(),
+            Unused::Pytest => "pytest's cache".into(),
+            Unused::NotImported => "its module is not imported by this start".into(),
+        }
+    }
+}
+
+/// What the service does with one cache of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "role", content = "unused", rename_all = "kebab-case")]
+pub enum CacheRole {
+    /// It is the cache an imported module's import reads.
+    Read,
+    /// A legacy `.pyc` without source, of this interpreter: imported as bytecode when its
+    /// module is imported.
+    Sourceless,
+    /// Never read by this service.
+    Unused(Unused),
+}
+
+/// How many modules have each outcome, and how many caches are unused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Modules by next-start outcome (`loads-cache`...: every outcome present, 0 too).
+    pub modules: BTreeMap<&'static str, usize>,
+    /// Of those compiling at every start, how many at start (not on first use).
+    pub every_start_at_start: usize,
+    /// Unused caches by reason.
+    pub unused_caches: BTreeMap<&'static str, usize>,
+}
+
+/// The service's view of the tree: [`next_start`]'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceView {
+    /// Every imported module, worst outcome first, then by name.
+    pub modules: Vec<ModuleOutcome>,
+    /// The role of every cache of the model that this service does not read as an
+    /// imported module's cache, by path.
+    pub unused: BTreeMap<PathBuf, CacheRole>,
+    /// Counts.
+    pub counts: Counts,
+    /// Measured compile time lost at every start by modules imported at start, ms (None:
+    /// nothing measured).
+    pub every_start_ms: Option<f64>,
+    /// The same for modules imported on first use (lost once per process).
+    pub first_use_ms: Option<f64>,
+    /// Compile time of the next start only (caches it then writes), ms.
+    pub once_ms: Option<f64>,
+    /// Remarks (a prefix the scan did not include...).
+    pub notes: Vec<String>,
+}
+
+impl ServiceView {
+    /// The outcome of a module by dotted name.
+    pub fn module(&self, name: &str) -> Option<&ModuleOutcome> {
+        self.modules.iter().find(|m| m.module == name)
+    }
+
+    /// What this service does with the cache at `path`: read by an imported module's
+    /// import, or why not (None: not a cache of the model).
+    pub fn role_of(&self, path: &Path) -> Option<CacheRole> {
+        if self.modules.iter().any(|m| m.cache == path) {
+            return Some(CacheRole::Read);
+        }
+        self.unused.get(path).cloned()
+    }
+
+    /// Modules without a usable cache for this service (every outcome but loads-cache).
+    pub fn problems(&self) -> impl Iterator<Item = &ModuleOutcome> {
+        self.modules
+            .iter()
+            .filter(|m| m.next != NextStart::LoadsCache)
+    }
+}
+
+/// Measured compile times by source, ms (from `doctor::cost::measure`).
+pub type Costs = HashMap<PathBuf, f64>;
+
+/// What the next start of the service in `ctx` does with every module of `start`, and
+/// the role of every cache of `model`. Errors when `ctx` has no interpreter yet
+/// ([`super::choose_interpreter`]).
+pub fn next_start(
+    model: &ScanModel,
+    start: &[StartModule],
+    ctx: &RuntimeContext,
+    access: &dyn AccessCheck,
+    costs: &Costs,
+) -> Result<ServiceView, String> {
+    let py = ctx.interpreter.as_ref().ok_or_else(|| {
+        "no interpreter chosen for the context; pass --python or --unit".to_string()
+    })?;
+    let prefix = ctx.prefix.as_deref().filter(|_| py.supports_prefix());
+    let mut notes = Vec::new();
+    if let Some(p) = prefix
+        && p.is_dir()
+        && model.prefix.as_deref() != Some(p)
+    {
+        notes.push(format!(
+            "the scan did not include the prefix {}: its caches count as missing",
+            crate::text::display_path(p)
+        ));
+    }
+    let mut dirs: HashMap<PathBuf, Access> = HashMap::new();
+    let mut modules: Vec<ModuleOutcome> = start
+        .iter()
+        .map(|m| judge_module(model, m, ctx, py, prefix, access, &mut dirs, costs))
+        .collect();
+    modules.sort_by(|a, b| (a.next, &a.module).cmp(&(b.next, &b.module)));
+    let read: HashSet<&Path> = modules.iter().map(|m| m.cache.as_path()).collect();
+    let imported: HashSet<&Path> = start.iter().map(|m| m.source.as_path()).collect();
+    let mut unused = BTreeMap::new();
+    let mut by_source: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+    for module in model.modules.values() {
+        for rec in model.caches_of(module) {
+            if read.contains(rec.path.as_path()) {
+                continue;
+            }
+            let role = role_of(rec, py, ctx.optimize, prefix, &imported);
+            if let (CacheRole::Unused(_), Some(src)) = (&role, &rec.source) {
+                by_source
+                    .entry(src.clone())
+                    .or_default()
+                    .push(rec.path.clone());
+            }
+            unused.insert(rec.path.clone(), role);
+        }
+    }
+    for m in &mut modules {
+        if let Some(paths) = by_source.remove(&m.source) {
+            m.unused = paths;
+        }
+    }
+    let counts = count(&modules, &unused);
+    let sum = |keep: &dyn Fn(&ModuleOutcome) -> bool| {
+        let picked: Vec<f64> = modules
+            .iter()
+            .filter(|m| keep(m))
+            .filter_map(|m| m.compile_ms)
+            .collect();
+        (!picked.is_empty()).then(|| picked.iter().sum())
+    };
+    let every = |m: &ModuleOutcome| m.next == NextStart::CompilesEveryStart;
+    Ok(ServiceView {
+        every_start_ms: sum(&|m| every(m) && m.when == When::AtStart),
+        first_use_ms: sum(&|m| every(m) && m.when == When::OnFirstUse),
+        once_ms: sum(&|m| m.next == NextStart::CompilesWritesCache),
+        modules,
+        unused,
+        counts,
+        notes,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_module(
+    model: &ScanModel,
+    m: &StartModule,
+    ctx: &RuntimeContext,
+    py: &Python,
+    prefix: Option<&Path>,
+    access: &dyn AccessCheck,
+    dirs: &mut HashMap<PathBuf, Access>,
+    costs: &Costs,
+) -> ModuleOutcome {
+    let (cache, location) = cache_path(&m.source, py, ctx.optimize, prefix);
+    let shown = crate::text::display_path(&cache).to_string();
+    let found = match &m.broken {
+        Some(why) => Found::SourceError(why.clone()),
+        None => found_at(model.cache(&cache), py),
+    };
+    let mut blockers = Vec::new();
+    let unreadable = match found {
+        Found::Usable => access.read(&cache),
+        _ => None,
+    };
+    let (next, every_start, why) = match (&found, unreadable) {
+        (Found::SourceError(why), _) => (
+            NextStart::ImportError,
+            None,
+            format!("its source does not compile ({why}): the import fails"),
+        ),
+        (Found::Corrupt(why), _) => (
+            NextStart::ImportError,
+            None,
+            format!("{shown}: {why}; remove or recompile it"),
+        ),
+        (Found::Usable, None) => (NextStart::LoadsCache, None, format!("loads {shown}")),
+        (_, unreadable) => {
+            let what = match (&found, &unreadable) {
+                (_, Some(b)) => format!("{} cannot read {shown} ({})", ctx.identity.name, b.why),
+                (Found::Missing, _) => format!("no {} cache at {shown}", py.key()),
+                (Found::Stale(r) | Found::Rejected(r), _) => format!("{shown} is ignored: {r}"),
+                _ => shown.clone(),
+            };
+            let dir = cache.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut acc = dirs
+                .entry(dir.clone())
+                .or_insert_with(|| access.dir(&dir))
+                .clone();
+            if acc.writable
+                && let Some(b) = access.replace(&cache)
+            {
+                acc.writable = false;
+                acc.blockers.push(b);
+            }
+            if let Some(from) = &ctx.dont_write {
+                (
+                    NextStart::CompilesEveryStart,
+                    Some(EveryStart::BytecodeOff { from: from.clone() }),
+                    format!("{what}; bytecode writing is off ({from}): compiles at every start"),
+                )
+            } else if !acc.writable {
+                let blocker = acc
+                    .blockers
+                    .first()
+                    .map(|b| match b.path == dir {
+                        true => format!(" ({})", b.why),
+                        false => format!(": {} ({})", crate::text::display_path(&b.path), b.why),
+                    })
+                    .unwrap_or_default();
+                let where_ = if location == Location::Prefix {
+                    "the prefix directory "
+                } else {
+                    ""
+                };
+                blockers = acc.blockers.clone();
+                let every = match &unreadable {
+                    Some(_) => EveryStart::CannotRead {
+                        file: cache.clone(),
+                    },
+                    None => EveryStart::CannotWrite {
+                        dir: dir.clone(),
+                        prefix: location == Location::Prefix,
+                    },
+                };
+                blockers.extend(unreadable.clone());
+                (
+                    NextStart::CompilesEveryStart,
+                    Some(every),
+                    format!(
+                        "{what}; {} cannot write {where_}{}{blocker}: compiles at every start",
+                        ctx.identity.name,
+                        crate::text::display_path(&dir)
+                    ),
+                )
+            } else {
+                (
+                    NextStart::CompilesWritesCache,
+                    None,
+                    format!("{what}: compiles and writes it; later starts load it"),
+                )
+            }
+        }
+    };
+    let compile_ms = (next != NextStart::LoadsCache)
+        .then(|| costs.get(&m.source).copied())
+        .flatten();
+    ModuleOutcome {
+        module: m.module.clone(),
+        source: m.source.clone(),
+        when: m.when,
+        cache,
+        location,
+        found,
+        next,
+        every_start,
+        why,
+        blockers,
+        compile_ms,
+        unused: Vec::new(),
+    }
+}
+
+/// What the interpreter finds in the scanned cache at the path it reads.
+fn found_at(rec: Option<&CacheRecord>, py: &Python) -> Found {
+    let Some(rec) = rec else {
+        return Found::Missing;
+    };
+    let reason = || rec.reason.clone().unwrap_or_default();
+    if let Some(magic) = rec.magic
+        && magic != py.magic
+    {
+        return Found::Rejected(format!(
+            "written with magic {magic}; {} {} reads magic {}",
+            crate::text::display_path(&py.path),
+            py.version,
+            py.magic
+        ));
+    }
+    match rec.verdict.outcome {
+        Outcome::Used => Found::Usable,
+        Outcome::ImportError => Found::Corrupt(reason()),
+        Outcome::Recompiled if rec.status == Status::Stale => Found::Stale(reason()),
+        Outcome::Recompiled => Found::Rejected(reason()),
+        // A cache the import system does not open is as good as none.
+        Outcome::NeverConsulted => Found::Missing,
+    }
+}
+
+/// The role of a cache that no imported module's import reads.
+fn role_of(
+    rec: &CacheRecord,
+    py: &Python,
+    optimize: u8,
+    prefix: Option<&Path>,
+    imported: &HashSet<&Path>,
+) -> CacheRole {
+    if rec.kind.pytest.is_some() {
+        return CacheRole::Unused(Unused::Pytest);
+    }
+    match rec.status {
+        Status::Orphaned => return CacheRole::Unused(Unused::Orphaned),
+        Status::Shadowed => return CacheRole::Unused(Unused::Shadowed),
+        Status::Sourceless if rec.magic == Some(py.magic) => return CacheRole::Sourceless,
+        _ => {}
+    }
+    let key = py.key();
+    if rec.tag.as_deref() != Some(key.as_str()) {
+        let tag = rec
+            .tag
+            .clone()
+            .unwrap_or_else(|| "an unknown interpreter".into());
+        return CacheRole::Unused(Unused::OtherTag(tag));
+    }
+    match (rec.location, prefix) {
+        (Location::Pycache, Some(_)) => return CacheRole::Unused(Unused::PycacheWhilePrefix),
+        (Location::Prefix, None) => return CacheRole::Unused(Unused::PrefixNotInEffect),
+        (Location::Prefix, Some(p)) if !rec.path.starts_with(p) => {
+            return CacheRole::Unused(Unused::PrefixNotInEffect);
+        }
+        _ => {}
+    }
+    let want = (optimize > 0).then(|| optimize.min(2).to_string());
+    if rec.opt != want {
+        let o = rec
+            .opt
+            .as_ref()
+            .map_or(String::new(), |o| format!("opt-{o}"));
+        return CacheRole::Unused(Unused::OtherOptLevel(o));
+    }
+    match &rec.source {
+        Some(s) if imported.contains(s.as_path()) => CacheRole::Read,
+        _ => CacheRole::Unused(Unused::NotImported),
+    }
+}
+
+fn count(modules: &[ModuleOutcome], unused: &BTreeMap<PathBuf, CacheRole>) -> Counts {
+    let mut c = Counts::default();
+    for n in NextStart::ALL {
+        c.modules.insert(n.as_str(), 0);
+    }
+    for m in modules {
+        *c.modules.entry(m.next.as_str()).or_default() += 1;
+        if m.next == NextStart::CompilesEveryStart && m.when == When::AtStart {
+            c.every_start_at_start += 1;
+        }
+    }
+    for role in unused.values() {
+        if let CacheRole::Unused(u) = role {
+            *c.unused_caches.entry(u.as_str()).or_default() += 1;
+        }
+    }
+    c
+}
