@@ -15,7 +15,7 @@ pub fn write_scan(file: &Path, model: &ScanModel, took: Duration, unread: usize)
         complete: unread == 0,
         at: SystemTime::now(),
     };
-    write_atomically(file, scan_metrics(model, run, unread).text()).map_err(|e| eyre!(e))
+    write_atomically(file, scan_metrics(model, run, unread, None).text()).map_err(|e| eyre!(e))
 }
 
 /// Writes the diagnosis's metrics.
