@@ -15,6 +15,7 @@ mod metrics;
 pub mod path_arg;
 mod recompile;
 mod scan;
+mod scan_context;
 mod scan_from;
 mod wrap;
 

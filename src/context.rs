@@ -16,11 +16,14 @@
 //! for the CLI; [`demo_context`] builds the demo's context from its unit file.
 
 pub mod interpreter;
+pub mod judge;
 pub mod outcome;
 pub mod python;
 pub mod reach;
 pub mod runtime;
 pub mod service;
+pub mod settings;
+pub mod unused;
 
 pub use outcome::{AccessCheck, ModuleOutcome, NextStart, ServiceView, SystemAccess, next_start};
 pub use python::{Python, PythonSpec};
@@ -103,3 +106,6 @@ pub fn choose_interpreter(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod outcome_tests;

@@ -200,6 +200,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         metrics: None,
         header_only: false,
         check_hash_based_pycs: Default::default(),
+        context: Default::default(),
     };
     let opts: ScanOptions = super::scan::options(&args)?;
     scan_with_progress(opts)

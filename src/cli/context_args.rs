@@ -58,6 +58,18 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 }
 
 impl ContextArgs {
+    /// True when any flag names a context (else `scan` judges caches on their own).
+    pub fn given(&self) -> bool {
+        self.unit.is_some()
+            || self.pid.is_some()
+            || self.user.is_some()
+            || self.group.is_some()
+            || self.python.is_some()
+            || self.venv.is_some()
+            || self.entry.is_some()
+            || !self.env.is_empty()
+    }
+
     /// The library's options, with the prefix and hash-check mode of the subcommand.
     pub fn options(
         &self,
@@ -70,7 +82,9 @@ impl ContextArgs {
             python: self.python.clone(),
             venv: self.venv.clone(),
             check_hash,
-            absent_user_ok: false,
+            // A unit written for another machine names users this one lacks: judged by
+            // the permission bits for others (a --user that does not exist is refused).
+            absent_user_ok: true,
             entry: self.entry.clone(),
             prefix,
             unit: self.unit.clone(),

@@ -90,9 +90,11 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
         "wrote the demo project to {root} ({} files and its {} marker)\n\
          its PYTHONPYCACHEPREFIX tree is {prefix}\n\
          explore it with: pycache {root} --pycache-prefix {prefix}\n\
-         scan it again with: pycache scan {root} --pycache-prefix {prefix}\n\n",
+         scan it again with: pycache scan {root} --pycache-prefix {prefix}\n\
+         judge it as its service starts it: pycache scan {root} --unit {root}/{unit}\n\n",
         info.files,
-        pycache::demo::MARKER
+        pycache::demo::MARKER,
+        unit = pycache::demo::UNIT_FILE,
     );
     let color = super::color_enabled(false);
     text.push_str(&summary(&model, color));

@@ -19,8 +19,7 @@ use color_eyre::eyre::{Result, eyre};
 use pycache::imports::findings::{Finding, cache_findings, source_findings};
 use pycache::imports::graph::ImportGraph;
 use pycache::imports::parse::Health;
-use pycache::imports::{Options, Scope, analyze, lazy, venv};
-use pycache::pyc::PyVersion;
+use pycache::imports::{Options, Scope, analyze, lazy};
 use serde::Serialize;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -62,9 +61,10 @@ pub struct Args {
     /// venv or env beside the project, if it has a pyvenv.cfg).
     #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub venv: Option<PathBuf>,
-    /// Target Python version, e.g. 3.12 (default: the virtualenv's, else 3.15).
-    #[arg(long, value_name = "VERSION", value_parser = parse_python, help_heading = WHAT)]
-    pub python: Option<PyVersion>,
+    /// Target Python: a version like 3.12, or an interpreter's path (asked its version)
+    /// (default: the virtualenv's, else 3.15).
+    #[arg(long, value_name = "PATH|VERSION", value_parser = crate::cli::context_args::parse_python, help_heading = WHAT)]
+    pub python: Option<pycache::context::PythonSpec>,
     /// PEP 810 mode of the interpreter, as `-X lazy_imports=MODE` (3.15+): normal (only
     /// `lazy import` and `__lazy_modules__` defer) or all (default: $PYTHON_LAZY_IMPORTS).
     #[arg(long, value_name = "MODE", value_parser = ["normal", "all"], help_heading = WHAT)]
@@ -92,10 +92,6 @@ fn lazy_mode(flag: Option<&str>) -> Result<lazy::Mode> {
     let env = std::env::var("PYTHON_LAZY_IMPORTS").ok();
     lazy::Mode::of_process(&x, env.as_deref(), false)
         .map_err(|e| eyre!("{e}; unset it or pass --lazy-imports normal|all"))
-}
-
-fn parse_python(text: &str) -> std::result::Result<PyVersion, String> {
-    venv::parse_version(text).ok_or_else(|| format!("'{text}' is not a version like 3.12"))
 }
 
 /// The `--json` document: the graph plus its findings.
@@ -149,7 +145,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         entries: args.entries.clone(),
         paths: args.paths.clone(),
         venv: args.venv.clone(),
-        python: args.python,
+        python: args
+            .python
+            .as_ref()
+            .map(pycache::context::python::version_of)
+            .transpose()
+            .map_err(|e| eyre!(e))?,
         scope: if args.all_files {
             Scope::AllFiles
         } else {

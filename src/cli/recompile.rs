@@ -45,10 +45,11 @@ pub struct Args {
     pub path: Option<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Compile with this interpreter (repeatable); its tag is then compiled for every
-    /// selected module. Default: the interpreters whose tags already have caches in the tree.
-    #[arg(value_parser = PathArg, long = "python", value_name = "PATH")]
-    pub pythons: Vec<PathBuf>,
+    /// Compile with this interpreter: a path, or a version like 3.13 (the installed one)
+    /// (repeatable); its tag is then compiled for every selected module. Default: the
+    /// interpreters whose tags already have caches in the tree.
+    #[arg(long = "python", value_name = "PATH|VERSION", value_parser = crate::cli::context_args::parse_python)]
+    pub pythons: Vec<pycache::context::PythonSpec>,
     /// Write this invalidation mode instead of keeping each cache's own.
     #[arg(long, value_enum, value_name = "MODE")]
     pub invalidation_mode: Option<ModeArg>,
@@ -106,7 +107,15 @@ impl From<ModeArg> for Invalidation {
 
 /// Runs `recompile`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let pythons: Vec<PathBuf> = args.pythons.iter().map(|p| absolute(p)).collect();
+    let pythons: Vec<PathBuf> = args
+        .pythons
+        .iter()
+        .map(|spec| match spec {
+            pycache::context::PythonSpec::Path(p) => Ok(absolute(p)),
+            pycache::context::PythonSpec::Version(v) => pycache::context::python::installed(*v),
+        })
+        .collect::<std::result::Result<_, String>>()
+        .map_err(|e| color_eyre::eyre::eyre!(e))?;
     let model = scan(args.path.clone(), args.pycache_prefix.clone())?;
     let sel = args.select.selection();
     let mut opts = RecompileOptions {

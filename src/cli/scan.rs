@@ -22,6 +22,9 @@ Examples:
     pycache scan /srv/app
   With the PYTHONPYCACHEPREFIX tree the service writes to, without its virtualenv:
     pycache scan /srv/app --pycache-prefix /var/cache/app-pyc --exclude .venv
+  What does the service's next start do with each module (loads, compiles, at every start)?
+    pycache scan /srv/app --unit myapp
+    pycache scan /srv/app --user www-data --python 3.13
   Fail a deploy check when a cache is stale, orphaned, shadowed or invalid:
     pycache scan /srv/app --check
   Save a snapshot, then review it elsewhere in the explorer (read-only):
@@ -93,9 +96,14 @@ pub struct Args {
     /// not seen). By default every cache Python would load is read whole.
     #[arg(long, help_heading = WHAT)]
     pub header_only: bool,
-    /// The interpreter's --check-hash-based-pycs the verdicts assume.
-    #[arg(long, value_name = "MODE", default_value = "default", value_parser = parse_hash_check, help_heading = WHAT)]
-    pub check_hash_based_pycs: pycache::pyc::HashCheck,
+    /// The interpreter's --check-hash-based-pycs the verdicts assume (default: default, or
+    /// the unit's command line).
+    #[arg(long, value_name = "MODE", value_parser = parse_hash_check, help_heading = WHAT)]
+    pub check_hash_based_pycs: Option<pycache::pyc::HashCheck>,
+    /// The service whose next start is judged: each imported module loads its cache,
+    /// compiles and writes it, compiles at every start (and why), or fails to import.
+    #[command(flatten)]
+    pub context: crate::cli::context_args::ContextArgs,
 }
 
 fn parse_hash_check(s: &str) -> Result<pycache::pyc::HashCheck, String> {
@@ -112,11 +120,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !args.from.is_empty() {
         return super::scan_from::run(&args);
     }
+    if args.context.given() {
+        return super::scan_context::run(&args);
+    }
     let opts = options(&args)?;
     let started = Instant::now();
     let model = scan_with_progress(opts)?;
     if let Some(file) = &args.metrics {
-        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len())?;
+        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len(), None)?;
     }
     let origin = Origin::here_and_now();
     if args.summary {
@@ -170,7 +181,7 @@ pub fn options(args: &Args) -> Result<ScanOptions> {
     opts.follow_symlinks = args.follow_symlinks;
     opts.one_file_system = args.one_file_system;
     opts.header_only = args.header_only;
-    opts.hash_check = args.check_hash_based_pycs;
+    opts.hash_check = args.check_hash_based_pycs.unwrap_or_default();
     Ok(opts)
 }
 

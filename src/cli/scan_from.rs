@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 /// Runs `scan --from`.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if args.context.given() {
+        bail!(
+            "--from reads saved snapshots, and --unit/--python/--user judge a live tree; leave one of them out"
+        );
+    }
     if args.json && !args.summary && args.from.len() > 1 {
         bail!(
             "--json writes one snapshot, and {} were given; use --summary --json for one line per host, or give one --from",

@@ -192,7 +192,7 @@ fn by_version(
     fits.sort_by_key(|i| {
         (
             i.origin != Origin::Venv,
-            std::cmp::Reverse(patch_of(&i.version)),
+            std::cmp::Reverse(super::python::patch_of(&i.version)),
         )
     });
     fits.into_iter().next().ok_or_else(|| {
@@ -201,14 +201,6 @@ fn by_version(
             user.name
         ))
     })
-}
-
-fn patch_of(version: &str) -> u32 {
-    version
-        .split('.')
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
 }
 
 /// The interpreter of a project virtualenv that probing refused to run, described from

@@ -21,14 +21,15 @@
 //!   write that fails (the user cannot create the directory or the file) is silent, so the
 //!   next start compiles again.
 
-use super::python::Python;
+use super::judge::judge_module;
 use super::reach::{StartModule, When};
 use super::runtime::RuntimeContext;
+use super::unused::role_of;
+pub use super::unused::{CacheRole, Unused};
 use crate::doctor::access::{self, Access, Blocker};
 use crate::doctor::identity::Identity;
-use crate::doctor::targets::cache_path;
-use crate::pyc::{Location, Outcome, Status};
-use crate::scan::{CacheRecord, ScanModel};
+use crate::pyc::Location;
+use crate::scan::ScanModel;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -168,10 +169,12 @@ pub struct ModuleOutcome {
     /// Dotted name.
     pub module: String,
     /// Its source.
+    #[serde(serialize_with = "crate::scan::record::ser_path")]
     pub source: PathBuf,
     /// At start or on first use.
     pub when: When,
     /// The cache the interpreter reads and writes.
+    #[serde(serialize_with = "crate::scan::record::ser_path")]
     pub cache: PathBuf,
     /// `pycache`, `prefix` or `legacy`.
     pub location: Location,
@@ -188,75 +191,8 @@ pub struct ModuleOutcome {
     /// What compiling it takes, ms, when measured (doctor's `cost::measure`).
     pub compile_ms: Option<f64>,
     /// Caches of this module in the tree that this service does not read.
+    #[serde(serialize_with = "ser_paths")]
     pub unused: Vec<PathBuf>,
-}
-
-/// Why the service never reads a cache of the tree.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "why", content = "value", rename_all = "kebab-case")]
-pub enum Unused {
-    /// Written for another interpreter (its tag).
-    OtherTag(String),
-    /// Written for another `-O` level (`opt-1`, `opt-2`, or `""` for level 0).
-    OtherOptLevel(String),
-    /// In `__pycache__` while a prefix is in effect: Python reads only the prefix.
-    PycacheWhilePrefix,
-    /// In a prefix tree the service does not use.
-    PrefixNotInEffect,
-    /// A legacy `NAME.pyc` beside its source: Python 3 never reads it.
-    Shadowed,
-    /// Its source is gone: never imported.
-    Orphaned,
-    /// pytest's assertion-rewrite cache: only pytest reads it.
-    Pytest,
-    /// Its module is not imported by this start.
-    NotImported,
-}
-
-impl Unused {
-    /// The JSON name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Unused::OtherTag(_) => "other-tag",
-            Unused::OtherOptLevel(_) => "other-opt-level",
-            Unused::PycacheWhilePrefix => "pycache-while-prefix",
-            Unused::PrefixNotInEffect => "prefix-not-in-effect",
-            Unused::Shadowed => "shadowed",
-            Unused::Orphaned => "orphaned",
-            Unused::Pytest => "pytest",
-            Unused::NotImported => "not-imported",
-        }
-    }
-
-    /// In words.
-    pub fn describe(&self) -> String {
-        match self {
-            Unused::OtherTag(t) => format!("for {t}: another interpreter"),
-            Unused::OtherOptLevel(o) if o.is_empty() => "for -O level 0".into(),
-            Unused::OtherOptLevel(o) => format!("for {o}: another -O level"),
-            Unused::PycacheWhilePrefix => {
-                "in __pycache__ while the prefix is set: never read".into()
-            }
-            Unused::PrefixNotInEffect => "in a prefix tree this service does not use".into(),
-            Unused::Shadowed => "legacy .pyc beside its source: never read".into(),
-            Unused::Orphaned => "its source is gone".into(),
-            Unused::Pytest => "pytest's cache".into(),
-            Unused::NotImported => "its module is not imported by this start".into(),
-        }
-    }
-}
-
-/// What the service does with one cache of the tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "role", content = "unused", rename_all = "kebab-case")]
-pub enum CacheRole {
-    /// It is the cache an imported module's import reads.
-    Read,
-    /// A legacy `.pyc` without source, of this interpreter: imported as bytecode when its
-    /// module is imported.
-    Sourceless,
-    /// Never read by this service.
-    Unused(Unused),
 }
 
 /// How many modules have each outcome, and how many caches are unused.
@@ -276,7 +212,8 @@ pub struct ServiceView {
     /// Every imported module, worst outcome first, then by name.
     pub modules: Vec<ModuleOutcome>,
     /// The role of every cache of the model that this service does not read as an
-    /// imported module's cache, by path.
+    /// imported module's cache, by path (JSON: see [`ServiceView::caches_json`]).
+    #[serde(skip)]
     pub unused: BTreeMap<PathBuf, CacheRole>,
     /// Counts.
     pub counts: Counts,
@@ -306,6 +243,21 @@ impl ServiceView {
         self.unused.get(path).cloned()
     }
 
+    /// Every cache of the model that no imported module's import reads, with its role:
+    /// `[{"path", "role", "unused": {"why", "value"}}]`, by path.
+    pub fn caches_json(&self) -> serde_json::Value {
+        self.unused
+            .iter()
+            .map(|(path, role)| {
+                let mut v = serde_json::json!(role);
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("path".into(), crate::text::path_text(path).into());
+                }
+                v
+            })
+            .collect()
+    }
+
     /// Modules without a usable cache for this service (every outcome but loads-cache).
     pub fn problems(&self) -> impl Iterator<Item = &ModuleOutcome> {
         self.modules
@@ -314,8 +266,20 @@ impl ServiceView {
     }
 }
 
+fn ser_paths<S: serde::Serializer>(ps: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ps.iter().map(|p| crate::text::path_text(p)))
+}
+
 /// Measured compile times by source, ms (from `doctor::cost::measure`).
 pub type Costs = HashMap<PathBuf, f64>;
+
+/// The compile times the doctor measured (`Report::costs`), as [`next_start`] takes them.
+pub fn costs_of(measured: &[crate::doctor::cost::ModuleCost]) -> Costs {
+    measured
+        .iter()
+        .filter_map(|c| Some((c.source.clone(), c.compile_ms?)))
+        .collect()
+}
 
 /// What the next start of the service in `ctx` does with every module of `start`, and
 /// the role of every cache of `model`. Errors when `ctx` has no interpreter yet
@@ -390,199 +354,6 @@ pub fn next_start(
         counts,
         notes,
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn judge_module(
-    model: &ScanModel,
-    m: &StartModule,
-    ctx: &RuntimeContext,
-    py: &Python,
-    prefix: Option<&Path>,
-    access: &dyn AccessCheck,
-    dirs: &mut HashMap<PathBuf, Access>,
-    costs: &Costs,
-) -> ModuleOutcome {
-    let (cache, location) = cache_path(&m.source, py, ctx.optimize, prefix);
-    let shown = crate::text::display_path(&cache).to_string();
-    let found = match &m.broken {
-        Some(why) => Found::SourceError(why.clone()),
-        None => found_at(model.cache(&cache), py),
-    };
-    let mut blockers = Vec::new();
-    let unreadable = match found {
-        Found::Usable => access.read(&cache),
-        _ => None,
-    };
-    let (next, every_start, why) = match (&found, unreadable) {
-        (Found::SourceError(why), _) => (
-            NextStart::ImportError,
-            None,
-            format!("its source does not compile ({why}): the import fails"),
-        ),
-        (Found::Corrupt(why), _) => (
-            NextStart::ImportError,
-            None,
-            format!("{shown}: {why}; remove or recompile it"),
-        ),
-        (Found::Usable, None) => (NextStart::LoadsCache, None, format!("loads {shown}")),
-        (_, unreadable) => {
-            let what = match (&found, &unreadable) {
-                (_, Some(b)) => format!("{} cannot read {shown} ({})", ctx.identity.name, b.why),
-                (Found::Missing, _) => format!("no {} cache at {shown}", py.key()),
-                (Found::Stale(r) | Found::Rejected(r), _) => format!("{shown} is ignored: {r}"),
-                _ => shown.clone(),
-            };
-            let dir = cache.parent().map(Path::to_path_buf).unwrap_or_default();
-            let mut acc = dirs
-                .entry(dir.clone())
-                .or_insert_with(|| access.dir(&dir))
-                .clone();
-            if acc.writable
-                && let Some(b) = access.replace(&cache)
-            {
-                acc.writable = false;
-                acc.blockers.push(b);
-            }
-            if let Some(from) = &ctx.dont_write {
-                (
-                    NextStart::CompilesEveryStart,
-                    Some(EveryStart::BytecodeOff { from: from.clone() }),
-                    format!("{what}; bytecode writing is off ({from}): compiles at every start"),
-                )
-            } else if !acc.writable {
-                let blocker = acc
-                    .blockers
-                    .first()
-                    .map(|b| match b.path == dir {
-                        true => format!(" ({})", b.why),
-                        false => format!(": {} ({})", crate::text::display_path(&b.path), b.why),
-                    })
-                    .unwrap_or_default();
-                let where_ = if location == Location::Prefix {
-                    "the prefix directory "
-                } else {
-                    ""
-                };
-                blockers = acc.blockers.clone();
-                let every = match &unreadable {
-                    Some(_) => EveryStart::CannotRead {
-                        file: cache.clone(),
-                    },
-                    None => EveryStart::CannotWrite {
-                        dir: dir.clone(),
-                        prefix: location == Location::Prefix,
-                    },
-                };
-                blockers.extend(unreadable.clone());
-                (
-                    NextStart::CompilesEveryStart,
-                    Some(every),
-                    format!(
-                        "{what}; {} cannot write {where_}{}{blocker}: compiles at every start",
-                        ctx.identity.name,
-                        crate::text::display_path(&dir)
-                    ),
-                )
-            } else {
-                (
-                    NextStart::CompilesWritesCache,
-                    None,
-                    format!("{what}: compiles and writes it; later starts load it"),
-                )
-            }
-        }
-    };
-    let compile_ms = (next != NextStart::LoadsCache)
-        .then(|| costs.get(&m.source).copied())
-        .flatten();
-    ModuleOutcome {
-        module: m.module.clone(),
-        source: m.source.clone(),
-        when: m.when,
-        cache,
-        location,
-        found,
-        next,
-        every_start,
-        why,
-        blockers,
-        compile_ms,
-        unused: Vec::new(),
-    }
-}
-
-/// What the interpreter finds in the scanned cache at the path it reads.
-fn found_at(rec: Option<&CacheRecord>, py: &Python) -> Found {
-    let Some(rec) = rec else {
-        return Found::Missing;
-    };
-    let reason = || rec.reason.clone().unwrap_or_default();
-    if let Some(magic) = rec.magic
-        && magic != py.magic
-    {
-        return Found::Rejected(format!(
-            "written with magic {magic}; {} {} reads magic {}",
-            crate::text::display_path(&py.path),
-            py.version,
-            py.magic
-        ));
-    }
-    match rec.verdict.outcome {
-        Outcome::Used => Found::Usable,
-        Outcome::ImportError => Found::Corrupt(reason()),
-        Outcome::Recompiled if rec.status == Status::Stale => Found::Stale(reason()),
-        Outcome::Recompiled => Found::Rejected(reason()),
-        // A cache the import system does not open is as good as none.
-        Outcome::NeverConsulted => Found::Missing,
-    }
-}
-
-/// The role of a cache that no imported module's import reads.
-fn role_of(
-    rec: &CacheRecord,
-    py: &Python,
-    optimize: u8,
-    prefix: Option<&Path>,
-    imported: &HashSet<&Path>,
-) -> CacheRole {
-    if rec.kind.pytest.is_some() {
-        return CacheRole::Unused(Unused::Pytest);
-    }
-    match rec.status {
-        Status::Orphaned => return CacheRole::Unused(Unused::Orphaned),
-        Status::Shadowed => return CacheRole::Unused(Unused::Shadowed),
-        Status::Sourceless if rec.magic == Some(py.magic) => return CacheRole::Sourceless,
-        _ => {}
-    }
-    let key = py.key();
-    if rec.tag.as_deref() != Some(key.as_str()) {
-        let tag = rec
-            .tag
-            .clone()
-            .unwrap_or_else(|| "an unknown interpreter".into());
-        return CacheRole::Unused(Unused::OtherTag(tag));
-    }
-    match (rec.location, prefix) {
-        (Location::Pycache, Some(_)) => return CacheRole::Unused(Unused::PycacheWhilePrefix),
-        (Location::Prefix, None) => return CacheRole::Unused(Unused::PrefixNotInEffect),
-        (Location::Prefix, Some(p)) if !rec.path.starts_with(p) => {
-            return CacheRole::Unused(Unused::PrefixNotInEffect);
-        }
-        _ => {}
-    }
-    let want = (optimize > 0).then(|| optimize.min(2).to_string());
-    if rec.opt != want {
-        let o = rec
-            .opt
-            .as_ref()
-            .map_or(String::new(), |o| format!("opt-{o}"));
-        return CacheRole::Unused(Unused::OtherOptLevel(o));
-    }
-    match &rec.source {
-        Some(s) if imported.contains(s.as_path()) => CacheRole::Read,
-        _ => CacheRole::Unused(Unused::NotImported),
-    }
 }
 
 fn count(modules: &[ModuleOutcome], unused: &BTreeMap<PathBuf, CacheRole>) -> Counts {

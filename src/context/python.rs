@@ -105,6 +105,65 @@ impl PythonSpec {
     }
 }
 
+/// The language version `spec` names: the version itself, or what the interpreter at the
+/// path answers (it is run only when [`crate::actions::trust`] allows; a virtualenv's
+/// interpreter that it refuses is described from its `pyvenv.cfg`).
+pub fn version_of(spec: &PythonSpec) -> Result<PyVersion, String> {
+    use crate::actions::interpreters::{Origin, describe, probe};
+    let p = match spec {
+        PythonSpec::Version(v) => return Ok(*v),
+        PythonSpec::Path(p) => on_path(p),
+    };
+    if !p.exists() {
+        return Err(format!(
+            "--python {}: no such file; give the interpreter's path or a version like 3.13",
+            crate::text::display_path(&p)
+        ));
+    }
+    probe(&p, Origin::Flag)
+        .or_else(|refused| describe(&p, Origin::Flag).map_err(|_| refused))
+        .map(|i| i.python)
+        .map_err(|e| format!("--python {e}; give another interpreter, or a version like 3.13"))
+}
+
+/// The installed interpreter of version `v` (the newest patch release found), for
+/// subcommands that run it (`recompile --python 3.13`).
+pub fn installed(v: PyVersion) -> Result<PathBuf, String> {
+    let mut all = crate::actions::interpreters::Interpreters::discover(&[], &[]);
+    all.probe_all();
+    all.found
+        .into_iter()
+        .filter(|i| i.python == v)
+        .max_by_key(|i| patch_of(&i.version))
+        .map(|i| i.path)
+        .ok_or_else(|| {
+            format!(
+                "--python {v}: no installed Python {v} was found; install it, or pass --python PATH"
+            )
+        })
+}
+
+/// The patch number of a full version (`3.13.2` -> 2).
+pub fn patch_of(version: &str) -> u32 {
+    version
+        .split('.')
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A bare command name looked up on `PATH`, as a shell would; other paths as they are.
+pub fn on_path(p: &std::path::Path) -> PathBuf {
+    match p.to_str().filter(|s| !s.contains('/')) {
+        Some(name) => {
+            let path = std::env::var("PATH")
+                .unwrap_or_else(|_| crate::doctor::command::DEFAULT_PATH.into());
+            crate::doctor::command::which(name, &path).unwrap_or_else(|| p.to_path_buf())
+        }
+        None => p.to_path_buf(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

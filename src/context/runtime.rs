@@ -3,9 +3,10 @@
 //! systemd unit, or a running process, with a record of where each fact came from.
 
 use super::python::{Python, PythonSpec};
+use super::settings::{cache_settings, python_and_entry};
 use crate::doctor::DoctorError;
 use crate::doctor::access::{PathMode, Sandbox};
-use crate::doctor::command::{DEFAULT_PATH, PythonCommand, absolute};
+use crate::doctor::command::PythonCommand;
 use crate::doctor::identity::Identity;
 use crate::doctor::{process, service, unit};
 use crate::pyc::HashCheck;
@@ -98,7 +99,51 @@ pub struct RuntimeContext {
 }
 
 impl RuntimeContext {
-    fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
+    /// The context in a few words, for a title: `cpython-313 as lernmanager, prefix
+    /// instance/tmp` (the prefix relative to `root` when it is inside it; `-O`, no
+    /// bytecode and a hash-check mode other than the default when they apply).
+    pub fn title(&self, root: &Path) -> String {
+        let python = self
+            .interpreter
+            .as_ref()
+            .map_or_else(|| "no interpreter".to_string(), super::Python::key);
+        let mut out = format!("{python} as {}", self.identity.name);
+        if let Some(p) = &self.prefix {
+            let shown = p.strip_prefix(root).unwrap_or(p);
+            out.push_str(&format!(", prefix {}", crate::text::display_path(shown)));
+        }
+        if self.optimize > 0 {
+            out.push_str(&format!(", -{}", "O".repeat(self.optimize.into())));
+        }
+        if self.dont_write.is_some() {
+            out.push_str(", bytecode writing off");
+        }
+        if self.hash_check != HashCheck::Default {
+            out.push_str(&format!(
+                ", hash-based pycs checked: {}",
+                self.hash_check.as_str()
+            ));
+        }
+        out
+    }
+
+    /// The context as JSON, with only the interpreter's own environment variables
+    /// (`PYTHON*`): a service's environment holds secrets.
+    pub fn to_public_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!(self);
+        let env: serde_json::Map<String, serde_json::Value> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("PYTHON"))
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("env".into(), env.into());
+        }
+        v
+    }
+
+    pub(super) fn note(&mut self, what: &str, value: impl Into<String>, from: impl Into<String>) {
         self.derived.push(Derived {
             what: what.into(),
             value: value.into(),
@@ -348,151 +393,6 @@ fn apply_service_settings(
     }
     ctx.sandbox = svc.sandbox.clone();
     ctx.notes.extend(svc.notes.clone());
-}
-
-fn python_and_entry(ctx: &mut RuntimeContext, opts: &ContextOptions, cmd_from: &str) {
-    let cmd = ctx.command.clone().unwrap_or_default();
-    if let Some(v) = &opts.venv {
-        ctx.venv = Some(v.clone());
-        ctx.note("virtualenv", crate::text::display_path(v), "--venv");
-    }
-    if let Some(PythonSpec::Path(p)) = &opts.python {
-        // A bare name is looked up on PATH, as a shell would.
-        let p = match p.to_str().filter(|s| !s.contains('/')) {
-            Some(name) => {
-                let path = std::env::var("PATH").unwrap_or_else(|_| DEFAULT_PATH.into());
-                crate::doctor::command::which(name, &path).unwrap_or_else(|| p.clone())
-            }
-            None => p.clone(),
-        };
-        ctx.python = Some(p.clone());
-        ctx.note("python", crate::text::display_path(&p), "--python");
-    } else if let Some(PythonSpec::Version(v)) = &opts.python {
-        ctx.python_version = Some(*v);
-    } else if opts.venv.is_some() {
-        // The virtualenv decides (its interpreter is chosen with the project known).
-    } else if let Some(p) = &cmd.interpreter {
-        ctx.python = Some(p.clone());
-        ctx.note(
-            "python",
-            crate::text::display_path(p),
-            format!("{} ({cmd_from})", cmd.interpreter_via),
-        );
-    }
-    if let Some(e) = &opts.entry {
-        ctx.entry = Some(e.clone()); // resolved against the project once it is known
-        ctx.note("entry", crate::text::display_path(e), "--entry");
-    } else if let Some(s) = &cmd.script {
-        ctx.entry = Some(s.clone());
-        ctx.note("entry", crate::text::display_path(s), cmd_from);
-    } else if let (Some(m), Some(wd)) = (&cmd.module, &ctx.working_dir) {
-        let rel = m.replace('.', "/");
-        let candidates = [
-            wd.join(format!("{rel}.py")),
-            wd.join(&rel).join("__main__.py"),
-        ];
-        if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
-            ctx.note(
-                "entry",
-                crate::text::display_path(&found),
-                format!("-m {m} in {cmd_from}"),
-            );
-            ctx.entry = Some(found);
-        }
-    }
-}
-
-fn cache_settings(
-    ctx: &mut RuntimeContext,
-    opts: &ContextOptions,
-    env_from: &BTreeMap<String, String>,
-    cmd_from: &str,
-) {
-    let cmd = ctx.command.clone().unwrap_or_default();
-    let env_var = |ctx: &RuntimeContext, name: &str| {
-        if cmd.ignore_env {
-            return None;
-        }
-        let v = ctx.env.get(name).filter(|v| !v.is_empty())?;
-        Some((v.clone(), env_from.get(name).cloned().unwrap_or_default()))
-    };
-    let env_prefix = env_var(ctx, "PYTHONPYCACHEPREFIX");
-    let env_dont_write = env_var(ctx, "PYTHONDONTWRITEBYTECODE");
-    let env_optimize = env_var(ctx, "PYTHONOPTIMIZE");
-    if cmd.ignore_env
-        && (ctx.env.contains_key("PYTHONPYCACHEPREFIX")
-            || ctx.env.contains_key("PYTHONDONTWRITEBYTECODE"))
-    {
-        ctx.notes.push(format!(
-            "-E/-I in {cmd_from}: the interpreter ignores PYTHON* environment variables"
-        ));
-    }
-    // -X pycache_prefix wins over the environment; the flag overrides both.
-    let prefix = match (&opts.prefix, &cmd.prefix, env_prefix) {
-        (Some(p), _, _) => Some((p.display().to_string(), "--pycache-prefix".to_string())),
-        (None, Some(p), _) if !p.is_empty() => {
-            Some((p.clone(), format!("-X pycache_prefix in {cmd_from}")))
-        }
-        (None, _, Some((v, from))) => Some((v, format!("PYTHONPYCACHEPREFIX from {from}"))),
-        _ => None,
-    };
-    if let Some((raw, from)) = prefix {
-        let p = PathBuf::from(&raw);
-        if p.is_relative() {
-            ctx.notes.push(format!(
-                "the cache prefix {raw} is relative: Python resolves it against the current directory at each import"
-            ));
-        }
-        let cwd = ctx
-            .working_dir
-            .clone()
-            .or_else(|| std::env::current_dir().ok());
-        let abs = absolute(&p, cwd.as_deref());
-        ctx.note("pycache prefix", crate::text::display_path(&abs), from);
-        ctx.prefix = Some(abs);
-    }
-    if cmd.dont_write {
-        ctx.dont_write = Some(format!("-B in {cmd_from}"));
-    } else if let Some((v, from)) = env_dont_write {
-        ctx.dont_write = Some(format!("PYTHONDONTWRITEBYTECODE={v} from {from}"));
-    }
-    if let Some(why) = ctx.dont_write.clone() {
-        ctx.note("write bytecode", "no", why);
-    }
-    match (opts.check_hash, cmd.check_hash) {
-        (Some(m), _) => {
-            ctx.hash_check = m;
-            ctx.note(
-                "check hash-based pycs",
-                m.as_str(),
-                "--check-hash-based-pycs",
-            );
-        }
-        (None, Some(m)) => {
-            ctx.hash_check = m;
-            ctx.note(
-                "check hash-based pycs",
-                m.as_str(),
-                format!("--check-hash-based-pycs in {cmd_from}"),
-            );
-        }
-        (None, None) => {}
-    }
-    // CPython counts the -O flags, then raises the level to PYTHONOPTIMIZE's when that is
-    // higher (a value that is not a number counts as 1).
-    ctx.optimize = cmd.optimize.min(2);
-    let mut optimize_from =
-        (ctx.optimize > 0).then(|| format!("-{} in {cmd_from}", "O".repeat(ctx.optimize.into())));
-    if let Some((v, from)) = env_optimize {
-        let level = v.trim().parse::<u8>().unwrap_or(1).min(2);
-        if level > ctx.optimize {
-            ctx.optimize = level;
-            optimize_from = Some(format!("PYTHONOPTIMIZE={v} from {from}"));
-        }
-    }
-    if let Some(from) = optimize_from {
-        ctx.note("optimize", format!("-O level {}", ctx.optimize), from);
-    }
 }
 
 #[cfg(test)]

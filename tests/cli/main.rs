@@ -25,6 +25,8 @@ mod review;
 mod scan;
 mod scan_from;
 mod schema;
+mod service;
+mod service_oracle;
 mod support;
 mod timeouts;
 mod today;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The backticked names of the docs' "Fields:" paragraph that follows `marker`.
-fn documented(marker: &str) -> Vec<String> {
+pub(crate) fn documented(marker: &str) -> Vec<String> {
     let docs =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap();
     let at = docs
@@ -24,7 +24,7 @@ fn documented(marker: &str) -> Vec<String> {
         .collect()
 }
 
-fn has_fields(doc: &Value, marker: &str) {
+pub(crate) fn has_fields(doc: &Value, marker: &str) {
     assert_eq!(doc["schema"], 2, "{marker}: {doc}");
     for f in documented(marker) {
         assert!(doc.get(&f).is_some(), "{marker}: no {f:?} in {doc}");

@@ -67,3 +67,55 @@ fn doctor_metrics_count_the_modules_compiling_at_every_start() {
     assert_eq!(value(&samples, "pycache_doctor_findings", &kind), 1.0);
     assert_eq!(value(&samples, "pycache_doctor_success", &run), 1.0);
 }
+
+#[test]
+fn scan_metrics_under_a_context_count_the_modules_compiling_at_every_start() {
+    let Some(py) = interpreter() else {
+        return skip("scan context metrics", "no Python 3.8+ interpreter");
+    };
+    if !is_root() {
+        return skip("scan context metrics", "needs root to act as nobody");
+    }
+    let seed = Seed::new();
+    let prom = seed.app.parent().unwrap().join("scan.prom");
+    let out = pycache()
+        .arg("scan")
+        .arg(&seed.app)
+        .args(["--user", "nobody", "--python"])
+        .arg(&py)
+        .args(["--summary", "--json", "--metrics"])
+        .arg(&prom)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("{}", std::fs::read_to_string(&prom).unwrap());
+    let Some((samples, _)) = parse("scan context metrics", &prom) else {
+        return;
+    };
+    let counts = doc["context"]["modules"].as_object().unwrap();
+    let every = counts["compiles-every-start"].as_f64().unwrap();
+    assert!(
+        every >= 4.0,
+        "the seed's modules cannot be cached by nobody: {counts:?}"
+    );
+    let roots = doc["roots"][0].as_str().unwrap();
+    let run = [("roots", roots)];
+    assert_eq!(
+        value(&samples, "pycache_modules_compiling_every_start", &run),
+        every
+    );
+    for (outcome, n) in counts {
+        let labels = [("roots", roots), ("outcome", outcome.as_str())];
+        assert_eq!(
+            value(&samples, "pycache_service_modules", &labels),
+            n.as_f64().unwrap(),
+            "{outcome}"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! `pycache scan PATH --unit X | --python ... | --user ...`: the service's view, and its
+//! agreement with `pycache doctor` module by module.
+
+use crate::support::pycache;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn demo(dir: &Path) -> pycache::demo::DemoInfo {
+    pycache::demo::write(dir).unwrap()
+}
+
+fn json(cmd: &mut assert_cmd::Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `module -> next` of a `scan --json` service document.
+fn scan_outcomes(doc: &Value) -> BTreeMap<String, String> {
+    doc["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["module"].as_str().unwrap().to_string(),
+                m["next"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scan_under_the_demo_unit_says_utils_compiles_at_every_start_and_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let info = demo(&tmp.path().join("lernmanager"));
+    let unit = info.root.join("lernmanager.service");
+    let out = pycache()
+        .args([
+            "scan",
+            info.root.to_str().unwrap(),
+            "--unit",
+            unit.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("service context: cpython-313 as lernmanager, prefix instance/tmp\n"),
+        "{text}"
+    );
+    let utils = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("utils "))
+        .unwrap();
+    assert!(utils.contains("on first use"), "{utils}");
+    assert!(utils.contains("compiles at every start"), "{utils}");
+    assert!(
+        text.contains("lernmanager cannot write the prefix directory"),
+        "{text}"
+    );
+    for loads in ["app", "config", "models"] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{loads} ")))
+            .unwrap();
+        assert!(line.ends_with("loads the cache"), "{line}");
+    }
+    // --check fails on a module that compiles at every start.
+    pycache()
+        .args([
+            "scan",
+            info.root.to_str().unwrap(),
+            "--unit",
+            unit.to_str().unwrap(),
+            "--check",
+        ])
+        .assert()
+        .code(1);
+
+    let doc = json(pycache().args([
+        "scan",
+        info.root.to_str().unwrap(),
+        "--unit",
+        unit.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(doc["kind"], "service");
+    crate::schema::has_fields(&doc, "## The service's view");
+    let utils = doc["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == "utils")
+        .unwrap();
+    assert_eq!(utils["next"], "compiles-every-start");
+    assert_eq!(utils["when"], "on-first-use");
+    assert_eq!(utils["every_start"]["kind"], "cannot-write");
+    assert_eq!(utils["every_start"]["prefix"], true);
+    assert_eq!(doc["context"]["interpreter"]["tag"], "cpython-313");
+    // Only the interpreter's variables of the service's environment are shown.
+    assert!(
+        doc["context"]["env"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| k.starts_with("PYTHON"))
+    );
+    let roles: Vec<&str> = doc["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["unused"]["why"].as_str())
+        .collect();
+    assert!(roles.contains(&"pycache-while-prefix") && roles.contains(&"other-tag"));
+
+    let summary = json(pycache().args([
+        "scan",
+        info.root.to_str().unwrap(),
+        "--unit",
+        unit.to_str().unwrap(),
+        "--summary",
+        "--json",
+    ]));
+    assert_eq!(summary["kind"], "summary");
+    for f in [
+        "title",
+        "user",
+        "uid",
+        "python",
+        "version",
+        "tag",
+        "prefix",
+        "optimize",
+        "dont_write",
+        "check_hash_based_pycs",
+        "unit",
+        "imports_from",
+        "modules",
+        "every_start_at_start",
+        "unused_caches",
+    ] {
+        assert!(summary["context"].get(f).is_some(), "no context.{f}");
+    }
+    let counts = &summary["context"]["modules"];
+    assert_eq!(counts["loads-cache"], 6);
+    assert_eq!(counts["compiles-every-start"], 1);
+    assert_eq!(counts["compiles-writes-cache"], 0);
+    assert_eq!(counts["import-error"], 0);
+    assert_eq!(
+        summary["context"]["title"],
+        "cpython-313 as lernmanager, prefix instance/tmp"
+    );
+}
+
+#[test]
+fn scan_and_doctor_agree_module_by_module_on_the_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let info = demo(&tmp.path().join("lernmanager"));
+    let unit = info.root.join("lernmanager.service");
+    let scan = json(pycache().args([
+        "scan",
+        info.root.to_str().unwrap(),
+        "--unit",
+        unit.to_str().unwrap(),
+        "--json",
+    ]));
+    let doctor = json(pycache().args([
+        "doctor",
+        "--unit",
+        unit.to_str().unwrap(),
+        "--no-measure",
+        "--json",
+    ]));
+    let doctor_outcomes: BTreeMap<String, String> = doctor["report"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let next = match t["outcome"].as_str().unwrap() {
+                "loads" => "loads-cache",
+                "writes-at-next-start" => "compiles-writes-cache",
+                "compiles-every-start" => "compiles-every-start",
+                other => panic!("unknown doctor outcome {other}"),
+            };
+            (t["module"].as_str().unwrap().to_string(), next.to_string())
+        })
+        .collect();
+    let scan_outcomes = scan_outcomes(&scan);
+    assert_eq!(scan_outcomes.len(), 7, "{scan_outcomes:?}");
+    assert_eq!(scan_outcomes, doctor_outcomes);
+    assert_eq!(
+        scan["context"]["interpreter"]["tag"],
+        doctor["report"]["python"]["tag"]
+    );
+    // The same cache path, module by module.
+    for t in doctor["report"]["targets"].as_array().unwrap() {
+        let m = scan["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["module"] == t["module"])
+            .unwrap();
+        assert_eq!(m["cache"], t["cache"]);
+    }
+}
+
+#[test]
+fn python_is_a_path_or_a_version_in_scan_doctor_and_imports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let info = demo(&tmp.path().join("lernmanager"));
+    let root = info.root.to_str().unwrap();
+    let prefix = info.prefix.to_str().unwrap();
+    let Some(py313) = crate::support::python("3.13") else {
+        crate::support::skip("python_is_a_path_or_a_version", "no CPython 3.13");
+        return;
+    };
+    for spec in ["3.13", py313.to_str().unwrap()] {
+        let scan = json(
+            pycache()
+                .args([
+                    "scan",
+                    root,
+                    "--pycache-prefix",
+                    prefix,
+                    "--user",
+                    "root",
+                    "--python",
+                    spec,
+                    "--json",
+                ])
+                .env_remove("PYTHONDONTWRITEBYTECODE"),
+        );
+        assert_eq!(
+            scan["context"]["interpreter"]["tag"], "cpython-313",
+            "{spec}"
+        );
+        let doctor = json(pycache().args([
+            "doctor",
+            root,
+            "--pycache-prefix",
+            prefix,
+            "--user",
+            "root",
+            "--python",
+            spec,
+            "--no-measure",
+            "--json",
+        ]));
+        assert_eq!(doctor["report"]["python"]["tag"], "cpython-313", "{spec}");
+        let imports = json(pycache().args(["imports", root, "--python", spec, "--json"]));
+        assert_eq!(imports["python"], "3.13", "{spec}");
+    }
+    let out = pycache()
+        .args(["scan", root, "--python", "3.99"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no installed Python 3.99"), "{err}");
+    let out = pycache()
+        .args(["scan", root, "--python", "3.1.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
