@@ -79,8 +79,9 @@ pub struct Args {
     pub repeat: u16,
     /// Diagnose an unpacked container image instead of this machine: its root filesystem
     /// (docker export C | tar -x -C DIR), or an OCI bundle with rootfs/ and config.json.
-    /// PATH, --python and --user are then inside the image; nothing in it is run.
-    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "measure_import"], help_heading = IMAGE)]
+    /// PATH, --python (a path, or a version among the image's), --venv and --user are
+    /// then inside the image; nothing in it is run.
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "entry", "measure_import"], help_heading = IMAGE)]
     pub root: Option<PathBuf>,
     /// With --root: the image's config, for its USER, ENV and WORKDIR ('docker inspect
     /// IMAGE > FILE', or an OCI image config).
@@ -98,18 +99,6 @@ pub struct Args {
     pub metrics: Option<PathBuf>,
 }
 
-/// `--python` inside an image is a path there: nothing in the image is run, so a version
-/// cannot be resolved to an installed interpreter.
-fn image_python(spec: Option<pycache::context::PythonSpec>) -> Result<Option<PathBuf>> {
-    match spec {
-        None => Ok(None),
-        Some(pycache::context::PythonSpec::Path(path)) => Ok(Some(path)),
-        Some(pycache::context::PythonSpec::Version(_)) => Err(eyre!(
-            "--python with --root takes the interpreter's path inside the image, e.g. --python /usr/local/bin/python3.12"
-        )),
-    }
-}
-
 /// Runs `doctor`.
 pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(root) = args.root {
@@ -118,14 +107,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "--metrics is not written for --root (an image is not a running service); leave one of them out"
             ));
         }
+        let c = args.context;
+        let (python, python_version) = match c.python {
+            Some(pycache::context::PythonSpec::Path(p)) => (Some(p), None),
+            Some(pycache::context::PythonSpec::Version(v)) => (None, Some(v)),
+            None => (c.venv.map(|v| v.join("bin/python")), None),
+        };
+        let user = match (c.user, c.group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (None, Some(g)) => Some(format!("0:{g}")),
+            (u, None) => u,
+        };
         let opts = pycache::doctor::image::ImageOptions {
             root,
             project: args.path,
-            user: args.context.user,
-            python: image_python(args.context.python)?,
+            user,
+            python,
+            python_version,
             config: args.image_config,
             read_only: args.read_only,
-            env: args.context.env,
+            env: c.env,
         };
         return image::run(&opts, args.json);
     }
