@@ -20,19 +20,43 @@ fn json(cmd: &mut assert_cmd::Command) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// `module -> next` of a `scan --json` service document.
-fn scan_outcomes(doc: &Value) -> BTreeMap<String, String> {
+/// `module -> (next, cache)` of a `scan --json` service document.
+pub(crate) fn modules_of(doc: &Value) -> BTreeMap<String, (String, String)> {
     doc["modules"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| {
-            (
-                m["module"].as_str().unwrap().to_string(),
-                m["next"].as_str().unwrap().to_string(),
-            )
+            let text = |k: &str| m[k].as_str().unwrap().to_string();
+            (text("module"), (text("next"), text("cache")))
         })
         .collect()
+}
+
+/// `module -> next`.
+fn scan_outcomes(doc: &Value) -> BTreeMap<String, String> {
+    modules_of(doc)
+        .into_iter()
+        .map(|(m, (next, _))| (m, next))
+        .collect()
+}
+
+/// `pycache ARGS... --pycache-prefix P --user root --python SPEC --json` on the demo.
+fn as_root_with(
+    command: &str,
+    info: &pycache::demo::DemoInfo,
+    spec: &str,
+    extra: &[&str],
+) -> Value {
+    let mut cmd = pycache();
+    cmd.arg(command)
+        .arg(&info.root)
+        .arg("--pycache-prefix")
+        .arg(&info.prefix)
+        .args(["--user", "root", "--python", spec, "--json"])
+        .args(extra)
+        .env_remove("PYTHONDONTWRITEBYTECODE");
+    json(&mut cmd)
 }
 
 #[test]
@@ -220,43 +244,17 @@ fn python_is_a_path_or_a_version_in_scan_doctor_and_imports() {
     let tmp = tempfile::tempdir().unwrap();
     let info = demo(&tmp.path().join("lernmanager"));
     let root = info.root.to_str().unwrap();
-    let prefix = info.prefix.to_str().unwrap();
     let Some(py313) = crate::support::python("3.13") else {
         crate::support::skip("python_is_a_path_or_a_version", "no CPython 3.13");
         return;
     };
     for spec in ["3.13", py313.to_str().unwrap()] {
-        let scan = json(
-            pycache()
-                .args([
-                    "scan",
-                    root,
-                    "--pycache-prefix",
-                    prefix,
-                    "--user",
-                    "root",
-                    "--python",
-                    spec,
-                    "--json",
-                ])
-                .env_remove("PYTHONDONTWRITEBYTECODE"),
-        );
+        let scan = as_root_with("scan", &info, spec, &[]);
         assert_eq!(
             scan["context"]["interpreter"]["tag"], "cpython-313",
             "{spec}"
         );
-        let doctor = json(pycache().args([
-            "doctor",
-            root,
-            "--pycache-prefix",
-            prefix,
-            "--user",
-            "root",
-            "--python",
-            spec,
-            "--no-measure",
-            "--json",
-        ]));
+        let doctor = as_root_with("doctor", &info, spec, &["--no-measure"]);
         assert_eq!(doctor["report"]["python"]["tag"], "cpython-313", "{spec}");
         let imports = json(pycache().args(["imports", root, "--python", spec, "--json"]));
         assert_eq!(imports["python"], "3.13", "{spec}");
@@ -273,4 +271,35 @@ fn python_is_a_path_or_a_version_in_scan_doctor_and_imports() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn without_python_the_guess_is_the_newest_interpreter_whose_tag_has_caches_in_the_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let info = demo(&tmp.path().join("lernmanager"));
+    let doc = json(
+        pycache()
+            .arg("scan")
+            .arg(&info.root)
+            .args(["--user", "root", "--json"])
+            .env_remove("PYTHONDONTWRITEBYTECODE"),
+    );
+    let py = &doc["context"]["interpreter"];
+    let from = py["from"].as_str().unwrap();
+    assert!(from.contains("has caches in the tree"), "{from}");
+    // The demo has cpython-312 and cpython-313 caches; 3.14 and 3.15, when installed, are
+    // newer but have none.
+    let want = if crate::support::find("3.13").is_some() {
+        "cpython-313"
+    } else {
+        "cpython-312"
+    };
+    assert_eq!(py["tag"], want, "{py}");
+    let python = doc["context"]["derived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["what"] == "python")
+        .unwrap();
+    assert_eq!(python["from"], py["from"]);
 }

@@ -142,20 +142,7 @@ fn ours(
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["module"].as_str().unwrap().to_string(),
-                (
-                    m["next"].as_str().unwrap().to_string(),
-                    m["cache"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
+    crate::service::modules_of(&doc)
 }
 
 /// One start of the service as nobody: its `-v` trace.
