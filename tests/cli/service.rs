@@ -303,3 +303,33 @@ fn without_python_the_guess_is_the_newest_interpreter_whose_tag_has_caches_in_th
         .unwrap();
     assert_eq!(python["from"], py["from"]);
 }
+
+/// As root, the project's interpreter that another user could change is described from
+/// its pyvenv.cfg, never run: guessed (the project's virtualenv) or named (--python).
+#[test]
+fn as_root_a_virtualenv_another_user_owns_is_described_never_run() {
+    let test = "as_root_a_virtualenv_another_user_owns_is_described_never_run";
+    if !crate::as_root::ready(test) {
+        return;
+    }
+    let t = crate::as_root::scratch();
+    let (app, marker) = crate::as_root::tree_with_hostile_venv(t.path());
+    let venv_python = app.join(".venv/bin/python3");
+    for named in [false, true] {
+        let mut cmd = pycache();
+        cmd.arg("scan")
+            .arg(&app)
+            .args(["--user", "nobody", "--json"]);
+        if named {
+            cmd.arg("--python").arg(&venv_python);
+        }
+        let doc = json(&mut cmd);
+        assert!(
+            !marker.exists(),
+            "scan ran the tree's interpreter (named: {named})"
+        );
+        let py = &doc["context"]["interpreter"];
+        assert_eq!(py["version"], "3.99.0", "{py}");
+        assert_eq!(py["path"], venv_python.to_str().unwrap());
+    }
+}
