@@ -333,3 +333,50 @@ fn as_root_a_virtualenv_another_user_owns_is_described_never_run() {
         assert_eq!(py["path"], venv_python.to_str().unwrap());
     }
 }
+
+#[test]
+fn venv_names_the_interpreter_of_the_service() {
+    let Some(py312) = crate::support::python("3.12") else {
+        return crate::support::skip(
+            "venv_names_the_interpreter_of_the_service",
+            "no CPython 3.12",
+        );
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let info = demo(&tmp.path().join("lernmanager"));
+    let venv = tmp.path().join("venv");
+    let made = std::process::Command::new(&py312)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let doc = json(
+        pycache()
+            .arg("scan")
+            .arg(&info.root)
+            .arg("--venv")
+            .arg(&venv)
+            .args(["--user", "root", "--json"])
+            .env_remove("PYTHONDONTWRITEBYTECODE"),
+    );
+    let py = &doc["context"]["interpreter"];
+    assert_eq!(py["tag"], "cpython-312", "{py}");
+    assert!(py["from"].as_str().unwrap().starts_with("--venv "), "{py}");
+    // 3.12 has fresh caches for app and utils, stale ones for config and models.
+    let next = scan_outcomes(&doc);
+    assert_eq!(next["app"], "loads-cache");
+    assert_eq!(next["config"], "compiles-writes-cache");
+    let out = pycache()
+        .arg("scan")
+        .arg(&info.root)
+        .arg("--venv")
+        .arg(tmp.path().join("nothing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
