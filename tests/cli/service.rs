@@ -215,6 +215,7 @@ fn scan_and_doctor_agree_module_by_module_on_the_demo() {
                 "loads" => "loads-cache",
                 "writes-at-next-start" => "compiles-writes-cache",
                 "compiles-every-start" => "compiles-every-start",
+                "import-error" => "import-error",
                 other => panic!("unknown doctor outcome {other}"),
             };
             (t["module"].as_str().unwrap().to_string(), next.to_string())
@@ -379,4 +380,66 @@ fn venv_names_the_interpreter_of_the_service() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A corrupt cache behind a valid header fails the import: scan --python and doctor both
+/// say so for the module (and the doctor exits 1 with a corrupt-cache finding).
+#[test]
+fn a_corrupt_cache_is_an_import_error_for_scan_and_doctor() {
+    let Some(py) = crate::support::python("3.13") else {
+        return crate::support::skip("a_corrupt_cache_is_an_import_error", "no CPython 3.13");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    crate::support::write(&root.join("run.py"), "import m\nimport ok\n");
+    crate::support::write(&root.join("m.py"), "X = [1, 2, 3]\n");
+    crate::support::write(&root.join("ok.py"), "Y = 1\n");
+    let made = std::process::Command::new(&py)
+        .current_dir(&root)
+        .env_remove("PYTHONPYCACHEPREFIX")
+        .args([
+            "-c",
+            "import py_compile; py_compile.compile('m.py'); py_compile.compile('ok.py')",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let cache = root.join("__pycache__/m.cpython-313.pyc");
+    let bytes = std::fs::read(&cache).unwrap();
+    std::fs::write(&cache, &bytes[..20]).unwrap();
+    let scan = json(
+        pycache()
+            .arg("scan")
+            .arg(&root)
+            .args(["--user", "root", "--python"])
+            .arg(&py)
+            .arg("--json"),
+    );
+    let next = scan_outcomes(&scan);
+    assert_eq!(next["m"], "import-error");
+    assert_eq!(next["ok"], "loads-cache");
+    let out = pycache()
+        .arg("doctor")
+        .arg(&root)
+        .args(["--user", "root", "--no-measure", "--json", "--python"])
+        .arg(&py)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doctor: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let targets = doctor["report"]["targets"].as_array().unwrap();
+    let m = targets.iter().find(|t| t["module"] == "m").unwrap();
+    assert_eq!(m["outcome"], "import-error");
+    assert_eq!(m["state"], "corrupt");
+    let kinds: Vec<&str> = doctor["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"corrupt-cache"), "{kinds:?}");
 }
