@@ -11,6 +11,7 @@ mod demo;
 mod doctor;
 mod imports;
 mod inspect;
+mod metrics;
 pub mod path_arg;
 mod recompile;
 mod scan;

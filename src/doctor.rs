@@ -18,6 +18,7 @@ pub mod cost;
 pub mod findings;
 pub mod fixes;
 pub mod identity;
+pub mod image;
 pub use crate::context::interpreter;
 pub mod modules;
 pub mod process;

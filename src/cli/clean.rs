@@ -196,6 +196,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
         summary: false,
         jsonl: false,
         check: false,
+        metrics: None,
         header_only: false,
         check_hash_based_pycs: Default::default(),
         context: Default::default(),

@@ -23,6 +23,7 @@
 //!   `{"run": COMMAND}`, `{"edit_unit": {"unit", "lines"}}` or `{"note": TEXT}`);
 //! - `report.notes`, `report.repeat`.
 
+mod image;
 mod render;
 
 use crate::cli::context_args::ContextArgs;
@@ -41,6 +42,10 @@ Examples:
     pycache doctor /srv/app --user www-data --python /usr/bin/python3
   A running process (its user, environment and script are read from /proc):
     pycache doctor --pid 4242
+  A container image, unpacked (nothing in it is run; USER from the inspect output):
+    docker export $(docker create myimage) | tar -x -C /tmp/img
+    docker inspect myimage > /tmp/img.json
+    pycache doctor --root /tmp/img --image-config /tmp/img.json /app
 
 JSON (--json, schema 2): schema, per_start_ms, costs_every_start, needs_action, and report: root, python, context (identity, prefix, dont_write, sandbox, derived facts with their source; of the environment only PYTHON* variables), targets (module, cache, state, access, outcome), broken, costs, findings (kind, title, per_start_ms, modules, details, fixes: summary and steps, each {run: COMMAND}, {edit_unit: {unit, lines}} or {note: TEXT}), notes.
 
@@ -48,6 +53,7 @@ Exit status: 0 no finding costs time at every start; 1 a finding does, or an imp
 
 const CONTEXT: &str = "Who runs the service";
 const MEASURE: &str = "Measuring";
+const IMAGE: &str = "Container images";
 
 /// Arguments of `doctor`.
 #[derive(Debug, clap::Args)]
@@ -72,13 +78,58 @@ pub struct Args {
     /// Repetitions per measurement (the median is reported).
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = MEASURE)]
     pub repeat: u16,
+    /// Diagnose an unpacked container image instead of this machine: its root filesystem
+    /// (docker export C | tar -x -C DIR), or an OCI bundle with rootfs/ and config.json.
+    /// PATH, --python and --user are then inside the image; nothing in it is run.
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "measure_import"], help_heading = IMAGE)]
+    pub root: Option<PathBuf>,
+    /// With --root: the image's config, for its USER, ENV and WORKDIR ('docker inspect
+    /// IMAGE > FILE', or an OCI image config).
+    #[arg(value_parser = PathArg, long, value_name = "FILE", requires = "root", help_heading = IMAGE)]
+    pub image_config: Option<PathBuf>,
+    /// With --root: the container runs with a read-only root filesystem (docker run --read-only).
+    #[arg(long, requires = "root", help_heading = IMAGE)]
+    pub read_only: bool,
     /// Print JSON instead of text (fields: see below).
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as a Prometheus textfile (for node_exporter's textfile
+    /// collector), replaced atomically; metric names in docs/metrics.md.
+    #[arg(value_parser = PathArg, long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+}
+
+/// `--python` inside an image is a path there: nothing in the image is run, so a version
+/// cannot be resolved to an installed interpreter.
+fn image_python(spec: Option<pycache::context::PythonSpec>) -> Result<Option<PathBuf>> {
+    match spec {
+        None => Ok(None),
+        Some(pycache::context::PythonSpec::Path(path)) => Ok(Some(path)),
+        Some(pycache::context::PythonSpec::Version(_)) => Err(eyre!(
+            "--python with --root takes the interpreter's path inside the image, e.g. --python /usr/local/bin/python3.12"
+        )),
+    }
 }
 
 /// Runs `doctor`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(root) = args.root {
+        if args.metrics.is_some() {
+            return Err(eyre!(
+                "--metrics is not written for --root (an image is not a running service); leave one of them out"
+            ));
+        }
+        let opts = pycache::doctor::image::ImageOptions {
+            root,
+            project: args.path,
+            user: args.context.user,
+            python: image_python(args.context.python)?,
+            config: args.image_config,
+            read_only: args.read_only,
+            env: args.context.env,
+        };
+        return image::run(&opts, args.json);
+    }
     let opts = DoctorOptions {
         path: args.path,
         context: args.context.options(args.pycache_prefix, None),
@@ -86,7 +137,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         measure_import: args.measure_import,
         repeat: usize::from(args.repeat),
     };
+    let started = std::time::Instant::now();
     let report = diagnose(&opts).map_err(|e| eyre!(e))?;
+    if let Some(file) = &args.metrics {
+        super::metrics::write_doctor(file, &report, started.elapsed())?;
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&to_json(&report))?;
         s.push('\n');

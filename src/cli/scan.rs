@@ -33,6 +33,8 @@ Examples:
   The same over ssh, compressed (--from reads gzip and zstd, and '-' is stdin):
     ssh web1 pycache scan /srv/app --json | gzip > web1.json.gz
     ssh web1 pycache scan /srv/app --json | pycache --from -
+  For node_exporter's textfile collector (e.g. from a timer):
+    pycache scan /srv/app --metrics /var/lib/node_exporter/textfile/pycache.prom
   One line per host for a fleet, and one object per cache for jq:
     pycache scan /srv/app --summary --json
     pycache scan /srv/app --jsonl | jq -r 'select(.status == \"stale\") | .path'
@@ -81,6 +83,10 @@ pub struct Args {
     /// Exit 1 when any cache is stale, orphaned, shadowed or invalid.
     #[arg(long, help_heading = super::OUTPUT)]
     pub check: bool,
+    /// Also write the counts as a Prometheus textfile (for node_exporter's textfile
+    /// collector), replaced atomically; metric names in docs/metrics.md.
+    #[arg(value_parser = PathArg, long, value_name = "FILE", help_heading = super::OUTPUT)]
+    pub metrics: Option<PathBuf>,
     /// Judge each cache by its 16-byte header alone (faster; a corrupt body is then
     /// not seen). By default every cache Python would load is read whole.
     #[arg(long, help_heading = WHAT)]
@@ -110,7 +116,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return super::scan_context::run(&args);
     }
     let opts = options(&args)?;
+    let started = Instant::now();
     let model = scan_with_progress(opts)?;
+    if let Some(file) = &args.metrics {
+        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len())?;
+    }
     let origin = Origin::here_and_now();
     if args.summary {
         write_quietly(|out| model.write_summary(out, &origin, args.pretty))?;
@@ -303,7 +313,7 @@ impl Progress {
 
 /// The errors that mean part of the tree was not judged: everything but a symlink loop
 /// (the directory it leads back to was scanned once).
-fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
+pub fn skipped(model: &ScanModel) -> Vec<&pycache::scan::ScanError> {
     use pycache::scan::ScanErrorKind;
     model
         .errors

@@ -8,6 +8,7 @@ mod access;
 mod contexts;
 mod fixes;
 mod fixture;
+mod metrics;
 mod output;
 
 use crate::support::{pycache, skip};

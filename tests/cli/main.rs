@@ -2,6 +2,7 @@
 //! Each subcommand has its own module; shared helpers are in `support`.
 #![allow(clippy::unwrap_used)]
 
+mod ansible;
 mod as_root;
 mod attacks;
 mod basics;
@@ -9,9 +10,12 @@ mod bounded;
 mod clean;
 mod demo;
 mod doctor;
+mod doctor_image;
 mod imports;
 mod insecure;
 mod inspect;
+mod metrics;
+mod notices;
 mod oracle;
 mod paths;
 mod quarantine_crash;
@@ -26,3 +30,4 @@ mod support;
 mod timeouts;
 mod today;
 mod tui_pty;
+mod venv_tools;

@@ -1,0 +1,29 @@
+//! `--metrics FILE` on `scan` and `doctor`: the library renders the textfile and replaces
+//! the file atomically; this only times the run and turns a failure into the exit-2 error.
+
+use color_eyre::eyre::{Result, eyre};
+use pycache::doctor::Report;
+use pycache::metrics::{Run, doctor_metrics, scan_metrics, write_atomically};
+use pycache::scan::ScanModel;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// Writes the scan's metrics; `unread` parts of the tree make `pycache_scan_success` 0.
+pub fn write_scan(file: &Path, model: &ScanModel, took: Duration, unread: usize) -> Result<()> {
+    let run = Run {
+        duration: took,
+        complete: unread == 0,
+        at: SystemTime::now(),
+    };
+    write_atomically(file, scan_metrics(model, run, unread).text()).map_err(|e| eyre!(e))
+}
+
+/// Writes the diagnosis's metrics.
+pub fn write_doctor(file: &Path, report: &Report, took: Duration) -> Result<()> {
+    let run = Run {
+        duration: took,
+        complete: report.skipped.is_empty(),
+        at: SystemTime::now(),
+    };
+    write_atomically(file, doctor_metrics(report, run).text()).map_err(|e| eyre!(e))
+}
