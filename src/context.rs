@@ -121,20 +121,7 @@ pub fn choose_interpreter(
     let mut notes = Vec::new();
     let py = interpreter::choose_python(ctx, root, run, &tags_in(model), &mut notes)?;
     ctx.notes.extend(notes);
-    let value = format!(
-        "{} ({} {}, {})",
-        crate::text::display_path(&py.path),
-        py.implementation,
-        py.version,
-        py.key()
-    );
-    ctx.derived.retain(|d| d.what != "python");
-    ctx.derived.push(Derived {
-        what: "python".into(),
-        value,
-        from: py.from.clone(),
-    });
-    ctx.interpreter = Some(py.clone());
+    *ctx = with_interpreter(ctx, py.clone());
     Ok(py)
 }
 
