@@ -276,6 +276,7 @@ pub fn doctor_metrics(report: &Report, run: Run) -> Metrics {
         Outcome::Loads,
         Outcome::WritesAtNextStart,
         Outcome::CompilesEveryStart,
+        Outcome::ImportError,
     ] {
         by_outcome.insert(outcome_name(outcome), 0);
     }
@@ -312,6 +313,7 @@ fn outcome_name(o: Outcome) -> &'static str {
         Outcome::Loads => "loads",
         Outcome::WritesAtNextStart => "writes-at-next-start",
         Outcome::CompilesEveryStart => "compiles-every-start",
+        Outcome::ImportError => "import-error",
     }
 }
 

@@ -12,9 +12,10 @@
 //!   secrets), `prefix`, `dont_write`, `optimize`, `sandbox.rules`, `unit`, `derived`
 //!   (`what`, `value`, `from` for every fact), `notes`;
 //! - `report.targets[]`: `module`, `source`, `lazy`, `cache`, `location`, `state`
-//!   (`usable`, `missing`, `stale`, `invalid`) with its `reason`, `access` (`dir`,
+//!   (`usable`, `missing`, `stale`, `invalid`, `corrupt`) with its `reason`, `access` (`dir`,
 //!   `exists`, `writable`, `blockers[]` of `kind`, `path`, `why`), `unreadable`,
-//!   `outcome` (`loads`, `writes-at-next-start`, `compiles-every-start`), `ignored`;
+//!   `outcome` (`loads`, `writes-at-next-start`, `compiles-every-start`, `import-error`),
+//!   `ignored`;
 //! - `report.broken[]` (`module`, `source`, `why`), `report.costs[]` (`source`,
 //!   `compile_ms`, `load_ms`, `cache_used`, `error`), `report.import_time`;
 //! - `report.findings[]`: `kind`, `title`, `per_start_ms`, `once_ms`, `every_start`,

@@ -39,7 +39,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let (svc, model) = pycache::context::service(
         args.paths.first().map(|p| p.as_path()),
         &opts,
-        true,
+        false, // nothing from the project runs: its interpreters are described
         &mut scan,
     )
     .map_err(|e| eyre!(e))?;
