@@ -3,11 +3,13 @@
 //! It changes only through [`ScanModel::apply`], which does no I/O, so the TUI can own it
 //! on its thread while the scanner sends [`ScanEvent`]s, and tests can build it by hand.
 
+use super::modules::BytesHash;
 pub use super::modules::Modules;
 use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord};
 use crate::pyc::Status;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// Version of every `--json` layout (documented in docs/json.md); bump when a field
@@ -204,10 +206,10 @@ impl ScanModel {
     /// the sources, then the caches, one by one.
     fn add_batch(&mut self, sources: Vec<SourceRecord>, caches: Vec<CacheRecord>) {
         let base = self.caches.len();
-        let in_batch: HashMap<&Path, usize> = sources
+        let in_batch: HashMap<&[u8], usize, BytesHash> = sources
             .iter()
             .enumerate()
-            .map(|(j, s)| (s.path.as_path(), j))
+            .map(|(j, s)| (s.path.as_os_str().as_bytes(), j))
             .collect();
         // (source position, cache index) for caches whose source is in the batch, grouped
         // by source and in arrival order within a source (the sort is stable).
@@ -216,7 +218,11 @@ impl ScanModel {
         let mut tally = BatchTally::default();
         for (i, c) in caches.iter().enumerate() {
             tally.add(c);
-            match c.source.as_deref().and_then(|p| in_batch.get(p)) {
+            match c
+                .source
+                .as_deref()
+                .and_then(|p| in_batch.get(p.as_os_str().as_bytes()))
+            {
                 Some(&j) => {
                     joined.push((j, base + i));
                     alone.push(false);

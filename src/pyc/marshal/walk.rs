@@ -74,9 +74,14 @@ struct Cursor<'a> {
 const EOF_OBJECT: &str = "EOFError: EOF read where object expected";
 
 impl Cursor<'_> {
+    // Errors are the rare path: kept out of line, so the hot loop stays small.
+    #[cold]
+    #[inline(never)]
     fn fail(&self, at: usize, text: &'static str) -> PycError {
         PycError::new(self.base.saturating_add(at), PycErrorKind::Python(text))
     }
+    #[cold]
+    #[inline(never)]
     fn short(&self) -> PycError {
         let text = if self.python2 {
             EOF_OBJECT
@@ -85,25 +90,38 @@ impl Cursor<'_> {
         };
         self.fail(self.pos, text)
     }
+    /// The next `n` bytes. `pos` never passes the end, so `len - pos` cannot underflow and
+    /// one comparison checks the bounds (no overflow check, no second range check).
+    #[inline]
     fn skip(&mut self, n: usize) -> Result<&[u8], PycError> {
         let start = self.pos;
-        match start
-            .checked_add(n)
-            .and_then(|end| self.data.get(start..end))
-        {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
+        if n <= self.data.len() - start {
+            self.pos = start + n;
+            Ok(&self.data[start..start + n])
+        } else {
+            Err(self.short())
+        }
+    }
+    #[inline]
+    fn u8(&mut self) -> Result<u8, PycError> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
             }
             None => Err(self.short()),
         }
     }
-    fn u8(&mut self) -> Result<u8, PycError> {
-        Ok(self.skip(1)?[0])
-    }
+    #[inline]
     fn i32(&mut self) -> Result<i32, PycError> {
-        let b = self.skip(4)?;
-        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let start = self.pos;
+        match self.data.get(start..start + 4) {
+            Some(&[a, b, c, d]) => {
+                self.pos = start + 4;
+                Ok(i32::from_le_bytes([a, b, c, d]))
+            }
+            _ => Err(self.short()),
+        }
     }
     /// A length that must be non-negative (CPython: "... size out of range").
     fn length(&mut self, what: &'static str) -> Result<usize, PycError> {
@@ -360,7 +378,7 @@ impl BodyWalk {
     /// True when slot `n` belongs to an object still being read.
     #[inline]
     fn in_progress(&self, n: u32) -> bool {
-        !self.reserved.is_empty() && self.reserved.binary_search(&n).is_ok()
+        reserved_has(&self.reserved, n)
     }
 
     /// Starts a sequence of `n` items; false when it is empty (complete at once).
@@ -396,6 +414,17 @@ impl BodyWalk {
             kind,
             reserved,
         });
+    }
+}
+
+/// True when slot `n` is among `reserved` (increasing). Most references name a slot above
+/// the innermost open code object's, so the last slot answers before any search.
+#[inline]
+fn reserved_has(reserved: &[u32], n: u32) -> bool {
+    match reserved.last() {
+        None => false,
+        Some(&last) if n >= last => n == last,
+        Some(_) => reserved.binary_search(&n).is_ok(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The walk's leaves: values without children (numbers, strings, floats as text), runs
 //! of names in a tuple, and the kind a code-object field must have.
 
-use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR};
+use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR, reserved_has};
 use crate::pyc::error::PycError;
 
 /// The bulk of a Python 3 code object is tuples of short strings and references (names,
@@ -60,9 +60,7 @@ pub(super) fn names_run(
                     break;
                 };
                 let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if n as usize >= refs.len()
-                    || (!reserved.is_empty() && reserved.binary_search(&n).is_ok())
-                {
+                if n as usize >= refs.len() || reserved_has(reserved, n) {
                     break;
                 }
                 c.pos = pos + 5;
