@@ -240,11 +240,17 @@ impl ScanModel {
                 push_index(&mut m.caches, i);
             }
         }
-        for (c, alone) in caches.into_iter().zip(alone) {
-            if alone {
-                self.join_module(&c, self.caches.len());
+        // The batch's array becomes (or extends) the model's: a snapshot's one batch of a
+        // million caches is not held twice while it is moved over.
+        if self.caches.is_empty() {
+            self.caches = caches;
+        } else {
+            self.caches.extend(caches);
+        }
+        for (i, alone) in alone.into_iter().enumerate() {
+            if alone && let Some(c) = self.caches.get(base + i) {
+                join_module(&mut self.modules, c, base + i);
             }
-            self.caches.push(c);
         }
     }
 
@@ -273,25 +279,8 @@ impl ScanModel {
         m
     }
 
-    /// Adds cache `index` to the module it belongs to, creating the module when new.
-    fn join_module(&mut self, c: &CacheRecord, index: usize) {
-        let key = c.source.as_ref().unwrap_or(&c.path);
-        // Look up before cloning a key: most modules exist already.
-        if let Some(m) = self.modules.get_mut(key) {
-            push_index(&mut m.caches, index);
-        } else {
-            self.modules.insert_new(Module {
-                name: c.module.clone(),
-                source: key.clone(),
-                source_meta: None,
-                is_package: c.module_is_package(),
-                caches: vec![index],
-            });
-        }
-    }
-
     fn add_cache(&mut self, c: CacheRecord) {
-        self.join_module(&c, self.caches.len());
+        join_module(&mut self.modules, &c, self.caches.len());
         self.summary.add(&c);
         self.caches.push(c);
     }
@@ -374,6 +363,23 @@ impl CacheRecord {
             .as_deref()
             .and_then(Path::file_stem)
             .is_some_and(|s| s == "__init__")
+    }
+}
+
+/// Adds cache `index` to the module it belongs to, creating the module when new.
+fn join_module(modules: &mut Modules, c: &CacheRecord, index: usize) {
+    let key = c.source.as_ref().unwrap_or(&c.path);
+    // Look up before cloning a key: most modules exist already.
+    if let Some(m) = modules.get_mut(key) {
+        push_index(&mut m.caches, index);
+    } else {
+        modules.insert_new(Module {
+            name: c.module.clone(),
+            source: key.clone(),
+            source_meta: None,
+            is_package: c.module_is_package(),
+            caches: vec![index],
+        });
     }
 }
 
