@@ -404,7 +404,16 @@ impl BodyWalk {
         if n == 0 {
             return Ok(false);
         }
-        self.push(kind, Frame::Seq { left: n as u32 }, reserved);
+        let mut left = n as u32;
+        // Its first items too can be a run of names (the general path takes them after
+        // each item it reads): read at the depth the frame would give them.
+        if !c.python2 && !reserved && self.frames.len() + 1 < MARSHAL_MAX_DEPTH {
+            left = names_run(c, left, &mut self.refs, &self.reserved);
+            if left == 0 {
+                return Ok(false);
+            }
+        }
+        self.push(kind, Frame::Seq { left }, reserved);
         Ok(true)
     }
 

@@ -45,6 +45,22 @@ pub(super) fn names_run(
                 }
                 c.pos = end;
             }
+            Some(&b @ (b'u' | b't' | 0xf5 | 0xf4)) => {
+                let Some(l) = c.data.get(pos + 1..pos + 5) else {
+                    break;
+                };
+                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
+                    break;
+                };
+                match c.data.get(pos + 5..pos + 5 + n) {
+                    Some(body) if utf8_surrogatepass(body) => {}
+                    _ => break,
+                }
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                c.pos = pos + 5 + n;
+            }
             Some(b'N' | b'T' | b'F') => c.pos = pos + 1,
             Some(&b @ (b'i' | 0xe9)) => {
                 if pos + 5 > c.data.len() {
