@@ -16,6 +16,7 @@ pub mod path_arg;
 mod recompile;
 pub(crate) mod scan;
 mod scan_context;
+mod scan_from;
 mod wrap;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -60,6 +60,40 @@ pub fn tags_in(model: &ScanModel) -> Vec<String> {
     tags.into_iter().map(|(_, t)| t).collect()
 }
 
+/// The same context with another interpreter (the explorer's context switch): `py`
+/// replaces the interpreter and its `python` row in `derived`.
+pub fn with_interpreter(ctx: &RuntimeContext, py: Python) -> RuntimeContext {
+    let mut out = ctx.clone();
+    out.derived.retain(|d| d.what != "python");
+    out.derived.push(Derived {
+        what: "python".into(),
+        value: format!(
+            "{} ({} {}, {})",
+            crate::text::display_path(&py.path),
+            py.implementation,
+            py.version,
+            py.key()
+        ),
+        from: py.from.clone(),
+    });
+    out.interpreter = Some(py);
+    out
+}
+
+/// One interpreter per CPython tag that has caches in the tree (newest first), for a
+/// context switch: described from the tag (its final magic number; nothing is run).
+pub fn interpreters_of_tree(model: &ScanModel) -> Vec<Python> {
+    tags_in(model)
+        .iter()
+        .filter(|t| t.starts_with("cpython-"))
+        .filter_map(|t| {
+            let v = crate::actions::interpreters::version_of_key(t)?;
+            let name = PathBuf::from(format!("python{v}"));
+            Python::from_name(&name, &format!("the tree's {t} caches"))
+        })
+        .collect()
+}
+
 /// The project directory (the given path, else the unit's or process's working
 /// directory, the entry's directory, or the current directory), made canonical, and the
 /// entry resolved against it.
@@ -87,20 +121,7 @@ pub fn choose_interpreter(
     let mut notes = Vec::new();
     let py = interpreter::choose_python(ctx, root, run, &tags_in(model), &mut notes)?;
     ctx.notes.extend(notes);
-    let value = format!(
-        "{} ({} {}, {})",
-        crate::text::display_path(&py.path),
-        py.implementation,
-        py.version,
-        py.key()
-    );
-    ctx.derived.retain(|d| d.what != "python");
-    ctx.derived.push(Derived {
-        what: "python".into(),
-        value,
-        from: py.from.clone(),
-    });
-    ctx.interpreter = Some(py.clone());
+    *ctx = with_interpreter(ctx, py.clone());
     Ok(py)
 }
 

@@ -129,10 +129,12 @@ impl Report {
     /// imported module that does not compile, or files others can write (code injection).
     pub fn needs_action(&self) -> bool {
         self.costs_every_start()
-            || self
-                .findings
-                .iter()
-                .any(|f| matches!(f.kind, FindingKind::CannotCompile | FindingKind::Insecure))
+            || self.findings.iter().any(|f| {
+                matches!(
+                    f.kind,
+                    FindingKind::CannotCompile | FindingKind::CorruptCache | FindingKind::Insecure
+                )
+            })
     }
 
     /// The total measured per-start penalty, ms.

@@ -8,6 +8,7 @@
 //! - [`imports`]: which project modules the entry points import, from the sources alone.
 //! - [`paths`]: user-given paths made absolute and clean once, before any comparison.
 //! - [`scan`]: the walker, the verdicts per cache, and the shared scan model.
+//! - [`fleet`]: several snapshots opened together, one tree per host.
 //! - [`metrics`]: the Prometheus textfile of a scan or a diagnosis (`--metrics FILE`).
 //! - [`fsread`]: opening files for reading: regular files only, never blocking, capped.
 //! - [`text`]: names as exact text (JSON) and as terminal-safe text (everything printed).
@@ -17,6 +18,7 @@ pub mod actions;
 pub mod context;
 pub mod demo;
 pub mod doctor;
+pub mod fleet;
 pub mod fsread;
 pub mod imports;
 pub mod metrics;

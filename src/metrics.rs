@@ -98,8 +98,15 @@ pub struct Run {
 
 /// The scan's metrics: caches and bytes by verdict and interpreter tag, problems,
 /// sources, directories and files walked, unread parts, and the run's duration, success
-/// and time. `unread` is the number of parts of the tree that could not be read.
-pub fn scan_metrics(model: &ScanModel, run: Run, unread: usize) -> Metrics {
+/// and time. `unread` is the number of parts of the tree that could not be read. With the
+/// service's view (a scan under a runtime context), also its imported modules by what the
+/// next start does, and those compiling at every start.
+pub fn scan_metrics(
+    model: &ScanModel,
+    run: Run,
+    unread: usize,
+    view: Option<&crate::context::ServiceView>,
+) -> Metrics {
     let mut bases: Vec<String> = model.roots.iter().map(|r| path_text(r)).collect();
     bases.extend(model.prefix.as_deref().map(path_text));
     let roots = bases.join(",");
@@ -192,8 +199,44 @@ pub fn scan_metrics(model: &ScanModel, run: Run, unread: usize) -> Metrics {
     for (name, help, value) in single {
         m.gauge(name, help).sample(name, &run_label, value);
     }
+    if let Some(view) = view {
+        service_gauges(&mut m, &roots, view);
+    }
     run_gauges(&mut m, "scan", &run_label, run);
     m
+}
+
+/// The service's next start: imported modules by outcome (every outcome, zeros too) and
+/// the ones compiling at every start.
+fn service_gauges(m: &mut Metrics, roots: &str, view: &crate::context::ServiceView) {
+    use crate::context::outcome::NextStart;
+    let name = "pycache_service_modules";
+    m.gauge(
+        name,
+        "Modules the service imports, by what its next start does with the cache.",
+    );
+    for outcome in NextStart::ALL {
+        let n = view
+            .counts
+            .modules
+            .get(outcome.as_str())
+            .copied()
+            .unwrap_or(0);
+        let labels = [("roots", roots), ("outcome", outcome.as_str())];
+        m.sample(name, &labels, n as f64);
+    }
+    let every = view
+        .counts
+        .modules
+        .get(NextStart::CompilesEveryStart.as_str())
+        .copied()
+        .unwrap_or(0);
+    let name = "pycache_modules_compiling_every_start";
+    m.gauge(
+        name,
+        "Imported modules the service compiles at every start (no cache it can read or write).",
+    )
+    .sample(name, &[("roots", roots)], every as f64);
 }
 
 /// The diagnosis's metrics: the measured per-start penalty, the imported modules by what
@@ -233,6 +276,7 @@ pub fn doctor_metrics(report: &Report, run: Run) -> Metrics {
         Outcome::Loads,
         Outcome::WritesAtNextStart,
         Outcome::CompilesEveryStart,
+        Outcome::ImportError,
     ] {
         by_outcome.insert(outcome_name(outcome), 0);
     }
@@ -269,6 +313,7 @@ fn outcome_name(o: Outcome) -> &'static str {
         Outcome::Loads => "loads",
         Outcome::WritesAtNextStart => "writes-at-next-start",
         Outcome::CompilesEveryStart => "compiles-every-start",
+        Outcome::ImportError => "import-error",
     }
 }
 
@@ -335,6 +380,47 @@ mod tests {
             m.text(),
             "# HELP x a \\\\ help\\nline\n# TYPE x gauge\nx{p=\"a\\\"b\\\\c\\nd\"} 3\nx 0\nx 0.25\n"
         );
+    }
+
+    #[test]
+    fn a_service_view_adds_the_modules_compiling_at_every_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = crate::demo::write(&dir.path().join("demo")).unwrap();
+        let opts = crate::context::service::demo_options(&info);
+        let mut scan = |o: crate::scan::ScanOptions| crate::scan::scan(&o);
+        let (service, model) =
+            crate::context::service(Some(&info.root), &opts, true, &mut scan).unwrap();
+        let run = Run {
+            duration: Duration::from_millis(5),
+            complete: true,
+            at: SystemTime::now(),
+        };
+        let without = scan_metrics(&model, run, 0, None);
+        assert!(
+            !without
+                .text()
+                .contains("pycache_modules_compiling_every_start")
+        );
+        let with = scan_metrics(&model, run, 0, Some(&service.view));
+        let every = service
+            .view
+            .modules
+            .iter()
+            .filter(|m| m.next == crate::context::outcome::NextStart::CompilesEveryStart)
+            .count();
+        assert!(every > 0, "the demo's service cannot write some caches");
+        let line = with
+            .text()
+            .lines()
+            .find(|l| l.starts_with("pycache_modules_compiling_every_start{"))
+            .unwrap();
+        assert!(line.ends_with(&format!(" {every}")), "{line}");
+        let per_outcome = with
+            .text()
+            .lines()
+            .filter(|l| l.starts_with("pycache_service_modules{"))
+            .count();
+        assert_eq!(per_outcome, 4);
     }
 
     #[test]

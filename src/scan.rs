@@ -13,6 +13,7 @@ mod caches;
 pub mod classify;
 pub mod json;
 pub mod model;
+mod modules;
 pub mod options;
 pub mod packages;
 pub mod record;
@@ -20,7 +21,9 @@ pub mod snapshot;
 mod visit;
 pub mod walk;
 
-pub use model::{Module, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals};
+pub use model::{
+    Module, Modules, Progress, SCHEMA, ScanBatch, ScanEvent, ScanModel, Summary, Totals,
+};
 pub use options::{ScanOptions, VCS_DIRS};
 pub use packages::{Package, PackageKind};
 pub use record::{

@@ -187,6 +187,7 @@ pub fn scan(path: Option<PathBuf>, prefix: Option<PathBuf>) -> Result<ScanModel>
     }
     let args = super::scan::Args {
         paths: path.into_iter().collect(),
+        from: Vec::new(),
         pycache_prefix: prefix,
         exclude: Vec::new(),
         follow_symlinks: false,

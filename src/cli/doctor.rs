@@ -12,9 +12,10 @@
 //!   secrets), `prefix`, `dont_write`, `optimize`, `sandbox.rules`, `unit`, `derived`
 //!   (`what`, `value`, `from` for every fact), `notes`;
 //! - `report.targets[]`: `module`, `source`, `lazy`, `cache`, `location`, `state`
-//!   (`usable`, `missing`, `stale`, `invalid`) with its `reason`, `access` (`dir`,
+//!   (`usable`, `missing`, `stale`, `invalid`, `corrupt`) with its `reason`, `access` (`dir`,
 //!   `exists`, `writable`, `blockers[]` of `kind`, `path`, `why`), `unreadable`,
-//!   `outcome` (`loads`, `writes-at-next-start`, `compiles-every-start`), `ignored`;
+//!   `outcome` (`loads`, `writes-at-next-start`, `compiles-every-start`, `import-error`),
+//!   `ignored`;
 //! - `report.broken[]` (`module`, `source`, `why`), `report.costs[]` (`source`,
 //!   `compile_ms`, `load_ms`, `cache_used`, `error`), `report.import_time`;
 //! - `report.findings[]`: `kind`, `title`, `per_start_ms`, `once_ms`, `every_start`,
@@ -79,8 +80,9 @@ pub struct Args {
     pub repeat: u16,
     /// Diagnose an unpacked container image instead of this machine: its root filesystem
     /// (docker export C | tar -x -C DIR), or an OCI bundle with rootfs/ and config.json.
-    /// PATH, --python and --user are then inside the image; nothing in it is run.
-    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "measure_import"], help_heading = IMAGE)]
+    /// PATH, --python (a path, or a version among the image's), --venv and --user are
+    /// then inside the image; nothing in it is run.
+    #[arg(value_parser = PathArg, long, value_name = "DIR", conflicts_with_all = ["unit", "pid", "systemd_root", "entry", "measure_import"], help_heading = IMAGE)]
     pub root: Option<PathBuf>,
     /// With --root: the image's config, for its USER, ENV and WORKDIR ('docker inspect
     /// IMAGE > FILE', or an OCI image config).
@@ -98,18 +100,6 @@ pub struct Args {
     pub metrics: Option<PathBuf>,
 }
 
-/// `--python` inside an image is a path there: nothing in the image is run, so a version
-/// cannot be resolved to an installed interpreter.
-fn image_python(spec: Option<pycache::context::PythonSpec>) -> Result<Option<PathBuf>> {
-    match spec {
-        None => Ok(None),
-        Some(pycache::context::PythonSpec::Path(path)) => Ok(Some(path)),
-        Some(pycache::context::PythonSpec::Version(_)) => Err(eyre!(
-            "--python with --root takes the interpreter's path inside the image, e.g. --python /usr/local/bin/python3.12"
-        )),
-    }
-}
-
 /// Runs `doctor`.
 pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(root) = args.root {
@@ -118,14 +108,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "--metrics is not written for --root (an image is not a running service); leave one of them out"
             ));
         }
+        let c = args.context;
+        let (python, python_version) = match c.python {
+            Some(pycache::context::PythonSpec::Path(p)) => (Some(p), None),
+            Some(pycache::context::PythonSpec::Version(v)) => (None, Some(v)),
+            None => (c.venv.map(|v| v.join("bin/python")), None),
+        };
+        let user = match (c.user, c.group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (None, Some(g)) => Some(format!("0:{g}")),
+            (u, None) => u,
+        };
         let opts = pycache::doctor::image::ImageOptions {
             root,
             project: args.path,
-            user: args.context.user,
-            python: image_python(args.context.python)?,
+            user,
+            python,
+            python_version,
             config: args.image_config,
             read_only: args.read_only,
-            env: args.context.env,
+            env: c.env,
         };
         return image::run(&opts, args.json);
     }

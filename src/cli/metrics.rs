@@ -8,14 +8,21 @@ use pycache::scan::ScanModel;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// Writes the scan's metrics; `unread` parts of the tree make `pycache_scan_success` 0.
-pub fn write_scan(file: &Path, model: &ScanModel, took: Duration, unread: usize) -> Result<()> {
+/// Writes the scan's metrics; `unread` parts of the tree make `pycache_scan_success` 0;
+/// with the service's view (a scan under a context), its next start per module too.
+pub fn write_scan(
+    file: &Path,
+    model: &ScanModel,
+    took: Duration,
+    unread: usize,
+    view: Option<&pycache::context::ServiceView>,
+) -> Result<()> {
     let run = Run {
         duration: took,
         complete: unread == 0,
         at: SystemTime::now(),
     };
-    write_atomically(file, scan_metrics(model, run, unread).text()).map_err(|e| eyre!(e))
+    write_atomically(file, scan_metrics(model, run, unread, view).text()).map_err(|e| eyre!(e))
 }
 
 /// Writes the diagnosis's metrics.

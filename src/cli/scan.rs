@@ -37,6 +37,7 @@ Examples:
     pycache scan /srv/app --metrics /var/lib/node_exporter/textfile/pycache.prom
   One line per host for a fleet, and one object per cache for jq:
     pycache scan /srv/app --summary --json
+    pycache scan --from web1.json.gz --from web2.json.gz --summary --json
     pycache scan /srv/app --jsonl | jq -r 'select(.status == \"stale\") | .path'
 
 A progress line (counts and rate) is drawn on stderr when it is a terminal.
@@ -54,6 +55,10 @@ pub struct Args {
     /// Directories to scan (default: the current directory).
     #[arg(value_parser = PathArg)]
     pub paths: Vec<PathBuf>,
+    /// Read saved snapshots instead of scanning (repeatable: one tree per host; '-' is
+    /// stdin; gzip and zstd are read as they are).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "pycache_prefix", "exclude", "follow_symlinks", "one_file_system", "header_only", "metrics"], help_heading = WHAT)]
+    pub from: Vec<PathBuf>,
     /// A PYTHONPYCACHEPREFIX tree to scan too (default: $PYTHONPYCACHEPREFIX when set).
     #[arg(value_parser = PathArg, long, value_name = "DIR", help_heading = WHAT)]
     pub pycache_prefix: Option<PathBuf>,
@@ -112,6 +117,9 @@ pub const HEADER_ONLY_NOTE: &str =
 
 /// Runs `scan`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if !args.from.is_empty() {
+        return super::scan_from::run(&args);
+    }
     if args.context.given() {
         return super::scan_context::run(&args);
     }
@@ -119,7 +127,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let model = scan_with_progress(opts)?;
     if let Some(file) = &args.metrics {
-        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len())?;
+        super::metrics::write_scan(file, &model, started.elapsed(), skipped(&model).len(), None)?;
     }
     let origin = Origin::here_and_now();
     if args.summary {

@@ -35,13 +35,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         o.header_only = args.header_only;
         scan_with_progress(o).map_err(|e| e.to_string())
     };
+    let started = std::time::Instant::now();
     let (svc, model) = pycache::context::service(
         args.paths.first().map(|p| p.as_path()),
         &opts,
-        true,
+        false, // nothing from the project runs: its interpreters are described
         &mut scan,
     )
     .map_err(|e| eyre!(e))?;
+    if let Some(file) = &args.metrics {
+        let unread = super::scan::skipped(&model).len();
+        super::metrics::write_scan(file, &model, started.elapsed(), unread, Some(&svc.view))?;
+    }
     if args.summary {
         let mut buf = Vec::new();
         model.write_summary(&mut buf, &Origin::here_and_now(), false)?;

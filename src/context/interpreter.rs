@@ -60,7 +60,20 @@ pub fn choose_python(
                 ..named
             });
         } else {
-            probe_given(p, &from)?
+            match probe_given(p, &from) {
+                // Without `run`, an interpreter another user could change is described
+                // from its virtualenv's pyvenv.cfg instead of refused.
+                Err(e) if !run && e.to_string().contains("refusing to run") => {
+                    let i = interpreters::describe(p, Origin::Flag).map_err(|_| e)?;
+                    notes.push(format!(
+                        "{} was not run (another user could change it): Python {} read from its pyvenv.cfg",
+                        crate::scan::record::display_path(p),
+                        i.version
+                    ));
+                    i
+                }
+                other => other?,
+            }
         };
         if let Some(b) = access::check_exec(user, p) {
             notes.push(format!(

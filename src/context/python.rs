@@ -95,14 +95,6 @@ impl PythonSpec {
             )),
         }
     }
-
-    /// How it reads on a command line.
-    pub fn describe(&self) -> String {
-        match self {
-            PythonSpec::Path(p) => crate::text::display_path(p).to_string(),
-            PythonSpec::Version(v) => v.to_string(),
-        }
-    }
 }
 
 /// The language version `spec` names: the version itself, or what the interpreter at the

@@ -27,8 +27,10 @@ pub struct Service {
 /// Builds the context from `opts`, scans `path` (default: the context's working
 /// directory...) with `scan` (which may add the caller's own options, such as excludes or a
 /// progress line, to the options it is given), chooses the interpreter, follows the
-/// entry's imports and judges the next start. `run`: the interpreter may be run to ask it
-/// its version (never one another user could change). Returns the model too.
+/// entry's imports and judges the next start. `run`: an interpreter in the project may be
+/// run to ask its version (never one another user could change); without it, the
+/// project's interpreters (and ones pycache refuses to run) are described from their
+/// `pyvenv.cfg`. Returns the model too.
 pub fn service(
     path: Option<&Path>,
     opts: &ContextOptions,
@@ -95,6 +97,6 @@ pub fn demo_context(info: &crate::demo::DemoInfo) -> Result<RuntimeContext, Doct
                 "the scanner crashed ({why}; its report is above); please report this bug"
             ))
         })?;
-    choose_interpreter(&mut ctx, &root, &model, true)?;
+    choose_interpreter(&mut ctx, &root, &model, false)?;
     Ok(ctx)
 }

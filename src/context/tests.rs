@@ -73,3 +73,39 @@ fn the_demo_context_comes_from_its_unit_without_a_lernmanager_user() {
     );
     assert_eq!(view.counts.modules["loads-cache"], 6);
 }
+
+#[test]
+fn the_trees_tags_offer_a_context_switch() {
+    let (_d, info) = demo();
+    let ctx = demo_context(&info).unwrap();
+    let model = crate::scan::scan(&scan_options(&ctx, vec![info.root.clone()], true)).unwrap();
+    let found = interpreters_of_tree(&model);
+    let tags: Vec<&str> = found.iter().filter_map(|p| p.tag.as_deref()).collect();
+    assert_eq!(tags, ["cpython-313", "cpython-312"]);
+    let other = with_interpreter(&ctx, found[1].clone());
+    assert_eq!(
+        other.title(&info.root),
+        "cpython-312 as lernmanager, prefix instance/tmp"
+    );
+    let start = start_of(&info.root, &other, &model);
+    let view = next_start(
+        &model,
+        &start.modules,
+        &other,
+        &SystemAccess::of(&other),
+        &Costs::new(),
+    )
+    .unwrap();
+    // No cpython-312 cache in the prefix: every module compiles, none can be written.
+    assert!(
+        view.modules
+            .iter()
+            .all(|m| m.next == NextStart::CompilesEveryStart),
+        "{:?}",
+        view.modules
+    );
+    assert_eq!(
+        other.derived.iter().filter(|d| d.what == "python").count(),
+        1
+    );
+}

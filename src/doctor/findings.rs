@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 pub enum FindingKind {
     /// An imported module does not compile: importing it fails, and no cache can exist.
     CannotCompile,
+    /// An imported module's cache is corrupt behind a valid header: importing it fails.
+    CorruptCache,
     /// The user cannot create or write a cache directory (or replace a cache).
     CannotWrite,
     /// The user cannot read an existing fresh cache.
@@ -185,6 +187,7 @@ pub fn ms_text(ms: f64) -> String {
 /// there), then per-start costs by milliseconds, then one-time costs, then the rest.
 pub fn build(f: &Facts<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> = startup::broken(f).into_iter().collect();
+    out.extend(startup::corrupt(f));
     let every: Vec<&Target> = f
         .targets
         .iter()
@@ -216,7 +219,10 @@ pub fn build(f: &Facts<'_>) -> Vec<Finding> {
     out.sort_by(|a, b| {
         let rank = |x: &Finding| {
             (
-                x.kind != FindingKind::CannotCompile,
+                !matches!(
+                    x.kind,
+                    FindingKind::CannotCompile | FindingKind::CorruptCache
+                ),
                 !x.every_start,
                 x.once_ms.is_none(),
             )

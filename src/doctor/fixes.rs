@@ -113,7 +113,8 @@ pub fn precompile(f: &Facts<'_>) -> String {
     cmd
 }
 
-fn precompile_fix(summary: &str, f: &Facts<'_>) -> Fix {
+/// The precompile command as a fix.
+pub fn precompile_fix(summary: &str, f: &Facts<'_>) -> Fix {
     Fix::new(summary, vec![Step::Run(precompile(f))])
 }
 

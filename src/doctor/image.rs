@@ -12,6 +12,7 @@
 //! cannot write compiles it at every start.
 
 pub mod config;
+mod fix;
 pub mod pythons;
 pub mod rootfs;
 
@@ -37,6 +38,8 @@ pub struct ImageOptions {
     pub user: Option<String>,
     /// The interpreter, inside the image.
     pub python: Option<PathBuf>,
+    /// Or its language version, among the image's interpreters.
+    pub python_version: Option<crate::pyc::magic::PyVersion>,
     /// `docker inspect` output or an OCI image config.
     pub config: Option<PathBuf>,
     /// The container runs with a read-only root filesystem (`docker run --read-only`).
@@ -228,14 +231,23 @@ pub fn diagnose_image(opts: &ImageOptions) -> Result<ImageReport, DoctorError> {
         )));
     }
     let pythons = pythons::discover(&fs, project.as_deref());
-    let python = match &opts.python {
-        Some(p) => pythons::examine(&fs, p).ok_or_else(|| {
+    let python = match (&opts.python, opts.python_version) {
+        (Some(p), _) => pythons::examine(&fs, p).ok_or_else(|| {
             err(format!(
                 "{} is not an interpreter with a standard library in the image {shown} (give its path inside the image, e.g. /usr/local/bin/python3)",
                 p.display()
             ))
         })?,
-        None => pythons.first().cloned().ok_or_else(|| {
+        (None, Some(v)) => {
+            let have: Vec<String> = pythons.iter().map(|p| p.python.to_string()).collect();
+            pythons.iter().find(|p| p.python == v).cloned().ok_or_else(|| {
+                err(format!(
+                    "no Python {v} in the image {shown} (it has: {}); give --python with one of them or a path inside the image",
+                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                ))
+            })?
+        }
+        (None, None) => pythons.first().cloned().ok_or_else(|| {
             err(format!(
                 "no Python interpreter with a standard library in the image {shown} (looked in /usr/local/bin, /usr/bin, /opt/python/bin and virtualenvs; give --python PATH inside the image)"
             ))
@@ -292,7 +304,7 @@ pub fn diagnose_image(opts: &ImageOptions) -> Result<ImageReport, DoctorError> {
     let findings = trees
         .iter()
         .filter(|t| t.uncached() > 0)
-        .map(|t| finding(t, &python, &user, &fs, dont_write, read_only))
+        .map(|t| fix::finding(t, &python, &user, &fs, dont_write, read_only))
         .collect();
     Ok(ImageReport {
         root: fs.dir.clone(),
@@ -382,141 +394,4 @@ fn judge(
     }
     state.read_only_dirs.sort();
     Ok(state)
-}
-
-/// The finding for a tree with uncached modules, with its Dockerfile lines.
-fn finding(
-    t: &TreeState,
-    py: &ImagePython,
-    user: &ImageUser,
-    fs: &RootFs,
-    dont_write: bool,
-    read_only: bool,
-) -> ImageFinding {
-    let every_start = t.unwritable > 0;
-    let label = match t.what.as_str() {
-        "stdlib" => format!("standard-library modules of {}", py.path.display()),
-        "site-packages" => format!("installed modules in {}", t.dir.display()),
-        _ => format!("project modules in {}", t.dir.display()),
-    };
-    let title = format!(
-        "{} of {} {label} have no usable {} cache: {}",
-        t.uncached(),
-        t.sources,
-        py.tag(),
-        if every_start {
-            format!(
-                "{} are compiled at every start of the container",
-                t.unwritable
-            )
-        } else {
-            "every new container compiles the ones it imports (its writes die with it)".to_string()
-        }
-    );
-    let mut details = vec![format!(
-        "{} without a cache, {} with a stale one, {} usable",
-        t.missing, t.stale, t.usable
-    )];
-    if let Some(why) = &t.blocked_by {
-        details.push(format!("not written at run time: {why}"));
-    }
-    if !t.read_only_dirs.is_empty() {
-        let shown: Vec<String> = t
-            .read_only_dirs
-            .iter()
-            .take(5)
-            .map(|d| d.display().to_string())
-            .collect();
-        let n = t.read_only_dirs.len();
-        details.push(format!(
-            "{n} {} not writable even by the owner (mode 0555 or like it): {}{}; only root can compile there",
-            if n == 1 { "directory is" } else { "directories are" },
-            shown.join(", "),
-            if t.read_only_dirs.len() > 5 { ", ..." } else { "" }
-        ));
-    }
-    // Compile as the tree's owner, so the caches belong with the sources; as root when
-    // root owns it or a directory is closed even to its owner.
-    let owner_name = owner_name(fs, t.uid);
-    let as_root = t.uid == 0 || !t.read_only_dirs.is_empty();
-    let compile_user = if as_root {
-        "root".to_string()
-    } else {
-        owner_name.clone()
-    };
-    let service = user.name.clone().unwrap_or_else(|| user.uid.to_string());
-    let run = format!(
-        "RUN {} -m compileall -q -j0 {}",
-        py.path.display(),
-        t.dir.display()
-    );
-    // As root: before the Dockerfile's USER line (no USER switch needed); as the owner:
-    // switch to it, then back to the service user.
-    let when = if t.what == "stdlib" {
-        "the base image ships the standard library without caches".to_string()
-    } else {
-        format!(
-            "after the COPY or pip install that puts {} in place",
-            t.dir.display()
-        )
-    };
-    let mut dockerfile = vec![format!(
-        "# {when}; as {compile_user}{}",
-        if as_root {
-            ", before the USER line"
-        } else {
-            ""
-        }
-    )];
-    let switch = !as_root && compile_user != service;
-    if switch {
-        dockerfile.push(format!("USER {compile_user}"));
-    }
-    dockerfile.push(run);
-    if switch {
-        dockerfile.push(format!("USER {service}"));
-    }
-    if dont_write {
-        dockerfile.push(
-            "# ENV PYTHONDONTWRITEBYTECODE=1 may stay: it stops writes at run time, not reads, and compileall ignores it".to_string(),
-        );
-    }
-    // With PYTHONDONTWRITEBYTECODE nothing is written anywhere: no prefix helps.
-    let alternative = if dont_write {
-        Vec::new()
-    } else {
-        vec![
-            "# or, when code changes at run time: caches on a writable volume".to_string(),
-            "ENV PYTHONPYCACHEPREFIX=/var/cache/pycache".to_string(),
-            format!("RUN mkdir -p /var/cache/pycache && chown {service} /var/cache/pycache"),
-            format!(
-                "# and run with a writable volume there{}: docker run -v pycache:/var/cache/pycache ... (Python then reads caches only there)",
-                if read_only {
-                    " (the root is read-only)"
-                } else {
-                    ""
-                }
-            ),
-        ]
-    };
-    ImageFinding {
-        kind: format!("{}-without-caches", t.what),
-        title,
-        every_start,
-        details,
-        dockerfile,
-        alternative,
-    }
-}
-
-/// The image's name for a uid, else the number.
-fn owner_name(fs: &RootFs, uid: u32) -> String {
-    let passwd = fs.read_text(Path::new("/etc/passwd")).unwrap_or_default();
-    passwd
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.get(2)? == &uid.to_string().as_str()).then(|| f[0].to_string())
-        })
-        .unwrap_or_else(|| uid.to_string())
 }

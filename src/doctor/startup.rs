@@ -48,6 +48,49 @@ pub(super) fn broken(f: &Facts<'_>) -> Option<Finding> {
     Some(fd)
 }
 
+/// Imported modules whose cache is corrupt behind a valid header: the import fails at
+/// every start until the cache is removed or recompiled.
+pub(super) fn corrupt(f: &Facts<'_>) -> Option<Finding> {
+    let bad: Vec<&Target> = f
+        .targets
+        .iter()
+        .filter(|t| t.outcome == Outcome::ImportError)
+        .collect();
+    let first = bad.first()?;
+    let title = if bad.len() == 1 {
+        format!(
+            "{} has a corrupt cache: importing it fails (Python does not recompile it)",
+            first.module
+        )
+    } else {
+        format!(
+            "{} have corrupt caches: importing them fails (Python does not recompile them)",
+            f.count(bad.len())
+        )
+    };
+    let mut fd = plain(
+        FindingKind::CorruptCache,
+        title,
+        vec![super::fixes::precompile_fix(
+            "recompile them (or remove them: the next start writes new ones)",
+            f,
+        )],
+    );
+    fd.every_start = true;
+    fd.modules = bad
+        .iter()
+        .map(|t| ModulePenalty {
+            module: t.module.clone(),
+            penalty_ms: None,
+        })
+        .collect();
+    fd.details = bad
+        .iter()
+        .map(|t| format!("{}: {}", crate::text::display_path(&t.cache), state_text(t)))
+        .collect();
+    Some(fd)
+}
+
 /// One finding per reason: the same owner and mode on many package directories is one
 /// problem; a setting or mount is keyed by its path.
 pub(super) fn cannot_write(f: &Facts<'_>, every: &[&Target]) -> Vec<Finding> {
@@ -142,6 +185,7 @@ fn state_text(t: &Target) -> String {
         CacheState::Missing => "missing".into(),
         CacheState::Stale(r) => format!("stale ({r})"),
         CacheState::Invalid(r) => format!("unusable ({r})"),
+        CacheState::Corrupt(r) => format!("corrupt ({r})"),
     }
 }
 

@@ -5,7 +5,8 @@
 //! is `D/__pycache__/N.TAG[.opt-L].pyc`, or `PREFIX/<D without its root>/N.TAG.pyc` while a
 //! prefix is in effect (3.8+), when `__pycache__` is neither read nor written; Python 2
 //! uses `D/N.pyc`. Import writes a missing or stale cache unless `-B` or
-//! `PYTHONDONTWRITEBYTECODE` is in effect, or the write fails (silently).
+//! `PYTHONDONTWRITEBYTECODE` is in effect, or the write fails (silently); a valid header
+//! over a corrupt body fails the import instead.
 
 use super::access::{self, Access, Blocker};
 pub use crate::context::Python;
@@ -29,6 +30,8 @@ pub enum CacheState {
     Stale(String),
     /// Wrong magic, truncated, unreadable.
     Invalid(String),
+    /// A valid header over a corrupt body: the import fails (Python does not recompile).
+    Corrupt(String),
 }
 
 /// What the next start does for a module.
@@ -41,6 +44,8 @@ pub enum Outcome {
     WritesAtNextStart,
     /// Compiles at every start: the cache cannot be read or written.
     CompilesEveryStart,
+    /// The import fails: a corrupt cache behind a valid header.
+    ImportError,
 }
 
 /// One imported module and its cache.
@@ -136,7 +141,7 @@ pub fn cache_state(cache: &Path, source: &Path, location: Location, py: &Python)
         && let Ok(h) = &header
         && let Err(e) = crate::pyc::marshal::check_body(&bytes, h)
     {
-        return CacheState::Invalid(format!(
+        return CacheState::Corrupt(format!(
             "corrupt body: the import fails with {e}; Python does not recompile it"
         ));
     }
@@ -173,6 +178,7 @@ pub fn plan(modules: &[(String, PathBuf, bool)], py: &Python, ctx: &RuntimeConte
         };
         let outcome = match (&state, &unreadable) {
             (CacheState::Usable, None) => Outcome::Loads,
+            (CacheState::Corrupt(_), _) => Outcome::ImportError,
             _ if ctx.dont_write.is_some() || !acc.writable => Outcome::CompilesEveryStart,
             _ => Outcome::WritesAtNextStart,
         };
@@ -273,7 +279,7 @@ mod tests {
         std::fs::write(&cache, &bytes).unwrap();
         assert!(matches!(
             cache_state(&cache, &src, Location::Pycache, &p),
-            CacheState::Invalid(why) if why.contains("EOFError")
+            CacheState::Corrupt(why) if why.contains("EOFError")
         ));
         let body = "e30000000000000000000000000100000000000000f30800000095005300720067012902e9010000004e2901da0178a900f300000000da046d2e7079da083c6d6f64756c653e720700000001000000730a000000f003010101d8040581017205000000";
         bytes.extend(

@@ -6,9 +6,10 @@
 use super::classify::{self, BytecodeName, CacheFacts};
 use super::record::ScanErrorKind;
 use super::record::SourceRecord;
-use super::visit::{Listing, What, dir_error, excluded, file_error, is, push, read_names};
+use super::visit::{Listing, What, dir_error, excluded, file_error, is};
 use super::walk::{Ctx, Job, Out};
-use crate::pyc::{Location, MagicInfo, SourceFound, SourceStat};
+use crate::pyc::{Location, MagicInfo, SourceFound};
+use listing::{by_name, list_pycache};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, openat, statat};
 use rustix::io::Errno;
 use std::io;
@@ -18,145 +19,10 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// The `.py` sources of a directory, by stem, sorted for lookups, and what shadows them.
-pub(super) struct Sources {
-    stems: Vec<(Vec<u8>, SourceStat)>,
-    /// Stems the import system may find as an extension module or a package first, with
-    /// those entries' names (rare: built only when such a name exists).
-    shadows: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
-}
+mod listing;
+mod source_list;
 
-impl Sources {
-    fn get(&self, stem: &[u8]) -> SourceFound {
-        match self.stems.binary_search_by(|(s, _)| s.as_slice().cmp(stem)) {
-            Ok(i) => SourceFound::Present(self.stems[i].1),
-            Err(_) => SourceFound::Missing,
-        }
-    }
-
-    fn shadows_of(&self, stem: &[u8]) -> &[Vec<u8>] {
-        match self
-            .shadows
-            .binary_search_by(|(s, _)| s.as_slice().cmp(stem))
-        {
-            Ok(i) => &self.shadows[i].1,
-            Err(_) => &[],
-        }
-    }
-
-    /// The stems a directory's sources and legacy caches have, for the `__pycache__` of a
-    /// directory that cannot be listed.
-    fn source_stems(&self) -> impl Iterator<Item = &[u8]> {
-        self.stems.iter().map(|(s, _)| s.as_slice())
-    }
-}
-
-/// Extension modules and package directories named like a source or a legacy cache of
-/// the directory: what the import system may pick first (see `classify::import_order`).
-fn shadowing_entries(
-    fd: BorrowedFd<'_>,
-    l: &Listing,
-    stems: &[(Vec<u8>, SourceStat)],
-) -> Vec<(Vec<u8>, Vec<Vec<u8>>)> {
-    let mut wanted: Vec<&[u8]> = stems.iter().map(|(s, _)| s.as_slice()).collect();
-    for i in 0..l.items.len() {
-        if matches!(l.items[i].2, What::Bytecode | What::LinkedBytecode)
-            && let Some(bn) = classify::bytecode_name(l.name(i), false)
-        {
-            wanted.push(bn.stem);
-        }
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut out: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
-    let mut add = |stem: &[u8], entry: Vec<u8>| {
-        if wanted.binary_search(&stem).is_err() {
-            return;
-        }
-        match out.iter_mut().find(|(s, _)| s.as_slice() == stem) {
-            Some((_, v)) => v.push(entry),
-            None => out.push((stem.to_vec(), vec![entry])),
-        }
-    };
-    for i in 0..l.items.len() {
-        let name = l.name(i);
-        match l.items[i].2 {
-            What::Extension => {
-                let first = name.iter().position(|&c| c == b'.').unwrap_or(name.len());
-                add(&name[..first], name.to_vec());
-                if let Some(py2) = name.strip_suffix(b"module.so")
-                    && !py2.contains(&b'.')
-                {
-                    add(py2, name.to_vec());
-                }
-            }
-            What::Dir if wanted.binary_search(&name).is_ok() => {
-                for init in [&b"/__init__.py"[..], b"/__init__.pyc"] {
-                    let mut path = name.to_vec();
-                    path.extend_from_slice(init);
-                    if statat(fd, &path[..], AtFlags::empty())
-                        .is_ok_and(|st| is(&st, FileType::RegularFile))
-                    {
-                        add(name, path);
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-/// Stats every source once, records it, and returns the `.py` ones for cache lookups.
-pub(super) fn sources(
-    fd: BorrowedFd<'_>,
-    job: &Job,
-    l: &Listing,
-    dir_module: &str,
-    out: &mut Out,
-) -> Sources {
-    let mut stems = Vec::new();
-    for i in 0..l.items.len() {
-        if l.items[i].2 != What::Source {
-            continue;
-        }
-        let name = l.name(i);
-        let st = match statat(fd, name, AtFlags::empty()) {
-            Ok(st) if is(&st, FileType::RegularFile) => st,
-            Ok(_) | Err(Errno::NOENT) => continue,
-            Err(e) => {
-                let path = classify::join_exact(&job.path, name);
-                file_error(out, &path, e);
-                continue;
-            }
-        };
-        let Some(stem) = classify::source_stem(name) else {
-            continue;
-        };
-        if name.ends_with(b".py") {
-            stems.push((stem.to_vec(), classify::source_stat_from(&st)));
-        }
-        out.batch.sources.push(SourceRecord {
-            path: classify::join_exact(&job.path, name),
-            module: classify::join_module(dir_module, stem),
-            is_package: name == b"__init__.py",
-            meta: classify::meta_from_stat(&st),
-        });
-    }
-    stems.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let has_rivals = l
-        .items
-        .iter()
-        .any(|&(_, _, w)| matches!(w, What::Extension | What::Dir));
-    let shadows = if has_rivals {
-        shadowing_entries(fd, l, &stems)
-    } else {
-        Vec::new()
-    };
-    Sources { stems, shadows }
-}
+pub(super) use source_list::{Sources, sources};
 
 /// The first 16 bytes and the `stat` of a cache file.
 struct Head {
@@ -350,107 +216,6 @@ pub(super) fn legacy(
         |m| hash_at(fd, &src_name, m),
         out,
     );
-}
-
-/// The cache names a `__pycache__` listing holds; symlinks to regular files are kept as
-/// linked caches.
-fn list_pycache(ctx: &Ctx, pc: &OwnedFd, path: &Path, out: &mut Out) -> Listing {
-    let mut names = Listing::default();
-    let mut unresolved: Vec<(usize, usize)> = Vec::new();
-    read_names(pc, path, out, |name, kind, out| {
-        let regular = match kind {
-            FileType::RegularFile => true,
-            FileType::Symlink | FileType::Unknown => {
-                let s = names.names.len();
-                names.names.extend_from_slice(name);
-                unresolved.push((s, names.names.len()));
-                false
-            }
-            _ => false,
-        };
-        if regular && classify::bytecode_name(name, false).is_some() {
-            push(&mut names, name, What::Bytecode);
-        } else if regular {
-            out.batch.files_seen += 1;
-        }
-    });
-    for (s, e) in unresolved {
-        let name = names.names[s..e].to_vec();
-        let Ok(st) = statat(pc, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
-            continue;
-        };
-        let what = if is(&st, FileType::RegularFile) {
-            What::Bytecode
-        } else if is(&st, FileType::Symlink)
-            && (ctx.opts.follow_symlinks || classify::bytecode_name(&name, false).is_some())
-            && statat(pc, &name[..], AtFlags::empty()).is_ok()
-        {
-            // Judged through the link, as Python opens it; a link to a FIFO or a device is
-            // kept too, so the open refuses it and the scan says so (never a silent skip).
-            What::LinkedBytecode
-        } else {
-            continue;
-        };
-        if classify::bytecode_name(&name, false).is_some() {
-            push(&mut names, &name, what);
-        } else {
-            out.batch.files_seen += 1;
-        }
-    }
-    names
-}
-
-/// Interpreter tags whose cache names are tried in a `__pycache__` that cannot be listed.
-const TAGS_BY_NAME: &[&str] = &[
-    "cpython-32",
-    "cpython-33",
-    "cpython-34",
-    "cpython-35",
-    "cpython-36",
-    "cpython-37",
-    "cpython-38",
-    "cpython-39",
-    "cpython-310",
-    "cpython-311",
-    "cpython-312",
-    "cpython-313",
-    "cpython-314",
-    "cpython-315",
-    "pypy36",
-    "pypy37",
-    "pypy38",
-    "pypy39",
-    "pypy310",
-    "pypy311",
-];
-
-/// The caches of an unlistable `__pycache__`, found as the import system finds them: by
-/// the name `cache_from_source` gives each source beside it (every tag and opt level).
-fn by_name(pc: &OwnedFd, sources: &Sources) -> Listing {
-    let mut names = Listing::default();
-    for stem in sources.source_stems() {
-        for tag in TAGS_BY_NAME {
-            for opt in ["", ".opt-1", ".opt-2"] {
-                let mut name = stem.to_vec();
-                name.push(b'.');
-                name.extend_from_slice(tag.as_bytes());
-                name.extend_from_slice(opt.as_bytes());
-                name.extend_from_slice(b".pyc");
-                let Ok(st) = statat(pc, &name[..], AtFlags::SYMLINK_NOFOLLOW) else {
-                    continue;
-                };
-                if is(&st, FileType::RegularFile) {
-                    push(&mut names, &name, What::Bytecode);
-                } else if is(&st, FileType::Symlink)
-                    && statat(pc, &name[..], AtFlags::empty())
-                        .is_ok_and(|t| is(&t, FileType::RegularFile))
-                {
-                    push(&mut names, &name, What::LinkedBytecode);
-                }
-            }
-        }
-    }
-    names
 }
 
 /// A directory's `__pycache__`, judged against the sources listed beside it.

@@ -245,7 +245,11 @@ pub fn module_from(package: &str, source_name: &str) -> String {
     } else if package.is_empty() {
         stem
     } else {
-        format!("{package}.{stem}")
+        let mut m = String::with_capacity(package.len() + 1 + stem.len());
+        m.push_str(package);
+        m.push('.');
+        m.push_str(&stem);
+        m
     }
 }
 
@@ -253,7 +257,10 @@ pub fn module_from(package: &str, source_name: &str) -> String {
 /// its first dot, plus `.py` (`m.cpython-313.opt-1.pyc` and `m.pyc` -> `m.py`).
 pub fn usual_source_name(cache_name: &str) -> String {
     let stem = cache_name.split('.').next().unwrap_or_default();
-    format!("{stem}.py")
+    let mut name = String::with_capacity(stem.len() + 3);
+    name.push_str(stem);
+    name.push_str(".py");
+    name
 }
 
 /// The directory of a path (`/` for a bare name, which the scanner never produces).

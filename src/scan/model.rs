@@ -3,11 +3,13 @@
 //! It changes only through [`ScanModel::apply`], which does no I/O, so the TUI can own it
 //! on its thread while the scanner sends [`ScanEvent`]s, and tests can build it by hand.
 
+use super::modules::BytesHash;
+pub use super::modules::Modules;
 use super::record::{CacheRecord, FileMeta, ScanError, SourceRecord};
 use crate::pyc::Status;
 use serde::Serialize;
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// Version of every `--json` layout (documented in docs/json.md); bump when a field
@@ -162,8 +164,8 @@ pub struct ScanModel {
     pub prefix: Option<PathBuf>,
     /// Every cache found, in arrival order.
     pub caches: Vec<CacheRecord>,
-    /// Modules keyed by source path (existing or expected).
-    pub modules: BTreeMap<PathBuf, Module>,
+    /// Modules by id, found by source path (existing or expected).
+    pub modules: Modules,
     /// Problems met.
     pub errors: Vec<ScanError>,
     /// Walk progress.
@@ -204,10 +206,10 @@ impl ScanModel {
     /// the sources, then the caches, one by one.
     fn add_batch(&mut self, sources: Vec<SourceRecord>, caches: Vec<CacheRecord>) {
         let base = self.caches.len();
-        let in_batch: HashMap<&Path, usize> = sources
+        let in_batch: HashMap<&[u8], usize, BytesHash> = sources
             .iter()
             .enumerate()
-            .map(|(j, s)| (s.path.as_path(), j))
+            .map(|(j, s)| (s.path.as_os_str().as_bytes(), j))
             .collect();
         // (source position, cache index) for caches whose source is in the batch, grouped
         // by source and in arrival order within a source (the sort is stable).
@@ -216,7 +218,11 @@ impl ScanModel {
         let mut tally = BatchTally::default();
         for (i, c) in caches.iter().enumerate() {
             tally.add(c);
-            match c.source.as_deref().and_then(|p| in_batch.get(p)) {
+            match c
+                .source
+                .as_deref()
+                .and_then(|p| in_batch.get(p.as_os_str().as_bytes()))
+            {
                 Some(&j) => {
                     joined.push((j, base + i));
                     alone.push(false);
@@ -234,11 +240,17 @@ impl ScanModel {
                 push_index(&mut m.caches, i);
             }
         }
-        for (c, alone) in caches.into_iter().zip(alone) {
-            if alone {
-                self.join_module(&c, self.caches.len());
+        // The batch's array becomes (or extends) the model's: a snapshot's one batch of a
+        // million caches is not held twice while it is moved over.
+        if self.caches.is_empty() {
+            self.caches = caches;
+        } else {
+            self.caches.extend(caches);
+        }
+        for (i, alone) in alone.into_iter().enumerate() {
+            if alone && let Some(c) = self.caches.get(base + i) {
+                join_module(&mut self.modules, c, base + i);
             }
-            self.caches.push(c);
         }
     }
 
@@ -250,47 +262,25 @@ impl ScanModel {
             is_package,
             meta,
         } = s;
-        let m = match self.modules.entry(path) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let source = e.key().clone();
-                e.insert(Module {
-                    name: String::new(),
-                    source,
-                    source_meta: None,
-                    is_package,
-                    caches: Vec::new(),
-                })
-            }
+        let id = match self.modules.id_of(&path) {
+            Some(id) => id,
+            None => self.modules.insert_new(Module {
+                name: String::new(),
+                source: path,
+                source_meta: None,
+                is_package,
+                caches: Vec::new(),
+            }),
         };
+        let m = self.modules.at_mut(id);
         m.name = module;
         m.is_package = is_package;
         m.source_meta = Some(meta);
         m
     }
 
-    /// Adds cache `index` to the module it belongs to, creating the module when new.
-    fn join_module(&mut self, c: &CacheRecord, index: usize) {
-        let key = c.source.as_ref().unwrap_or(&c.path);
-        // Look up before cloning a key: most modules exist already.
-        if let Some(m) = self.modules.get_mut(key) {
-            push_index(&mut m.caches, index);
-        } else {
-            self.modules.insert(
-                key.clone(),
-                Module {
-                    name: c.module.clone(),
-                    source: key.clone(),
-                    source_meta: None,
-                    is_package: c.module_is_package(),
-                    caches: vec![index],
-                },
-            );
-        }
-    }
-
     fn add_cache(&mut self, c: CacheRecord) {
-        self.join_module(&c, self.caches.len());
+        join_module(&mut self.modules, &c, self.caches.len());
         self.summary.add(&c);
         self.caches.push(c);
     }
@@ -307,7 +297,7 @@ impl ScanModel {
         }
         // A module that only existed through its caches disappears with them.
         self.modules
-            .retain(|_, m| m.source_meta.is_some() || !m.caches.is_empty());
+            .retain(|m| m.source_meta.is_some() || !m.caches.is_empty());
     }
 
     /// The caches of a module.
@@ -317,7 +307,7 @@ impl ScanModel {
 
     /// The module a cache belongs to.
     pub fn module_of(&self, cache: &CacheRecord) -> Option<&Module> {
-        self.modules.get(&module_key(cache))
+        self.modules.get(module_key(cache))
     }
 
     /// Finds a cache by path.
@@ -376,6 +366,23 @@ impl CacheRecord {
     }
 }
 
+/// Adds cache `index` to the module it belongs to, creating the module when new.
+fn join_module(modules: &mut Modules, c: &CacheRecord, index: usize) {
+    let key = c.source.as_ref().unwrap_or(&c.path);
+    // Look up before cloning a key: most modules exist already.
+    if let Some(m) = modules.get_mut(key) {
+        push_index(&mut m.caches, index);
+    } else {
+        modules.insert_new(Module {
+            name: c.module.clone(),
+            source: key.clone(),
+            source_meta: None,
+            is_package: c.module_is_package(),
+            caches: vec![index],
+        });
+    }
+}
+
 /// Appends a cache index, with no spare room while the list is short: most modules have
 /// one to three caches, and the default first growth to four would cost a larger
 /// allocation for each of ~25k modules.
@@ -427,232 +434,9 @@ impl<'a> BatchTally<'a> {
 
 /// Modules are keyed by the source path CPython maps the cache to; a cache that maps to
 /// no source (an untagged name in `__pycache__`) stands for itself.
-fn module_key(c: &CacheRecord) -> PathBuf {
-    c.source.clone().unwrap_or_else(|| c.path.clone())
+fn module_key(c: &CacheRecord) -> &Path {
+    c.source.as_deref().unwrap_or(&c.path)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pyc::{Location, Verdict};
-
-    fn cache(path: &str, source: &str, status: Status, tag: &str, size: u64) -> CacheRecord {
-        CacheRecord {
-            path: PathBuf::from(path),
-            source: Some(PathBuf::from(source)),
-            module: "m".into(),
-            tag: Some(tag.into()),
-            opt: None,
-            location: Location::Pycache,
-            header: None,
-            magic: None,
-            python: None,
-            invalidation: None,
-            status,
-            reason: None,
-            verdict: Verdict::new(status, ""),
-            kind: Default::default(),
-            meta: FileMeta {
-                size,
-                disk_usage: 4096,
-                ..FileMeta::default()
-            },
-        }
-    }
-
-    fn source(path: &str) -> SourceRecord {
-        SourceRecord {
-            path: PathBuf::from(path),
-            module: "m".into(),
-            is_package: false,
-            meta: FileMeta::default(),
-        }
-    }
-
-    fn batch(sources: Vec<SourceRecord>, caches: Vec<CacheRecord>) -> ScanEvent {
-        ScanEvent::Batch(Box::new(ScanBatch {
-            sources,
-            caches,
-            errors: vec![],
-            dirs_seen: 1,
-            files_seen: 2,
-        }))
-    }
-
-    #[test]
-    fn caches_join_their_module_whatever_the_arrival_order() {
-        let mut m = ScanModel::new(vec!["/p".into()], None);
-        m.apply(batch(
-            vec![],
-            vec![cache(
-                "/p/__pycache__/m.cpython-313.pyc",
-                "/p/m.py",
-                Status::Fresh,
-                "cpython-313",
-                100,
-            )],
-        ));
-        m.apply(batch(vec![source("/p/m.py")], vec![]));
-        m.apply(batch(
-            vec![],
-            vec![cache(
-                "/p/__pycache__/m.cpython-312.pyc",
-                "/p/m.py",
-                Status::Stale,
-                "cpython-312",
-                50,
-            )],
-        ));
-        assert_eq!(m.modules.len(), 1);
-        let module = &m.modules[Path::new("/p/m.py")];
-        assert!(module.source_exists());
-        assert_eq!(m.caches_of(module).count(), 2);
-        assert_eq!(
-            m.progress,
-            Progress {
-                dirs: 3,
-                files: 6,
-                finished: false
-            }
-        );
-        m.apply(ScanEvent::Finished);
-        assert!(m.progress.finished);
-    }
-
-    #[test]
-    fn one_batch_gives_the_model_of_one_record_at_a_time() {
-        let caches = vec![
-            cache(
-                "/p/__pycache__/b.cpython-313.pyc",
-                "/p/b.py",
-                Status::Fresh,
-                "cpython-313",
-                1,
-            ),
-            cache(
-                "/q/__pycache__/x.cpython-313.pyc",
-                "/q/x.py",
-                Status::Orphaned,
-                "cpython-313",
-                2,
-            ),
-            cache(
-                "/p/__pycache__/a.cpython-312.pyc",
-                "/p/a.py",
-                Status::Stale,
-                "cpython-312",
-                3,
-            ),
-            cache(
-                "/p/__pycache__/b.cpython-312.pyc",
-                "/p/b.py",
-                Status::Fresh,
-                "cpython-312",
-                4,
-            ),
-            cache(
-                "/p/__pycache__/a.cpython-313.pyc",
-                "/p/a.py",
-                Status::Fresh,
-                "cpython-313",
-                5,
-            ),
-            cache(
-                "/q/__pycache__/x.cpython-312.pyc",
-                "/q/x.py",
-                Status::Orphaned,
-                "cpython-312",
-                6,
-            ),
-        ];
-        let sources = vec![source("/p/b.py"), source("/p/a.py")];
-        let mut whole = ScanModel::new(vec!["/p".into()], None);
-        // A cache of an earlier batch joins the module its source creates later.
-        whole.apply(batch(vec![], vec![caches[2].clone()]));
-        whole.apply(batch(sources.clone(), caches.clone()));
-        let mut single = ScanModel::new(vec!["/p".into()], None);
-        single.apply(batch(vec![], vec![caches[2].clone()]));
-        for s in sources {
-            single.apply(batch(vec![s], vec![]));
-        }
-        for c in caches {
-            single.apply(batch(vec![], vec![c]));
-        }
-        assert_eq!(whole.modules, single.modules);
-        assert_eq!(whole.summary, single.summary);
-        assert_eq!(whole.caches, single.caches);
-        assert_eq!(whole.modules[Path::new("/p/a.py")].caches, [0, 3, 5]);
-        assert_eq!(whole.modules[Path::new("/q/x.py")].caches, [2, 6]);
-        assert!(!whole.modules[Path::new("/q/x.py")].source_exists());
-        assert_eq!(whole.summary.count(Status::Orphaned), 2);
-    }
-
-    #[test]
-    fn summary_counts_by_status_and_tag() {
-        let mut m = ScanModel::new(vec!["/p".into()], None);
-        m.apply(batch(
-            vec![],
-            vec![
-                cache(
-                    "/p/__pycache__/a.cpython-313.pyc",
-                    "/p/a.py",
-                    Status::Fresh,
-                    "cpython-313",
-                    10,
-                ),
-                cache(
-                    "/p/__pycache__/b.cpython-313.pyc",
-                    "/p/b.py",
-                    Status::Orphaned,
-                    "cpython-313",
-                    20,
-                ),
-                cache(
-                    "/p/__pycache__/b.cpython-312.pyc",
-                    "/p/b.py",
-                    Status::Orphaned,
-                    "cpython-312",
-                    30,
-                ),
-            ],
-        ));
-        assert_eq!(m.summary.count(Status::Orphaned), 2);
-        assert_eq!(m.summary.total().bytes, 60);
-        let tags = m.summary.by_tag();
-        assert_eq!(tags[0].0, "cpython-312");
-        assert_eq!(tags[1].1.count, 2);
-        assert!(m.has_problems());
-    }
-
-    #[test]
-    fn removed_caches_leave_the_model_and_orphan_modules_vanish() {
-        let mut m = ScanModel::new(vec!["/p".into()], None);
-        m.apply(batch(
-            vec![source("/p/a.py")],
-            vec![
-                cache(
-                    "/p/__pycache__/a.cpython-313.pyc",
-                    "/p/a.py",
-                    Status::Fresh,
-                    "cpython-313",
-                    10,
-                ),
-                cache(
-                    "/p/__pycache__/gone.cpython-313.pyc",
-                    "/p/gone.py",
-                    Status::Orphaned,
-                    "cpython-313",
-                    20,
-                ),
-            ],
-        ));
-        m.apply(ScanEvent::Removed(vec![
-            "/p/__pycache__/gone.cpython-313.pyc".into(),
-        ]));
-        assert_eq!(m.caches.len(), 1);
-        assert_eq!(m.modules.len(), 1);
-        assert!(!m.has_problems());
-        let module = &m.modules[Path::new("/p/a.py")];
-        assert_eq!(m.caches_of(module).next().unwrap().status, Status::Fresh);
-    }
-}
+mod tests;

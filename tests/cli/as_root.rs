@@ -240,7 +240,7 @@ fn recompile_into_a_prefix_never_follows_a_planted_symlink() {
 }
 
 /// A tree owned by nobody whose virtualenv's interpreter is the attacker's script.
-fn tree_with_hostile_venv(base: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn tree_with_hostile_venv(base: &Path) -> (PathBuf, PathBuf) {
     let app = base.join("app");
     let marker = pwned(base);
     write(&app.join("m.py"), "x = 1\n");

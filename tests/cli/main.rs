@@ -23,6 +23,7 @@ mod recompile;
 mod recompile_honest;
 mod review;
 mod scan;
+mod scan_from;
 mod schema;
 mod service;
 mod service_oracle;

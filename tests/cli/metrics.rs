@@ -51,6 +51,12 @@ print(json.dumps({"samples": samples, "types": types}))
     Some((by_name, doc["types"].clone()))
 }
 
+/// Prints the textfile in the test log, then parses it.
+pub fn printed_and_parsed(test: &str, file: &Path) -> Option<(Samples, Value)> {
+    println!("{}", std::fs::read_to_string(file).unwrap());
+    parse(test, file)
+}
+
 /// The one value of `name` whose labels include all of `labels`.
 pub fn value(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
     let hits: Vec<f64> = samples
@@ -95,8 +101,7 @@ fn scan_metrics_parse_and_match_the_summary() {
         String::from_utf8_lossy(&out.stderr)
     );
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    println!("{}", std::fs::read_to_string(&prom).unwrap());
-    let Some((samples, types)) = parse("scan metrics", &prom) else {
+    let Some((samples, types)) = printed_and_parsed("scan metrics", &prom) else {
         return;
     };
     let names: Vec<_> = std::fs::read_dir(&out_dir).unwrap().collect();

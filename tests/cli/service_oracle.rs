@@ -1,7 +1,7 @@
 //! The oracle for verdicts in context: the real interpreter starts the project as the
 //! context's user (`setpriv --reuid=nobody`), twice, with `-v`; what its import system
 //! did with each module (loaded the cache, compiled and wrote it, compiled without
-//! writing) must be what `pycache scan --user nobody --python PY ...` said the next start
+//! writing, failed to import a corrupt cache) must be what `pycache scan --user nobody --python PY ...` said the next start
 //! does. Contexts: the tree as it is (root's, mode 755), a prefix nobody can write,
 //! `PYTHONOPTIMIZE=1`, `PYTHONDONTWRITEBYTECODE=1`, and the tree given to nobody.
 //!
@@ -70,13 +70,14 @@ fn chown_tree(path: &Path, uid: u32) {
 }
 
 /// The project: run.py imports alpha (a fresh cache), beta (none), pkg and pkg.gamma
-/// (a stale cache).
+/// (a stale cache), and broken (a valid header over a cut body), catching its failure.
 fn project(dir: &Path, py: &Path) -> PathBuf {
     let root = dir.join("proj");
     write(
         &root.join("run.py"),
-        "import alpha\nimport beta\nimport pkg.gamma\n",
+        "import alpha\nimport beta\nimport pkg.gamma\ntry:\n    import broken\nexcept Exception as e:\n    print('broken failed:', type(e).__name__)\n",
     );
+    write(&root.join("broken.py"), "B = [1, 2, 3]\n");
     write(&root.join("alpha.py"), "A = 1\n");
     write(&root.join("beta.py"), "B = 2\n");
     write(&root.join("pkg/__init__.py"), "");
@@ -87,7 +88,7 @@ fn project(dir: &Path, py: &Path) -> PathBuf {
         .env_remove("PYTHONOPTIMIZE")
         .args([
             "-c",
-            "import py_compile\nfor f in ('alpha.py', 'pkg/__init__.py', 'pkg/gamma.py'): py_compile.compile(f, doraise=True)",
+            "import py_compile\nfor f in ('alpha.py', 'broken.py', 'pkg/__init__.py', 'pkg/gamma.py'): py_compile.compile(f, doraise=True)",
         ])
         .output()
         .unwrap();
@@ -96,6 +97,20 @@ fn project(dir: &Path, py: &Path) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // broken's cache keeps its header and loses its body: the import fails.
+    let pycache_dir = root.join("__pycache__");
+    let cut = std::fs::read_dir(&pycache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("broken.")
+        })
+        .unwrap();
+    let bytes = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &bytes[..20]).unwrap();
     // gamma changes after its cache was written: stale.
     let gamma = root.join("pkg/gamma.py");
     write(&gamma, "G = 33\n");
@@ -142,20 +157,7 @@ fn ours(
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["module"].as_str().unwrap().to_string(),
-                (
-                    m["next"].as_str().unwrap().to_string(),
-                    m["cache"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
+    crate::service::modules_of(&doc)
 }
 
 /// One start of the service as nobody: its `-v` trace.
@@ -175,11 +177,23 @@ fn start(root: &Path, py: &Path, env: &[(&str, &str)], prefix: Option<&Path>) ->
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    // The run's report of a failed import is on stdout; the -v trace on stderr.
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
-/// What the interpreter did with the cache at `cache`, over two starts.
-fn theirs(first: &str, second: &str, cache: &str) -> &'static str {
+/// What the interpreter did with `module`'s cache at `cache`, over two starts.
+fn theirs(first: &str, second: &str, module: &str, cache: &str) -> &'static str {
+    if first.contains(&format!("{module} failed:")) {
+        assert!(
+            second.contains(&format!("{module} failed:")),
+            "{module}: failed once"
+        );
+        return "import-error";
+    }
     let loaded = |trace: &str| trace.contains(&format!("# code object from '{cache}'"));
     let wrote = first.contains(&format!("# created '{cache}'"));
     match (loaded(first), wrote, loaded(second)) {
@@ -202,7 +216,7 @@ fn check(
     let first = start(root, py, env, prefix);
     let second = start(root, py, env, prefix);
     for (module, (next, cache)) in &ours {
-        let did = theirs(&first, &second, cache);
+        let did = theirs(&first, &second, module, cache);
         assert_eq!(next, did, "{name}: {module} ({cache})");
     }
     let got: Vec<(&str, &str)> = ours
@@ -225,6 +239,7 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         "compiles-writes-cache",
         "compiles-every-start",
     );
+    let x = "import-error";
     // The tree as deployed: root's, nobody reads it and writes nothing.
     let tmp = tempfile::tempdir().unwrap();
     let root = project(tmp.path(), &py);
@@ -234,7 +249,13 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         &py,
         &[],
         None,
-        &[("alpha", l), ("beta", e), ("pkg", l), ("pkg.gamma", e)],
+        &[
+            ("alpha", l),
+            ("beta", e),
+            ("broken", x),
+            ("pkg", l),
+            ("pkg.gamma", e),
+        ],
     );
     // -O reads .opt-1 caches, which nobody can write there either.
     check(
@@ -243,7 +264,13 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         &py,
         &[("PYTHONOPTIMIZE", "1")],
         None,
-        &[("alpha", e), ("beta", e), ("pkg", e), ("pkg.gamma", e)],
+        &[
+            ("alpha", e),
+            ("beta", e),
+            ("broken", e),
+            ("pkg", e),
+            ("pkg.gamma", e),
+        ],
     );
     // A prefix that nobody owns: everything compiles once and is written there.
     let prefix = tmp.path().join("pyc");
@@ -255,7 +282,13 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         &py,
         &[("PYTHONDONTWRITEBYTECODE", "1")],
         Some(&prefix),
-        &[("alpha", e), ("beta", e), ("pkg", e), ("pkg.gamma", e)],
+        &[
+            ("alpha", e),
+            ("beta", e),
+            ("broken", e),
+            ("pkg", e),
+            ("pkg.gamma", e),
+        ],
     );
     check(
         "nobody's prefix",
@@ -263,7 +296,13 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         &py,
         &[],
         Some(&prefix),
-        &[("alpha", w), ("beta", w), ("pkg", w), ("pkg.gamma", w)],
+        &[
+            ("alpha", w),
+            ("beta", w),
+            ("broken", w),
+            ("pkg", w),
+            ("pkg.gamma", w),
+        ],
     );
 
     // The tree given to nobody (a fresh copy: the first starts above wrote nothing in it).
@@ -276,6 +315,12 @@ fn each_modules_next_start_is_what_the_interpreter_does_as_the_services_user() {
         &py,
         &[],
         None,
-        &[("alpha", l), ("beta", w), ("pkg", l), ("pkg.gamma", w)],
+        &[
+            ("alpha", l),
+            ("beta", w),
+            ("broken", x),
+            ("pkg", l),
+            ("pkg.gamma", w),
+        ],
     );
 }

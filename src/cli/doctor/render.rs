@@ -53,6 +53,13 @@ fn verdict(r: &Report) -> String {
         1 => parts.push("1 imported module does not compile".to_string()),
         n => parts.push(format!("{n} imported modules do not compile")),
     }
+    match count(Outcome::ImportError) {
+        0 => {}
+        1 => parts.push("1 imported module fails to import (a corrupt cache)".to_string()),
+        n => parts.push(format!(
+            "{n} imported modules fail to import (corrupt caches)"
+        )),
+    }
     if every > 0 {
         let ms = r.per_start_ms();
         let cost = if ms > 0.0 {
@@ -65,8 +72,10 @@ fn verdict(r: &Report) -> String {
         ));
     } else if total == 0 && parts.is_empty() {
         parts.push(format!("no {noun} to cache"));
-    } else if total == 0 {
+    } else if total == count(Outcome::ImportError) {
     } else {
+        // Modules that fail to import are said above; the sentence is about the others.
+        let total = total - count(Outcome::ImportError);
         let loads = count(Outcome::Loads);
         parts.push(match loads {
             _ if loads == total => format!("all {total} {noun} load a usable cache"),

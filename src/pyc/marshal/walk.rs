@@ -14,6 +14,9 @@
 use super::codeobj::{Field, PY2, PY30, PY38, PY311};
 
 use super::{CodeLayout, Dialect};
+use scalar::{field_kind, names_run, scalar};
+
+mod scalar;
 use crate::pyc::error::{PycError, PycErrorKind};
 
 /// CPython's `MAX_MARSHAL_STACK_DEPTH` (2.7 and 3.x on Linux).
@@ -71,9 +74,14 @@ struct Cursor<'a> {
 const EOF_OBJECT: &str = "EOFError: EOF read where object expected";
 
 impl Cursor<'_> {
+    // Errors are the rare path: kept out of line, so the hot loop stays small.
+    #[cold]
+    #[inline(never)]
     fn fail(&self, at: usize, text: &'static str) -> PycError {
         PycError::new(self.base.saturating_add(at), PycErrorKind::Python(text))
     }
+    #[cold]
+    #[inline(never)]
     fn short(&self) -> PycError {
         let text = if self.python2 {
             EOF_OBJECT
@@ -82,25 +90,38 @@ impl Cursor<'_> {
         };
         self.fail(self.pos, text)
     }
+    /// The next `n` bytes. `pos` never passes the end, so `len - pos` cannot underflow and
+    /// one comparison checks the bounds (no overflow check, no second range check).
+    #[inline]
     fn skip(&mut self, n: usize) -> Result<&[u8], PycError> {
         let start = self.pos;
-        match start
-            .checked_add(n)
-            .and_then(|end| self.data.get(start..end))
-        {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
+        if n <= self.data.len() - start {
+            self.pos = start + n;
+            Ok(&self.data[start..start + n])
+        } else {
+            Err(self.short())
+        }
+    }
+    #[inline]
+    fn u8(&mut self) -> Result<u8, PycError> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
             }
             None => Err(self.short()),
         }
     }
-    fn u8(&mut self) -> Result<u8, PycError> {
-        Ok(self.skip(1)?[0])
-    }
+    #[inline]
     fn i32(&mut self) -> Result<i32, PycError> {
-        let b = self.skip(4)?;
-        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let start = self.pos;
+        match self.data.get(start..start + 4) {
+            Some(&[a, b, c, d]) => {
+                self.pos = start + 4;
+                Ok(i32::from_le_bytes([a, b, c, d]))
+            }
+            _ => Err(self.short()),
+        }
     }
     /// A length that must be non-negative (CPython: "... size out of range").
     fn length(&mut self, what: &'static str) -> Result<usize, PycError> {
@@ -357,7 +378,7 @@ impl BodyWalk {
     /// True when slot `n` belongs to an object still being read.
     #[inline]
     fn in_progress(&self, n: u32) -> bool {
-        !self.reserved.is_empty() && self.reserved.binary_search(&n).is_ok()
+        reserved_has(&self.reserved, n)
     }
 
     /// Starts a sequence of `n` items; false when it is empty (complete at once).
@@ -383,7 +404,16 @@ impl BodyWalk {
         if n == 0 {
             return Ok(false);
         }
-        self.push(kind, Frame::Seq { left: n as u32 }, reserved);
+        let mut left = n as u32;
+        // Its first items too can be a run of names (the general path takes them after
+        // each item it reads): read at the depth the frame would give them.
+        if !c.python2 && !reserved && self.frames.len() + 1 < MARSHAL_MAX_DEPTH {
+            left = names_run(c, left, &mut self.refs, &self.reserved);
+            if left == 0 {
+                return Ok(false);
+            }
+        }
+        self.push(kind, Frame::Seq { left }, reserved);
         Ok(true)
     }
 
@@ -396,205 +426,14 @@ impl BodyWalk {
     }
 }
 
-/// The bulk of a Python 3 code object is tuples of short strings and references (names,
-/// consts): reads a run of those items of a sequence without the general dispatch, and
-/// returns how many items are left. Anything else, or anything wrong, is left to the
-/// general path, which reads the same bytes again and raises the right error.
+/// True when slot `n` is among `reserved` (increasing). Most references name a slot above
+/// the innermost open code object's, so the last slot answers before any search.
 #[inline]
-fn names_run(c: &mut Cursor<'_>, mut left: u32, refs: &mut Vec<Kind>, reserved: &[u32]) -> u32 {
-    while left > 0 {
-        let pos = c.pos;
-        match c.data.get(pos) {
-            Some(&b @ (b'Z' | b'z' | 0xda | 0xfa)) => {
-                let Some(&n) = c.data.get(pos + 1) else { break };
-                let end = pos + 2 + usize::from(n);
-                if end > c.data.len() {
-                    break;
-                }
-                if b & 0x80 != 0 {
-                    refs.push(Kind::Str);
-                }
-                c.pos = end;
-            }
-            Some(&b @ (b'a' | b'A' | 0xe1 | 0xc1)) => {
-                let Some(l) = c.data.get(pos + 1..pos + 5) else {
-                    break;
-                };
-                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
-                    break;
-                };
-                let end = pos + 5 + n;
-                if end > c.data.len() {
-                    break;
-                }
-                if b & 0x80 != 0 {
-                    refs.push(Kind::Str);
-                }
-                c.pos = end;
-            }
-            Some(b'N' | b'T' | b'F') => c.pos = pos + 1,
-            Some(&b @ (b'i' | 0xe9)) => {
-                if pos + 5 > c.data.len() {
-                    break;
-                }
-                if b & 0x80 != 0 {
-                    refs.push(Kind::Other);
-                }
-                c.pos = pos + 5;
-            }
-            Some(b'r') => {
-                let Some(b) = c.data.get(pos + 1..pos + 5) else {
-                    break;
-                };
-                let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if n as usize >= refs.len()
-                    || (!reserved.is_empty() && reserved.binary_search(&n).is_ok())
-                {
-                    break;
-                }
-                c.pos = pos + 5;
-            }
-            _ => break,
-        }
-        left -= 1;
-    }
-    left
-}
-
-/// The kind `PyCode_New` (and 3.11's `_PyCode_Validate`) requires of a field.
-fn field_kind(name: &str, py2: bool) -> Kind {
-    match name {
-        "co_consts" | "co_names" | "co_varnames" | "co_freevars" | "co_cellvars"
-        | "co_localsplusnames" => Kind::Tuple,
-        "co_filename" | "co_name" | "co_qualname" if py2 => Kind::Bytes,
-        "co_filename" | "co_name" | "co_qualname" => Kind::Str,
-        _ => Kind::Bytes,
-    }
-}
-
-/// Reads a value without children; returns its kind.
-#[inline]
-fn scalar(
-    c: &mut Cursor<'_>,
-    code: u8,
-    at: usize,
-    py2: bool,
-    interned: &mut u64,
-) -> Result<Kind, PycError> {
-    Ok(match code {
-        b'i' => {
-            c.skip(4)?;
-            Kind::Other
-        }
-        b'I' => {
-            c.skip(8)?;
-            Kind::Other
-        }
-        b'l' => {
-            long(c)?;
-            Kind::Other
-        }
-        b'g' => {
-            c.skip(8)?;
-            Kind::Other
-        }
-        b'y' => {
-            c.skip(16)?;
-            Kind::Other
-        }
-        b'f' => {
-            text_float(c)?;
-            Kind::Other
-        }
-        b'x' => {
-            text_float(c)?;
-            text_float(c)?;
-            Kind::Other
-        }
-        b's' => {
-            let n = c.length(if py2 { SIZE_STR } else { SIZE_BYTES })?;
-            c.bytes(n)?;
-            Kind::Bytes
-        }
-        b't' if py2 => {
-            let n = c.length(SIZE_STR)?;
-            c.bytes(n)?;
-            *interned += 1;
-            Kind::Bytes
-        }
-        b't' | b'u' => {
-            let n = c.length(SIZE_STR)?;
-            let body_at = c.pos;
-            let b = c.bytes(n)?;
-            if !utf8_surrogatepass(b) {
-                return Err(c.fail(body_at, BAD_UTF8));
-            }
-            // Python 2's `u` is `unicode`, which code objects do not take for names.
-            if py2 { Kind::Other } else { Kind::Str }
-        }
-        b'a' | b'A' if !py2 => {
-            let n = c.length(SIZE_STR)?;
-            c.bytes(n)?;
-            Kind::Str
-        }
-        _ => return Err(c.fail(at, BAD_TYPE)),
-    })
-}
-
-fn long(c: &mut Cursor<'_>) -> Result<(), PycError> {
-    let at = c.pos;
-    let n = c.i32()?;
-    let count = n.unsigned_abs() as usize;
-    let digits = c.skip(count.saturating_mul(2))?;
-    for (i, d) in digits.chunks_exact(2).enumerate() {
-        if d[1] & 0x80 != 0 {
-            return Err(c.fail(
-                at + 4 + 2 * i,
-                "ValueError: bad marshal data (digit out of range in long)",
-            ));
-        }
-    }
-    if count > 0 && digits[digits.len() - 2..] == [0, 0] {
-        return Err(c.fail(at, "ValueError: bad marshal data (unnormalized long data)"));
-    }
-    Ok(())
-}
-
-/// Marshal versions 0-1 wrote floats as text: a length byte and the repr.
-fn text_float(c: &mut Cursor<'_>) -> Result<(), PycError> {
-    let at = c.pos;
-    let n = usize::from(c.u8()?);
-    let text = c.bytes(n)?;
-    let ok = std::str::from_utf8(text)
-        .ok()
-        .is_some_and(|s| s.trim().parse::<f64>().is_ok());
-    if ok {
-        Ok(())
-    } else {
-        Err(c.fail(
-            at,
-            "ValueError: could not convert string to float in marshal data",
-        ))
-    }
-}
-
-/// UTF-8 as CPython's `surrogatepass` decoder takes it: lone surrogates (ED A0-BF xx) pass.
-fn utf8_surrogatepass(mut b: &[u8]) -> bool {
-    loop {
-        match std::str::from_utf8(b) {
-            Ok(_) => return true,
-            Err(e) => {
-                let rest = &b[e.valid_up_to()..];
-                let surrogate = rest.len() >= 3
-                    && rest[0] == 0xed
-                    && (0xa0..=0xbf).contains(&rest[1])
-                    && (0x80..=0xbf).contains(&rest[2]);
-                if !surrogate {
-                    return false;
-                }
-                b = &rest[3..];
-            }
-        }
+fn reserved_has(reserved: &[u32], n: u32) -> bool {
+    match reserved.last() {
+        None => false,
+        Some(&last) if n >= last => n == last,
+        Some(_) => reserved.binary_search(&n).is_ok(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::{OLD_SCHEMA, out_of_order};
 use crate::pyc::{Invalidation, Location, PyVersion, Status, Verdict};
+use crate::scan::classify::join_exact;
 use crate::scan::json::{
     CACHE_COLUMNS, DIR_COLUMNS, SOURCE_COLUMNS, module_from, usual_source_name,
 };
@@ -232,7 +233,7 @@ impl Rows for SourceRows<'_> {
         let module: Option<String> = cell(seq, Self::NAME, "module")?;
         Ok(SourceRecord {
             module: module_or_derived(module, dir, &name)?,
-            path: dir.path.join(name),
+            path: join_exact(&dir.path, name.as_bytes()),
             is_package: cell(seq, Self::NAME, "is_package")?,
             meta: meta(seq, Self::NAME)?,
         })
@@ -262,11 +263,11 @@ impl Rows for CacheRows<'_> {
                 let sdir = dir::<A::Error>(dirs, sd, t)?;
                 let sname = source_name.unwrap_or_else(|| usual_source_name(&name));
                 let module = module_or_derived(module, sdir, &sname)?;
-                (Some(sdir.path.join(sname)), module)
+                (Some(join_exact(&sdir.path, sname.as_bytes())), module)
             }
             None => (None, module.unwrap_or_default()),
         };
-        let path = dir::<A::Error>(dirs, d, t)?.path.join(name);
+        let path = join_exact(&dir::<A::Error>(dirs, d, t)?.path, name.as_bytes());
         let tag: Option<String> = cell(seq, t, "tag")?;
         let opt: Option<String> = cell(seq, t, "opt")?;
         let location: Location = cell(seq, t, "location")?;
@@ -306,9 +307,10 @@ impl Rows for CacheRows<'_> {
             ),
             _ => None,
         };
-        let mut verdict =
-            Verdict::new(status, reason.clone().unwrap_or_default()).with_outcome(outcome);
-        verdict.reason = reason.clone();
+        let verdict = Verdict {
+            reason: reason.clone(),
+            ..Verdict::new(status, String::new()).with_outcome(outcome)
+        };
         Ok(CacheRecord {
             path,
             source,

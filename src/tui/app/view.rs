@@ -6,7 +6,6 @@ use super::{AUTO_IMPORTS_LIMIT, App, Effect};
 use crate::tui::tree::{Tree, View};
 use pycache::scan::{ScanEvent, ScanModel};
 use std::collections::HashSet;
-use std::ops::Bound;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -17,14 +16,12 @@ pub const REGROUP_AT_ONCE: usize = 20_000;
 /// Modules placed between two looks at the clock.
 const REGROUP_SLICE: usize = 2_048;
 
-/// A regrouping in progress: the new view's tree, filled in the model's key order.
+/// A regrouping in progress: the new view's tree, filled in the model's id order.
 #[derive(Debug)]
 pub struct Regroup {
     /// The tree of the new view, without its filter until it is complete.
     pub(super) tree: Tree,
-    /// The last module placed.
-    after: Option<PathBuf>,
-    /// Modules placed so far.
+    /// Modules placed so far: the ids below this one (ids are the model's arena order).
     pub(super) placed: usize,
 }
 
@@ -32,6 +29,13 @@ impl App {
     /// Applies a scanner event and keeps the selection on the same item.
     pub fn on_scan(&mut self, ev: ScanEvent) {
         let finishing = ev == ScanEvent::Finished;
+        // Removing modules renumbers the model's arena: a regrouping starts over (placing
+        // a module twice is harmless, missing one is not).
+        if matches!(ev, ScanEvent::Removed(_))
+            && let Some(r) = self.regroup.as_mut()
+        {
+            r.placed = 0;
+        }
         let keys = touched(&self.model, &ev);
         // Not shared unless a plan is being made, and then scan output waits (the loop).
         std::sync::Arc::make_mut(&mut self.model).apply(ev);
@@ -95,11 +99,7 @@ impl App {
             tree.add_modules(&self.model, self.model.modules.iter());
             self.show_view(tree);
         } else {
-            self.regroup = Some(Regroup {
-                tree,
-                after: None,
-                placed: 0,
-            });
+            self.regroup = Some(Regroup { tree, placed: 0 });
         }
     }
 
@@ -124,22 +124,17 @@ impl App {
         };
         let start = Instant::now();
         loop {
-            let from: (Bound<&PathBuf>, Bound<&PathBuf>) = match &r.after {
-                Some(k) => (Bound::Excluded(k), Bound::Unbounded),
-                None => (Bound::Unbounded, Bound::Unbounded),
-            };
-            let slice: Vec<_> = self
-                .model
-                .modules
-                .range::<PathBuf, _>(from)
-                .take(REGROUP_SLICE)
-                .collect();
-            let Some((last, _)) = slice.last() else {
+            let modules = &self.model.modules;
+            if r.placed >= modules.len() {
                 self.show_view(r.tree);
                 return true;
-            };
-            r.after = Some((*last).clone());
-            r.placed += slice.len();
+            }
+            let end = modules.len().min(r.placed + REGROUP_SLICE);
+            let slice: Vec<_> = (r.placed..end)
+                .filter_map(|id| modules.by_id(id))
+                .map(|m| (&m.source, m))
+                .collect();
+            r.placed = end;
             r.tree.add_modules(&self.model, slice);
             if start.elapsed() >= budget {
                 break;
