@@ -14,7 +14,7 @@ mod inspect;
 mod metrics;
 pub mod path_arg;
 mod recompile;
-mod scan;
+pub(crate) mod scan;
 mod scan_context;
 mod scan_from;
 mod wrap;

@@ -329,7 +329,7 @@ mod tests {
         };
         assert!(plan_clean(&m, &all, None).is_empty());
         let named = Selection {
-            include_sourceless: vec!["/p/b/tool.pyc".into()],
+            include_sourceless: ["/p/b/tool.pyc".into()].into(),
             ..Selection::default()
         };
         assert_eq!(plan_clean(&m, &named, None).totals.files, 1);

@@ -7,6 +7,7 @@
 use crate::pyc::{Location, Status};
 use crate::scan::CacheRecord;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// What clean selects by default: caches Python never uses.
@@ -33,20 +34,21 @@ pub struct Selection {
     /// Only caches whose own mtime is older than this (seconds since the epoch).
     pub mtime_before: Option<i64>,
     /// Explicit cache paths (the TUI's marks): when non-empty, exactly these are selected
-    /// and the other criteria are not applied.
-    pub paths: Vec<PathBuf>,
+    /// and the other criteria are not applied. A sorted set: planners ask it once per
+    /// cache, so a list made a 16k-path selection over a large tree quadratic.
+    pub paths: BTreeSet<PathBuf>,
     /// Sourceless caches to select, named one by one.
-    pub include_sourceless: Vec<PathBuf>,
+    pub include_sourceless: BTreeSet<PathBuf>,
 }
 
 impl Selection {
     /// True when the cache is selected; `default` is the action's default verdict list.
     pub fn matches(&self, cache: &CacheRecord, default: &[Status]) -> bool {
         if cache.status == Status::Sourceless {
-            return self.include_sourceless.iter().any(|p| p == &cache.path);
+            return self.include_sourceless.contains(&cache.path);
         }
         if !self.paths.is_empty() {
-            return self.paths.iter().any(|p| p == &cache.path);
+            return self.paths.contains(&cache.path);
         }
         let status_ok = if self.all {
             true
@@ -168,7 +170,7 @@ mod tests {
             &CLEAN_DEFAULT
         ));
         let named = Selection {
-            include_sourceless: vec!["/p/a.pyc".into()],
+            include_sourceless: ["/p/a.pyc".into()].into(),
             ..Selection::default()
         };
         assert!(named.matches(
@@ -211,7 +213,7 @@ mod tests {
             &CLEAN_DEFAULT
         ));
         let marks = Selection {
-            paths: vec!["/p/x".into()],
+            paths: ["/p/x".into()].into(),
             ..s
         };
         assert!(marks.matches(

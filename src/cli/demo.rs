@@ -68,6 +68,9 @@ pub fn run(args: Args, color: ColorChoice) -> Result<ExitCode> {
             ascii: args.ascii,
             color: color.enabled(true),
             read_only: args.read_only,
+            // Opens in the view of the demo's service (its unit file).
+            context: Some(pycache::context::service::demo_options(&info)),
+            ..Default::default()
         })?;
         // The explorer's screen is gone: say where the project stays, to come back to it.
         print_quietly(&format!(

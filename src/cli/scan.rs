@@ -185,7 +185,7 @@ pub fn options(args: &Args) -> Result<ScanOptions> {
     Ok(opts)
 }
 
-fn check_dir(p: &Path, what: &str) -> Result<()> {
+pub(crate) fn check_dir(p: &Path, what: &str) -> Result<()> {
     let shown = display_path(p);
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => Ok(()),

@@ -2,18 +2,26 @@
 //! `App::on_scan(ScanEvent)` for what the scanner finds. No I/O and no terminal here:
 //! whatever needs the outside world is queued as an [`Effect`] for the event loop.
 
+mod mode;
 mod nav;
 mod scope;
+mod service;
+mod update;
+mod view;
 
+pub use service::ServiceState;
+
+pub use mode::Mode;
 pub use scope::{ActionItem, Scope};
 
-use super::keymap::{Action, Ctx};
+use super::keymap::Action;
 use super::theme::Theme;
-use super::tree::{Row, SortKey, Tree, View};
+use super::tree::{Row, Tree, View};
 use super::work::{Dialog, Work};
-use pycache::scan::{ScanEvent, ScanModel};
+use pycache::scan::ScanModel;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Up to this many sources, the import analysis starts by itself when a scan ends.
 pub const AUTO_IMPORTS_LIMIT: usize = 20_000;
@@ -56,6 +64,10 @@ pub enum Effect {
     AnalyzeImports,
     /// Check whether this user can write the `__pycache__` of a directory.
     CheckAccess(PathBuf),
+    /// Judge the service's next start (after a scan, in a service's view).
+    JudgeService,
+    /// Plan a clean of a large tree off the UI thread.
+    Plan(Box<crate::tui::work::PlanJob>),
 }
 
 /// How the import analysis reaches a module.
@@ -84,7 +96,9 @@ pub struct CodeView {
 #[derive(Debug)]
 pub struct App {
     /// The inventory; changed only through [`App::on_scan`].
-    pub model: ScanModel,
+    /// Shared (read-only) with a plan being made off the UI thread; the scan output that
+    /// would change it waits meanwhile ([`App::planning`]).
+    pub model: Arc<ScanModel>,
     /// The tree of the current view.
     pub tree: Tree,
     /// Session settings.
@@ -106,12 +120,8 @@ pub struct App {
     pub project_details: bool,
     /// Selected line of the actions pane.
     pub action_sel: usize,
-    /// The filter being typed, while typing.
-    pub filter_edit: Option<String>,
-    /// A dialog over the panes.
-    pub dialog: Option<Dialog>,
-    /// Help screen scroll, while shown.
-    pub help: Option<u16>,
+    /// What has the keyboard.
+    mode: Mode,
     /// A one-line note for the status bar.
     pub message: Option<String>,
     /// Animation counter, advanced by ticks while something runs.
@@ -140,6 +150,19 @@ pub struct App {
     pub dialog_width: u16,
     effects: Vec<Effect>,
     expanded: HashMap<View, HashSet<String>>,
+    /// A regrouping (`v`) of a large tree, filled a slice per frame.
+    regroup: Option<view::Regroup>,
+    /// Up to this many modules `v` regroups at once ([`view::REGROUP_AT_ONCE`]).
+    regroup_at_once: usize,
+    /// The service's view, when the explorer was opened in one.
+    service: Option<ServiceState>,
+    /// Commands to print when the explorer ends (the doctor's fixes), whole.
+    exit_lines: Vec<String>,
+    /// Counts changes of the model (scan output, a rescan), for what is cached per model.
+    model_version: u64,
+    /// Above this many caches a clean is planned off the UI thread
+    /// ([`crate::tui::work::PLAN_AT_ONCE`]).
+    pub(crate) plan_at_once: usize,
 }
 
 impl App {
@@ -147,7 +170,7 @@ impl App {
     pub fn new(model: ScanModel, opts: Options) -> Self {
         let tree = Tree::build(View::Directory, &model, HashSet::new());
         let mut app = App {
-            model,
+            model: Arc::new(model),
             tree,
             opts,
             focus: Pane::Tree,
@@ -159,9 +182,7 @@ impl App {
             details_scroll: 0,
             project_details: false,
             action_sel: 0,
-            filter_edit: None,
-            dialog: None,
-            help: None,
+            mode: Mode::Browse,
             message: None,
             tick: 0,
             quit: false,
@@ -176,9 +197,25 @@ impl App {
             dialog_width: crate::tui::panes::confirm::text_width(80),
             effects: Vec::new(),
             expanded: HashMap::new(),
+            regroup: None,
+            regroup_at_once: view::REGROUP_AT_ONCE,
+            service: None,
+            exit_lines: Vec::new(),
+            model_version: 0,
+            plan_at_once: crate::tui::work::PLAN_AT_ONCE,
         };
         app.sync();
         app
+    }
+
+    /// Keeps commands to print, unbroken, once the screen is gone (the latest run's).
+    pub(crate) fn keep_for_exit(&mut self, lines: Vec<String>) {
+        self.exit_lines = lines;
+    }
+
+    /// What to print when the explorer ends.
+    pub fn exit_lines(&self) -> &[String] {
+        &self.exit_lines
     }
 
     /// The effects queued since the last call.
@@ -208,67 +245,6 @@ impl App {
         }
     }
 
-    /// The key contexts in force, most specific first.
-    pub fn contexts(&self) -> Vec<Ctx> {
-        if self.help.is_some() {
-            return vec![Ctx::Help];
-        }
-        if let Some(d) = &self.dialog {
-            return if d.is_running() {
-                vec![Ctx::Running]
-            } else {
-                vec![Ctx::Dialog]
-            };
-        }
-        if self.filter_edit.is_some() {
-            return vec![Ctx::Filter];
-        }
-        let pane = match self.focus {
-            Pane::Tree => Ctx::Tree,
-            Pane::Details => Ctx::Details,
-            Pane::Actions => Ctx::Actions,
-        };
-        vec![pane, Ctx::Global]
-    }
-
-    /// Applies a scanner event and keeps the selection on the same item.
-    pub fn on_scan(&mut self, ev: ScanEvent) {
-        let finishing = ev == ScanEvent::Finished;
-        let keys = touched(&self.model, &ev);
-        self.model.apply(ev);
-        self.tree.update(&self.model, keys.iter());
-        if finishing {
-            self.tick = 0;
-            // Parsing every source takes all cores for a while: automatic on ordinary
-            // trees, on request (the actions pane) on huge ones, so the UI stays quick.
-            let sources = self
-                .model
-                .modules
-                .values()
-                .filter(|m| m.source_exists())
-                .count();
-            if sources <= AUTO_IMPORTS_LIMIT {
-                self.push(Effect::AnalyzeImports);
-            }
-        }
-        self.sync();
-    }
-
-    /// Starts over with an empty model (a rescan), keeping view, expansion and filter.
-    pub fn reset(&mut self) {
-        let model = ScanModel::new(self.model.roots.clone(), self.model.prefix.clone());
-        self.model = model;
-        let expanded = std::mem::take(&mut self.tree.expanded);
-        let (view, sort, filter) = (self.tree.view, self.tree.sort, self.tree.filter.clone());
-        self.tree = Tree::build(view, &self.model, expanded);
-        self.tree.set_sort(sort);
-        self.tree.set_filter(filter.as_deref().unwrap_or(""));
-        self.code.clear();
-        self.reach.clear();
-        self.access.clear();
-        self.sync();
-    }
-
     /// Records the terminal size; the tree's page height follows the layout.
     pub fn resize(&mut self, width: u16, height: u16) {
         let areas = super::ui::layout(ratatui::layout::Rect::new(0, 0, width, height));
@@ -280,8 +256,9 @@ impl App {
 
     /// Advances animations (only while a scan or an action runs).
     pub fn on_tick(&mut self) -> bool {
-        let busy =
-            !self.model.progress.finished || self.dialog.as_ref().is_some_and(Dialog::is_running);
+        let busy = !self.model.progress.finished
+            || self.regroup.is_some()
+            || self.dialog().is_some_and(Dialog::is_running);
         if busy {
             self.tick = self.tick.wrapping_add(1);
         } else {
@@ -302,22 +279,25 @@ impl App {
         if !matches!(action, Action::Type(_) | Action::Backspace) {
             self.message = None;
         }
-        if let Some(scroll) = self.help.as_mut() {
-            match action {
-                Action::Up => *scroll = scroll.saturating_sub(1),
-                Action::Down => *scroll = scroll.saturating_add(1),
-                Action::Cancel | Action::Help | Action::Quit => self.help = None,
-                _ => {}
+        match &mut self.mode {
+            Mode::Help(scroll) => {
+                match action {
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::Down => *scroll = scroll.saturating_add(1),
+                    Action::Cancel | Action::Help | Action::Quit => self.mode = Mode::Browse,
+                    _ => {}
+                }
+                return;
             }
-            return;
-        }
-        if self.dialog.is_some() {
-            self.handle_dialog(action);
-            return;
-        }
-        if self.filter_edit.is_some() {
-            self.handle_filter(action);
-            return;
+            Mode::Dialog(_) => {
+                self.handle_dialog(action);
+                return;
+            }
+            Mode::Filter(_) => {
+                self.handle_filter(action);
+                return;
+            }
+            Mode::Browse => {}
         }
         match action {
             Action::Quit => self.quit = true,
@@ -331,17 +311,23 @@ impl App {
                 }
             }
             Action::Suspend => self.push(Effect::Suspend),
-            Action::Help => self.help = Some(0),
+            Action::Help => self.mode = Mode::Help(0),
             Action::Totals => {
                 self.project_details = !self.project_details;
                 self.details_scroll = 0;
             }
             Action::FocusNext => self.focus = next_pane(self.focus, 1),
             Action::FocusPrev => self.focus = next_pane(self.focus, 2),
-            Action::Filter => self.filter_edit = Some(self.tree.filter.clone().unwrap_or_default()),
-            Action::CycleView => self.set_view(self.tree.view.next()),
+            Action::Filter => {
+                self.mode = Mode::Filter(self.tree.filter.clone().unwrap_or_default())
+            }
+            Action::CycleView => self.set_view(self.next_view()),
             Action::CycleSort => {
                 self.tree.set_sort(self.tree.sort.next());
+                self.sync();
+            }
+            Action::ReverseSort => {
+                self.tree.set_reverse(!self.tree.reverse);
                 self.sync();
             }
             Action::Mark => self.toggle_mark(),
@@ -350,6 +336,7 @@ impl App {
                 self.refresh_scope();
             }
             Action::NextProblem => self.next_problem(),
+            Action::SwitchContext => self.toggle_service(),
             Action::Clean => self.plan_item(ActionItem::CleanProblems),
             Action::Recompile => self.plan_item(ActionItem::Recompile),
             Action::Rescan => self.plan_item(ActionItem::Rescan),
@@ -363,7 +350,7 @@ impl App {
     }
 
     fn handle_filter(&mut self, action: Action) {
-        let Some(text) = self.filter_edit.as_mut() else {
+        let Mode::Filter(text) = &mut self.mode else {
             return;
         };
         match action {
@@ -372,11 +359,11 @@ impl App {
                 text.pop();
             }
             Action::Confirm => {
-                self.filter_edit = None;
+                self.mode = Mode::Browse;
                 return;
             }
             Action::Cancel => {
-                self.filter_edit = None;
+                self.mode = Mode::Browse;
                 self.apply_filter("");
                 return;
             }
@@ -393,76 +380,6 @@ impl App {
             self.message = Some(format!("no module name contains '{text}'"));
         }
     }
-
-    fn set_view(&mut self, view: View) {
-        let old = std::mem::take(&mut self.tree.expanded);
-        self.expanded.insert(self.tree.view, old);
-        let expanded = self.expanded.remove(&view).unwrap_or_default();
-        let (sort, filter): (SortKey, Option<String>) = (self.tree.sort, self.tree.filter.clone());
-        self.tree = Tree::build(view, &self.model, expanded);
-        self.tree.set_sort(sort);
-        self.tree.set_filter(filter.as_deref().unwrap_or(""));
-        if !self.marks.is_empty() {
-            self.marks.clear();
-            self.message = Some("marks cleared: they belong to one view".into());
-        }
-        self.sel = 0;
-        self.sel_key = None;
-        // The old selection's details were scrolled; the new one's start at the top.
-        self.details_scroll = 0;
-        self.sync();
-    }
-
-    /// Recomputes rows if needed and puts the selection back on the same item.
-    pub(crate) fn sync(&mut self) {
-        if self.tree.rows_dirty {
-            self.tree.ensure_rows(&self.model);
-            let found = self
-                .sel_key
-                .as_deref()
-                .and_then(|k| self.tree.row_of_key(&self.model, k));
-            match found {
-                Some(row) => self.sel = row,
-                None => {
-                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
-                    self.remember_selection();
-                }
-            }
-            self.keep_visible();
-        }
-        self.refresh_scope();
-    }
-
-    pub(crate) fn remember_selection(&mut self) {
-        self.sel_key = self.selected().map(|r| self.tree.row_key(&self.model, r));
-    }
-
-    pub(crate) fn keep_visible(&mut self) {
-        let h = self.tree_height.max(1);
-        if self.sel < self.offset {
-            self.offset = self.sel;
-        } else if self.sel >= self.offset + h {
-            self.offset = self.sel + 1 - h;
-        }
-        let max_offset = self.tree.rows.len().saturating_sub(h);
-        self.offset = self.offset.min(max_offset);
-    }
-
-    /// True when the row or one of its ancestors is marked.
-    pub fn is_marked(&self, row: Row) -> (bool, bool) {
-        let own = self.marks.contains(&self.tree.row_key(&self.model, row));
-        let mut at = match row {
-            Row::Node(n) => self.tree.nodes[n].parent,
-            Row::Cache { node, .. } => Some(node),
-        };
-        while let Some(n) = at {
-            if n != 0 && self.marks.contains(&self.tree.nodes[n].key) {
-                return (own, true);
-            }
-            at = self.tree.nodes[n].parent;
-        }
-        (own, false)
-    }
 }
 
 fn next_pane(p: Pane, steps: usize) -> Pane {
@@ -471,31 +388,7 @@ fn next_pane(p: Pane, steps: usize) -> Pane {
     order[(i + steps) % 3]
 }
 
-/// The module keys a scanner event changes (before it is applied).
-fn touched(model: &ScanModel, ev: &ScanEvent) -> Vec<PathBuf> {
-    match ev {
-        ScanEvent::Batch(b) => b
-            .sources
-            .iter()
-            .map(|s| s.path.clone())
-            .chain(
-                b.caches
-                    .iter()
-                    .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone())),
-            )
-            .collect(),
-        ScanEvent::Removed(paths) => {
-            let gone: HashSet<&PathBuf> = paths.iter().collect();
-            model
-                .caches
-                .iter()
-                .filter(|c| gone.contains(&c.path))
-                .map(|c| c.source.clone().unwrap_or_else(|| c.path.clone()))
-                .collect()
-        }
-        ScanEvent::Finished => Vec::new(),
-    }
-}
-
+#[cfg(test)]
+mod journeys;
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,10 @@ pub enum Event {
     Access(PathBuf, String),
     /// A uid's user name was looked up.
     Owner(u32, Option<String>),
+    /// A clean planned off the UI thread: its confirm dialog, or why there is none.
+    Planned(Result<super::work::Dialog, String>),
+    /// The service's next start was judged (or why not).
+    Service(Result<Box<pycache::context::Service>, String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT arrived.
     Signal(i32),
     /// Reading the terminal failed; the loop ends with this error.

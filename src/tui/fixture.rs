@@ -228,18 +228,23 @@ pub fn app() -> crate::tui::app::App {
     a
 }
 
+/// The key event of a character (`\n` Enter, `\x1b` Esc, `\t` Tab).
+pub fn key_event(c: char) -> crossterm::event::KeyEvent {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let code = match c {
+        '\n' => KeyCode::Enter,
+        '\x1b' => KeyCode::Esc,
+        '\t' => KeyCode::Tab,
+        c => KeyCode::Char(c),
+    };
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
 /// Feeds keys through the real key table, as the event loop does (`\n` Enter, `\x1b`
 /// Esc, `\t` Tab).
 pub fn keys(app: &mut crate::tui::app::App, keys: &str) {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        let ev = KeyEvent::new(code, KeyModifiers::NONE);
+        let ev = key_event(c);
         if let Some(a) = crate::tui::keymap::action_for(&ev, &app.contexts()) {
             app.handle(a);
         }

@@ -155,7 +155,7 @@ fn filter_being_typed() {
 fn confirm_dialog_shows_the_plan() {
     let mut a = finished();
     keys(&mut a, "nc");
-    assert!(matches!(a.dialog, Some(Dialog::Confirm { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Confirm { .. })));
     snap("confirm", &mut a);
 }
 
@@ -204,7 +204,7 @@ fn a_long_refusal_in_a_report_wraps_to_its_last_word() {
     a.resize(80, 24);
     // The dialog scrolls to the last shown line, not only to the last unwrapped one.
     keys(&mut a, "jjjjjj");
-    let Some(Dialog::Report { scroll, .. }) = &a.dialog else {
+    let Some(Dialog::Report { scroll, .. }) = a.dialog() else {
         panic!("the report is open");
     };
     assert!(*scroll > 1, "scrolled {scroll} of more than 2 shown lines");
@@ -241,7 +241,7 @@ fn recompile_chooser() {
     keys(&mut a, "j");
     a.interpreters = Some(pycache::actions::Interpreters::default());
     keys(&mut a, "p");
-    assert!(matches!(a.dialog, Some(Dialog::Choose { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Choose { .. })));
     keys(&mut a, "\n");
     snap("recompile_modes", &mut a);
 }
@@ -317,4 +317,31 @@ fn focus_is_visible_without_colour() {
         .details
         .y;
     assert_eq!(buf[(0, details_top)].symbol(), "┌");
+}
+
+/// The demo's first screen in its service's view (lernmanager.service): the title names
+/// the context, and the imported modules without a usable cache are marked. The demo's
+/// directory (a temporary one) is written `[DEMO]`.
+#[test]
+fn demo_first_screen_in_the_services_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
+    let opts = pycache::context::service::demo_options(&info);
+    let (svc, model) = pycache::context::service(Some(&info.root), &opts, true, &mut |o| {
+        pycache::scan::scan(&o)
+    })
+    .unwrap();
+    let mut a = new(model, Options::default());
+    a.expect_service("as lernmanager".into());
+    let (_, redraw) = a.update(crate::tui::event::Event::Service(Ok(Box::new(svc))));
+    assert!(redraw);
+    let root = info.root.display().to_string();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = format!("{}", screen(&mut a, w, h).backend()).replace(&root, "[DEMO]");
+        assert!(
+            text.contains("cpython-313 as lernmanager, prefix instance/tmp"),
+            "the title names the context:\n{text}"
+        );
+        insta::assert_snapshot!(format!("demo_service_{w}x{h}"), text);
+    }
 }

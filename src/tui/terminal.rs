@@ -94,3 +94,13 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
     *term = new_terminal()?;
     Ok(())
 }
+
+/// Draws a frame inside synchronized output (DEC mode 2026): a terminal that knows it
+/// shows the frame at once instead of painting it as it arrives over a slow link; one
+/// that does not ignores the two sequences (16 bytes a frame).
+pub fn draw_frame(term: &mut Term, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+    use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    crossterm::queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    term.draw(render)?;
+    execute!(term.backend_mut(), EndSynchronizedUpdate)
+}

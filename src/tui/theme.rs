@@ -98,10 +98,11 @@ impl Theme {
         }
     }
 
-    /// Style of secondary text (sizes, counts).
+    /// Style of secondary text (sizes, counts): the default colour, dimmed. A fixed dark
+    /// grey is invisible on some themes (dark backgrounds, solarized).
     pub fn dim(self) -> Style {
         if self.color {
-            Style::default().fg(Color::DarkGray)
+            Style::default().add_modifier(Modifier::DIM)
         } else {
             Style::default()
         }

@@ -6,13 +6,18 @@
 //! tree. The flattened rows (what is visible, in order) live in [`rows`].
 
 mod agg;
+mod place;
 pub mod rows;
+mod search;
+
+pub use place::show_path;
+use place::{group_rank, placements};
 
 pub use agg::{Agg, status_index};
 pub use rows::{Row, SortKey};
 
 use pycache::pyc::Status;
-use pycache::scan::{CacheRecord, ScanModel, display_path};
+use pycache::scan::{CacheRecord, Module, ScanModel};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -130,19 +135,26 @@ pub struct Tree {
     /// All nodes; 0 is the root.
     pub nodes: Vec<Node>,
     by_key: HashMap<String, usize>,
-    placements: HashMap<PathBuf, Vec<usize>>,
+    pub(super) placements: HashMap<PathBuf, Vec<usize>>,
     /// Expanded node keys.
     pub expanded: HashSet<String>,
     /// Lower-case name filter, when one is set.
     pub filter: Option<String>,
     /// Child order.
     pub sort: SortKey,
+    /// The order reversed (directories still before modules, groups in their order).
+    pub reverse: bool,
     /// Visible rows, valid while `rows_dirty` is false.
     pub rows: Vec<Row>,
     /// True when `rows` must be recomputed.
     pub rows_dirty: bool,
     /// Nodes shown under the filter (empty when no filter).
     pub(super) shown: Vec<bool>,
+    /// Modules `n` visits beside those with a problem cache (the service's view: imported
+    /// without a usable cache), by key.
+    pub(super) flagged: HashSet<PathBuf>,
+    /// Nodes at or above a flagged module, by id.
+    pub(super) flag_below: Vec<bool>,
 }
 
 impl Tree {
@@ -169,56 +181,77 @@ impl Tree {
             expanded,
             filter: None,
             sort: SortKey::Name,
+            reverse: false,
             rows: Vec::new(),
             rows_dirty: true,
             shown: Vec::new(),
+            flagged: HashSet::new(),
+            flag_below: Vec::new(),
         }
     }
 
     /// A tree of every module in the model.
     pub fn build(view: View, model: &ScanModel, expanded: HashSet<String>) -> Self {
         let mut t = Tree::new(view, expanded);
-        let keys: Vec<&PathBuf> = model.modules.keys().collect();
-        t.update(model, keys);
+        t.add_modules(model, model.modules.iter());
         t
+    }
+
+    /// Places modules taken straight from the model (no lookup by path per module).
+    pub fn add_modules<'a>(
+        &mut self,
+        model: &ScanModel,
+        modules: impl IntoIterator<Item = (&'a PathBuf, &'a Module)>,
+    ) {
+        for (key, module) in modules {
+            self.update_module(model, key, Some(module));
+        }
+        self.rows_dirty = true;
+        if self.filter.is_some() {
+            self.compute_shown();
+        }
     }
 
     /// Re-places the modules with these keys (added, changed or removed in the model).
     pub fn update<'a>(&mut self, model: &ScanModel, keys: impl IntoIterator<Item = &'a PathBuf>) {
         for key in keys {
-            let Some(module) = model.modules.get(key) else {
-                self.unplace(key);
-                continue;
-            };
-            let new = placements(self.view, model, key);
-            let aggs: Vec<Agg> = new
-                .iter()
-                .map(|(_, f)| Agg::of_module(module, model.caches_of(module), |c| f.keeps(c)))
-                .collect();
-            if !self.same_places(key, &new) {
-                self.unplace(key);
-                for ((path, filter), agg) in new.into_iter().zip(aggs) {
-                    self.place(key, path, filter, agg);
-                }
-                continue;
-            }
-            // Same places (the common case during a scan): adjust the aggregates in place
-            // rather than growing the node arena.
-            let ids = self.placements.get(key).cloned().unwrap_or_default();
-            for (id, agg) in ids.into_iter().zip(aggs) {
-                let old = std::mem::replace(&mut self.nodes[id].agg, agg.clone());
-                let mut at = self.nodes[id].parent;
-                while let Some(n) = at {
-                    self.nodes[n].agg.sub(&old);
-                    self.nodes[n].agg.add(&agg);
-                    self.nodes[n].tidy = self.nodes[n].tidy && self.sort == SortKey::Name;
-                    at = self.nodes[n].parent;
-                }
-            }
+            self.update_module(model, key, model.modules.get(key));
         }
         self.rows_dirty = true;
         if self.filter.is_some() {
             self.compute_shown();
+        }
+    }
+
+    fn update_module(&mut self, model: &ScanModel, key: &PathBuf, module: Option<&Module>) {
+        let Some(module) = module else {
+            self.unplace(key);
+            return;
+        };
+        let new = placements(self.view, model, key, module);
+        let aggs: Vec<Agg> = new
+            .iter()
+            .map(|(_, f)| Agg::of_module(module, model.caches_of(module), |c| f.keeps(c)))
+            .collect();
+        if !self.same_places(key, &new) {
+            self.unplace(key);
+            for ((path, filter), agg) in new.into_iter().zip(aggs) {
+                self.place(key, path, filter, agg);
+            }
+            return;
+        }
+        // Same places (the common case during a scan): adjust the aggregates in place
+        // rather than growing the node arena.
+        let ids = self.placements.get(key).cloned().unwrap_or_default();
+        for (id, agg) in ids.into_iter().zip(aggs) {
+            let old = std::mem::replace(&mut self.nodes[id].agg, agg.clone());
+            let mut at = self.nodes[id].parent;
+            while let Some(n) = at {
+                self.nodes[n].agg.sub(&old);
+                self.nodes[n].agg.add(&agg);
+                self.nodes[n].tidy = self.nodes[n].tidy && self.sort == SortKey::Name;
+                at = self.nodes[n].parent;
+            }
         }
     }
 
@@ -344,78 +377,6 @@ impl Tree {
                 }
             }
         }
-    }
-}
-
-/// Where a module goes in a view: the names from the root, and which caches it shows.
-fn placements(view: View, model: &ScanModel, key: &PathBuf) -> Vec<(Vec<String>, CacheFilter)> {
-    let Some(module) = model.modules.get(key) else {
-        return Vec::new();
-    };
-    let rel = relative(model, key);
-    if view == View::Directory {
-        return vec![(rel, CacheFilter::All)];
-    }
-    let label = rel.join("/");
-    let caches: Vec<&CacheRecord> = model.caches_of(module).collect();
-    if caches.is_empty() {
-        return vec![(vec![NO_CACHE.to_string(), label], CacheFilter::Nothing)];
-    }
-    let mut out: Vec<(Vec<String>, CacheFilter)> = Vec::new();
-    for c in caches {
-        let (group, filter) = match view {
-            View::Verdict => (c.status.as_str().to_string(), CacheFilter::Status(c.status)),
-            _ => (
-                c.tag.clone().unwrap_or_else(|| NO_TAG.to_string()),
-                CacheFilter::Tag(c.tag.clone()),
-            ),
-        };
-        if !out.iter().any(|(p, _)| p[0] == group) {
-            out.push((vec![group, label.clone()], filter));
-        }
-    }
-    out
-}
-
-/// Group name of sources without any cache.
-pub const NO_CACHE: &str = "no cache";
-/// Group name of caches whose name carries no interpreter tag.
-pub const NO_TAG: &str = "no tag";
-
-/// Groups of the verdict view follow [`Status::ALL`] (worst first); tag groups sort by
-/// name; "no cache" comes last.
-fn group_rank(name: &str) -> u16 {
-    if name == NO_CACHE {
-        return u16::MAX;
-    }
-    match Status::parse(name) {
-        Some(s) => status_index(s) as u16,
-        None => 100,
-    }
-}
-
-/// The path of a module below the root it was found under, as names; paths outside every
-/// root keep their absolute components.
-pub fn relative(model: &ScanModel, path: &Path) -> Vec<String> {
-    let rel = match model.root_of(path) {
-        Some(root) => path.strip_prefix(root).unwrap_or(path),
-        None => path,
-    };
-    let mut names: Vec<String> = rel
-        .components()
-        .map(|c| display_path(Path::new(c.as_os_str())))
-        .collect();
-    if names.is_empty() {
-        names.push(display_path(path));
-    }
-    names
-}
-
-/// A path as shown to the user: relative to its root when under one.
-pub fn show_path(model: &ScanModel, path: &Path) -> String {
-    match model.root_of(path) {
-        Some(root) if path != root => relative(model, path).join("/"),
-        _ => display_path(path),
     }
 }
 

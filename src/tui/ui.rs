@@ -28,8 +28,9 @@ pub struct Areas {
 pub fn layout(area: Rect) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if area.width >= WIDE {
+        // The tree is what people browse: it keeps at least 60 % of the width.
         let [tree, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .areas(main);
         let actions_h = (right.height / 3).clamp(5, 12);
         let [details, actions] =
@@ -41,9 +42,11 @@ pub fn layout(area: Rect) -> Areas {
             status,
         }
     } else {
-        let actions_h = if main.height >= 20 { 5 } else { 3 };
+        // Stacked, the tree gets most of the rows (12 of 23 at 80x24); the details show
+        // what fits and scroll (Tab, then j/k) for the rest.
+        let actions_h = if main.height >= 20 { 4 } else { 3 };
         let rest = main.height.saturating_sub(actions_h);
-        let tree_h = rest.div_ceil(2);
+        let tree_h = (rest * 3).div_ceil(5);
         let [tree, details, actions] = Layout::vertical([
             Constraint::Length(tree_h),
             Constraint::Min(0),
@@ -61,7 +64,8 @@ pub fn layout(area: Rect) -> Areas {
 
 /// A pane's frame: heavier border and a marker when focused, so focus shows without colour.
 pub fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<Line<'a>>) -> Block<'a> {
-    let focused = app.focus == pane && app.dialog.is_none() && app.help.is_none();
+    // Typing a filter keeps the tree's focus; a dialog or the help takes it.
+    let focused = app.focus == pane && app.dialog().is_none() && app.help_scroll().is_none();
     let theme = app.opts.theme;
     let mut title: Line = title.into();
     title.spans.insert(0, theme.focus_mark(focused).into());
@@ -81,10 +85,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
     panes::details::render(app, areas.details, buf);
     panes::actions::render(app, areas.actions, buf);
     panes::status::render(app, areas.status, buf);
-    if let Some(dialog) = &app.dialog {
+    if let Some(dialog) = app.dialog() {
         panes::confirm::render(app, dialog, full, buf);
     }
-    if let Some(scroll) = app.help {
+    if let Some(scroll) = app.help_scroll() {
         panes::help::render(app, scroll, full, buf);
     }
 }
@@ -114,6 +118,8 @@ mod tests {
         assert!(narrow.details.y > narrow.tree.y);
         assert!(narrow.actions.y > narrow.details.y);
         assert_eq!(narrow.status.y, 23);
-        assert!(narrow.tree.height >= 8 && narrow.details.height >= 8);
+        assert!(narrow.tree.height >= 12 && narrow.details.height >= 6);
+        assert!(narrow.tree.height > narrow.details.height);
+        assert!(wide.tree.width * 10 >= 120 * 6);
     }
 }

@@ -1,21 +1,21 @@
 //! Actions that change files: the plan shown for confirmation, the run on a worker thread
 //! with its progress, and the report at the end. Nothing runs without a confirmed plan.
 
-mod doctor;
+mod dialog;
+pub(super) mod doctor;
+
+pub use dialog::on_dialog_action;
 mod recompile;
 #[cfg(test)]
 mod tests;
 
 use super::app::{ActionItem, App, Effect};
-use super::event::Event;
-use super::keymap::Action;
 use super::tree::{NodeKind, Row, View};
-use pycache::actions::{self, ExecOptions, Plan, Selection};
+use pycache::actions::{self, Plan, Selection};
 use pycache::pyc::Status;
+use pycache::scan::ScanModel;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant};
 
 /// True when the library can plan and run cleans.
 pub const CAN_CLEAN: bool = true;
@@ -163,6 +163,64 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         }
         ActionItem::Rescan | ActionItem::Imports => return Err("this action needs no plan".into()),
     };
+    let req = prepare_clean(app, item, what)?;
+    if app.model.caches.len() <= app.plan_at_once {
+        return finish_clean(&app.model, &req);
+    }
+    // A pass over a million caches: off the UI thread, over the model as it is now (scan
+    // output waits until the plan is back, so the plan and the tree agree).
+    let title = format!("planning: {} in {}", req.what, req.label);
+    let latest = format!(
+        "checking {} caches against the selection",
+        app.model.caches.len()
+    );
+    app.push(Effect::Plan(Box::new(PlanJob {
+        model: std::sync::Arc::clone(&app.model),
+        req,
+    })));
+    Ok(Dialog::Running {
+        title,
+        done: 0,
+        total: 0,
+        latest,
+    })
+}
+
+/// Up to this many caches a clean is planned on the UI thread (a few ms).
+pub const PLAN_AT_ONCE: usize = 50_000;
+
+/// A clean planned off the UI thread: the model as it was, and the request.
+#[derive(Debug, Clone)]
+pub struct PlanJob {
+    /// The model, shared (scan output waits while it is).
+    pub model: std::sync::Arc<ScanModel>,
+    /// What to plan.
+    pub req: CleanRequest,
+}
+
+impl PartialEq for PlanJob {
+    // The same model by identity: comparing a million records would be the cost avoided.
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.model, &other.model) && self.req == other.req
+    }
+}
+
+/// A clean to plan: what the selection is, and what the title names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanRequest {
+    /// `clean stale caches`.
+    what: String,
+    /// The scope's label, `pkg/`.
+    label: String,
+    /// The scope's caches this item applies to (the plan never leaves them).
+    scoped: HashSet<PathBuf>,
+    /// The library's selection.
+    sel: Selection,
+}
+
+/// The selection of a clean item over the scope (cheap: the scope's own caches); the
+/// plan itself is [`finish_clean`].
+pub fn prepare_clean(app: &App, item: &ActionItem, what: String) -> Result<CleanRequest, String> {
     // What the title names: the scope's caches this item applies to. Nothing there is
     // nothing to do (an empty list of paths would select the whole project).
     let scoped: HashSet<PathBuf> = app.scope_caches(|c| keeps(item, c)).into_iter().collect();
@@ -173,15 +231,31 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
         ));
     }
     let sel = clean_selection(app, item, &scoped);
-    let plan = actions::plan_clean(&app.model, &sel, None);
+    Ok(CleanRequest {
+        what,
+        label: app.scope.label.clone(),
+        scoped,
+        sel,
+    })
+}
+
+/// The plan of a clean, as its confirm dialog: a pass over every cache of the model, so
+/// on a large tree it runs off the UI thread (`Effect::Plan`).
+pub fn finish_clean(model: &ScanModel, req: &CleanRequest) -> Result<Dialog, String> {
+    let CleanRequest {
+        what,
+        label,
+        scoped,
+        sel,
+    } = req;
+    let plan = actions::plan_clean(model, sel, None);
     // The plan never removes a file outside the scope its title names.
     if let Some(outside) = plan.steps.iter().find_map(|s| match s {
         actions::Step::RemoveFile(f) if !scoped.contains(&f.path) => Some(&f.path),
         _ => None,
     }) {
         return Err(format!(
-            "refusing to {what} in {}: the plan would also remove {}, which is outside it (a bug; please report it)",
-            app.scope.label,
+            "refusing to {what} in {label}: the plan would also remove {}, which is outside it (a bug; please report it)",
             pycache::scan::display_path(outside)
         ));
     }
@@ -192,10 +266,10 @@ pub fn plan(app: &mut App, item: &ActionItem) -> Result<Dialog, String> {
             .first()
             .map(|n| format!(": {n}"))
             .unwrap_or_default();
-        return Err(format!("nothing to {what} in {}{why}", app.scope.label));
+        return Err(format!("nothing to {what} in {label}{why}"));
     }
     Ok(Dialog::Confirm {
-        title: format!("{what} in {}", app.scope.label),
+        title: format!("{what} in {label}"),
         lines: plan.render_lines(),
         scroll: 0,
         work: Work::Execute(Box::new(plan)),
@@ -241,7 +315,6 @@ fn clean_selection(app: &App, item: &ActionItem, scoped: &HashSet<PathBuf>) -> S
         }
         _ => {
             sel.paths = scoped.iter().cloned().collect();
-            sel.paths.sort();
         }
     }
     sel
@@ -263,109 +336,14 @@ pub fn selected_directory(app: &App, item: &ActionItem) -> Option<String> {
     }
 }
 
-/// A dialog's answer to a key; None closes it.
-pub fn on_dialog_action(app: &mut App, dialog: Dialog, action: Action) -> Option<Dialog> {
-    match dialog {
-        Dialog::Confirm {
-            title,
-            lines,
-            scroll,
-            work,
-        } => match action {
-            Action::Confirm => {
-                app.push(Effect::Run(work));
-                Some(Dialog::Running {
-                    title,
-                    done: 0,
-                    total: 0,
-                    latest: String::new(),
-                })
-            }
-            Action::Cancel | Action::Quit => {
-                app.message = Some("cancelled: nothing was changed".into());
-                None
-            }
-            other => Some(Dialog::Confirm {
-                scroll: scrolled(scroll, &other, shown_len(app, &lines, true)),
-                title,
-                lines,
-                work,
-            }),
-        },
-        Dialog::Choose {
-            title,
-            options,
-            sel,
-            step,
-        } => match action {
-            Action::Confirm => Some(recompile::chosen(app, step, sel)),
-            Action::Cancel | Action::Quit => {
-                app.message = Some("cancelled: nothing was changed".into());
-                None
-            }
-            Action::Up => Some(Dialog::Choose {
-                sel: sel.saturating_sub(1),
-                title,
-                options,
-                step,
-            }),
-            Action::Down => Some(Dialog::Choose {
-                sel: (sel + 1).min(options.len().saturating_sub(1)),
-                title,
-                options,
-                step,
-            }),
-            _ => Some(Dialog::Choose {
-                title,
-                options,
-                sel,
-                step,
-            }),
-        },
-        Dialog::Running { .. } => {
-            if action == Action::Quit {
-                app.quit = true;
-            }
-            Some(dialog)
-        }
-        Dialog::Report {
-            title,
-            lines,
-            scroll,
-        } => match action {
-            Action::Confirm | Action::Cancel | Action::Quit => None,
-            other => Some(Dialog::Report {
-                scroll: scrolled(scroll, &other, shown_len(app, &lines, false)),
-                title,
-                lines,
-            }),
-        },
-    }
-}
-
-/// How many lines a dialog shows for these (reports and notes wrap to the dialog).
-fn shown_len(app: &App, lines: &[String], plan: bool) -> usize {
-    crate::tui::panes::confirm::shown_lines(lines, usize::from(app.dialog_width), plan).len()
-}
-
-fn scrolled(scroll: u16, action: &Action, len: usize) -> u16 {
-    let max = len.saturating_sub(1).min(u16::MAX as usize) as u16;
-    match action {
-        Action::Up => scroll.saturating_sub(1),
-        Action::Down => (scroll + 1).min(max),
-        Action::PageUp => scroll.saturating_sub(10),
-        Action::PageDown => scroll.saturating_add(10).min(max),
-        _ => scroll,
-    }
-}
-
 impl App {
     /// Applies what the worker reports.
     pub fn on_work(&mut self, ev: WorkEvent) {
         match ev {
             WorkEvent::Interpreters(found) => {
                 self.interpreters = Some(*found);
-                self.dialog = Some(recompile::choose_interpreter(self));
+                let chooser = recompile::choose_interpreter(self);
+                self.set_dialog(Some(chooser));
             }
             WorkEvent::Progress {
                 done,
@@ -377,7 +355,7 @@ impl App {
                     total: t,
                     latest: l,
                     ..
-                }) = self.dialog.as_mut()
+                }) = self.dialog_mut()
                 {
                     *d = done;
                     *t = total;
@@ -397,56 +375,23 @@ impl App {
                     self.reset();
                     self.push(Effect::Rescan);
                 }
-                self.dialog = Some(Dialog::Report {
+                let fixes: Vec<String> = lines
+                    .iter()
+                    .filter_map(|l| l.strip_prefix(crate::tui::panes::confirm::FIX))
+                    .map(str::to_string)
+                    .collect();
+                let mut lines = lines;
+                if !fixes.is_empty() {
+                    lines.push(String::new());
+                    lines.push("the fix commands are printed whole when you quit (q)".into());
+                    self.keep_for_exit(fixes);
+                }
+                self.set_dialog(Some(Dialog::Report {
                     title,
                     lines,
                     scroll: 0,
-                });
+                }));
             }
         }
     }
-}
-
-/// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
-pub fn spawn(work: Work, tx: Sender<Event>, venvs: Vec<PathBuf>) {
-    std::thread::spawn(move || match work {
-        Work::Probe => {
-            // Planning only: the tree's own interpreters are described, not run.
-            let mut found = actions::Interpreters::discover(&[], &venvs).planning_only(&venvs);
-            found.probe_all();
-            let _ = tx.send(Event::Work(WorkEvent::Interpreters(Box::new(found))));
-        }
-        Work::Doctor { root, prefix } => {
-            let lines = doctor::run(root, prefix);
-            let _ = tx.send(Event::Work(WorkEvent::Done {
-                title: "doctor".into(),
-                lines,
-                removed: Vec::new(),
-                rescan: false,
-            }));
-        }
-        Work::Execute(plan) => {
-            let mut last = Instant::now();
-            let mut progress = |p: &actions::ProgressUpdate| {
-                // A progress line per step would flood the loop on big plans.
-                if p.done == p.total || last.elapsed() >= Duration::from_millis(30) {
-                    last = Instant::now();
-                    let _ = tx.send(Event::Work(WorkEvent::Progress {
-                        done: p.done,
-                        total: p.total,
-                        latest: pycache::scan::display_path(&p.latest.path),
-                    }));
-                }
-            };
-            let report = actions::execute(&plan, &ExecOptions::default(), &mut progress);
-            let mut lines = vec![report.summary_line()];
-            lines.extend(report.problem_lines());
-            let _ = tx.send(Event::Work(WorkEvent::Done {
-                title: "report".into(),
-                lines,
-                removed: report.removed_paths(&plan),
-                rescan: !report.written_paths(&plan).is_empty(),
-            }));
-        }
-    });
 }

@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod flags;
+mod large;
+mod service;
+
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running explorer and its screen.

@@ -221,4 +221,60 @@ impl App {
             None => self.message = Some("no problems: every cache is fresh or sourceless".into()),
         }
     }
+
+    /// Recomputes rows if needed and puts the selection back on the same item.
+    pub(crate) fn sync(&mut self) {
+        if self.tree.rows_dirty {
+            self.tree.ensure_rows(&self.model);
+            let found = self
+                .sel_key
+                .as_deref()
+                .and_then(|k| self.tree.row_of_key(&self.model, k));
+            match found {
+                Some(row) => self.sel = row,
+                // Rescanning: the selected item comes back when its batch arrives, and
+                // the cursor with it.
+                None if !self.model.progress.finished && self.sel_key.is_some() => {
+                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
+                }
+                None => {
+                    self.sel = self.sel.min(self.tree.rows.len().saturating_sub(1));
+                    self.remember_selection();
+                }
+            }
+            self.keep_visible();
+        }
+        self.refresh_scope();
+    }
+
+    pub(crate) fn remember_selection(&mut self) {
+        self.sel_key = self.selected().map(|r| self.tree.row_key(&self.model, r));
+    }
+
+    pub(crate) fn keep_visible(&mut self) {
+        let h = self.tree_height.max(1);
+        if self.sel < self.offset {
+            self.offset = self.sel;
+        } else if self.sel >= self.offset + h {
+            self.offset = self.sel + 1 - h;
+        }
+        let max_offset = self.tree.rows.len().saturating_sub(h);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// True when the row or one of its ancestors is marked.
+    pub fn is_marked(&self, row: Row) -> (bool, bool) {
+        let own = self.marks.contains(&self.tree.row_key(&self.model, row));
+        let mut at = match row {
+            Row::Node(n) => self.tree.nodes[n].parent,
+            Row::Cache { node, .. } => Some(node),
+        };
+        while let Some(n) = at {
+            if n != 0 && self.marks.contains(&self.tree.nodes[n].key) {
+                return (own, true);
+            }
+            at = self.tree.nodes[n].parent;
+        }
+        (own, false)
+    }
 }

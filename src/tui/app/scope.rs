@@ -21,6 +21,9 @@ pub struct Scope {
     /// Its caches that a clean leaves alone because they mirror the sources (a live
     /// PYTHONPYCACHEPREFIX tree; see `ScanModel::mirror_prefix_of`).
     pub kept_mirror: Agg,
+    /// What the mirror totals were taken of (the selection's key, the model's version),
+    /// so that a sort, a redraw or a scan batch does not walk the scope's caches again.
+    of: Option<(String, u64)>,
 }
 
 /// One line of the actions pane.
@@ -79,12 +82,32 @@ impl App {
             }
             (format!("{n} marked"), true)
         };
-        let kept_mirror = self.kept_mirror(&agg);
+        let of = if marked {
+            None
+        } else {
+            self.sel_key.clone().map(|k| (k, self.model_version))
+        };
+        // Finding the mirror caches walks every cache of the scope: once per scope and
+        // model; while scanning once per scope (a batch would repeat it for a whole
+        // directory), and again at the end.
+        let same_scope = of.is_some()
+            && match (&of, &self.scope.of) {
+                (Some((k, v)), Some((k0, v0))) => {
+                    k == k0 && (v == v0 || !self.model.progress.finished)
+                }
+                _ => false,
+            };
+        let kept_mirror = if same_scope {
+            self.scope.kept_mirror.clone()
+        } else {
+            self.kept_mirror(&agg)
+        };
         self.scope = super::Scope {
             label,
             agg,
             marked,
             kept_mirror,
+            of,
         };
         let n = self.items().len();
         self.action_sel = self.action_sel.min(n.saturating_sub(1));
@@ -236,7 +259,7 @@ impl App {
         }
         match work::plan(self, &item) {
             Ok(dialog) => {
-                self.dialog = Some(dialog);
+                self.set_dialog(Some(dialog));
             }
             Err(why) => self.message = Some(why),
         }
@@ -315,11 +338,11 @@ impl App {
     }
 
     pub(super) fn handle_dialog(&mut self, action: Action) {
-        let Some(dialog) = self.dialog.take() else {
+        let super::Mode::Dialog(dialog) = std::mem::take(&mut self.mode) else {
             return;
         };
         match work::on_dialog_action(self, dialog, action) {
-            Some(d) => self.dialog = Some(d),
+            Some(d) => self.set_dialog(Some(d)),
             None => {
                 if self.focus == Pane::Actions {
                     self.refresh_scope();

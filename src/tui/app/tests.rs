@@ -6,7 +6,7 @@ use crate::tui::keymap::action_for;
 use crate::tui::work::{Dialog, WorkEvent};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pycache::pyc::Status;
-use pycache::scan::ScanBatch;
+use pycache::scan::{ScanBatch, ScanEvent};
 
 fn selected_name(app: &App) -> String {
     match app.selected() {
@@ -58,11 +58,11 @@ fn next_problem_jumps_into_closed_directories() {
 fn filter_narrows_and_escape_clears_it_but_never_quits() {
     let mut a = app();
     keys(&mut a, "/old");
-    assert_eq!(a.filter_edit.as_deref(), Some("old"));
+    assert_eq!(a.filter_edit(), Some("old"));
     assert_eq!(a.tree.rows.len(), 1);
     assert_eq!(selected_name(&a), "old_api.py");
     keys(&mut a, "\n");
-    assert!(a.filter_edit.is_none());
+    assert!(a.filter_edit().is_none());
     assert_eq!(a.tree.filter.as_deref(), Some("old"));
     keys(&mut a, "\x1b");
     assert!(a.tree.filter.is_none() && !a.quit);
@@ -114,20 +114,20 @@ fn clean_shows_a_plan_and_runs_only_when_confirmed() {
     let mut a = app();
     keys(&mut a, "/old\n");
     keys(&mut a, "c");
-    let Some(Dialog::Confirm { lines, .. }) = &a.dialog else {
-        panic!("expected a confirm dialog, got {:?}", a.dialog);
+    let Some(Dialog::Confirm { lines, .. }) = a.dialog() else {
+        panic!("expected a confirm dialog, got {:?}", a.dialog());
     };
     assert!(lines[0].contains("remove 1 cache file"), "{lines:?}");
     assert!(a.take_effects().is_empty());
     keys(&mut a, "n");
-    assert!(a.dialog.is_none());
+    assert!(a.dialog().is_none());
     assert_eq!(a.message.as_deref(), Some("cancelled: nothing was changed"));
     keys(&mut a, "cy");
-    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Running { .. })));
     assert!(matches!(a.take_effects()[..], [Effect::Run(_)]));
     // Keys do nothing while it runs.
     keys(&mut a, "j\x1b");
-    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Running { .. })));
     a.on_work(WorkEvent::Progress {
         done: 1,
         total: 1,
@@ -140,11 +140,11 @@ fn clean_shows_a_plan_and_runs_only_when_confirmed() {
         removed: vec![gone.clone()],
         rescan: false,
     });
-    assert!(matches!(a.dialog, Some(Dialog::Report { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Report { .. })));
     assert!(a.model.cache(&gone).is_none());
     assert!(a.tree.rows.is_empty(), "the filtered module is gone");
     keys(&mut a, "\n");
-    assert!(a.dialog.is_none());
+    assert!(a.dialog().is_none());
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn read_only_offers_no_destructive_action() {
         [ActionItem::Rescan, ActionItem::Imports, ActionItem::Doctor]
     );
     keys(&mut a, "c");
-    assert!(a.dialog.is_none());
+    assert!(a.dialog().is_none());
     assert!(a.message.as_deref().unwrap_or("").contains("read-only"));
 }
 
@@ -185,7 +185,7 @@ fn actions_list_follows_the_scope() {
         ]
     );
     keys(&mut a, "\t\tjj\n");
-    let Some(Dialog::Confirm { title, .. }) = &a.dialog else {
+    let Some(Dialog::Confirm { title, .. }) = a.dialog() else {
         panic!("expected a confirm dialog");
     };
     assert_eq!(title, "clean cpython-312 caches in app.py");
@@ -231,9 +231,9 @@ fn switching_views_clears_marks_and_keeps_expansion_per_view() {
 fn help_opens_scrolls_and_closes() {
     let mut a = app();
     keys(&mut a, "?jj");
-    assert_eq!(a.help, Some(2));
+    assert_eq!(a.help_scroll(), Some(2));
     keys(&mut a, "q");
-    assert!(a.help.is_none() && !a.quit);
+    assert!(a.help_scroll().is_none() && !a.quit);
     keys(&mut a, "q");
     assert!(a.quit);
 }
@@ -252,14 +252,14 @@ fn recompile_probes_once_then_asks_interpreter_and_mode() {
     keys(&mut a, "j");
     a.take_effects();
     keys(&mut a, "p");
-    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Running { .. })));
     assert_eq!(
         a.take_effects(),
         [Effect::Run(crate::tui::work::Work::Probe)]
     );
     a.on_work(WorkEvent::Interpreters(Box::default()));
-    let Some(Dialog::Choose { options, .. }) = &a.dialog else {
-        panic!("expected the interpreter chooser, got {:?}", a.dialog);
+    let Some(Dialog::Choose { options, .. }) = a.dialog() else {
+        panic!("expected the interpreter chooser, got {:?}", a.dialog());
     };
     assert_eq!(
         options.len(),
@@ -267,15 +267,15 @@ fn recompile_probes_once_then_asks_interpreter_and_mode() {
         "no interpreter found: only the tree's own"
     );
     keys(&mut a, "\n");
-    let Some(Dialog::Choose { options, .. }) = &a.dialog else {
+    let Some(Dialog::Choose { options, .. }) = a.dialog() else {
         panic!("expected the mode chooser");
     };
     assert_eq!(options.len(), 4);
     keys(&mut a, "jj\x1b");
-    assert!(a.dialog.is_none());
+    assert!(a.dialog().is_none());
     // The interpreters are kept: the next recompile asks at once.
     keys(&mut a, "p");
-    assert!(matches!(a.dialog, Some(Dialog::Choose { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Choose { .. })));
     assert!(a.take_effects().is_empty());
 }
 
@@ -283,7 +283,7 @@ fn recompile_probes_once_then_asks_interpreter_and_mode() {
 fn doctor_runs_on_a_worker_without_confirmation() {
     let mut a = app();
     keys(&mut a, "D");
-    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
+    assert!(matches!(a.dialog(), Some(Dialog::Running { .. })));
     assert!(matches!(
         a.take_effects()[..],
         [Effect::Run(crate::tui::work::Work::Doctor { .. })]
@@ -349,7 +349,7 @@ fn a_snapshot_offers_nothing_and_reads_nothing_from_this_machine() {
     keys(&mut a, "jlljkkk");
     for key in ["c", "p", "R", "D", "\t\n"] {
         keys(&mut a, key);
-        assert!(a.dialog.is_none(), "{key:?} opened a dialog");
+        assert!(a.dialog().is_none(), "{key:?} opened a dialog");
     }
     keys(&mut a, "c");
     assert_eq!(
@@ -381,7 +381,7 @@ fn recompile_without_any_source_says_so_before_asking_anything() {
     assert_eq!(selected_name(&a), "orphaned");
     a.take_effects();
     keys(&mut a, "p");
-    assert!(a.dialog.is_none(), "no chooser: {:?}", a.dialog);
+    assert!(a.dialog().is_none(), "no chooser: {:?}", a.dialog());
     assert!(a.take_effects().is_empty(), "no interpreter probe");
     let msg = a.message.clone().unwrap_or_default();
     assert!(msg.starts_with("nothing to recompile in orphaned"), "{msg}");
@@ -389,55 +389,5 @@ fn recompile_without_any_source_says_so_before_asking_anything() {
     keys(&mut a, "j");
     assert_eq!(selected_name(&a), "stale");
     keys(&mut a, "p");
-    assert!(matches!(a.dialog, Some(Dialog::Running { .. })));
-}
-
-#[test]
-fn the_status_hints_of_a_report_or_a_choice_are_their_own_keys() {
-    let mut a = app();
-    let hints = |a: &App| -> Vec<String> {
-        crate::tui::panes::status::hints(a)
-            .into_iter()
-            .map(|(k, h)| format!("{k} {h}"))
-            .collect()
-    };
-    assert!(hints(&a).contains(&"? help".to_string()));
-    a.dialog = Some(Dialog::Report {
-        title: "report".into(),
-        lines: vec!["removed 1 file".into()],
-        scroll: 0,
-    });
-    assert_eq!(hints(&a), ["Enter close", "j/k scroll"]);
-    keys(&mut a, "y");
-    assert!(
-        a.dialog.is_none(),
-        "y closes a report too, but Enter is the one shown"
-    );
-    keys(&mut a, "c");
-    assert!(
-        hints(&a).contains(&"y confirm".to_string()),
-        "a plan: {:?}",
-        hints(&a)
-    );
-}
-
-#[test]
-fn idle_ticks_sort_the_closed_groups_before_they_are_opened() {
-    let mut a = app();
-    keys(&mut a, "v");
-    let fresh = a.tree.find("fresh").unwrap();
-    assert!(
-        !a.tree.nodes[fresh].tidy,
-        "a new view sorts a group on its first open"
-    );
-    let rows = a.tree.rows.clone();
-    let mut ticks = 0;
-    while !a.tree.nodes[fresh].tidy && ticks < 10 {
-        assert!(!a.on_tick(), "idle: nothing to draw");
-        ticks += 1;
-    }
-    assert!(a.tree.nodes[fresh].tidy, "sorted while idle");
-    assert_eq!(a.tree.rows, rows, "the rows are unchanged");
-    keys(&mut a, "jjjj\n");
-    assert!(a.tree.is_open(fresh));
+    assert!(matches!(a.dialog(), Some(Dialog::Running { .. })));
 }

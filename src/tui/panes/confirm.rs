@@ -117,6 +117,10 @@ pub fn shown_lines(lines: &[String], width: usize, plan: bool) -> Vec<Line<'stat
     for l in lines {
         if plan && l.starts_with("  ") && l.contains('/') {
             out.push(Line::from(fit_step(l, width)));
+        } else if l.starts_with(FIX) {
+            // A command is never wrapped (a shell would not take it back in pieces); one
+            // wider than the dialog is cut, and printed whole when the explorer ends.
+            out.push(Line::from(cut_end(l, width)));
         } else {
             out.extend(super::wrap::wrap_all(vec![Line::from(l.clone())], width));
         }
@@ -124,8 +128,31 @@ pub fn shown_lines(lines: &[String], width: usize, plan: bool) -> Vec<Line<'stat
     out
 }
 
-/// A plan step cut to `width` columns by eliding the start of its path, not the end: the
-/// file name is what tells the steps apart. Other lines are left whole.
+/// How a report's fix lines start (the doctor's commands).
+pub const FIX: &str = "  fix: ";
+
+/// The line cut to `width` columns, `…` marking the cut.
+fn cut_end(line: &str, width: usize) -> String {
+    if line.width() <= width || width == 0 {
+        return line.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in line.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(ch);
+    }
+    out.push('…');
+    out
+}
+
+/// A plan step cut to `width` columns by eliding the middle of its path: its start (the
+/// root, the package) and its end (the file name) both stay, so two steps never look
+/// alike for want of either. Other lines are left whole.
 fn fit_step(line: &str, width: usize) -> String {
     if line.width() <= width || !line.starts_with("  ") {
         return line.to_string();
@@ -138,9 +165,31 @@ fn fit_step(line: &str, width: usize) -> String {
     if room < 12 {
         return line.to_string();
     }
+    // The file name stays whole (it tells the steps apart); what is left of the room
+    // goes to the start of the path, the middle is elided.
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let keep_end = name.width() + 1;
+    if keep_end + 4 > room {
+        return format!("{head}…{}", take_end(path, room));
+    }
+    let mut left = String::new();
+    let mut used = 0;
+    for ch in path.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w + keep_end > room {
+            break;
+        }
+        used += w;
+        left.push(ch);
+    }
+    format!("{head}{left}…/{name}")
+}
+
+/// The last `room` columns of `text`.
+fn take_end(text: &str, room: usize) -> String {
     let mut tail: Vec<char> = Vec::new();
     let mut used = 0;
-    for ch in path.chars().rev() {
+    for ch in text.chars().rev() {
         let w = ch.width().unwrap_or(0);
         if used + w > room {
             break;
@@ -148,8 +197,7 @@ fn fit_step(line: &str, width: usize) -> String {
         used += w;
         tail.push(ch);
     }
-    let tail: String = tail.into_iter().rev().collect();
-    format!("{head}…{tail}")
+    tail.into_iter().rev().collect()
 }
 
 fn draw(
@@ -186,7 +234,7 @@ fn draw(
 
 #[cfg(test)]
 mod tests {
-    use super::fit_step;
+    use super::{fit_step, shown_lines};
     use unicode_width::UnicodeWidthStr;
 
     #[test]
@@ -194,10 +242,38 @@ mod tests {
         let step = "  remove     orphaned   cpython-313      694 B  /tmp/rv-demo/__pycache__/migrate_drop_password_plain.cpython-313.pyc";
         let fitted = fit_step(step, 74);
         assert_eq!(fitted.width(), 74, "{fitted}");
+        // Too narrow for the whole name: its end stays.
         assert!(fitted.starts_with("  remove     orphaned   cpython-313      694 B  …"));
         assert!(fitted.ends_with("_plain.cpython-313.pyc"), "{fitted}");
+        // Wide enough: the middle goes, the root stays in front and the name whole.
+        let fitted = fit_step(step, 100);
+        assert_eq!(fitted.width(), 100, "{fitted}");
+        assert!(
+            fitted.starts_with("  remove     orphaned   cpython-313      694 B  /tmp/rv"),
+            "{fitted}"
+        );
+        assert!(
+            fitted.ends_with("…/migrate_drop_password_plain.cpython-313.pyc"),
+            "{fitted}"
+        );
         assert_eq!(fit_step(step, 200), step);
         let headline = "plan: remove 5 cache files (3.1 KiB) and 0 empty __pycache__ directories";
         assert_eq!(fit_step(headline, 20), headline);
+    }
+
+    #[test]
+    fn a_fix_command_is_one_line_never_wrapped() {
+        let fix = "  fix: sudo install -d -o lernmanager -g lernmanager -m 0755 /srv/lernmanager/instance/tmp";
+        let lines = shown_lines(
+            &[
+                fix.to_string(),
+                "a sentence that wraps at the dialog's edge like prose does".into(),
+            ],
+            40,
+            false,
+        );
+        assert_eq!(lines[0].width(), 40, "{:?}", lines[0]);
+        assert!(lines[0].to_string().starts_with("  fix: sudo install -d"));
+        assert!(lines.len() > 2, "prose still wraps");
     }
 }

@@ -5,16 +5,17 @@
 //! it. Lines are wrapped to the pane (recorded and actual values stay readable at 80x24
 //! and 100x30); the pane scrolls when long.
 
-use super::bars::{Bar, chart};
+use super::dir_details::dir_lines;
 use super::wrap::{LABEL, escaped, wrap_all};
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
-use crate::tui::tree::{Agg, NodeKind, Row, show_path, status_index};
+use crate::tui::tree::{NodeKind, Row, show_path};
 use crate::tui::ui::pane_block;
 use pycache::pyc::Status;
 use pycache::scan::{CacheRecord, FileMeta, Module};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -73,7 +74,7 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
 }
 
 /// A `label     value` line; wrapping continues it under the value.
-fn field(name: &str, value: impl Into<String>) -> Line<'static> {
+pub(super) fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![label(name), Span::raw(value.into())])
 }
 
@@ -96,6 +97,19 @@ fn module_lines(app: &App, m: &Module, out: &mut Vec<Line<'static>>, t: Theme) {
             "source",
             format!("{} (missing)", show_path(&app.model, &m.source)),
         )),
+    }
+    if let Some(o) = app.outcome_of(&m.source) {
+        // The service's next start first: it is the question the view answers.
+        let style = super::service::outcome_style(o.next, t);
+        out.push(Line::from(vec![
+            label("next start"),
+            Span::styled(o.next.words(), style.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" ({})", super::service::when_words(o.when))),
+        ]));
+        out.push(field("why", o.why.clone()));
+        if let Some(ms) = o.compile_ms {
+            out.push(field("costs", format!("{ms:.1} ms to compile")));
+        }
     }
     if let Some(r) = app.reach.get(&m.source) {
         let text = if r.chain.is_empty() {
@@ -261,92 +275,6 @@ fn file_facts(app: &App, m: &FileMeta) -> String {
         date(m.mtime),
         mode(m.mode)
     )
-}
-
-fn dir_lines(app: &App, n: usize, width: usize, out: &mut Vec<Line<'static>>, t: Theme) {
-    let node = &app.tree.nodes[n];
-    let name = if n == 0 {
-        let roots: Vec<String> = app
-            .model
-            .roots
-            .iter()
-            .map(|r| pycache::scan::display_path(r))
-            .collect();
-        roots.join(", ")
-    } else {
-        match node.kind {
-            NodeKind::Dir => format!("{}/", node.key),
-            _ => node.name.clone(),
-        }
-    };
-    out.push(Line::from(Span::styled(name, t.heading())));
-    if n == 0
-        && let Some(p) = &app.model.prefix
-    {
-        out.push(field("prefix", pycache::scan::display_path(p)));
-    }
-    let a: &Agg = &node.agg;
-    out.push(field(
-        "modules",
-        format!("{} ({} without any cache)", a.modules, a.uncached),
-    ));
-    out.push(field(
-        "caches",
-        format!("{} ({})", a.caches, theme::size(a.bytes)),
-    ));
-    if n != 0
-        && let Some(root) = app.model.roots.first()
-        && let Some(text) = app.access.get(&root.join(&node.key))
-    {
-        out.push(field("writable", text.clone()));
-    }
-    let verdicts: Vec<Bar> = Status::ALL
-        .iter()
-        .filter(|s| a.status[status_index(**s)] > 0)
-        .map(|&s| Bar {
-            label: s.as_str().to_string(),
-            count: a.status[status_index(s)],
-            bytes: a.status_bytes[status_index(s)],
-            style: t.status(s),
-        })
-        .collect();
-    out.extend(chart("cache bytes by verdict", &verdicts, width, t));
-    let tags: Vec<Bar> = a
-        .tags_sorted()
-        .into_iter()
-        .map(|(tag, count, bytes)| Bar {
-            label: if tag == "-" { "untagged".into() } else { tag },
-            count,
-            bytes,
-            style: t.tag(),
-        })
-        .collect();
-    out.extend(chart("cache bytes by interpreter", &tags, width, t));
-    let prefix = if n == 0 {
-        String::new()
-    } else {
-        node.key.clone()
-    };
-    let errors: Vec<_> = app
-        .model
-        .errors
-        .iter()
-        .filter(|e| n == 0 || show_path(&app.model, &e.path).starts_with(&prefix))
-        .collect();
-    if !errors.is_empty() {
-        out.push(Line::default());
-        out.push(Line::from(Span::styled(
-            format!("problems met while scanning ({})", errors.len()),
-            t.heading(),
-        )));
-        for e in errors {
-            out.push(Line::from(format!(
-                "{}: {}",
-                show_path(&app.model, &e.path),
-                e.message
-            )));
-        }
-    }
 }
 
 /// Seconds since the epoch as a UTC date (no time-zone database needed, same everywhere).

@@ -17,7 +17,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.opts.theme;
     let p = &app.model.progress;
     let s = &app.model.summary;
-    let mut left = if p.finished {
+    let mut left = if let Some((view, placed, total)) = app.regrouping() {
+        // The old view answers keys meanwhile; this says why the view has not changed yet.
+        let frames = t.spinner();
+        format!(
+            "{} regrouping {}: {placed} of {total} modules",
+            frames[app.tick % frames.len()],
+            view.label()
+        )
+    } else if p.finished {
         let mut text = pycache::actions::plan::count(s.total().count, "cache");
         for st in [
             Status::Stale,
@@ -54,7 +62,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
     }
     if let Some(m) = &app.message
-        && app.filter_edit.is_none()
+        && app.filter_edit().is_none()
         && left.width() + m.width() + 3 > usize::from(area.width)
     {
         // The message answers the key just pressed; the totals are in the tree too.
@@ -63,10 +71,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             left.clear();
         }
     }
-    let right: Vec<Span> = if let Some(f) = &app.filter_edit {
+    let right: Vec<Span> = if let Some(f) = app.filter_edit() {
         vec![
             Span::styled("filter: /", Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(f.clone()),
+            Span::raw(f.to_string()),
             Span::styled("_", Style::default().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("  Enter keeps, Esc clears"),
         ]
@@ -109,7 +117,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// The keys that work now. A report or a choice is a dialog too, but `y confirm  n cancel`
 /// would be wrong there: their hints are the ones in the dialog's own footer.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    match &app.dialog {
+    match app.dialog() {
         Some(Dialog::Report { .. }) => vec![("Enter".into(), "close"), ("j/k".into(), "scroll")],
         Some(Dialog::Choose { .. }) => vec![
             ("Enter".into(), "choose"),
@@ -168,5 +176,42 @@ mod tests {
         assert!(text.starts_with(" 9 caches "), "{text:?}");
         let text = line(&a, 50);
         assert!(text.contains(&msg[..40]), "{text:?}");
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::hints as status_hints;
+    use crate::tui::app::App;
+    use crate::tui::fixture::{app, keys};
+    use crate::tui::work::Dialog;
+
+    #[test]
+    fn the_status_hints_of_a_report_or_a_choice_are_their_own_keys() {
+        let mut a = app();
+        let hints = |a: &App| -> Vec<String> {
+            status_hints(a)
+                .into_iter()
+                .map(|(k, h)| format!("{k} {h}"))
+                .collect()
+        };
+        assert!(hints(&a).contains(&"? help".to_string()));
+        a.set_dialog(Some(Dialog::Report {
+            title: "report".into(),
+            lines: vec!["removed 1 file".into()],
+            scroll: 0,
+        }));
+        assert_eq!(hints(&a), ["Enter close", "j/k scroll"]);
+        keys(&mut a, "y");
+        assert!(
+            a.dialog().is_none(),
+            "y closes a report too, but Enter is the one shown"
+        );
+        keys(&mut a, "c");
+        assert!(
+            hints(&a).contains(&"y confirm".to_string()),
+            "a plan: {:?}",
+            hints(&a)
+        );
     }
 }

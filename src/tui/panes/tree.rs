@@ -6,11 +6,12 @@ use crate::tui::app::{App, Pane};
 use crate::tui::theme::{self, Theme};
 use crate::tui::tree::{Agg, NodeKind, Row, status_index};
 use crate::tui::ui::pane_block;
+use pycache::context::NextStart;
 use pycache::pyc::Status;
 use pycache::scan::CacheRecord;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use unicode_width::UnicodeWidthStr;
@@ -25,6 +26,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     );
     if let Some(file) = &app.snapshot {
         title = format!("Snapshot {file}: {}", title.to_lowercase());
+    }
+    if let Some(service) = app.service_title() {
+        // Who starts it comes first: a narrow title cuts from the right.
+        title = format!("{service}: modules {}", tree.view.label());
+        if tree.sort != crate::tui::tree::SortKey::Name {
+            title.push_str(&format!(", sorted by {}", tree.sort.label()));
+        }
+    }
+    if tree.reverse {
+        title.push_str(", reversed");
     }
     if let Some(f) = &tree.filter {
         title.push_str(&format!(" /{f}"));
@@ -72,10 +83,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let line = row_line(app, *row, name_col, inner.width as usize, theme);
         buf.set_line(inner.x, y, &line, inner.width);
         if app.offset + i == app.sel {
-            buf.set_style(
-                Rect::new(inner.x, y, inner.width, 1),
-                theme.selected(focused),
-            );
+            // The marker and the name only: a whole-line highlight rewrites two full lines
+            // per cursor move, most of the bytes a move costs over ssh.
+            let w = (name_col as u16).min(inner.width);
+            buf.set_style(Rect::new(inner.x, y, w, 1), theme.selected(focused));
         }
     }
 }
@@ -222,6 +233,19 @@ fn module_info(app: &App, key: &std::path::Path, theme: Theme) -> Vec<Span<'stat
             .then_with(|| a.path.cmp(&b.path))
     });
     let mut out = Vec::new();
+    // In a service's view, what its next start does comes first when it is not a load.
+    if let Some(o) = app
+        .outcome_of(key)
+        .filter(|o| o.next != NextStart::LoadsCache)
+    {
+        let (word, style) = match o.next {
+            NextStart::ImportError => ("import error", theme.status(Status::Invalid)),
+            NextStart::CompilesEveryStart => ("every start", theme.status(Status::Stale)),
+            _ => ("compiles once", theme.dim()),
+        };
+        out.push(Span::styled(word, style.add_modifier(Modifier::BOLD)));
+        out.push(Span::raw("  "));
+    }
     if caches.is_empty() {
         out.push(Span::styled(
             if m.source_exists() { "no cache  " } else { "" },

@@ -84,6 +84,9 @@ impl SortKey {
     }
 }
 
+/// The largest child list sorted while idle (about 15 ms of sorting here).
+const IDLE_SORT_LIMIT: usize = 100_000;
+
 impl Tree {
     /// Recomputes the rows when something changed.
     pub fn ensure_rows(&mut self, model: &ScanModel) {
@@ -150,7 +153,7 @@ impl Tree {
         self.expanded.contains(&node.key)
     }
 
-    fn visible(&self, id: usize) -> bool {
+    pub(super) fn visible(&self, id: usize) -> bool {
         self.nodes[id].alive && (self.filter.is_none() || self.shown.get(id) == Some(&true))
     }
 
@@ -198,6 +201,12 @@ impl Tree {
         self.shown = shown;
     }
 
+    /// Reverses the sibling order (or back).
+    pub fn set_reverse(&mut self, reverse: bool) {
+        self.reverse = reverse;
+        self.set_sort(self.sort);
+    }
+
     /// Changes the sibling order.
     pub fn set_sort(&mut self, sort: SortKey) {
         self.sort = sort;
@@ -217,7 +226,12 @@ impl Tree {
             .copied()
             .filter(|&n| {
                 let node = &self.nodes[n];
-                node.alive && !node.tidy && !node.is_module()
+                // A group of a million modules sorts for a second: a key pressed then would
+                // wait for it. Those are sorted when opened (the user asked), not here.
+                node.alive
+                    && !node.tidy
+                    && !node.is_module()
+                    && node.children.len() <= IDLE_SORT_LIMIT
             })
             .max_by_key(|&n| self.nodes[n].children.len());
         match next {
@@ -230,7 +244,7 @@ impl Tree {
     }
 
     /// Drops dead children and sorts the rest.
-    fn tidy(&mut self, id: usize) {
+    pub(super) fn tidy(&mut self, id: usize) {
         if self.nodes[id].tidy {
             return;
         }
@@ -255,51 +269,19 @@ impl Tree {
                 (rank(&n.kind), by, n.name.as_bytes(), c)
             })
             .collect();
+        let reverse = self.reverse;
         keyed.sort_by(|a, b| {
-            (a.0, a.1)
-                .cmp(&(b.0, b.1))
-                // Case-insensitive without allocating, then exact bytes to make it total.
-                .then_with(|| cmp_ascii_ci(a.2, b.2))
-                .then_with(|| a.2.cmp(b.2))
+            let within =
+                a.1.cmp(&b.1)
+                    // Case-insensitive without allocating, then exact bytes to make it total.
+                    .then_with(|| cmp_ascii_ci(a.2, b.2))
+                    .then_with(|| a.2.cmp(b.2));
+            a.0.cmp(&b.0)
+                .then(if reverse { within.reverse() } else { within })
         });
         let children = keyed.into_iter().map(|k| k.3).collect();
         self.nodes[id].children = children;
         self.nodes[id].tidy = true;
-    }
-
-    /// The first module with a problem after node `from` in display order (wrapping),
-    /// with its ancestors opened so that it has a row.
-    pub fn next_problem(&mut self, from: Option<usize>) -> Option<usize> {
-        let mut order = Vec::new();
-        let mut stack = vec![0usize];
-        while let Some(id) = stack.pop() {
-            if id != 0 {
-                if !self.visible(id) {
-                    continue;
-                }
-                order.push(id);
-            }
-            if !self.nodes[id].is_module() {
-                self.tidy(id);
-                stack.extend(self.nodes[id].children.iter().rev());
-            }
-        }
-        let start = from
-            .and_then(|f| order.iter().position(|&n| n == f))
-            .map_or(0, |p| p + 1);
-        let n = order.len();
-        let found = (0..n).map(|i| order[(start + i) % n]).find(|&id| {
-            let node = &self.nodes[id];
-            node.is_module() && node.agg.problems() > 0
-        })?;
-        let mut at = self.nodes[found].parent;
-        while let Some(p) = at {
-            if p != 0 {
-                self.set_open(p, true);
-            }
-            at = self.nodes[p].parent;
-        }
-        Some(found)
     }
 
     /// A stable identity for a row, to keep the selection across rebuilds.

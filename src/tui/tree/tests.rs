@@ -213,3 +213,17 @@ fn open_modules_list_their_caches_newest_tag_first() {
     let key = t.row_key(&m, t.rows[2]);
     assert_eq!(t.row_of_key(&m, &key), Some(2));
 }
+
+#[test]
+fn reversed_order_keeps_directories_first() {
+    let m = fixture::model();
+    let mut t = built(View::Directory, &m);
+    let forward = names(&t);
+    t.set_reverse(true);
+    t.ensure_rows(&m);
+    let back = names(&t);
+    assert_eq!(back[0], "pkg", "directories stay before modules: {back:?}");
+    let mut modules: Vec<String> = forward[1..].to_vec();
+    modules.reverse();
+    assert_eq!(back[1..], modules[..], "the modules in reverse order");
+}

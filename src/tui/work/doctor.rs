@@ -5,15 +5,26 @@ use pycache::doctor::findings::ms_text;
 use pycache::doctor::{DoctorOptions, diagnose};
 use std::path::PathBuf;
 
-/// Runs the doctor on the scanned root (with the scanned prefix) and returns its lines.
-pub fn run(root: PathBuf, prefix: Option<PathBuf>) -> Vec<String> {
+/// Runs the doctor on the scanned root (with the scanned prefix) and returns its lines;
+/// in a service's view, under that service's context (its unit, user, interpreter), not
+/// the invoking shell's.
+pub fn run(
+    root: PathBuf,
+    prefix: Option<PathBuf>,
+    context: Option<pycache::context::ContextOptions>,
+) -> Vec<String> {
     let mut opts = DoctorOptions {
         path: Some(root),
         measure: true,
         repeat: 3,
         ..DoctorOptions::default()
     };
-    opts.context.prefix = prefix;
+    if let Some(c) = context {
+        opts.context = c;
+    }
+    if opts.context.prefix.is_none() {
+        opts.context.prefix = prefix;
+    }
     let report = match diagnose(&opts) {
         Ok(r) => r,
         Err(e) => return vec![format!("the doctor could not run: {e}")],
