@@ -1,7 +1,7 @@
 //! The walk's leaves: values without children (numbers, strings, floats as text), runs
 //! of names in a tuple, and the kind a code-object field must have.
 
-use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR, reserved_has};
+use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR};
 use crate::pyc::error::PycError;
 
 /// The bulk of a Python 3 code object is tuples of short strings and references (names,
@@ -9,12 +9,7 @@ use crate::pyc::error::PycError;
 /// returns how many items are left. Anything else, or anything wrong, is left to the
 /// general path, which reads the same bytes again and raises the right error.
 #[inline]
-pub(super) fn names_run(
-    c: &mut Cursor<'_>,
-    mut left: u32,
-    refs: &mut Vec<Kind>,
-    reserved: &[u32],
-) -> u32 {
+pub(super) fn names_run(c: &mut Cursor<'_>, mut left: u32, refs: &mut Vec<Kind>) -> u32 {
     while left > 0 {
         let pos = c.pos;
         match c.data.get(pos) {
@@ -76,7 +71,7 @@ pub(super) fn names_run(
                     break;
                 };
                 let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if n as usize >= refs.len() || reserved_has(reserved, n) {
+                if refs.get(n as usize).is_none_or(|&k| k == Kind::Pending) {
                     break;
                 }
                 c.pos = pos + 5;

@@ -157,16 +157,3 @@ fn code_fields_must_have_the_types_pycode_new_requires() {
     let e = w.check_module(&body, 16, v313).unwrap_err();
     assert_eq!(e.kind, PycErrorKind::Python(BAD_CODE), "{e}");
 }
-
-#[test]
-fn reserved_slots_are_found_as_a_search_finds_them() {
-    for reserved in [&[][..], &[0], &[0, 7], &[0, 3, 9, 40]] {
-        for n in 0..50 {
-            assert_eq!(
-                super::reserved_has(reserved, n),
-                reserved.binary_search(&n).is_ok(),
-                "{n} in {reserved:?}"
-            );
-        }
-    }
-}
