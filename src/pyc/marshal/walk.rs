@@ -384,7 +384,7 @@ impl BodyWalk {
     }
 
     /// Starts a sequence of `n` items; false when it is empty (complete at once).
-    #[inline]
+    #[inline(always)]
     fn open_seq(
         &mut self,
         c: &mut Cursor<'_>,
