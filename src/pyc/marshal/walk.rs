@@ -14,8 +14,10 @@
 use super::codeobj::{Field, PY2, PY30, PY38, PY311};
 
 use super::{CodeLayout, Dialect};
-use scalar::{field_kind, names_run, scalar};
+use fields::Fields;
+use scalar::{names_run, scalar};
 
+mod fields;
 mod scalar;
 use crate::pyc::error::{PycError, PycErrorKind};
 
@@ -31,6 +33,8 @@ enum Kind {
     Tuple,
     Code,
     Other,
+    /// The slot of an object still being read, which a reference may not name yet.
+    Pending,
 }
 
 /// A container being read.
@@ -40,7 +44,7 @@ enum Frame {
     Seq { left: u32 },
     /// Dict or frozendict: true when the next object is a value.
     Dict { value_next: bool },
-    /// Code object: index of the next field in the layout.
+    /// Code object: index of the next object field (in [`Fields`]).
     Code { next: u8 },
     /// Slice (3.14+): parts left.
     Slice { left: u8 },
@@ -50,19 +54,20 @@ enum Frame {
 struct Open {
     frame: Frame,
     kind: Kind,
-    /// True when it holds a reserved reference slot (popped when it completes).
-    reserved: bool,
+    /// The reference slot it holds until it completes ([`NO_SLOT`] for none).
+    slot: u32,
 }
 
 /// The reusable state of the walk (keep one per thread).
 #[derive(Debug, Default)]
 pub struct BodyWalk {
     frames: Vec<Open>,
-    /// The kind of each `FLAG_REF` slot, in order.
+    /// The kind of each `FLAG_REF` slot, in order ([`Kind::Pending`] while being read).
     refs: Vec<Kind>,
-    /// Slots of objects still being read (increasing), which a reference may not name.
-    reserved: Vec<u32>,
 }
+
+/// No reference slot held by an open container.
+const NO_SLOT: u32 = u32::MAX;
 
 struct Cursor<'a> {
     data: &'a [u8],
@@ -164,7 +169,6 @@ impl BodyWalk {
     ) -> Result<(), PycError> {
         self.frames.clear();
         self.refs.clear();
-        self.reserved.clear();
         let mut c = Cursor {
             data: after_header,
             pos: 0,
@@ -187,17 +191,11 @@ impl BodyWalk {
 
     fn walk(&mut self, c: &mut Cursor<'_>, d: Dialect, spec: &[Field]) -> Result<Kind, PycError> {
         let py2 = d.python2();
-        // The code-object layout as the walk needs it: None for a raw i32, else the kind
-        // the field must have (computed once per file, not per code object).
-        let mut wants = [None::<Kind>; 16];
-        for (w, f) in wants.iter_mut().zip(spec) {
-            *w = f.map(|name| field_kind(name, py2));
-        }
-        let wants = &wants[..spec.len().min(16)];
-        let first_object = wants.iter().take_while(|w| w.is_none()).count();
+        let fields = Fields::new(spec, py2);
+        let fields = &fields;
         let mut interned: u64 = 0;
         loop {
-            let at = c.pos;
+            let mut at = c.pos;
             let Some(&byte) = c.data.get(at) else {
                 return Err(c.fail(at, EOF_OBJECT));
             };
@@ -222,7 +220,7 @@ impl BodyWalk {
                     let ref_at = c.pos;
                     let n = c.i32()? as u32;
                     match self.refs.get(n as usize) {
-                        Some(&k) if !self.in_progress(n) => k,
+                        Some(&k) if k != Kind::Pending => k,
                         _ => return Err(c.fail(ref_at, BAD_REF)),
                     }
                 }
@@ -257,25 +255,27 @@ impl BodyWalk {
                 }
                 b'{' => {
                     self.slot(flagged, Kind::Other);
-                    self.push(Kind::Other, Frame::Dict { value_next: false }, false);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, NO_SLOT);
                     continue;
                 }
                 b'}' if d.frozendict => {
-                    let reserved = self.reserve(flagged, Kind::Other);
-                    self.push(Kind::Other, Frame::Dict { value_next: false }, reserved);
+                    let slot = self.reserve(flagged);
+                    self.push(Kind::Other, Frame::Dict { value_next: false }, slot);
                     continue;
                 }
                 b':' if d.slices => {
-                    let reserved = self.reserve(flagged, Kind::Other);
-                    self.push(Kind::Other, Frame::Slice { left: 3 }, reserved);
+                    let slot = self.reserve(flagged);
+                    self.push(Kind::Other, Frame::Slice { left: 3 }, slot);
                     continue;
                 }
                 b'c' => {
-                    let reserved = self.reserve(flagged, Kind::Code);
-                    let next = first_object as u8;
-                    self.push(Kind::Code, Frame::Code { next }, reserved);
-                    c.skip(4 * first_object)?;
-                    continue;
+                    let slot = self.reserve(flagged);
+                    self.push(Kind::Code, Frame::Code { next: 0 }, slot);
+                    c.skip(fields.first_raw)?;
+                    if !self.code_fields(c, fields, &mut at)? {
+                        continue;
+                    }
+                    self.close_top()
                 }
                 b'R' if py2 => {
                     let ref_at = c.pos;
@@ -309,23 +309,24 @@ impl BodyWalk {
                         }
                         *left -= 1;
                         if *left > 0 && depth_ok && !py2 {
-                            *left = names_run(c, *left, &mut self.refs, &self.reserved);
+                            *left = names_run(c, *left, &mut self.refs);
                         }
                         *left == 0
                     }
                     Frame::Code { next } => {
                         let i = usize::from(*next);
-                        if wants.get(i).copied().flatten() != Some(kind) {
+                        let Some(&(want, raw_after)) = fields.objects().get(i) else {
+                            return Err(c.fail(at, BAD_CODE));
+                        };
+                        if want != kind {
                             return Err(c.fail(at, BAD_CODE));
                         }
                         // Past the raw i32 fields that follow, to the next object field.
-                        let mut j = i + 1;
-                        while j < wants.len() && wants[j].is_none() {
-                            j += 1;
+                        if raw_after != 0 {
+                            c.skip(usize::from(raw_after))?;
                         }
-                        c.skip(4 * (j - i - 1))?;
-                        *next = j as u8;
-                        j >= wants.len()
+                        *next = i as u8 + 1;
+                        self.code_fields(c, fields, &mut at)?
                     }
                     Frame::Dict { value_next } => {
                         if kind == Kind::Null {
@@ -346,43 +347,44 @@ impl BodyWalk {
                 if !done {
                     break;
                 }
-                if let Some(closed) = self.frames.pop() {
-                    if closed.reserved {
-                        self.reserved.pop();
-                    }
-                    kind = closed.kind;
-                }
+                kind = self.close_top();
             }
         }
     }
 
+    /// Closes the innermost container (now complete): its reserved slot becomes usable.
+    #[inline]
+    fn close_top(&mut self) -> Kind {
+        let Some(closed) = self.frames.pop() else {
+            return Kind::Null;
+        };
+        if let Some(k) = self.refs.get_mut(closed.slot as usize) {
+            *k = closed.kind;
+        }
+        closed.kind
+    }
+
     /// Registers a `FLAG_REF` slot of a finished (or at once usable) object.
     #[inline]
-    fn slot(&mut self, flagged: bool, kind: Kind) -> bool {
+    fn slot(&mut self, flagged: bool, kind: Kind) {
         if flagged {
             self.refs.push(kind);
         }
-        false
     }
 
-    /// Registers a slot that may be named only once its object is complete.
+    /// Registers a slot that may be named only once its object is complete; returns it.
     #[inline]
-    fn reserve(&mut self, flagged: bool, kind: Kind) -> bool {
+    fn reserve(&mut self, flagged: bool) -> u32 {
         if flagged {
-            self.reserved.push(self.refs.len() as u32);
-            self.refs.push(kind);
+            self.refs.push(Kind::Pending);
+            self.refs.len() as u32 - 1
+        } else {
+            NO_SLOT
         }
-        flagged
-    }
-
-    /// True when slot `n` belongs to an object still being read.
-    #[inline]
-    fn in_progress(&self, n: u32) -> bool {
-        reserved_has(&self.reserved, n)
     }
 
     /// Starts a sequence of `n` items; false when it is empty (complete at once).
-    #[inline]
+    #[inline(always)]
     fn open_seq(
         &mut self,
         c: &mut Cursor<'_>,
@@ -396,10 +398,11 @@ impl BodyWalk {
             c.pos = c.data.len();
             return Err(c.fail(c.pos, EOF_OBJECT));
         }
-        let reserved = if reserve {
-            self.reserve(flagged, kind)
+        let slot = if reserve {
+            self.reserve(flagged)
         } else {
-            self.slot(flagged, kind)
+            self.slot(flagged, kind);
+            NO_SLOT
         };
         if n == 0 {
             return Ok(false);
@@ -407,33 +410,18 @@ impl BodyWalk {
         let mut left = n as u32;
         // Its first items too can be a run of names (the general path takes them after
         // each item it reads): read at the depth the frame would give them.
-        if !c.python2 && !reserved && self.frames.len() + 1 < MARSHAL_MAX_DEPTH {
-            left = names_run(c, left, &mut self.refs, &self.reserved);
+        if !c.python2 && slot == NO_SLOT && self.frames.len() + 1 < MARSHAL_MAX_DEPTH {
+            left = names_run(c, left, &mut self.refs);
             if left == 0 {
                 return Ok(false);
             }
         }
-        self.push(kind, Frame::Seq { left }, reserved);
+        self.push(kind, Frame::Seq { left }, slot);
         Ok(true)
     }
 
-    fn push(&mut self, kind: Kind, frame: Frame, reserved: bool) {
-        self.frames.push(Open {
-            frame,
-            kind,
-            reserved,
-        });
-    }
-}
-
-/// True when slot `n` is among `reserved` (increasing). Most references name a slot above
-/// the innermost open code object's, so the last slot answers before any search.
-#[inline]
-fn reserved_has(reserved: &[u32], n: u32) -> bool {
-    match reserved.last() {
-        None => false,
-        Some(&last) if n >= last => n == last,
-        Some(_) => reserved.binary_search(&n).is_ok(),
+    fn push(&mut self, kind: Kind, frame: Frame, slot: u32) {
+        self.frames.push(Open { frame, kind, slot });
     }
 }
 

@@ -1,90 +1,70 @@
 //! The walk's leaves: values without children (numbers, strings, floats as text), runs
 //! of names in a tuple, and the kind a code-object field must have.
 
-use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR, reserved_has};
+use super::{BAD_TYPE, BAD_UTF8, Cursor, Kind, SIZE_BYTES, SIZE_STR};
 use crate::pyc::error::PycError;
 
 /// The bulk of a Python 3 code object is tuples of short strings and references (names,
 /// consts): reads a run of those items of a sequence without the general dispatch, and
 /// returns how many items are left. Anything else, or anything wrong, is left to the
 /// general path, which reads the same bytes again and raises the right error.
-#[inline]
-pub(super) fn names_run(
-    c: &mut Cursor<'_>,
-    mut left: u32,
-    refs: &mut Vec<Kind>,
-    reserved: &[u32],
-) -> u32 {
+#[inline(always)]
+pub(super) fn names_run(c: &mut Cursor<'_>, mut left: u32, refs: &mut Vec<Kind>) -> u32 {
+    // The rest of the data as a slice: slice patterns check each item's length once.
+    let mut rest = c.data.get(c.pos..).unwrap_or_default();
     while left > 0 {
-        let pos = c.pos;
-        match c.data.get(pos) {
-            Some(&b @ (b'Z' | b'z' | 0xda | 0xfa)) => {
-                let Some(&n) = c.data.get(pos + 1) else { break };
-                let end = pos + 2 + usize::from(n);
-                if end > c.data.len() {
+        match *rest {
+            [b'r', b0, b1, b2, b3, ref tail @ ..] => {
+                let n = u32::from_le_bytes([b0, b1, b2, b3]) as usize;
+                if refs.get(n).is_none_or(|&k| k == Kind::Pending) {
+                    break;
+                }
+                rest = tail;
+            }
+            [b @ (b'Z' | b'z' | 0xda | 0xfa), n, ref tail @ ..] => {
+                let Some(after) = tail.get(usize::from(n)..) else {
+                    break;
+                };
+                if b & 0x80 != 0 {
+                    refs.push(Kind::Str);
+                }
+                rest = after;
+            }
+            [b'N' | b'T' | b'F', ref tail @ ..] => rest = tail,
+            [
+                b @ (b'a' | b'A' | 0xe1 | 0xc1 | b'u' | b't' | 0xf5 | 0xf4),
+                b0,
+                b1,
+                b2,
+                b3,
+                ref tail @ ..,
+            ] => {
+                let Ok(n) = usize::try_from(i32::from_le_bytes([b0, b1, b2, b3])) else {
+                    break;
+                };
+                let (Some(body), Some(after)) = (tail.get(..n), tail.get(n..)) else {
+                    break;
+                };
+                // `u` and `t` are UTF-8 (surrogates pass); `a` and `A` are not checked.
+                if b & 0x7f >= b't' && !utf8_surrogatepass(body) {
                     break;
                 }
                 if b & 0x80 != 0 {
                     refs.push(Kind::Str);
                 }
-                c.pos = end;
+                rest = after;
             }
-            Some(&b @ (b'a' | b'A' | 0xe1 | 0xc1)) => {
-                let Some(l) = c.data.get(pos + 1..pos + 5) else {
-                    break;
-                };
-                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
-                    break;
-                };
-                let end = pos + 5 + n;
-                if end > c.data.len() {
-                    break;
-                }
-                if b & 0x80 != 0 {
-                    refs.push(Kind::Str);
-                }
-                c.pos = end;
-            }
-            Some(&b @ (b'u' | b't' | 0xf5 | 0xf4)) => {
-                let Some(l) = c.data.get(pos + 1..pos + 5) else {
-                    break;
-                };
-                let Ok(n) = usize::try_from(i32::from_le_bytes([l[0], l[1], l[2], l[3]])) else {
-                    break;
-                };
-                match c.data.get(pos + 5..pos + 5 + n) {
-                    Some(body) if utf8_surrogatepass(body) => {}
-                    _ => break,
-                }
-                if b & 0x80 != 0 {
-                    refs.push(Kind::Str);
-                }
-                c.pos = pos + 5 + n;
-            }
-            Some(b'N' | b'T' | b'F') => c.pos = pos + 1,
-            Some(&b @ (b'i' | 0xe9)) => {
-                if pos + 5 > c.data.len() {
-                    break;
-                }
+            [b @ (b'i' | 0xe9), _, _, _, _, ref tail @ ..] => {
                 if b & 0x80 != 0 {
                     refs.push(Kind::Other);
                 }
-                c.pos = pos + 5;
-            }
-            Some(b'r') => {
-                let Some(b) = c.data.get(pos + 1..pos + 5) else {
-                    break;
-                };
-                let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if n as usize >= refs.len() || reserved_has(reserved, n) {
-                    break;
-                }
-                c.pos = pos + 5;
+                rest = tail;
             }
             _ => break,
         }
         left -= 1;
     }
+    c.pos = c.data.len() - rest.len();
     left
 }
 

@@ -158,15 +158,56 @@ fn code_fields_must_have_the_types_pycode_new_requires() {
     assert_eq!(e.kind, PycErrorKind::Python(BAD_CODE), "{e}");
 }
 
+/// A 3.13 code object (FLAG_REF set: slot 0) with the given consts and name fields.
+fn code313(consts: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut b = vec![0xe3];
+    b.extend_from_slice(&[0; 20]); // argcount .. flags
+    b.extend_from_slice(b"s\x00\x00\x00\x00"); // co_code
+    b.extend_from_slice(consts);
+    b.extend_from_slice(b")\x00)\x00s\x00\x00\x00\x00"); // names, localsplus names and kinds
+    b.extend_from_slice(b"\xfa\x01f"); // co_filename: slot 1
+    b.extend_from_slice(name); // co_name
+    b.extend_from_slice(b"r\x01\x00\x00\x00"); // co_qualname: the filename again
+    b.extend_from_slice(&[0; 4]); // firstlineno
+    b.extend_from_slice(b"s\x00\x00\x00\x00s\x00\x00\x00\x00"); // linetable, exceptiontable
+    b
+}
+
 #[test]
-fn reserved_slots_are_found_as_a_search_finds_them() {
-    for reserved in [&[][..], &[0], &[0, 7], &[0, 3, 9, 40]] {
-        for n in 0..50 {
-            assert_eq!(
-                super::reserved_has(reserved, n),
-                reserved.binary_search(&n).is_ok(),
-                "{n} in {reserved:?}"
-            );
-        }
-    }
+fn references_name_only_finished_objects_of_the_right_kind() {
+    let mut w = BodyWalk::new();
+    let v313 = d((3, 13));
+    let err = |b: &[u8], w: &mut BodyWalk| match w.check_module(b, 16, v313) {
+        Err(PycError {
+            kind: PycErrorKind::Python(t),
+            ..
+        }) => t,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        w.check_module(&code313(b")\x00", b"r\x01\x00\x00\x00"), 16, v313),
+        Ok(())
+    );
+    // The code object itself is still being read: as its name, and from inside its consts.
+    let own_name = code313(b")\x00", b"r\x00\x00\x00\x00");
+    assert_eq!(err(&own_name, &mut w), BAD_REF);
+    let own_const = code313(b")\x01r\x00\x00\x00\x00", b"r\x01\x00\x00\x00");
+    assert_eq!(err(&own_const, &mut w), BAD_REF);
+    // A slot not stored yet, and a finished slot of the wrong kind (a tuple as a name).
+    assert_eq!(
+        err(&code313(b")\x00", b"r\x02\x00\x00\x00"), &mut w),
+        BAD_REF
+    );
+    let tuple_name = code313(b"\xa9\x00", b"r\x01\x00\x00\x00");
+    assert_eq!(err(&tuple_name, &mut w), BAD_CODE);
+    // A finished code object may be named: an outer object (no FLAG_REF) whose consts are
+    // an inner one (slot 0, its filename slot 1) and a reference to it; the outer
+    // filename is slot 2, its name refers to it, its qualname to the inner filename.
+    let inner = code313(b")\x00", b"r\x01\x00\x00\x00");
+    let mut consts = b")\x02".to_vec();
+    consts.extend_from_slice(&inner);
+    consts.extend_from_slice(b"r\x00\x00\x00\x00");
+    let mut outer = code313(&consts, b"r\x02\x00\x00\x00");
+    outer[0] = b'c';
+    assert_eq!(w.check_module(&outer, 16, v313), Ok(()));
 }
