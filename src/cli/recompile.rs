@@ -145,7 +145,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         interps = discover(&pythons, &[]);
         interps.probe_all();
         if let Some(problem) = interps.problems.first() {
-            bail!("--python {problem} (give the path of a python executable)");
+            bail!("--python: {problem}");
         }
         opts.explicit_keys = interps.found.iter().map(|i| i.key()).collect();
     }
