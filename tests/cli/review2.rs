@@ -45,3 +45,45 @@ fn recompile_python_that_cannot_run_is_one_plain_line() {
         assert_eq!(err.matches("pass --python").count(), 1, "{err}");
     }
 }
+
+/// `--metrics FILE` is refused before the run when the collector would never read it (not
+/// `*.prom`: `--metrics run.py` replaced the project's source), when FILE is a directory,
+/// a named pipe or (as root, `/dev/null`) a device: renaming over it replaced the node
+/// itself. Not tried on a real device here: a regression would replace it.
+#[test]
+fn metrics_refuses_a_destination_it_would_destroy() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("run.py"), "print('hi')\n");
+    let fifo = t.path().join("pipe.prom");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let dir = t.path().join("textfile.prom");
+    std::fs::create_dir(&dir).unwrap();
+    for (dest, says) in [
+        (app.join("run.py"), "reads only files named *.prom"),
+        (fifo.clone(), "it is a named pipe"),
+        (dir.clone(), "it is a directory"),
+        (t.path().join("missing/x.prom"), "cannot open"),
+    ] {
+        for cmd in ["scan", "doctor"] {
+            let mut c = pycache();
+            c.arg(cmd).arg(&app).arg("--metrics").arg(&dest);
+            if cmd == "doctor" {
+                c.arg("--no-measure");
+            }
+            let out = c.timeout(LIMIT).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{cmd} {dest:?}");
+            let err = one_error_line(&out);
+            assert!(err.contains(says), "{cmd} {dest:?}: {err}");
+            assert!(err.contains("; give a NAME.prom file"), "{err}");
+            assert!(out.stdout.is_empty(), "refused before the run: {dest:?}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(app.join("run.py")).unwrap(),
+        "print('hi')\n"
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(dir.is_dir());
+}
