@@ -251,25 +251,38 @@ pub fn doctor_metrics(report: &Report, run: Run) -> Metrics {
         .iter()
         .filter(|t| t.outcome == Outcome::CompilesEveryStart)
         .count();
+    // Modules compiling at every start with no measured cost (`--no-measure`, or the
+    // interpreter could not run) make the penalty unknown: the series is left out, not 0.
+    let measured = every == 0
+        || report.costs.iter().any(|c| {
+            c.penalty_ms().is_some()
+                && report
+                    .targets
+                    .iter()
+                    .any(|t| t.outcome == Outcome::CompilesEveryStart && t.source == c.source)
+        });
+    let per_start = measured.then(|| report.per_start_ms() / 1000.0);
     let single = [
         (
             "pycache_doctor_per_start_seconds",
             "Measured time lost at every start of the service.",
-            report.per_start_ms() / 1000.0,
+            per_start,
         ),
         (
             "pycache_doctor_modules_compiling_every_start",
             "Imported modules the service compiles at every start (no cache it can read or write).",
-            every as f64,
+            Some(every as f64),
         ),
         (
             "pycache_doctor_needs_action",
             "1 when something needs fixing now (doctor exits 1).",
-            f64::from(u8::from(report.needs_action())),
+            Some(f64::from(u8::from(report.needs_action()))),
         ),
     ];
     for (name, help, value) in single {
-        m.gauge(name, help).sample(name, &run_label, value);
+        if let Some(value) = value {
+            m.gauge(name, help).sample(name, &run_label, value);
+        }
     }
     let mut by_outcome: BTreeMap<&str, u64> = BTreeMap::new();
     for outcome in [

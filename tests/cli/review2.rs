@@ -87,3 +87,43 @@ fn metrics_refuses_a_destination_it_would_destroy() {
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert!(dir.is_dir());
 }
+
+/// `doctor --no-measure --metrics`: a module compiles at every start but nothing was
+/// measured, so the per-start penalty is unknown and left out (it read 0 seconds, which a
+/// dashboard shows as "no cost"); the module count is still there.
+#[test]
+fn unmeasured_doctor_metrics_leave_the_penalty_out() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("run.py"), "import helper\n");
+    write(&app.join("helper.py"), "x = 1\n");
+    let prom = t.path().join("doctor.prom");
+    let out = pycache()
+        .arg("doctor")
+        .arg(&app)
+        .args([
+            "--user",
+            "nobody",
+            "--python",
+            "3.13",
+            "--no-measure",
+            "--metrics",
+        ])
+        .arg(&prom)
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("no installed Python 3.13") && !crate::support::in_ci() {
+        crate::support::skip("unmeasured_doctor_metrics_leave_the_penalty_out", &err);
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let every = text
+        .lines()
+        .find(|l| l.starts_with("pycache_doctor_modules_compiling_every_start{"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(every.ends_with(" 1"), "{every}");
+    assert!(!text.contains("pycache_doctor_per_start_seconds"), "{text}");
+}
