@@ -58,7 +58,7 @@ pub fn open(file: &Path) -> Result<ScanModel, String> {
         std::io::ErrorKind::IsADirectory => {
             "it is a directory; give the file that 'pycache scan --json' wrote".to_string()
         }
-        _ => e.to_string(),
+        _ => format!("{e}; give the file that 'pycache scan --json' wrote"),
     })?;
     load_reader(std::fs::File::from(fd))
 }
@@ -72,7 +72,9 @@ fn explain(e: serde_json::Error) -> String {
             "snapshot schema 1 is not the schema {SCHEMA} this pycache reads; re-run 'pycache scan --json' with this version"
         )
     } else if text.starts_with("snapshot ") {
-        text
+        // Our own message is whole: serde's " at line L column C" after its advice is noise.
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        text.strip_suffix(&at).unwrap_or(&text).to_string()
     } else {
         format!("not a pycache scan snapshot ({e}); make one with 'pycache scan --json > FILE'")
     }

@@ -127,3 +127,29 @@ fn unmeasured_doctor_metrics_leave_the_penalty_out() {
     assert!(every.ends_with(" 1"), "{every}");
     assert!(!text.contains("pycache_doctor_per_start_seconds"), "{text}");
 }
+
+/// `scan --from` with a device or an old snapshot: one line that ends with what to do
+/// (the device had no advice; a schema-1 file had serde's position after the advice).
+#[test]
+fn scan_from_a_device_or_old_schema_says_what_to_do() {
+    let t = tempfile::tempdir().unwrap();
+    let old = t.path().join("old.json");
+    write(&old, r#"{"schema": 1, "kind": "scan"}"#);
+    for (from, ends) in [
+        (
+            std::path::PathBuf::from("/dev/zero"),
+            "'pycache scan --json' wrote",
+        ),
+        (old, "with this version"),
+    ] {
+        let out = pycache()
+            .args(["scan", "--from"])
+            .arg(&from)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = one_error_line(&out);
+        assert!(err.trim_end().ends_with(ends), "{from:?}: {err}");
+    }
+}
