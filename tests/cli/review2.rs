@@ -153,3 +153,40 @@ fn scan_from_a_device_or_old_schema_says_what_to_do() {
         assert!(err.trim_end().ends_with(ends), "{from:?}: {err}");
     }
 }
+
+/// Two snapshots of one host (before and after a fix): the fleet line tells them apart by
+/// file instead of `vm, vm`.
+#[test]
+fn scan_from_two_snapshots_of_one_host_names_the_files() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(
+        &app.join("__pycache__/gone.cpython-313.pyc"),
+        b"\xf3\x0d\x0d\x0a",
+    );
+    let snap = pycache()
+        .arg("scan")
+        .arg(&app)
+        .arg("--json")
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    assert_eq!(snap.status.code(), Some(0));
+    let (a, b) = (t.path().join("before.json"), t.path().join("after.json"));
+    write(&a, &snap.stdout);
+    write(&b, &snap.stdout);
+    let out = pycache()
+        .args(["scan", "--from"])
+        .arg(&a)
+        .arg("--from")
+        .arg(&b)
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("before.json)") && last.contains("after.json)"),
+        "{last}"
+    );
+}
