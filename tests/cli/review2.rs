@@ -101,14 +101,9 @@ fn unmeasured_doctor_metrics_leave_the_penalty_out() {
     let out = pycache()
         .arg("doctor")
         .arg(&app)
-        .args([
-            "--user",
-            "nobody",
-            "--python",
-            "3.13",
-            "--no-measure",
-            "--metrics",
-        ])
+        // Bytecode writing off: helper compiles at every start, whoever runs it.
+        .args(["--env", "PYTHONDONTWRITEBYTECODE=1", "--python", "3.13"])
+        .args(["--no-measure", "--metrics"])
         .arg(&prom)
         .timeout(LIMIT)
         .output()
@@ -189,4 +184,31 @@ fn scan_from_two_snapshots_of_one_host_names_the_files() {
         last.contains("before.json)") && last.contains("after.json)"),
         "{last}"
     );
+}
+
+/// `--unit FILE` that is not a service unit (`/etc/passwd`, a `.timer`) was judged as a
+/// service with no settings (root, the guessed interpreter) and exited 0; now one line, 2.
+#[test]
+fn a_unit_without_service_settings_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    write(&app.join("run.py"), "x = 1\n");
+    let timer = t.path().join("app.timer");
+    write(
+        &timer,
+        "[Timer]\nOnCalendar=hourly\n[Install]\nWantedBy=timers.target\n",
+    );
+    for cmd in ["scan", "doctor"] {
+        let out = pycache()
+            .arg(cmd)
+            .arg(&app)
+            .arg("--unit")
+            .arg(&timer)
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = one_error_line(&out);
+        assert!(err.contains("is not a service unit"), "{cmd}: {err}");
+    }
 }
