@@ -75,9 +75,13 @@ fn the_ad_hoc_command_gives_one_line_per_host_and_the_exit_contract() {
             .output()
             .unwrap();
         let s = text(&out);
-        (out.status.code(), s)
+        (
+            out.status.code(),
+            s,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
-    let (code, out) = run(&green);
+    let (code, out, _) = run(&green);
     assert_eq!(code, Some(0), "{out}");
     let line = out.lines().find(|l| l.starts_with("localhost |")).unwrap();
     assert!(line.contains("| rc=0 |"), "{line}");
@@ -89,8 +93,15 @@ fn the_ad_hoc_command_gives_one_line_per_host_and_the_exit_contract() {
     );
     assert_eq!(doc["by_status"]["fresh"]["count"], 1);
     // Red: --check exits 1, the ad-hoc run marks the host FAILED and exits 2.
-    let (code, out) = run(&red);
+    let (code, out, stdout) = run(&red);
     assert_eq!(code, Some(2), "{out}");
+    // The README: the task result follows on a second line, on stdout (not stderr).
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("localhost | FAILED! => {")),
+        "{stdout}"
+    );
     let line = out.lines().find(|l| l.starts_with("localhost |")).unwrap();
     assert!(line.contains("FAILED") && line.contains("rc=1"), "{line}");
     assert!(
