@@ -203,3 +203,49 @@ fn the_playbook_collects_summaries_and_fetches_the_red_snapshot() {
         .count();
     assert_eq!(left, 0, "a temporary snapshot was left behind");
 }
+
+/// The README's playbook command passes `"pycache_reports": "./pycache-reports"`, then
+/// opens `pycache-reports/HOST.snapshot.json.gz` from the same directory: a relative
+/// reports directory is taken from where ansible-playbook runs (it landed beside the
+/// playbook, in docs/ansible/).
+#[test]
+fn the_playbook_puts_relative_reports_in_the_current_directory() {
+    let Some(bin) = tool("ansible playbook", "ansible-playbook") else {
+        return;
+    };
+    let python = bin.with_file_name("python");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, red) = trees(tmp.path(), &python);
+    let inventory = tmp.path().join("hosts.ini");
+    write(
+        &inventory,
+        format!(
+            "red ansible_connection=local ansible_python_interpreter={} pycache={}\n",
+            python.display(),
+            assert_cmd::cargo::cargo_bin("pycache").display(),
+        ),
+    );
+    let cwd = tmp.path().join("controller");
+    std::fs::create_dir(&cwd).unwrap();
+    let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ansible/pycache-fleet.yml");
+    let out = ansible(&bin, &tmp.path().join("home"))
+        .current_dir(&cwd)
+        .env("PWD", &cwd)
+        .arg("-i")
+        .arg(&inventory)
+        .arg(&playbook)
+        .arg("-e")
+        .arg(format!(
+            "{{\"pycache_roots\": [\"{}\"], \"pycache_reports\": \"./pycache-reports\"}}",
+            red.display()
+        ))
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        cwd.join("pycache-reports/red.snapshot.json.gz").is_file(),
+        "{log}"
+    );
+    assert!(!playbook.with_file_name("pycache-reports").exists());
+}
