@@ -33,14 +33,14 @@ pub fn trusted_program(program: &Path) -> Result<PathBuf, String> {
     let me = Uid::effective().as_raw();
     let meta = std::fs::metadata(&real).map_err(|e| {
         format!(
-            "cannot run {}: {}; {NOT_RUNNABLE}",
+            "cannot run {}: {}",
             display_path(program),
             crate::imports::io_reason(&e)
         )
     })?;
     if !meta.is_file() {
         return Err(format!(
-            "cannot run {}: not a regular file; {NOT_RUNNABLE}",
+            "cannot run {}: not a regular file",
             display_path(program)
         ));
     }

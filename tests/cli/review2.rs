@@ -44,6 +44,37 @@ fn recompile_python_that_cannot_run_is_one_plain_line() {
         }
         assert_eq!(err.matches("pass --python").count(), 1, "{err}");
     }
+    // A program that answers, but not as Python: every subcommand says so once, with
+    // one piece of advice (the probe's own advice was repeated by each caller).
+    let fake = t.path().join("bin/python3");
+    write(
+        &fake,
+        "#!/bin/sh
+echo hello
+",
+    );
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    for cmd in ["scan", "doctor", "imports", "recompile"] {
+        let out = pycache()
+            .arg(cmd)
+            .arg(&app)
+            .arg("--python")
+            .arg(&fake)
+            .args(if cmd == "recompile" {
+                &["--dry-run"][..]
+            } else {
+                &[]
+            })
+            .timeout(LIMIT)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = one_error_line(&out);
+        let advice =
+            err.matches("pass --python").count() + err.matches("give another interpreter").count();
+        assert_eq!(advice, 1, "{cmd}: {err}");
+        assert!(!err.contains("exit exit"), "{cmd}: {err}");
+    }
 }
 
 /// `--metrics FILE` is refused before the run when the collector would never read it (not
