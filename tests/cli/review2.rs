@@ -152,6 +152,12 @@ fn unmeasured_doctor_metrics_leave_the_penalty_out() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(every.ends_with(" 1"), "{every}");
     assert!(!text.contains("pycache_doctor_per_start_seconds"), "{text}");
+    // One module "compiles" (it read "1 imported module compile on every start").
+    let report = String::from_utf8_lossy(&out.stdout).replace("\n    ", " ");
+    assert!(
+        report.contains("1 imported module compiles on every start"),
+        "{report}"
+    );
 }
 
 /// `scan --from` with a device or an old snapshot: one line that ends with what to do
