@@ -307,16 +307,9 @@ mod tests {
     /// One Latin-1 byte in a comment hid every user ("not in the image's /etc/passwd").
     #[test]
     fn a_passwd_with_non_utf8_bytes_still_lists_its_users() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = RootFs {
-            dir: dir.path().to_path_buf(),
-        };
-        std::fs::create_dir_all(fs.host(Path::new("/etc"))).unwrap();
-        std::fs::write(
-            fs.host(Path::new("/etc/passwd")),
+        let (_dir, fs) = image_with_passwd(
             b"root:x:0:0::/root:/bin/sh\nold:x:999:999:M\xfcller:/h:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n",
-        )
-        .unwrap();
+        );
         let app = resolve_user(&fs, "app", "--user").unwrap();
         assert_eq!((app.uid, app.gid), (1000, 1000));
         // A passwd longer than the cap says so when the user is not in the part read.
@@ -328,18 +321,21 @@ mod tests {
         assert!(err.contains("only its first 4 MiB are read"), "{err}");
     }
 
-    #[test]
-    fn users_come_from_the_image_and_modes_decide_writes() {
+    /// An image root in a temporary directory with this `/etc/passwd`.
+    fn image_with_passwd(passwd: &[u8]) -> (tempfile::TempDir, RootFs) {
         let dir = tempfile::tempdir().unwrap();
         let fs = RootFs {
             dir: dir.path().to_path_buf(),
         };
         std::fs::create_dir_all(fs.host(Path::new("/etc"))).unwrap();
-        std::fs::write(
-            fs.host(Path::new("/etc/passwd")),
-            "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n",
-        )
-        .unwrap();
+        std::fs::write(fs.host(Path::new("/etc/passwd")), passwd).unwrap();
+        (dir, fs)
+    }
+
+    #[test]
+    fn users_come_from_the_image_and_modes_decide_writes() {
+        let (dir, fs) =
+            image_with_passwd(b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n");
         std::fs::write(
             fs.host(Path::new("/etc/group")),
             "root:x:0:\napp:x:1000:\nwww:x:33:app\n",
