@@ -251,25 +251,38 @@ pub fn doctor_metrics(report: &Report, run: Run) -> Metrics {
         .iter()
         .filter(|t| t.outcome == Outcome::CompilesEveryStart)
         .count();
+    // Modules compiling at every start with no measured cost (`--no-measure`, or the
+    // interpreter could not run) make the penalty unknown: the series is left out, not 0.
+    let measured = every == 0
+        || report.costs.iter().any(|c| {
+            c.penalty_ms().is_some()
+                && report
+                    .targets
+                    .iter()
+                    .any(|t| t.outcome == Outcome::CompilesEveryStart && t.source == c.source)
+        });
+    let per_start = measured.then(|| report.per_start_ms() / 1000.0);
     let single = [
         (
             "pycache_doctor_per_start_seconds",
             "Measured time lost at every start of the service.",
-            report.per_start_ms() / 1000.0,
+            per_start,
         ),
         (
             "pycache_doctor_modules_compiling_every_start",
             "Imported modules the service compiles at every start (no cache it can read or write).",
-            every as f64,
+            Some(every as f64),
         ),
         (
             "pycache_doctor_needs_action",
             "1 when something needs fixing now (doctor exits 1).",
-            f64::from(u8::from(report.needs_action())),
+            Some(f64::from(u8::from(report.needs_action()))),
         ),
     ];
     for (name, help, value) in single {
-        m.gauge(name, help).sample(name, &run_label, value);
+        if let Some(value) = value {
+            m.gauge(name, help).sample(name, &run_label, value);
+        }
     }
     let mut by_outcome: BTreeMap<&str, u64> = BTreeMap::new();
     for outcome in [
@@ -346,24 +359,87 @@ fn run_gauges(m: &mut Metrics, what: &str, labels: &[(&str, &str)], run: Run) {
     .sample(&info_name, &info, 1.0);
 }
 
-/// Replaces `file` with `text` atomically: a new temporary file (`O_EXCL|O_NOFOLLOW`) in
-/// the same directory, then `renameat` over the old one, all by directory handle, so no
-/// link planted in the directory redirects the write (root may write into a collector
-/// directory another user owns). Mode 0644: the collector runs as another user.
-pub fn write_atomically(file: &Path, text: &str) -> Result<(), String> {
+/// What to do about a bad `--metrics FILE`, appended to each refusal.
+const METRICS_ADVICE: &str = "give a NAME.prom file in a directory you can write (the collector's --collector.textfile.directory)";
+
+/// Refuses a `--metrics FILE` before any work is done: node_exporter's textfile collector
+/// reads only `*.prom` files (any other name is never collected, and may be a file of the
+/// project: `--metrics run.py` would replace the source), the directory must exist and be
+/// writable, and an existing FILE must be a regular file or a link (renaming over a
+/// device such as `/dev/null` would replace the device node itself, as root).
+pub fn check_destination(file: &Path) -> Result<(), String> {
     let shown = crate::text::display_path(file);
-    let name = file
-        .file_name()
-        .ok_or_else(|| format!("cannot write metrics to {shown}: give a file name"))?;
+    let (dir, name) = destination_parts(file)?;
+    let handle = crate::actions::write::open_dir(dir, dir, false, false)
+        .map_err(|e| format!("cannot write metrics to {shown}: {e}; {METRICS_ADVICE}"))?;
+    check_existing(&handle, name, &shown)?;
+    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).map_err(|e| {
+        format!(
+            "cannot write metrics to {shown}: cannot create files in {}: {}; {METRICS_ADVICE}",
+            crate::text::display_path(dir),
+            e.desc().to_lowercase()
+        )
+    })
+}
+
+/// The directory (`.` for a bare name) and the `*.prom` file name of a destination.
+fn destination_parts(file: &Path) -> Result<(&Path, &std::ffi::OsStr), String> {
+    let shown = crate::text::display_path(file);
+    let name = file.file_name().ok_or_else(|| {
+        format!("cannot write metrics to {shown}: no file name; {METRICS_ADVICE}")
+    })?;
+    if !name.as_encoded_bytes().ends_with(b".prom") || name.len() <= ".prom".len() {
+        return Err(format!(
+            "cannot write metrics to {shown}: node_exporter's textfile collector reads only files named *.prom; {METRICS_ADVICE}"
+        ));
+    }
     let dir = match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    Ok((dir, name))
+}
+
+/// Refuses to rename over anything but a regular file or a symlink (which is replaced
+/// itself, never followed).
+fn check_existing(
+    handle: &crate::actions::write::Dir,
+    name: &std::ffi::OsStr,
+    shown: &str,
+) -> Result<(), String> {
+    use nix::fcntl::AtFlags;
+    use nix::sys::stat::{SFlag, fstatat};
+    let Ok(st) = fstatat(handle.fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW) else {
+        return Ok(());
+    };
+    let kind = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits());
+    let what = match kind {
+        SFlag::S_IFREG | SFlag::S_IFLNK => return Ok(()),
+        SFlag::S_IFDIR => "a directory",
+        SFlag::S_IFCHR | SFlag::S_IFBLK => "a device",
+        SFlag::S_IFIFO => "a named pipe",
+        SFlag::S_IFSOCK => "a socket",
+        _ => "not a regular file",
+    };
+    Err(format!(
+        "cannot write metrics to {shown}: it is {what}, which would be replaced; {METRICS_ADVICE}"
+    ))
+}
+
+/// Replaces `file` with `text` atomically: a new temporary file (`O_EXCL|O_NOFOLLOW`) in
+/// the same directory, then `renameat` over the old one, all by directory handle, so no
+/// link planted in the directory redirects the write (root may write into a collector
+/// directory another user owns). Mode 0644: the collector runs as another user. The
+/// checks of [`check_destination`] are made again on the handle.
+pub fn write_atomically(file: &Path, text: &str) -> Result<(), String> {
+    let shown = crate::text::display_path(file);
+    let (dir, name) = destination_parts(file)?;
     let handle = crate::actions::write::open_dir(dir, dir, false, false)
-        .map_err(|e| format!("cannot write metrics to {shown}: {e}"))?;
+        .map_err(|e| format!("cannot write metrics to {shown}: {e}; {METRICS_ADVICE}"))?;
+    check_existing(&handle, name, &shown)?;
     handle
         .replace(name, text.as_bytes(), 0o644, false)
-        .map_err(|e| format!("cannot write metrics to {shown}: {e}"))
+        .map_err(|e| format!("cannot write metrics to {shown}: {e}; {METRICS_ADVICE}"))
 }
 
 #[cfg(test)]

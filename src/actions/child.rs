@@ -59,7 +59,9 @@ pub fn run(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run {name}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {name}: {}", crate::imports::io_reason(&e)))?;
     let started = Instant::now();
     if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), input) {
         let bytes = bytes.to_vec();

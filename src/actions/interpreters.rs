@@ -138,11 +138,11 @@ pub fn probe(path: &Path, origin: Origin) -> Result<Interpreter, String> {
     cmd.args(["-E", "-s", "-S", "-B", "-c", PROBE])
         .current_dir("/");
     let out = child::run(&mut cmd, path, None, PROBE_TIMEOUT, 64 * 1024)
-        .map_err(|e| format!("{}: {e} (the version probe)", display_path(path)))?;
+        .map_err(|e| format!("{e} (the version probe)"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let a: ProbeAnswer = serde_json::from_str(text.trim()).map_err(|_| {
         format!(
-            "{}: did not answer like a Python interpreter (exit {})",
+            "{}: did not answer like a Python interpreter ({})",
             display_path(path),
             out.status
         )

@@ -18,18 +18,26 @@ use std::path::{Path, PathBuf};
 const ADVICE: &str =
     "pass --python with an interpreter owned by root (e.g. /usr/bin/python3), or run pycache as";
 
+/// What to do when the named program cannot be run at all (missing, not a file).
+pub const NOT_RUNNABLE: &str = "pass --python with the path of an interpreter";
+
 /// The path to execute for `program` (symlinks resolved), or why it must not be run.
 pub fn trusted_program(program: &Path) -> Result<PathBuf, String> {
     let real = std::fs::canonicalize(program).map_err(|e| {
         format!(
-            "cannot run {}: {}; pass --python with the path of an interpreter",
+            "cannot run {}: {}; {NOT_RUNNABLE}",
             display_path(program),
-            e.kind()
+            crate::imports::io_reason(&e)
         )
     })?;
     let me = Uid::effective().as_raw();
-    let meta = std::fs::metadata(&real)
-        .map_err(|e| format!("cannot run {}: {e}", display_path(program)))?;
+    let meta = std::fs::metadata(&real).map_err(|e| {
+        format!(
+            "cannot run {}: {}",
+            display_path(program),
+            crate::imports::io_reason(&e)
+        )
+    })?;
     if !meta.is_file() {
         return Err(format!(
             "cannot run {}: not a regular file",

@@ -131,6 +131,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         };
         return image::run(&opts, args.json);
     }
+    super::metrics::check(args.metrics.as_deref())?;
     let opts = DoctorOptions {
         path: args.path,
         context: args.context.options(args.pycache_prefix, None),

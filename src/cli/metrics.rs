@@ -3,10 +3,16 @@
 
 use color_eyre::eyre::{Result, eyre};
 use pycache::doctor::Report;
-use pycache::metrics::{Run, doctor_metrics, scan_metrics, write_atomically};
+use pycache::metrics::{Run, check_destination, doctor_metrics, scan_metrics, write_atomically};
 use pycache::scan::ScanModel;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
+
+/// Refuses a bad `--metrics FILE` before the scan or diagnosis starts (a long scan
+/// should not end in "cannot write metrics").
+pub fn check(file: Option<&Path>) -> Result<()> {
+    file.map_or(Ok(()), |f| check_destination(f).map_err(|e| eyre!(e)))
+}
 
 /// Writes the scan's metrics; `unread` parts of the tree make `pycache_scan_success` 0;
 /// with the service's view (a scan under a context), its next start per module too.

@@ -145,7 +145,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         interps = discover(&pythons, &[]);
         interps.probe_all();
         if let Some(problem) = interps.problems.first() {
-            bail!("--python {problem} (give the path of a python executable)");
+            // A refusal already says what to do ("...; pass --python with ..."); a failed
+            // probe only says what went wrong.
+            let advice = if problem.contains("; ") {
+                ""
+            } else {
+                "; pass --python with the path of an interpreter, or a version like 3.13"
+            };
+            bail!("--python: {problem}{advice}");
         }
         opts.explicit_keys = interps.found.iter().map(|i| i.key()).collect();
     }

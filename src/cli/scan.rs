@@ -120,6 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !args.from.is_empty() {
         return super::scan_from::run(&args);
     }
+    super::metrics::check(args.metrics.as_deref())?;
     if args.context.given() {
         return super::scan_context::run(&args);
     }

@@ -75,7 +75,17 @@ fn text(hosts: &[HostSnapshot]) -> String {
         let red: Vec<String> = hosts
             .iter()
             .filter(|h| h.model.has_problems())
-            .map(|h| pycache::text::terminal_safe(&h.name()).into_owned())
+            .map(|h| {
+                // Two snapshots of one host (before and after a fix) are told apart by file.
+                let name = h.name();
+                let twice = hosts.iter().filter(|o| o.name() == name).count() > 1;
+                let name = pycache::text::terminal_safe(&name).into_owned();
+                if twice {
+                    format!("{name} ({})", pycache::scan::display_path(&h.file))
+                } else {
+                    name
+                }
+            })
             .collect();
         s.push_str(&format!(
             "\n{} hosts: {} with problem caches{}{}\n",

@@ -145,7 +145,12 @@ impl Facts<'_> {
                 |ms| format!(", about {} {when}", ms_text(ms)),
             )
         };
-        let what = format!("{} compile", self.count(group.len()));
+        let verb = if group.len() == 1 {
+            "compiles"
+        } else {
+            "compile"
+        };
+        let what = format!("{} {verb}", self.count(group.len()));
         let title = if every_start {
             format!("{title}: {what} on every start{}", cost("per start"))
         } else {

@@ -171,14 +171,19 @@ pub fn diagnose_image(opts: &ImageOptions) -> Result<ImageReport, DoctorError> {
     let config = match &config_file {
         Some(file) => {
             let shown = crate::text::display_path(file);
-            let (fd, _) = crate::fsread::open_regular(file, true)
-                .map_err(|e| err(format!("cannot read the image config {shown}: {e}")))?;
+            let cannot = |e: std::io::Error| {
+                err(format!(
+                    "cannot read the image config {shown}: {}; give the file 'docker inspect IMAGE > FILE' wrote",
+                    crate::imports::io_reason(&e)
+                ))
+            };
+            let (fd, _) = crate::fsread::open_regular(file, true).map_err(cannot)?;
             let mut text = String::new();
             std::io::Read::read_to_string(
                 &mut std::io::Read::take(std::fs::File::from(fd), rootfs::MAX_TEXT),
                 &mut text,
             )
-            .map_err(|e| err(format!("cannot read the image config {shown}: {e}")))?;
+            .map_err(cannot)?;
             Some(config::parse(&text, &shown).map_err(err)?)
         }
         None => None,

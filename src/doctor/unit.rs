@@ -110,6 +110,14 @@ impl UnitFile {
                 })?;
             unit.entries.extend(parse(&text, &file));
         }
+        // Anything else read as a unit (a .timer, a .socket, /etc/passwd) would be judged
+        // as a service with no settings: root, no command, the guessed interpreter.
+        if !unit.entries.iter().any(|e| e.section == "Service") {
+            return Err(DoctorError::new(format!(
+                "{} is not a service unit: it has no [Service] settings; pass the .service file that starts the code (systemctl cat NAME.service shows it)",
+                crate::text::display_path(&unit.path)
+            )));
+        }
         Ok(unit)
     }
 

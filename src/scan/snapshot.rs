@@ -58,12 +58,28 @@ pub fn open(file: &Path) -> Result<ScanModel, String> {
         std::io::ErrorKind::IsADirectory => {
             "it is a directory; give the file that 'pycache scan --json' wrote".to_string()
         }
-        _ => e.to_string(),
+        _ => format!("{e}; give the file that 'pycache scan --json' wrote"),
     })?;
     load_reader(std::fs::File::from(fd))
 }
 
 const OLD_SCHEMA: &str = "old-schema";
+
+/// How the error for another of pycache's JSON documents begins.
+const NOT_A_SNAPSHOT: &str = "not a snapshot: this is";
+
+/// What a document of this `kind` is, when it is not a snapshot (`scan`).
+fn other_document(kind: &str) -> Option<String> {
+    Some(match kind {
+        "scan" => return None,
+        "service" => {
+            "the service's view ('pycache scan --json' with --unit, --python, --user...)".into()
+        }
+        "summary" => "a 'pycache scan --summary --json' line".into(),
+        "cache" => "'pycache scan --jsonl' output".into(),
+        other => format!("a {other:?} document"),
+    })
+}
 
 fn explain(e: serde_json::Error) -> String {
     let text = e.to_string();
@@ -71,8 +87,10 @@ fn explain(e: serde_json::Error) -> String {
         format!(
             "snapshot schema 1 is not the schema {SCHEMA} this pycache reads; re-run 'pycache scan --json' with this version"
         )
-    } else if text.starts_with("snapshot ") {
-        text
+    } else if text.starts_with("snapshot ") || text.starts_with(NOT_A_SNAPSHOT) {
+        // Our own message is whole: serde's " at line L column C" after its advice is noise.
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        text.strip_suffix(&at).unwrap_or(&text).to_string()
     } else {
         format!("not a pycache scan snapshot ({e}); make one with 'pycache scan --json > FILE'")
     }
@@ -145,6 +163,20 @@ impl<'de> Visitor<'de> for DocVisitor {
                         rows: SourceRows { dirs },
                         out: &mut sources,
                     })?;
+                }
+                // Before the schema: not a snapshot (they write it first). Another
+                // document of pycache's (sorted keys: the service's view) is told by its
+                // kind below, a schema-1 snapshot by its schema.
+                "caches" if schema.is_none() => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                "kind" => {
+                    let kind: String = map.next_value()?;
+                    if let Some(what) = other_document(&kind) {
+                        return Err(A::Error::custom(format!(
+                            "{NOT_A_SNAPSHOT} {what}; save a snapshot with 'pycache scan DIR --json > FILE' (without --summary, --jsonl or context flags)"
+                        )));
+                    }
                 }
                 "caches" => map.next_value_seed(TableSeed {
                     rows: CacheRows {

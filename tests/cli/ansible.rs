@@ -75,9 +75,13 @@ fn the_ad_hoc_command_gives_one_line_per_host_and_the_exit_contract() {
             .output()
             .unwrap();
         let s = text(&out);
-        (out.status.code(), s)
+        (
+            out.status.code(),
+            s,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
-    let (code, out) = run(&green);
+    let (code, out, _) = run(&green);
     assert_eq!(code, Some(0), "{out}");
     let line = out.lines().find(|l| l.starts_with("localhost |")).unwrap();
     assert!(line.contains("| rc=0 |"), "{line}");
@@ -89,8 +93,15 @@ fn the_ad_hoc_command_gives_one_line_per_host_and_the_exit_contract() {
     );
     assert_eq!(doc["by_status"]["fresh"]["count"], 1);
     // Red: --check exits 1, the ad-hoc run marks the host FAILED and exits 2.
-    let (code, out) = run(&red);
+    let (code, out, stdout) = run(&red);
     assert_eq!(code, Some(2), "{out}");
+    // The README: the task result follows on a second line, on stdout (not stderr).
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("localhost | FAILED! => {")),
+        "{stdout}"
+    );
     let line = out.lines().find(|l| l.starts_with("localhost |")).unwrap();
     assert!(line.contains("FAILED") && line.contains("rc=1"), "{line}");
     assert!(
@@ -191,4 +202,50 @@ fn the_playbook_collects_summaries_and_fetches_the_red_snapshot() {
         })
         .count();
     assert_eq!(left, 0, "a temporary snapshot was left behind");
+}
+
+/// The README's playbook command passes `"pycache_reports": "./pycache-reports"`, then
+/// opens `pycache-reports/HOST.snapshot.json.gz` from the same directory: a relative
+/// reports directory is taken from where ansible-playbook runs (it landed beside the
+/// playbook, in docs/ansible/).
+#[test]
+fn the_playbook_puts_relative_reports_in_the_current_directory() {
+    let Some(bin) = tool("ansible playbook", "ansible-playbook") else {
+        return;
+    };
+    let python = bin.with_file_name("python");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, red) = trees(tmp.path(), &python);
+    let inventory = tmp.path().join("hosts.ini");
+    write(
+        &inventory,
+        format!(
+            "red ansible_connection=local ansible_python_interpreter={} pycache={}\n",
+            python.display(),
+            assert_cmd::cargo::cargo_bin("pycache").display(),
+        ),
+    );
+    let cwd = tmp.path().join("controller");
+    std::fs::create_dir(&cwd).unwrap();
+    let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ansible/pycache-fleet.yml");
+    let out = ansible(&bin, &tmp.path().join("home"))
+        .current_dir(&cwd)
+        .env("PWD", &cwd)
+        .arg("-i")
+        .arg(&inventory)
+        .arg(&playbook)
+        .arg("-e")
+        .arg(format!(
+            "{{\"pycache_roots\": [\"{}\"], \"pycache_reports\": \"./pycache-reports\"}}",
+            red.display()
+        ))
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        cwd.join("pycache-reports/red.snapshot.json.gz").is_file(),
+        "{log}"
+    );
+    assert!(!playbook.with_file_name("pycache-reports").exists());
 }

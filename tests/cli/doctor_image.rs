@@ -277,6 +277,16 @@ fn bad_image_input_is_a_one_line_error() {
             ],
             "cannot be used with",
         ),
+        // A missing config said "No such file or directory (os error 2)" and no more.
+        (
+            vec![
+                "--root".into(),
+                empty.clone().into(),
+                "--image-config".into(),
+                tmp.path().join("missing.json").into(),
+            ],
+            "no such file or directory; give the file 'docker inspect IMAGE > FILE' wrote",
+        ),
     ];
     for (args, want) in cases {
         let out = pycache()

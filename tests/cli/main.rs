@@ -22,6 +22,7 @@ mod quarantine_crash;
 mod recompile;
 mod recompile_honest;
 mod review;
+mod review2;
 mod scan;
 mod scan_from;
 mod schema;

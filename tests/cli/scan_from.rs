@@ -138,10 +138,12 @@ fn several_snapshots_read_as_one_tree_per_host() {
         "{out}"
     );
     assert!(out.contains("green.json.zst"), "{out}");
+    // Both snapshots come from this machine: the red one is named with its file.
     assert!(
         out.trim_end().ends_with(&format!(
-            "2 hosts: 1 with problem caches: {}",
-            header["host"].as_str().unwrap()
+            "2 hosts: 1 with problem caches: {} ({})",
+            header["host"].as_str().unwrap(),
+            red_file.display()
         )),
         "{out}"
     );

@@ -77,17 +77,26 @@ impl RootFs {
         Some(done)
     }
 
-    /// A text file inside the image (resolved), capped; None when absent.
+    /// A text file inside the image (resolved), capped; None when absent. Bytes that are
+    /// not UTF-8 (a Latin-1 name in a passwd comment) become U+FFFD: one such line must
+    /// not hide the whole file, nor a character cut by the cap.
     pub fn read_text(&self, inside: &Path) -> Option<String> {
         let real = self.resolve(inside)?;
         let (fd, _) = crate::fsread::open_regular(&self.host(&real), true).ok()?;
-        let mut text = String::new();
-        std::io::Read::read_to_string(
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
             &mut std::io::Read::take(std::fs::File::from(fd), MAX_TEXT),
-            &mut text,
+            &mut bytes,
         )
         .ok()?;
-        Some(text)
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// True when the file inside the image is longer than [`Self::read_text`] reads.
+    pub fn longer_than_read(&self, inside: &Path) -> bool {
+        self.resolve(inside)
+            .and_then(|real| std::fs::metadata(self.host(&real)).ok())
+            .is_some_and(|m| m.len() > MAX_TEXT)
     }
 
     /// `lstat` of a path inside the image (resolved up to its parent; the last component
@@ -145,8 +154,13 @@ pub fn resolve_user(fs: &RootFs, spec: &str, from: &str) -> Result<ImageUser, St
         (Some((n, u, g)), _) => (Some(n), u, g),
         (None, Ok(uid)) => (None, uid, 0),
         (None, Err(_)) => {
+            let cut = if fs.longer_than_read(Path::new("/etc/passwd")) {
+                format!(" (only its first {} MiB are read)", MAX_TEXT >> 20)
+            } else {
+                String::new()
+            };
             return Err(format!(
-                "user {user:?} ({from}) is not in the image's /etc/passwd ({}); give a uid (--user 1000)",
+                "user {user:?} ({from}) is not in the image's /etc/passwd ({}){cut}; give a uid (--user 1000)",
                 crate::text::display_path(&fs.host(Path::new("/etc/passwd")))
             ));
         }
@@ -290,18 +304,38 @@ mod tests {
         assert_eq!(fs.resolve(Path::new("/loop")), None);
     }
 
+    /// One Latin-1 byte in a comment hid every user ("not in the image's /etc/passwd").
     #[test]
-    fn users_come_from_the_image_and_modes_decide_writes() {
+    fn a_passwd_with_non_utf8_bytes_still_lists_its_users() {
+        let (_dir, fs) = image_with_passwd(
+            b"root:x:0:0::/root:/bin/sh\nold:x:999:999:M\xfcller:/h:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n",
+        );
+        let app = resolve_user(&fs, "app", "--user").unwrap();
+        assert_eq!((app.uid, app.gid), (1000, 1000));
+        // A passwd longer than the cap says so when the user is not in the part read.
+        let mut big = b"root:x:0:0::/root:/bin/sh\n".to_vec();
+        big.resize(usize::try_from(MAX_TEXT).unwrap() + 10, b'#');
+        big.extend_from_slice(b"\nlate:x:1001:1001::/h:/bin/sh\n");
+        std::fs::write(fs.host(Path::new("/etc/passwd")), big).unwrap();
+        let err = resolve_user(&fs, "late", "--user").unwrap_err();
+        assert!(err.contains("only its first 4 MiB are read"), "{err}");
+    }
+
+    /// An image root in a temporary directory with this `/etc/passwd`.
+    fn image_with_passwd(passwd: &[u8]) -> (tempfile::TempDir, RootFs) {
         let dir = tempfile::tempdir().unwrap();
         let fs = RootFs {
             dir: dir.path().to_path_buf(),
         };
         std::fs::create_dir_all(fs.host(Path::new("/etc"))).unwrap();
-        std::fs::write(
-            fs.host(Path::new("/etc/passwd")),
-            "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n",
-        )
-        .unwrap();
+        std::fs::write(fs.host(Path::new("/etc/passwd")), passwd).unwrap();
+        (dir, fs)
+    }
+
+    #[test]
+    fn users_come_from_the_image_and_modes_decide_writes() {
+        let (dir, fs) =
+            image_with_passwd(b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n");
         std::fs::write(
             fs.host(Path::new("/etc/group")),
             "root:x:0:\napp:x:1000:\nwww:x:33:app\n",

@@ -136,6 +136,27 @@ fn garbage_and_other_schemas_are_one_line_errors() {
     assert!(e.starts_with("not a pycache scan snapshot"), "{e}");
     let e = load(r#"{"schema": 99, "roots": []}"#).unwrap_err();
     assert!(e.starts_with("snapshot schema 99"), "{e}");
+    // The advice ends the line (serde's position used to follow it).
+    assert!(e.ends_with("with this version"), "{e}");
+    let e = load(r#"{"schema": 1, "kind": "scan"}"#).unwrap_err();
+    assert!(e.ends_with("with this version"), "{e}");
+    // Other documents of pycache's say what they are (the service's view, with sorted
+    // keys and its caches first, was called a schema-1 snapshot).
+    let e = load(
+        r#"{"caches": [{"path": "/p/a.pyc", "role": "unused"}], "kind": "service", "schema": 2}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("not a snapshot: this is the service's view"),
+        "{e}"
+    );
+    let e = load(r#"{"schema": 2, "kind": "summary", "dirs": 3}"#).unwrap_err();
+    assert!(
+        e.starts_with("not a snapshot: this is a 'pycache scan --summary --json' line"),
+        "{e}"
+    );
+    let e = load(r#"{"schema": 2, "kind": "cache", "path": "/p/a.pyc"}"#).unwrap_err();
+    assert!(e.contains("--jsonl"), "{e}");
     // Schema 1 documents (sorted keys, caches as objects) name their schema too.
     let e = load(r#"{"caches": [{"path": "/p/a.pyc"}], "schema": 1}"#).unwrap_err();
     assert!(e.starts_with("snapshot schema 1 is not"), "{e}");
