@@ -336,24 +336,48 @@ pub fn next_start(
         }
     }
     let counts = count(&modules, &unused);
-    let sum = |keep: &dyn Fn(&ModuleOutcome) -> bool| {
-        let picked: Vec<f64> = modules
-            .iter()
-            .filter(|m| keep(m))
-            .filter_map(|m| m.compile_ms)
-            .collect();
-        (!picked.is_empty()).then(|| picked.iter().sum())
-    };
-    let every = |m: &ModuleOutcome| m.next == NextStart::CompilesEveryStart;
-    Ok(ServiceView {
-        every_start_ms: sum(&|m| every(m) && m.when == When::AtStart),
-        first_use_ms: sum(&|m| every(m) && m.when == When::OnFirstUse),
-        once_ms: sum(&|m| m.next == NextStart::CompilesWritesCache),
+    let mut view = ServiceView {
+        every_start_ms: None,
+        first_use_ms: None,
+        once_ms: None,
         modules,
         unused,
         counts,
         notes,
-    })
+    };
+    view.total_costs();
+    Ok(view)
+}
+
+impl ServiceView {
+    /// Takes measured compile times (the explorer measures after judging): each module's
+    /// `compile_ms` and the per-start totals.
+    pub fn apply_costs(&mut self, costs: &Costs) {
+        for m in &mut self.modules {
+            m.compile_ms = costs.get(&m.source).copied();
+        }
+        self.total_costs();
+    }
+
+    /// The totals from the modules' `compile_ms` (None where nothing was measured).
+    fn total_costs(&mut self) {
+        let sum = |keep: &dyn Fn(&ModuleOutcome) -> bool| {
+            let picked: Vec<f64> = self
+                .modules
+                .iter()
+                .filter(|m| keep(m))
+                .filter_map(|m| m.compile_ms)
+                .collect();
+            (!picked.is_empty()).then(|| picked.iter().sum())
+        };
+        let every = |m: &ModuleOutcome| m.next == NextStart::CompilesEveryStart;
+        let every_start_ms = sum(&|m| every(m) && m.when == When::AtStart);
+        let first_use_ms = sum(&|m| every(m) && m.when == When::OnFirstUse);
+        let once_ms = sum(&|m| m.next == NextStart::CompilesWritesCache);
+        self.every_start_ms = every_start_ms;
+        self.first_use_ms = first_use_ms;
+        self.once_ms = once_ms;
+    }
 }
 
 fn count(modules: &[ModuleOutcome], unused: &BTreeMap<PathBuf, CacheRole>) -> Counts {

@@ -9,7 +9,7 @@ mod service;
 mod update;
 mod view;
 
-pub use service::ServiceState;
+pub use service::{Measure, MeasureJob, ServiceState};
 
 pub use mode::Mode;
 pub use scope::{ActionItem, Scope};
@@ -66,6 +66,8 @@ pub enum Effect {
     CheckAccess(PathBuf),
     /// Judge the service's next start (after a scan, in a service's view).
     JudgeService,
+    /// Measure a context's compile and load times off the UI thread.
+    Measure(Box<service::MeasureJob>),
     /// Plan a clean of a large tree off the UI thread.
     Plan(Box<crate::tui::work::PlanJob>),
 }
@@ -390,5 +392,7 @@ fn next_pane(p: Pane, steps: usize) -> Pane {
 
 #[cfg(test)]
 mod journeys;
+#[cfg(test)]
+mod service_journeys;
 #[cfg(test)]
 mod tests;

@@ -59,6 +59,14 @@ impl App {
                 self.on_service(result);
                 true
             }
+            Event::Alternatives(others) => {
+                self.on_alternatives(others);
+                true
+            }
+            Event::Measured(title, result) => {
+                self.on_measured(&title, result);
+                true
+            }
             Event::ScanEnded(..) | Event::Signal(_) | Event::InputError(_) => false,
         };
         (self.take_effects(), redraw)

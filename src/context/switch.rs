@@ -1,0 +1,108 @@
+//! The explorer's context switch and cost bars: the same service under each other
+//! interpreter whose caches are in the tree, and the doctor's measurement of what each
+//! imported module costs a start under a context.
+//!
+//! ```text
+//! let others = alternatives(&svc, &model, &SystemAccess::of(&svc.context));  // per tag
+//! let costs = measure_start(&ctx, &view, 1)?;   // runs a trusted interpreter, off the UI
+//! view.apply_costs(&costs_of(&costs));          // compile_ms and the per-start totals
+//! ```
+
+use super::outcome::{AccessCheck, Costs, Found, ServiceView, next_start};
+use super::runtime::RuntimeContext;
+use super::service::Service;
+use super::{interpreters_of_tree, with_interpreter};
+use crate::doctor::cost::{self, ModuleCost};
+use crate::scan::ScanModel;
+use std::path::PathBuf;
+
+/// The service under another interpreter found in the tree.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// The service's context with that interpreter (described from its tag).
+    pub context: RuntimeContext,
+    /// What the next start under it does.
+    pub view: ServiceView,
+}
+
+/// The service's view under each other CPython tag with caches in the tree (newest
+/// first; the service's own tag is left out). Runs nothing: each interpreter is described
+/// from its tag ([`interpreters_of_tree`]); the user, prefix and flags stay the service's.
+pub fn alternatives(
+    svc: &Service,
+    model: &ScanModel,
+    access: &dyn AccessCheck,
+) -> Vec<Alternative> {
+    let own = svc.context.interpreter.as_ref().map(super::Python::key);
+    interpreters_of_tree(model)
+        .into_iter()
+        .filter(|py| Some(py.key()) != own)
+        .filter_map(|py| {
+            let context = with_interpreter(&svc.context, py);
+            let view =
+                next_start(model, &svc.start.modules, &context, access, &Costs::new()).ok()?;
+            Some(Alternative { context, view })
+        })
+        .collect()
+}
+
+/// The interpreter that measures a context: its own path when that is a file, else (an
+/// interpreter described from a tag or a unit written for another machine) the newest
+/// installed one of the same version. Err says why none can be run.
+pub fn measuring_python(ctx: &RuntimeContext) -> Result<PathBuf, String> {
+    let py = ctx
+        .interpreter
+        .as_ref()
+        .ok_or_else(|| "no interpreter chosen".to_string())?;
+    if py.path.is_absolute() && py.path.is_file() {
+        return Ok(py.path.clone());
+    }
+    super::python::installed(py.python)
+        .map_err(|_| format!("no Python {} is installed here to measure with", py.python))
+}
+
+/// Measures compile and load time of every module the view imports (the doctor's driver:
+/// it compiles the sources and loads caches, it imports nothing of the project), with the
+/// context's interpreter when pycache trusts it (nobody else can change it) and its `-O`
+/// level. Err: one line saying why nothing was measured.
+pub fn measure_start(
+    ctx: &RuntimeContext,
+    view: &ServiceView,
+    repeat: usize,
+) -> Result<Vec<ModuleCost>, String> {
+    let python = measuring_python(ctx)?;
+    if view.modules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let todo: Vec<(PathBuf, Option<PathBuf>)> = view
+        .modules
+        .iter()
+        .map(|m| {
+            let cache = (m.found == Found::Usable).then(|| m.cache.clone());
+            (m.source.clone(), cache)
+        })
+        .collect();
+    cost::measure(&python, &todo, ctx.optimize, repeat).map_err(|e| cli_free(&e.to_string()))
+}
+
+/// The driver's error without its advice for the command line (`--no-measure`).
+fn cli_free(e: &str) -> String {
+    e.split("; pass --python").next().unwrap_or(e).to_string()
+}
+
+/// What one module costs each start from now on, ms: compiling when it compiles at every
+/// start, else loading its cache (after the next start writes it). None: not measured, or
+/// its import fails.
+pub fn per_start_ms(next: super::NextStart, cost: &ModuleCost) -> Option<f64> {
+    use super::NextStart as N;
+    match next {
+        N::CompilesEveryStart => cost.compile_ms,
+        N::LoadsCache | N::CompilesWritesCache => cost.load_ms,
+        N::ImportError => None,
+    }
+}
+
+/// Measurements by source, for lookups.
+pub fn by_source(costs: Vec<ModuleCost>) -> std::collections::HashMap<PathBuf, ModuleCost> {
+    costs.into_iter().map(|c| (c.source.clone(), c)).collect()
+}
