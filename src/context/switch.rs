@@ -64,15 +64,19 @@ pub fn measuring_python(ctx: &RuntimeContext) -> Result<PathBuf, String> {
 /// Measures compile and load time of every module the view imports (the doctor's driver:
 /// it compiles the sources and loads caches, it imports nothing of the project), with the
 /// context's interpreter when pycache trusts it (nobody else can change it) and its `-O`
-/// level. Err: one line saying why nothing was measured.
+/// level. Returns the interpreter that measured and the costs; Err: one line saying why
+/// nothing was measured.
 pub fn measure_start(
     ctx: &RuntimeContext,
     view: &ServiceView,
     repeat: usize,
-) -> Result<Vec<ModuleCost>, String> {
+) -> Result<Measured, String> {
     let python = measuring_python(ctx)?;
     if view.modules.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Measured {
+            python,
+            costs: Vec::new(),
+        });
     }
     let todo: Vec<(PathBuf, Option<PathBuf>)> = view
         .modules
@@ -82,7 +86,18 @@ pub fn measure_start(
             (m.source.clone(), cache)
         })
         .collect();
-    cost::measure(&python, &todo, ctx.optimize, repeat).map_err(|e| cli_free(&e.to_string()))
+    let costs = cost::measure(&python, &todo, ctx.optimize, repeat)
+        .map_err(|e| cli_free(&e.to_string()))?;
+    Ok(Measured { python, costs })
+}
+
+/// A context's measurement: by which interpreter, and each module's times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// The interpreter that ran the driver (the context's, or one of its version).
+    pub python: PathBuf,
+    /// Compile and load times per module.
+    pub costs: Vec<ModuleCost>,
 }
 
 /// The driver's error without its advice for the command line (`--no-measure`).

@@ -42,10 +42,7 @@ pub enum Event {
     /// The same service under the tree's other tags: (title, context and view).
     Alternatives(Vec<(String, pycache::context::switch::Alternative)>),
     /// A context's compile and load times were measured (by its title), or why not.
-    Measured(
-        String,
-        Result<Vec<pycache::doctor::cost::ModuleCost>, String>,
-    ),
+    Measured(String, Result<pycache::context::switch::Measured, String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT arrived.
     Signal(i32),
     /// Reading the terminal failed; the loop ends with this error.

@@ -6,7 +6,7 @@
 //! compile and load times are measured once, off the UI thread, when it is first shown.
 
 use super::{App, Effect};
-use pycache::context::switch::Alternative;
+use pycache::context::switch::{Alternative, Measured};
 use pycache::context::{ModuleOutcome, NextStart, RuntimeContext, Service, ServiceView};
 use pycache::doctor::cost::ModuleCost;
 use std::collections::HashMap;
@@ -20,8 +20,8 @@ pub enum Measure {
     NotYet,
     /// The doctor's driver runs.
     Running,
-    /// Measured, by source.
-    Done(HashMap<PathBuf, ModuleCost>),
+    /// Measured with this interpreter, by source.
+    Done(PathBuf, HashMap<PathBuf, ModuleCost>),
     /// Why it cannot be measured (one line).
     Failed(String),
 }
@@ -191,7 +191,7 @@ impl App {
     }
 
     /// A context's costs were measured (or why not).
-    pub(super) fn on_measured(&mut self, title: &str, result: Result<Vec<ModuleCost>, String>) {
+    pub(super) fn on_measured(&mut self, title: &str, result: Result<Measured, String>) {
         let Some(state) = self.service.as_mut() else {
             return;
         };
@@ -199,10 +199,10 @@ impl App {
             return;
         };
         c.measure = match result {
-            Ok(costs) => {
+            Ok(m) => {
                 c.view
-                    .apply_costs(&pycache::context::outcome::costs_of(&costs));
-                Measure::Done(pycache::context::switch::by_source(costs))
+                    .apply_costs(&pycache::context::outcome::costs_of(&m.costs));
+                Measure::Done(m.python, pycache::context::switch::by_source(m.costs))
             }
             Err(why) => Measure::Failed(why),
         };

@@ -162,11 +162,15 @@ fn the_projects_details_show_per_start_costs_slowest_first_and_the_time_lost() {
     let (mut a, _dir, root, _) = demo();
     let title = a.service_title().unwrap();
     let costs = fixed_costs(&a);
-    let (_, redraw) = a.update(Event::Measured(title, Ok(costs)));
+    let measured = pycache::context::switch::Measured {
+        python: "/usr/bin/python3.13".into(),
+        costs,
+    };
+    let (_, redraw) = a.update(Event::Measured(title, Ok(measured)));
     assert!(redraw);
     let text = screen(&mut a, 120, 40, &root);
     assert!(
-        text.contains("per-start cost under cpython-313, slowest"),
+        text.contains("per-start cost, cpython-313, slowest first"),
         "{text}"
     );
     assert!(
@@ -174,6 +178,25 @@ fn the_projects_details_show_per_start_costs_slowest_first_and_the_time_lost() {
         "utils (the slowest) compiles at every start, on first use: {text}"
     );
     insta::assert_snapshot!("demo_costs_120x40", text);
+
+    // A directory's details: its own modules only.
+    press(&mut a, "jk");
+    let text = screen(&mut a, 120, 40, &root);
+    assert!(text.contains("│microweb/ "), "{text}");
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" ms load") || l.contains(" ms compile"))
+        .map(|l| l.rsplit('│').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(rows.len(), 2, "microweb and microweb.routing: {rows:?}");
+    assert!(
+        rows[0].starts_with("microweb.routing") && rows[1].starts_with("microweb "),
+        "slowest first: {rows:?}"
+    );
+    assert!(
+        text.contains("a start loses nothing to missing caches"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -209,7 +232,8 @@ fn a_real_measurement_of_the_demo_gives_non_zero_bars() {
         return;
     }
     let result = pycache::context::switch::measure_start(&choice.context, &choice.view, 1);
-    let costs = result.expect("the demo is measured with a trusted interpreter");
+    let measured = result.expect("the demo is measured with a trusted interpreter");
+    let costs = measured.costs.clone();
     assert_eq!(
         costs.len(),
         choice.view.modules.len(),
@@ -221,7 +245,7 @@ fn a_real_measurement_of_the_demo_gives_non_zero_bars() {
             .all(|c| c.compile_ms.is_some_and(|ms| ms > 0.0)),
         "{costs:?}"
     );
-    a.update(Event::Measured(choice.title.clone(), Ok(costs)));
+    a.update(Event::Measured(choice.title.clone(), Ok(measured)));
     let text = screen(&mut a, 120, 40, &root);
     let bars: Vec<&str> = text
         .lines()

@@ -107,8 +107,8 @@ pub fn cost_lines(
     if modules.is_empty() {
         return;
     }
-    let costs = match &choice.measure {
-        Measure::Done(costs) => costs,
+    let (python, costs) = match &choice.measure {
+        Measure::Done(python, costs) => (python, costs),
         Measure::NotYet | Measure::Running => {
             out.push(cost_note("measuring compile and load times…".into()));
             return;
@@ -147,7 +147,7 @@ pub fn cost_lines(
         .context
         .interpreter
         .as_ref()
-        .map_or_else(String::new, |p| format!(" under {}", p.key()));
+        .map_or_else(String::new, |p| format!(", {}", p.key()));
     out.extend(time_chart(
         &format!("per-start cost{tag}, slowest first"),
         &bars,
@@ -162,6 +162,10 @@ pub fn cost_lines(
         )));
     }
     out.push(Line::from(lost_words(&modules)));
+    out.push(Line::from(Span::styled(
+        format!("measured with {}", pycache::scan::display_path(python)),
+        t.dim(),
+    )));
 }
 
 /// What a start loses to missing caches: compiling the modules that compile at every
