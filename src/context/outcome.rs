@@ -273,6 +273,14 @@ fn ser_paths<S: serde::Serializer>(ps: &[PathBuf], s: S) -> Result<S::Ok, S::Err
 /// Measured compile times by source, ms (from `doctor::cost::measure`).
 pub type Costs = HashMap<PathBuf, f64>;
 
+/// The compile time a module's outcome counts: measured, and only for a module that
+/// compiles (one that loads its cache pays no compile).
+pub(super) fn compile_cost(next: NextStart, source: &Path, costs: &Costs) -> Option<f64> {
+    (next != NextStart::LoadsCache)
+        .then(|| costs.get(source).copied())
+        .flatten()
+}
+
 /// The compile times the doctor measured (`Report::costs`), as [`next_start`] takes them.
 pub fn costs_of(measured: &[crate::doctor::cost::ModuleCost]) -> Costs {
     measured
@@ -351,10 +359,10 @@ pub fn next_start(
 
 impl ServiceView {
     /// Takes measured compile times (the explorer measures after judging): each module's
-    /// `compile_ms` and the per-start totals.
+    /// `compile_ms` (as [`next_start`] sets it: for modules that compile) and the totals.
     pub fn apply_costs(&mut self, costs: &Costs) {
         for m in &mut self.modules {
-            m.compile_ms = costs.get(&m.source).copied();
+            m.compile_ms = compile_cost(m.next, &m.source, costs);
         }
         self.total_costs();
     }

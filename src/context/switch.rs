@@ -121,3 +121,103 @@ pub fn per_start_ms(next: super::NextStart, cost: &ModuleCost) -> Option<f64> {
 pub fn by_source(costs: Vec<ModuleCost>) -> std::collections::HashMap<PathBuf, ModuleCost> {
     costs.into_iter().map(|c| (c.source.clone(), c)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::outcome::SystemAccess;
+    use crate::context::{NextStart, service};
+
+    fn demo() -> (tempfile::TempDir, Service, ScanModel) {
+        let dir = tempfile::tempdir().unwrap();
+        let info = crate::demo::write(&dir.path().join("demo")).unwrap();
+        let opts = crate::context::service::demo_options(&info);
+        let (svc, model) = service(Some(&info.root), &opts, false, &mut |o| {
+            crate::scan::scan(&o)
+        })
+        .unwrap();
+        (dir, svc, model)
+    }
+
+    #[test]
+    fn the_demo_under_its_other_tag_keeps_the_user_and_prefix_and_judges_again() {
+        let (_dir, svc, model) = demo();
+        let others = alternatives(&svc, &model, &SystemAccess::of(&svc.context));
+        let keys: Vec<String> = others
+            .iter()
+            .filter_map(|a| {
+                a.context
+                    .interpreter
+                    .as_ref()
+                    .map(crate::context::Python::key)
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            ["cpython-312"],
+            "the service's own cpython-313 is left out"
+        );
+        let other = &others[0];
+        assert_eq!(
+            other.context.title(&svc.root),
+            "cpython-312 as lernmanager, prefix instance/tmp"
+        );
+        let py = other.context.interpreter.as_ref().unwrap();
+        assert_eq!(py.from, "the tree's cpython-312 caches");
+        assert_eq!(
+            svc.view.module("app").map(|m| m.next),
+            Some(NextStart::LoadsCache)
+        );
+        assert_eq!(
+            other.view.module("app").map(|m| m.next),
+            Some(NextStart::CompilesEveryStart),
+            "the prefix holds no 3.12 cache of app"
+        );
+    }
+
+    #[test]
+    fn costs_applied_later_give_the_same_view_as_costs_given_to_next_start() {
+        let (_dir, svc, model) = demo();
+        let costs: Costs = svc
+            .view
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.source.clone(), 1.0 + i as f64))
+            .collect();
+        let access = SystemAccess::of(&svc.context);
+        let direct = next_start(&model, &svc.start.modules, &svc.context, &access, &costs).unwrap();
+        let mut later = svc.view.clone();
+        assert_eq!(later.first_use_ms, None, "nothing measured yet");
+        later.apply_costs(&costs);
+        assert_eq!(later, direct);
+        assert!(
+            later.first_use_ms.is_some_and(|ms| ms > 0.0),
+            "utils, on first use"
+        );
+    }
+
+    #[test]
+    fn an_interpreter_anyone_can_change_is_not_run_to_measure() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, svc, _model) = demo();
+        let open = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let fake = open.path().join("python3.13");
+        std::fs::copy("/bin/sh", &fake).unwrap();
+        let mut ctx = svc.context.clone();
+        if let Some(py) = ctx.interpreter.as_mut() {
+            py.path = fake.clone();
+        }
+        assert_eq!(measuring_python(&ctx).as_deref(), Ok(fake.as_path()));
+        let why = measure_start(&ctx, &svc.view, 1).unwrap_err();
+        assert!(
+            why.starts_with("refusing to run") && why.contains("anyone can write to it"),
+            "{why}"
+        );
+        assert!(
+            !why.contains("--python"),
+            "no command-line advice in the explorer: {why}"
+        );
+    }
+}
