@@ -12,13 +12,7 @@ use ratatui::backend::TestBackend;
 /// feeds it (its own view, then the other tags). Returns the app, the demo's root and
 /// what the first judgement asked for.
 fn demo() -> (App, tempfile::TempDir, String, Vec<Effect>) {
-    let dir = tempfile::tempdir().unwrap();
-    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
-    let opts = pycache::context::service::demo_options(&info);
-    let (svc, model) = pycache::context::service(Some(&info.root), &opts, true, &mut |o| {
-        pycache::scan::scan(&o)
-    })
-    .unwrap();
+    let (dir, root, svc, model) = fixture::demo_service();
     let others: Vec<_> = {
         let access = pycache::context::SystemAccess::of(&svc.context);
         pycache::context::switch::alternatives(&svc, &model, &access)
@@ -35,7 +29,7 @@ fn demo() -> (App, tempfile::TempDir, String, Vec<Effect>) {
         more.is_empty(),
         "the other tags are not measured until shown"
     );
-    (a, dir, info.root.display().to_string(), effects)
+    (a, dir, root.display().to_string(), effects)
 }
 
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
