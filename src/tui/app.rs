@@ -65,7 +65,8 @@ pub enum Effect {
     /// Check whether this user can write the `__pycache__` of a directory.
     CheckAccess(PathBuf),
     /// Judge the service's next start (after a scan, in a service's view).
-    JudgeService,
+    /// The number is the judgement's round: the other tags' views carry it back.
+    JudgeService(u64),
     /// Measure a context's compile and load times off the UI thread.
     Measure(Box<service::MeasureJob>),
     /// Plan a clean of a large tree off the UI thread.

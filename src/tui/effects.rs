@@ -77,9 +77,9 @@ impl Runner {
                     let _ = tx.send(Event::Planned(dialog));
                 });
             }
-            Effect::JudgeService => {
+            Effect::JudgeService(round) => {
                 if let Some(spec) = self.service.clone() {
-                    judge_service(spec, opts.clone(), tx);
+                    judge_service(spec, opts.clone(), round, tx);
                 }
             }
             Effect::Measure(job) => measure(*job, tx),
@@ -223,7 +223,7 @@ fn lookup_owner(uid: u32, tx: Sender<Event>) {
 /// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
 /// The service's next start, judged on its own scan of the project (the UI thread keeps
 /// its model): context, interpreter, the modules a start imports, what each one does.
-fn judge_service(spec: ServiceSpec, scanned: ScanOptions, tx: Sender<Event>) {
+fn judge_service(spec: ServiceSpec, scanned: ScanOptions, round: u64, tx: Sender<Event>) {
     std::thread::spawn(move || {
         let mut scan = |mut o: ScanOptions| {
             o.excludes = scanned.excludes.clone();
@@ -250,7 +250,7 @@ fn judge_service(spec: ServiceSpec, scanned: ScanOptions, tx: Sender<Event>) {
             .into_iter()
             .map(|a| (a.context.title(&root), a))
             .collect();
-        let _ = tx.send(Event::Alternatives(titled));
+        let _ = tx.send(Event::Alternatives(round, titled));
         // As the CLI: the process ends before a large model would be freed.
         std::mem::forget(model);
     });

@@ -73,6 +73,8 @@ pub struct ServiceState {
     pub choices: Vec<Choice>,
     /// The choice shown.
     pub current: usize,
+    /// Judgements asked for: the other tags' views of an older one are dropped.
+    pub round: u64,
 }
 
 impl ServiceState {
@@ -140,7 +142,9 @@ impl App {
     pub(super) fn judge_service(&mut self) {
         if let Some(s) = self.service.as_mut() {
             s.judged = false;
-            self.push(Effect::JudgeService);
+            s.round += 1;
+            let round = s.round;
+            self.push(Effect::JudgeService(round));
         }
     }
 
@@ -175,8 +179,12 @@ impl App {
     }
 
     /// The same service under the tree's other tags arrived (after its own context).
-    pub(super) fn on_alternatives(&mut self, others: Vec<(String, Alternative)>) {
-        let Some(state) = self.service.as_mut().filter(|s| !s.choices.is_empty()) else {
+    pub(super) fn on_alternatives(&mut self, round: u64, others: Vec<(String, Alternative)>) {
+        let Some(state) = self
+            .service
+            .as_mut()
+            .filter(|s| !s.choices.is_empty() && s.round == round)
+        else {
             return;
         };
         state.choices.truncate(1);

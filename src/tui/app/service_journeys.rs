@@ -23,12 +23,21 @@ fn demo() -> (App, tempfile::TempDir, String, Vec<Effect>) {
     let mut a = App::new(model, Options::default());
     a.expect_service("as lernmanager".into());
     let (effects, _) = a.update(Event::Service(Ok(Box::new(svc))));
-    let (more, redraw) = a.update(Event::Alternatives(others));
+    let round = a.service().map_or(0, |s| s.round);
+    let n = others.len();
+    let (more, redraw) = a.update(Event::Alternatives(round + 1, others.clone()));
     assert!(redraw);
+    assert_eq!(
+        a.service().map(|s| s.choices.len()),
+        Some(1),
+        "another round's views are not this judgement's"
+    );
+    let (more2, _) = a.update(Event::Alternatives(round, others));
     assert!(
-        more.is_empty(),
+        more.is_empty() && more2.is_empty(),
         "the other tags are not measured until shown"
     );
+    assert_eq!(a.service().map(|s| s.choices.len()), Some(1 + n));
     (a, dir, root.display().to_string(), effects)
 }
 

@@ -59,8 +59,8 @@ impl App {
                 self.on_service(result);
                 true
             }
-            Event::Alternatives(others) => {
-                self.on_alternatives(others);
+            Event::Alternatives(round, others) => {
+                self.on_alternatives(round, others);
                 true
             }
             Event::Measured(title, result) => {
