@@ -23,6 +23,7 @@ pub mod reach;
 pub mod runtime;
 pub mod service;
 pub mod settings;
+pub mod switch;
 pub mod unused;
 
 pub use outcome::{AccessCheck, ModuleOutcome, NextStart, ServiceView, SystemAccess, next_start};

@@ -114,9 +114,7 @@ pub(super) fn judge_module(
             }
         }
     };
-    let compile_ms = (next != NextStart::LoadsCache)
-        .then(|| costs.get(&m.source).copied())
-        .flatten();
+    let compile_ms = super::outcome::compile_cost(next, &m.source, costs);
     ModuleOutcome {
         module: m.module.clone(),
         source: m.source.clone(),

@@ -273,6 +273,14 @@ fn ser_paths<S: serde::Serializer>(ps: &[PathBuf], s: S) -> Result<S::Ok, S::Err
 /// Measured compile times by source, ms (from `doctor::cost::measure`).
 pub type Costs = HashMap<PathBuf, f64>;
 
+/// The compile time a module's outcome counts: measured, and only for a module that
+/// compiles (one that loads its cache pays no compile).
+pub(super) fn compile_cost(next: NextStart, source: &Path, costs: &Costs) -> Option<f64> {
+    (next != NextStart::LoadsCache)
+        .then(|| costs.get(source).copied())
+        .flatten()
+}
+
 /// The compile times the doctor measured (`Report::costs`), as [`next_start`] takes them.
 pub fn costs_of(measured: &[crate::doctor::cost::ModuleCost]) -> Costs {
     measured
@@ -336,24 +344,48 @@ pub fn next_start(
         }
     }
     let counts = count(&modules, &unused);
-    let sum = |keep: &dyn Fn(&ModuleOutcome) -> bool| {
-        let picked: Vec<f64> = modules
-            .iter()
-            .filter(|m| keep(m))
-            .filter_map(|m| m.compile_ms)
-            .collect();
-        (!picked.is_empty()).then(|| picked.iter().sum())
-    };
-    let every = |m: &ModuleOutcome| m.next == NextStart::CompilesEveryStart;
-    Ok(ServiceView {
-        every_start_ms: sum(&|m| every(m) && m.when == When::AtStart),
-        first_use_ms: sum(&|m| every(m) && m.when == When::OnFirstUse),
-        once_ms: sum(&|m| m.next == NextStart::CompilesWritesCache),
+    let mut view = ServiceView {
+        every_start_ms: None,
+        first_use_ms: None,
+        once_ms: None,
         modules,
         unused,
         counts,
         notes,
-    })
+    };
+    view.total_costs();
+    Ok(view)
+}
+
+impl ServiceView {
+    /// Takes measured compile times (the explorer measures after judging): each module's
+    /// `compile_ms` (as [`next_start`] sets it: for modules that compile) and the totals.
+    pub fn apply_costs(&mut self, costs: &Costs) {
+        for m in &mut self.modules {
+            m.compile_ms = compile_cost(m.next, &m.source, costs);
+        }
+        self.total_costs();
+    }
+
+    /// The totals from the modules' `compile_ms` (None where nothing was measured).
+    fn total_costs(&mut self) {
+        let sum = |keep: &dyn Fn(&ModuleOutcome) -> bool| {
+            let picked: Vec<f64> = self
+                .modules
+                .iter()
+                .filter(|m| keep(m))
+                .filter_map(|m| m.compile_ms)
+                .collect();
+            (!picked.is_empty()).then(|| picked.iter().sum())
+        };
+        let every = |m: &ModuleOutcome| m.next == NextStart::CompilesEveryStart;
+        let every_start_ms = sum(&|m| every(m) && m.when == When::AtStart);
+        let first_use_ms = sum(&|m| every(m) && m.when == When::OnFirstUse);
+        let once_ms = sum(&|m| m.next == NextStart::CompilesWritesCache);
+        self.every_start_ms = every_start_ms;
+        self.first_use_ms = first_use_ms;
+        self.once_ms = once_ms;
+    }
 }
 
 fn count(modules: &[ModuleOutcome], unused: &BTreeMap<PathBuf, CacheRole>) -> Counts {

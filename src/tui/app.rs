@@ -9,7 +9,7 @@ mod service;
 mod update;
 mod view;
 
-pub use service::ServiceState;
+pub use service::{Measure, MeasureJob, ServiceState};
 
 pub use mode::Mode;
 pub use scope::{ActionItem, Scope};
@@ -65,7 +65,10 @@ pub enum Effect {
     /// Check whether this user can write the `__pycache__` of a directory.
     CheckAccess(PathBuf),
     /// Judge the service's next start (after a scan, in a service's view).
-    JudgeService,
+    /// The number is the judgement's round: the other tags' views carry it back.
+    JudgeService(u64),
+    /// Measure a context's compile and load times off the UI thread.
+    Measure(Box<service::MeasureJob>),
     /// Plan a clean of a large tree off the UI thread.
     Plan(Box<crate::tui::work::PlanJob>),
 }
@@ -390,5 +393,7 @@ fn next_pane(p: Pane, steps: usize) -> Pane {
 
 #[cfg(test)]
 mod journeys;
+#[cfg(test)]
+mod service_journeys;
 #[cfg(test)]
 mod tests;

@@ -77,11 +77,12 @@ impl Runner {
                     let _ = tx.send(Event::Planned(dialog));
                 });
             }
-            Effect::JudgeService => {
+            Effect::JudgeService(round) => {
                 if let Some(spec) = self.service.clone() {
-                    judge_service(spec, opts.clone(), tx);
+                    judge_service(spec, opts.clone(), round, tx);
                 }
             }
+            Effect::Measure(job) => measure(*job, tx),
             Effect::AnalyzeImports => analyze_imports(opts, tx),
             Effect::CheckAccess(dir) => check_access(dir, tx),
         }
@@ -222,7 +223,7 @@ fn lookup_owner(uid: u32, tx: Sender<Event>) {
 /// Runs confirmed work on a worker thread, reporting progress and the end on `tx`.
 /// The service's next start, judged on its own scan of the project (the UI thread keeps
 /// its model): context, interpreter, the modules a start imports, what each one does.
-fn judge_service(spec: ServiceSpec, scanned: ScanOptions, tx: Sender<Event>) {
+fn judge_service(spec: ServiceSpec, scanned: ScanOptions, round: u64, tx: Sender<Event>) {
     std::thread::spawn(move || {
         let mut scan = |mut o: ScanOptions| {
             o.excludes = scanned.excludes.clone();
@@ -230,13 +231,37 @@ fn judge_service(spec: ServiceSpec, scanned: ScanOptions, tx: Sender<Event>) {
             pycache::scan::scan(&o)
         };
         let result = pycache::context::service(Some(&spec.root), &spec.options, true, &mut scan)
-            .map(|(svc, model)| {
-                // As the CLI: the process ends before a large model would be freed.
-                std::mem::forget(model);
-                Box::new(svc)
-            })
             .map_err(|e| e.to_string());
-        let _ = tx.send(Event::Service(result));
+        let (svc, model) = match result {
+            Ok(judged) => judged,
+            Err(e) => {
+                let _ = tx.send(Event::Service(Err(e)));
+                return;
+            }
+        };
+        // The service's own view first: the first screen does not wait for the others.
+        let _ = tx.send(Event::Service(Ok(Box::new(svc.clone()))));
+        let others = {
+            let access = pycache::context::SystemAccess::of(&svc.context);
+            pycache::context::switch::alternatives(&svc, &model, &access)
+        };
+        let root = svc.root.clone();
+        let titled = others
+            .into_iter()
+            .map(|a| (a.context.title(&root), a))
+            .collect();
+        let _ = tx.send(Event::Alternatives(round, titled));
+        // As the CLI: the process ends before a large model would be freed.
+        std::mem::forget(model);
+    });
+}
+
+/// Measures a context's compile and load times with the doctor's driver (one repetition:
+/// the bars rank modules, they are not a benchmark), only with a trusted interpreter.
+fn measure(job: app::MeasureJob, tx: Sender<Event>) {
+    std::thread::spawn(move || {
+        let result = pycache::context::switch::measure_start(&job.context, &job.view, 1);
+        let _ = tx.send(Event::Measured(job.title, result));
     });
 }
 

@@ -39,6 +39,11 @@ pub enum Event {
     Planned(Result<super::work::Dialog, String>),
     /// The service's next start was judged (or why not).
     Service(Result<Box<pycache::context::Service>, String>),
+    /// The same service under the tree's other tags: (title, context and view), for the
+    /// judgement of this round (an older round's are dropped).
+    Alternatives(u64, Vec<(String, pycache::context::switch::Alternative)>),
+    /// A context's compile and load times were measured (by its title), or why not.
+    Measured(String, Result<pycache::context::switch::Measured, String>),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT arrived.
     Signal(i32),
     /// Reading the terminal failed; the loop ends with this error.

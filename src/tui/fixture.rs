@@ -250,3 +250,22 @@ pub fn keys(app: &mut crate::tui::app::App, keys: &str) {
         }
     }
 }
+
+/// The demo written to a temporary directory and judged in lernmanager.service's context
+/// (nothing of it is run): the directory (kept alive), the demo's root, the service and
+/// its scan model.
+pub fn demo_service() -> (
+    tempfile::TempDir,
+    PathBuf,
+    pycache::context::Service,
+    ScanModel,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
+    let opts = pycache::context::service::demo_options(&info);
+    let (svc, model) = pycache::context::service(Some(&info.root), &opts, true, &mut |o| {
+        pycache::scan::scan(&o)
+    })
+    .unwrap();
+    (dir, info.root, svc, model)
+}

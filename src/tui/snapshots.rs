@@ -324,18 +324,12 @@ fn focus_is_visible_without_colour() {
 /// directory (a temporary one) is written `[DEMO]`.
 #[test]
 fn demo_first_screen_in_the_services_view() {
-    let dir = tempfile::tempdir().unwrap();
-    let info = pycache::demo::write(&dir.path().join("demo")).unwrap();
-    let opts = pycache::context::service::demo_options(&info);
-    let (svc, model) = pycache::context::service(Some(&info.root), &opts, true, &mut |o| {
-        pycache::scan::scan(&o)
-    })
-    .unwrap();
+    let (_dir, demo_root, svc, model) = crate::tui::fixture::demo_service();
     let mut a = new(model, Options::default());
     a.expect_service("as lernmanager".into());
     let (_, redraw) = a.update(crate::tui::event::Event::Service(Ok(Box::new(svc))));
     assert!(redraw);
-    let root = info.root.display().to_string();
+    let root = demo_root.display().to_string();
     for (w, h) in [(80, 24), (120, 40)] {
         let text = format!("{}", screen(&mut a, w, h).backend()).replace(&root, "[DEMO]");
         assert!(

@@ -59,6 +59,14 @@ impl App {
                 self.on_service(result);
                 true
             }
+            Event::Alternatives(round, others) => {
+                self.on_alternatives(round, others);
+                true
+            }
+            Event::Measured(title, result) => {
+                self.on_measured(&title, result);
+                true
+            }
             Event::ScanEnded(..) | Event::Signal(_) | Event::InputError(_) => false,
         };
         (self.take_effects(), redraw)

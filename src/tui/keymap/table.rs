@@ -116,7 +116,7 @@ pub static BINDINGS: &[Binding] = &[
         &[k('x')],
         Ctx::Tree,
         A::SwitchContext,
-        "context: the service's next start, or each cache on its own",
+        "context: the service's, each other tag in the tree, none",
     ),
     h(
         &[k('v')],

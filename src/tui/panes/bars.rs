@@ -65,6 +65,71 @@ pub fn chart(heading: &str, bars: &[Bar], width: usize, t: Theme) -> Vec<Line<'s
     out
 }
 
+/// One bar of a timing chart: a module, what each start pays for it, and how.
+#[derive(Debug, Clone)]
+pub struct TimeBar {
+    /// The module (`app.models`).
+    pub label: String,
+    /// Milliseconds; the bar's length.
+    pub ms: f64,
+    /// `compile` or `load`: what the time is spent on.
+    pub kind: &'static str,
+    /// Style of the label and the bar.
+    pub style: Style,
+}
+
+/// Module names longer than this are cut (their end stays: it names the module).
+const MAX_TIME_LABEL: usize = 24;
+
+/// A timing chart: a heading, then one row per bar in the order given, scaled to the
+/// slowest: `name  12.34 ms compile ████`.
+pub fn time_chart(heading: &str, bars: &[TimeBar], width: usize, t: Theme) -> Vec<Line<'static>> {
+    if bars.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Line::from(Span::styled(heading.to_string(), t.heading()))];
+    let label_w = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, MAX_TIME_LABEL);
+    let ms_w = bars
+        .iter()
+        .map(|b| format!("{:.2}", b.ms).len())
+        .max()
+        .unwrap_or(4);
+    let fixed = label_w + 1 + ms_w + 4 + 8;
+    let bar_w = width.saturating_sub(fixed + 1).min(MAX_BAR);
+    // Microseconds: the bar's scale, so sub-millisecond loads still show.
+    let micros = |ms: f64| (ms * 1000.0).round().max(0.0) as u64;
+    let max = bars.iter().map(|b| micros(b.ms)).max().unwrap_or(0);
+    for b in bars {
+        let mut spans = vec![
+            Span::styled(
+                format!("{:<label_w$}", cut_front(&b.label, label_w)),
+                b.style,
+            ),
+            Span::raw(format!(" {:>ms_w$.2} ms {:<7} ", b.ms, b.kind)),
+        ];
+        if bar_w >= MIN_BAR {
+            spans.push(Span::styled(bar(micros(b.ms), max, bar_w, t), b.style));
+        }
+        out.push(Line::from(spans));
+    }
+    out
+}
+
+/// `text` in at most `width` characters, its start replaced by `…` when cut.
+fn cut_front(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(n + 1 - width).collect();
+    format!("…{tail}")
+}
+
 /// A bar of `value / max` of `width` cells, in eighths of a cell with Unicode. Any
 /// non-zero value shows at least a sliver, so small verdicts do not vanish.
 pub fn bar(value: u64, max: u64, width: usize, t: Theme) -> String {
@@ -97,6 +162,29 @@ mod tests {
         let ascii = Theme { ascii: true, ..t };
         assert_eq!(bar(1, 1000, 4, ascii), "#");
         assert_eq!(bar(3, 4, 4, ascii), "###");
+    }
+
+    #[test]
+    fn timing_rows_align_and_long_names_keep_their_end() {
+        let row = |label: &str, ms| TimeBar {
+            label: label.into(),
+            ms,
+            kind: "compile",
+            style: Style::default(),
+        };
+        let bars = [
+            row("utils", 2.5),
+            row("a.very.long.package.name.models", 0.25),
+        ];
+        let lines = time_chart("cost", &bars, 60, Theme::default());
+        assert_eq!(
+            lines[1].to_string(),
+            format!("{:<24} 2.50 ms compile {}", "utils", "█".repeat(18))
+        );
+        assert_eq!(
+            lines[2].to_string(),
+            "…ong.package.name.models 0.25 ms compile █▊"
+        );
     }
 
     #[test]

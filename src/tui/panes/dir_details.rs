@@ -69,6 +69,14 @@ pub fn dir_lines(app: &App, n: usize, width: usize, out: &mut Vec<Line<'static>>
             style: t.status(s),
         })
         .collect();
+    if n == 0 {
+        super::service::cost_lines(app, None, width, out, t);
+    } else if node.kind == NodeKind::Dir
+        && app.tree.view == crate::tui::tree::View::Directory
+        && let Some(root) = app.model.roots.first()
+    {
+        super::service::cost_lines(app, Some(&root.join(&node.key)), width, out, t);
+    }
     out.extend(chart("cache bytes by verdict", &verdicts, width, t));
     let tags: Vec<Bar> = a
         .tags_sorted()
