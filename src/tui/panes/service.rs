@@ -18,15 +18,24 @@ pub fn project_lines(app: &App, out: &mut Vec<Line<'static>>, t: Theme) {
     };
     let count = |o: NextStart| s.by_source.values().filter(|m| m.next == o).count();
     let mut parts = vec![format!("{} imported", s.by_source.len())];
-    for (o, words) in [
-        (NextStart::LoadsCache, "load a cache"),
-        (NextStart::CompilesWritesCache, "compile once"),
-        (NextStart::CompilesEveryStart, "compile at every start"),
-        (NextStart::ImportError, "fail to import"),
+    // "1 compiles", "2 compile": the count is the subject.
+    for (o, one, many) in [
+        (NextStart::LoadsCache, "loads a cache", "load a cache"),
+        (
+            NextStart::CompilesWritesCache,
+            "compiles once",
+            "compile once",
+        ),
+        (
+            NextStart::CompilesEveryStart,
+            "compiles at every start",
+            "compile at every start",
+        ),
+        (NextStart::ImportError, "fails to import", "fail to import"),
     ] {
         let n = count(o);
         if n > 0 {
-            parts.push(format!("{n} {words}"));
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
         }
     }
     out.push(Line::from(vec![
@@ -195,11 +204,12 @@ fn lost_words(modules: &[&pycache::context::ModuleOutcome]) -> String {
         parts.push(format!("{first_use:.2} ms on first use"));
     }
     let n = every.len();
+    let verb = if n == 1 { "compiles" } else { "compile" };
     if parts.is_empty() {
-        return format!("{n} compile at every start (not measured)");
+        return format!("{n} {verb} at every start (not measured)");
     }
     format!(
-        "every start loses {} to missing caches ({n} compile at every start)",
+        "every start loses {} to missing caches ({n} {verb} at every start)",
         parts.join(" + ")
     )
 }
